@@ -1,0 +1,12 @@
+# Writes OUT: a C++ table of every DIR/*.rb.denis as {module name, text}. Run with cmake -P.
+file(GLOB files ${DIR}/*.rb.denis)
+list(SORT files)
+set(body "")
+foreach(f ${files})
+  get_filename_component(name ${f} NAME)
+  string(REPLACE ".rb.denis" "" module ${name})
+  file(READ ${f} text)
+  string(APPEND body "  {\"${module}\", R\"RBSTDLIB(${text})RBSTDLIB\"},\n")
+endforeach()
+file(WRITE ${OUT}.tmp "// Generated from stdlib/*.rb.denis by cmake/embed_stdlib.cmake. Do not edit.\n#include \"compiler/workspace.hpp\"\n\nnamespace rb {\nconst std::vector<EmbeddedModule>& EmbeddedStdlib() {\n  static const std::vector<EmbeddedModule> kModules = {\n${body}  };\n  return kModules;\n}\n}  // namespace rb\n")
+execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different ${OUT}.tmp ${OUT})

@@ -1,0 +1,89 @@
+#include "compiler/ast.hpp"
+
+namespace rb::ast {
+
+const char* EffectName(Effect e) {
+  switch (e) {
+    case Effect::kPure: return "pure";
+    case Effect::kRead: return "read";
+    case Effect::kWrite: return "write";
+    case Effect::kDestructive: return "destructive";
+  }
+  return "?";
+}
+
+const char* TypeName(Type t) {
+  switch (t) {
+    case Type::kError: return "<error>";
+    case Type::kBool: return "bool";
+    case Type::kNum: return "num";
+    case Type::kDuration: return "duration";
+    case Type::kPercent: return "percent";
+    case Type::kSize: return "size";
+    case Type::kString: return "string";
+    case Type::kLines: return "lines";
+    case Type::kSecret: return "secret";
+    case Type::kList: return "list";
+    case Type::kTarget: return "target";
+    case Type::kNone: return "none";
+  }
+  return "?";
+}
+
+std::optional<Type> TypeFromName(const std::string& name) {
+  static const std::pair<const char*, Type> kNames[] = {
+      {"bool", Type::kBool},       {"num", Type::kNum},       {"duration", Type::kDuration},
+      {"percent", Type::kPercent}, {"size", Type::kSize},     {"string", Type::kString},
+      {"lines", Type::kLines},     {"secret", Type::kSecret}, {"none", Type::kNone},
+  };
+  for (const auto& [n, t] : kNames) {
+    if (name == n) return t;
+  }
+  return std::nullopt;
+}
+
+const char* BinOpText(BinOp op) {
+  switch (op) {
+    case BinOp::kOr: return "or";
+    case BinOp::kAnd: return "and";
+    case BinOp::kEq: return "==";
+    case BinOp::kNe: return "!=";
+    case BinOp::kLt: return "<";
+    case BinOp::kLe: return "<=";
+    case BinOp::kGt: return ">";
+    case BinOp::kGe: return ">=";
+    case BinOp::kAdd: return "+";
+    case BinOp::kSub: return "-";
+    case BinOp::kMul: return "*";
+    case BinOp::kDiv: return "/";
+  }
+  return "?";
+}
+
+const char* StepKindName(StepKind k) {
+  switch (k) {
+    case StepKind::kCheck: return "check";
+    case StepKind::kAction: return "action";
+    case StepKind::kLastResort: return "last_resort";
+    case StepKind::kManual: return "manual";
+    case StepKind::kVerify: return "verify";
+  }
+  return "?";
+}
+
+std::string Word::Literal() const {
+  std::string s;
+  for (const auto& p : parts) {
+    if (!p.is_slot) s += p.text;
+  }
+  return s;
+}
+
+bool Word::HasSlot() const {
+  for (const auto& p : parts) {
+    if (p.is_slot) return true;
+  }
+  return false;
+}
+
+}  // namespace rb::ast

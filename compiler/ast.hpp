@@ -1,0 +1,277 @@
+// The typed AST the parser builds and the checker annotates. Every node carries a byte-offset Span into
+// its file; line and column are computed only when a diagnostic is rendered (compiler/source.hpp).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rb::ast {
+
+// Half-open byte range [begin, end) into the owning file's text.
+struct Span {
+  uint32_t begin = 0;
+  uint32_t end = 0;
+};
+
+// What running something can do to the world. Ordered: a larger value is more dangerous.
+enum class Effect : uint8_t { kPure, kRead, kWrite, kDestructive };
+const char* EffectName(Effect e);
+
+// Static types. kTarget is a capability instance; kStep names a step (only as `failed(step)`).
+enum class Type : uint8_t {
+  kError,  // already reported; suppresses follow-on errors
+  kBool,
+  kNum,
+  kDuration,
+  kPercent,
+  kSize,
+  kString,
+  kLines,
+  kSecret,
+  kList,
+  kTarget,
+  kNone,
+};
+const char* TypeName(Type t);
+std::optional<Type> TypeFromName(const std::string& name);  // names usable in declarations
+
+enum class ExprKind : uint8_t {
+  kNumber,   // value_ in base units (ms, bytes, percent points, plain)
+  kString,   // text_ is the decoded string
+  kBool,     // value_ 1 or 0
+  kUnknown,  // the literal `unknown`
+  kName,     // text_
+  kMember,   // kids_[0] . text_
+  kCall,     // kids_[0] ( kids_[1..] )
+  kPipe,     // kids_[0] |> kids_[1] (a kCall on a filter name)
+  kList,     // [ kids_... ]
+  kAsk,      // ask text_
+  kNot,      // not kids_[0]
+  kNeg,      // - kids_[0]
+  kBinary,   // kids_[0] op_ kids_[1]
+  kWindow,   // kids_[0] for op_ value_(ms)
+};
+
+enum class BinOp : uint8_t { kOr, kAnd, kEq, kNe, kLt, kLe, kGt, kGe, kAdd, kSub, kMul, kDiv };
+const char* BinOpText(BinOp op);
+
+struct Expr {
+  ExprKind kind = ExprKind::kUnknown;
+  Span span;
+  BinOp op = BinOp::kOr;
+  double value = 0;        // numbers, bools, window bound in ms
+  Type unit = Type::kNum;  // numbers: kNum, kDuration, kPercent or kSize
+  std::string text;        // names, members, strings, ask questions
+  std::vector<std::unique_ptr<Expr>> kids;
+  // Filled by the checker.
+  Type type = Type::kError;
+  Effect effect = Effect::kPure;  // the most dangerous capability this expression can call
+};
+using ExprPtr = std::unique_ptr<Expr>;
+
+// One argv word: literal text and `{name}` slots, concatenated; never re-split.
+struct WordPart {
+  bool is_slot = false;
+  std::string text;  // literal text, or the slot's name
+  Span span;
+};
+struct Word {
+  std::vector<WordPart> parts;
+  Span span;
+  bool quoted = false;
+  std::string Literal() const;  // the text when the word has no slots
+  bool HasSlot() const;
+};
+struct ShellOp {
+  std::string op;
+  Span span;
+};
+struct Command {
+  std::vector<Word> argv;
+  std::vector<ExprPtr> filters;   // each a kCall on a filter name
+  std::vector<ShellOp> shell_ops; // rejected by the checker with a hint
+  Span span;
+  Effect effect = Effect::kRead;  // from the stdlib program table (checker)
+  std::string matched_rule;       // the sub-command rule that set the effect
+};
+
+enum class StepKind : uint8_t { kCheck, kAction, kLastResort, kManual, kVerify };
+const char* StepKindName(StepKind k);
+
+struct Expect {
+  ExprPtr cond;
+  ExprPtr within;
+  ExprPtr every;
+  Span span;
+};
+
+enum class ItemKind : uint8_t { kCommand, kText, kExpect };
+struct StepItem {
+  ItemKind kind = ItemKind::kText;
+  Command command;
+  std::string text;
+  Expect expect;
+  Span span;
+};
+
+struct Step {
+  StepKind kind = StepKind::kCheck;
+  std::string name;
+  Span name_span;
+  std::string title;
+  ExprPtr guard;
+  std::vector<StepItem> items;
+  Span span;
+  Effect effect = Effect::kPure;  // the most dangerous thing the step can do (checker)
+};
+
+struct Symptom {
+  std::string name;
+  Span name_span;
+  std::string description;
+  ExprPtr cond;
+  Span span;
+};
+
+struct Panel {
+  std::string title;
+  ExprPtr threshold;  // may be null
+  Span span;
+};
+struct Dashboard {
+  std::string title;
+  std::vector<Panel> panels;
+  Span span;
+};
+struct KibanaQuery {
+  std::optional<std::string> index;
+  std::string query;
+  Span span;
+};
+
+enum class ActionKind : uint8_t { kPage, kRun, kRunbook, kManual, kDeclare };
+struct EscAction {
+  ActionKind kind = ActionKind::kPage;
+  std::string arg;  // contact, step, runbook, text or severity
+  Span span;
+};
+struct EscRow {
+  ExprPtr when;
+  std::vector<EscAction> then;
+  Span span;
+};
+
+struct Target {
+  std::string name;
+  Span name_span;
+  ExprPtr init;            // a call of a capability constructor
+  std::string capability;  // resolved by the checker
+  Span span;
+};
+
+struct Param {
+  std::string name;
+  Span name_span;
+  std::optional<std::string> type_name;
+  Span type_span;
+  ExprPtr init;  // may be null: the caller must bind it
+  Type type = Type::kError;
+  Span span;
+};
+
+struct Named {
+  std::string name;
+  Span span;
+};
+
+struct Runbook {
+  std::string name;
+  Span name_span;
+  std::string title;
+  std::optional<Named> severity;
+  std::optional<Named> owner;
+  std::vector<Named> tags;
+  std::vector<Target> targets;
+  std::vector<Param> params;
+  std::vector<Symptom> symptoms;
+  std::vector<Dashboard> dashboards;
+  std::vector<KibanaQuery> kibana;
+  std::vector<Step> steps;
+  std::vector<EscRow> rows;
+  bool has_escalate = false;
+  Span span;
+};
+
+struct Contact {
+  std::string name;
+  Span name_span;
+  std::string display;
+  std::string handle;
+  Span span;
+};
+
+struct Policy {
+  std::string name;
+  Span name_span;
+  std::string title;
+  std::vector<Target> targets;
+  std::vector<Contact> contacts;
+  std::vector<EscRow> rows;
+  Span span;
+};
+
+struct Formal {
+  std::string name;
+  std::string type_name;
+  Type type = Type::kError;
+  Span span;
+};
+// A native function: a capability method or a text filter.
+struct Signature {
+  Effect effect = Effect::kRead;
+  std::string name;
+  Span name_span;
+  std::vector<Formal> formals;
+  std::string result_name;
+  Type result = Type::kError;
+  std::string doc;
+  Span span;
+};
+struct Capability {
+  std::string name;
+  Span name_span;
+  std::string doc;
+  std::vector<Signature> methods;
+  Span span;
+};
+struct ProgramRule {
+  Effect effect = Effect::kRead;
+  std::vector<std::string> words;  // consecutive non-flag words to match
+  Span span;
+};
+struct Program {
+  std::string name;
+  Span name_span;
+  std::vector<ProgramRule> rules;
+  std::optional<Effect> default_effect;
+  Span span;
+};
+
+struct Import {
+  std::string module;  // dotted
+  Span span;
+};
+
+struct File {
+  std::vector<Import> imports;
+  std::vector<Runbook> runbooks;
+  std::vector<Policy> policies;
+  std::vector<Capability> capabilities;
+  std::vector<Program> programs;
+  std::vector<Signature> filters;
+};
+
+}  // namespace rb::ast

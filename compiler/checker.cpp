@@ -1,0 +1,1109 @@
+#include "compiler/checker.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+
+namespace rb {
+namespace {
+
+using ast::Effect;
+using ast::Expr;
+using ast::ExprKind;
+using ast::Type;
+
+bool IsNumeric(Type t) {
+  return t == Type::kNum || t == Type::kDuration || t == Type::kPercent || t == Type::kSize;
+}
+
+// Levenshtein distance, for "did you mean" hints.
+size_t Distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string DidYouMean(const std::string& name, const std::vector<std::string>& candidates) {
+  const std::string* best = nullptr;
+  size_t best_d = std::max<size_t>(2, name.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    size_t d = Distance(name, c);
+    if (d < best_d) best_d = d, best = &c;
+  }
+  return best ? fmt::format("did you mean `{}`?", *best) : std::string();
+}
+
+bool ValidSeverity(const std::string& s) { return s == "P1" || s == "P2" || s == "P3" || s == "P4"; }
+
+// What a name in an expression refers to.
+enum class SymKind { kSymptom, kParam, kTarget, kStep };
+struct Symbol {
+  SymKind kind;
+  Type type;
+  const ast::Capability* capability = nullptr;  // targets
+  ast::Symptom* symptom = nullptr;
+  ast::Param* param = nullptr;
+};
+
+// Where an expression sits decides what it may do.
+struct Ctx {
+  bool condition = false;       // evaluated repeatedly: read-only capabilities only
+  bool allow_window = false;    // the top of an escalation `when` cell
+  bool allow_output = false;    // an `expect` after a command of the same step
+  bool target_init = false;     // `target x = cap("name")`
+  const char* where = "expression";
+};
+
+class Checker {
+ public:
+  Checker(Workspace& ws, Diagnostics& diags) : ws_(ws), diags_(diags) {}
+
+  void Run() {
+    // Index the stdlib once for "import std.X" hints.
+    for (const auto& name : ws_.StdlibNames()) {
+      if (Module* m = ws_.Stdlib(name)) {
+        for (const auto& c : m->file.capabilities) cap_home_[c.name] = name;
+        for (const auto& p : m->file.programs) program_home_[p.name] = name;
+      }
+    }
+    ws_.ResolveImports();
+    CheckDuplicatesAcrossFiles();
+    // Index-based: FindRunbook may load more modules while we check.
+    for (size_t i = 0; i < ws_.modules().size(); ++i) {
+      Module* m = ws_.modules()[i].get();
+      if (checked_.insert(m).second) CheckModule(*m);
+    }
+  }
+
+ private:
+  void Error(DiagKind kind, ast::Span span, std::string message, std::string hint = {}) {
+    diags_.Add(kind, mod_->source, span, std::move(message), std::move(hint));
+  }
+
+  // ---- Global -----------------------------------------------------------------------------------
+
+  void CheckDuplicatesAcrossFiles() {
+    std::map<std::string, std::pair<const Module*, const ast::Runbook*>> seen;
+    for (const auto& m : ws_.modules()) {
+      for (const auto& rb : m->file.runbooks) {
+        auto [it, fresh] = seen.emplace(rb.name, std::make_pair(m.get(), &rb));
+        if (!fresh) {
+          const Module* first = it->second.first;
+          LineCol lc = first->source->At(it->second.second->name_span.begin);
+          diags_.Add(DiagKind::kDuplicate, m->source, rb.name_span,
+                     fmt::format("runbook `{}` is already declared at {}:{}:{}", rb.name, first->source->path(),
+                                 lc.line, lc.column),
+                     "runbook names are global: rename one of them");
+        }
+      }
+    }
+  }
+
+  void CheckModule(Module& m) {
+    mod_ = &m;
+    caps_.clear();
+    programs_.clear();
+    filters_.clear();
+    contacts_.clear();
+    for (Module* v : m.Visible()) Collect(*v, /*own=*/false);
+    Collect(m, /*own=*/true);
+    CheckStdlibDecls(m);
+    for (auto& p : m.file.policies) CheckPolicy(p);
+    for (auto& rb : m.file.runbooks) CheckRunbook(rb);
+  }
+
+  // Gathers the declarations module `v` contributes to the current module's scope.
+  void Collect(const Module& v, bool own) {
+    for (const auto& c : v.file.capabilities) caps_.emplace(c.name, &c);
+    for (const auto& p : v.file.programs) programs_.emplace(p.name, &p);
+    for (const auto& f : v.file.filters) filters_.emplace(f.name, &f);
+    for (const auto& pol : v.file.policies) {
+      for (const auto& c : pol.contacts) {
+        if (own) continue;  // own contacts are added (with duplicate checks) by CheckPolicy
+        contacts_.emplace(c.name, &c);
+      }
+    }
+  }
+
+  void CheckStdlibDecls(Module& m) {
+    auto check_sig = [&](ast::Signature& s) {
+      for (auto& f : s.formals) {
+        auto t = ast::TypeFromName(f.type_name);
+        if (!t) Error(DiagKind::kTypeMismatch, f.span, fmt::format("unknown type `{}`", f.type_name));
+        f.type = t.value_or(Type::kError);
+      }
+      auto r = ast::TypeFromName(s.result_name);
+      if (!r) Error(DiagKind::kTypeMismatch, s.span, fmt::format("unknown result type `{}`", s.result_name));
+      s.result = r.value_or(Type::kError);
+    };
+    std::set<std::string> names;
+    for (auto& c : m.file.capabilities) {
+      if (!names.insert(c.name).second) Error(DiagKind::kDuplicate, c.name_span, fmt::format("capability `{}` declared twice", c.name));
+      std::set<std::string> methods;
+      for (auto& s : c.methods) {
+        if (!methods.insert(s.name).second)
+          Error(DiagKind::kDuplicate, s.name_span, fmt::format("method `{}.{}` declared twice", c.name, s.name));
+        check_sig(s);
+      }
+    }
+    for (auto& f : m.file.filters) {
+      if (!names.insert(f.name).second) Error(DiagKind::kDuplicate, f.name_span, fmt::format("filter `{}` declared twice", f.name));
+      check_sig(f);
+    }
+    std::set<std::string> programs;
+    for (auto& p : m.file.programs) {
+      if (!programs.insert(p.name).second) Error(DiagKind::kDuplicate, p.name_span, fmt::format("program `{}` declared twice", p.name));
+    }
+  }
+
+  // ---- Policy -----------------------------------------------------------------------------------
+
+  void CheckPolicy(ast::Policy& p) {
+    symbols_.clear();
+    runbook_ = nullptr;
+    for (auto& c : p.contacts) {
+      auto [it, fresh] = contacts_.emplace(c.name, &c);
+      if (!fresh && it->second != &c) {
+        Error(DiagKind::kDuplicate, c.name_span, fmt::format("contact `{}` is declared twice", c.name));
+      }
+    }
+    for (auto& t : p.targets) DeclareTarget(t);
+    for (auto& row : p.rows) CheckRow(row);
+  }
+
+  // ---- Runbooks ---------------------------------------------------------------------------------
+
+  void Declare(const std::string& name, ast::Span span, Symbol sym) {
+    auto [it, fresh] = symbols_.emplace(name, sym);
+    if (!fresh) {
+      LineCol lc = mod_->source->At(decl_spans_[name].begin);
+      Error(DiagKind::kDuplicate, span,
+            fmt::format("`{}` is already declared in this runbook at line {}", name, lc.line),
+            "targets, params, symptoms and steps share one namespace: rename one");
+      return;
+    }
+    decl_spans_[name] = span;
+  }
+
+  void DeclareTarget(ast::Target& t) {
+    Ctx ctx;
+    ctx.target_init = true;
+    ctx.where = "target";
+    const ast::Capability* cap = nullptr;
+    Expr* init = t.init.get();
+    if (init->kind == ExprKind::kCall && init->kids[0]->kind == ExprKind::kName) {
+      const std::string& cname = init->kids[0]->text;
+      auto it = caps_.find(cname);
+      if (it == caps_.end()) {
+        auto home = cap_home_.find(cname);
+        Error(DiagKind::kUnknownCapability, init->kids[0]->span, fmt::format("unknown capability `{}`", cname),
+              home != cap_home_.end() ? fmt::format("add `import std.{}`", home->second)
+                                      : DidYouMean(cname, Keys(caps_)));
+      } else {
+        cap = it->second;
+        t.capability = cname;
+      }
+      if (init->kids.size() != 2 || init->kids[1]->kind != ExprKind::kString) {
+        Error(DiagKind::kBadArguments, init->span,
+              fmt::format("`{}(...)` takes one quoted name, bound in the environment file", cname),
+              fmt::format("target {} = {}(\"{}\")", t.name, cname, t.name));
+      }
+    } else {
+      Error(DiagKind::kTypeMismatch, init->span, "a target is created by a capability constructor",
+            fmt::format("e.g. target {} = redis(\"{}\")", t.name, t.name));
+    }
+    Symbol sym{SymKind::kTarget, Type::kTarget, cap};
+    Declare(t.name, t.name_span, sym);
+  }
+
+  void CheckRunbook(ast::Runbook& rb) {
+    symbols_.clear();
+    decl_spans_.clear();
+    used_symptoms_.clear();
+    runbook_ = &rb;
+
+    // Metadata.
+    if (!rb.severity) {
+      Error(DiagKind::kMissingMetadata, rb.name_span, fmt::format("runbook `{}` has no `severity`", rb.name),
+            "add `severity P2` (P1..P4)");
+    } else if (!ValidSeverity(rb.severity->name)) {
+      Error(DiagKind::kBadSeverity, rb.severity->span, fmt::format("`{}` is not a severity", rb.severity->name),
+            "use P1, P2, P3 or P4");
+    }
+    if (!rb.owner) {
+      Error(DiagKind::kMissingMetadata, rb.name_span, fmt::format("runbook `{}` has no `owner`", rb.name),
+            "add `owner sre` (a contact of the policy)");
+    } else {
+      CheckContact(rb.owner->name, rb.owner->span);
+    }
+    std::set<std::string> tags;
+    for (const auto& t : rb.tags) {
+      if (!tags.insert(t.name).second) Error(DiagKind::kDuplicate, t.span, fmt::format("tag `{}` is listed twice", t.name));
+    }
+
+    // Declarations first so references can point forwards.
+    for (auto& t : rb.targets) DeclareTarget(t);
+    for (auto& p : rb.params) CheckParam(p);
+    for (auto& s : rb.symptoms) Declare(s.name, s.name_span, Symbol{SymKind::kSymptom, Type::kBool, nullptr, &s});
+    for (auto& s : rb.steps) Declare(s.name, s.name_span, Symbol{SymKind::kStep, Type::kError});
+
+    for (auto& s : rb.symptoms) {
+      Ctx ctx;
+      ctx.condition = true;
+      ctx.where = "symptom";
+      ExpectBool(*s.cond, ctx, "a symptom's condition");
+    }
+    for (auto& d : rb.dashboards) {
+      for (auto& p : d.panels) {
+        if (!p.threshold) continue;
+        Ctx ctx;
+        ctx.condition = true;
+        ctx.where = "panel threshold";
+        ExpectBool(*p.threshold, ctx, "a panel threshold");
+      }
+    }
+    for (auto& s : rb.steps) CheckStep(s);
+    for (auto& row : rb.rows) CheckRow(row);
+
+    for (const auto& s : rb.symptoms) {
+      if (!used_symptoms_.count(s.name)) {
+        Error(DiagKind::kUnusedSymptom, s.name_span, fmt::format("symptom `{}` drives nothing", s.name),
+              fmt::format("use it in a step guard (`when {}`) or an escalation row (`| {} for > 5m | page ... |`)",
+                          s.name, s.name));
+      }
+    }
+  }
+
+  void CheckContact(const std::string& name, ast::Span span) {
+    if (contacts_.count(name)) return;
+    std::string hint = contacts_.empty() ? "no policy with contacts is imported: add `import policy.escalation`"
+                                         : DidYouMean(name, Keys(contacts_));
+    Error(DiagKind::kUnknownContact, span, fmt::format("unknown contact `{}`", name), hint);
+  }
+
+  void CheckParam(ast::Param& p) {
+    Type declared = Type::kError;
+    if (p.type_name) {
+      auto t = ast::TypeFromName(*p.type_name);
+      if (!t) {
+        Error(DiagKind::kTypeMismatch, p.type_span, fmt::format("unknown type `{}`", *p.type_name),
+              "types: bool, num, duration, percent, size, string, lines, secret");
+      }
+      declared = t.value_or(Type::kError);
+    }
+    Type actual = declared;
+    if (p.init) {
+      Ctx ctx;
+      ctx.where = "param default";
+      actual = CheckExpr(*p.init, ctx);
+      if (p.type_name && declared != Type::kError && actual != Type::kError && actual != declared) {
+        if (declared == Type::kSecret) {
+          Error(DiagKind::kLiteralPassword, p.init->span,
+                fmt::format("secret param `{}` has a literal default", p.name),
+                fmt::format("bind it to a secret: param {} = secret(\"NAME\")", p.name));
+        } else {
+          Error(DiagKind::kTypeMismatch, p.init->span,
+                fmt::format("param `{}` is declared {} but its default is {}", p.name, ast::TypeName(declared),
+                            ast::TypeName(actual)));
+        }
+      }
+    }
+    p.type = p.type_name ? declared : actual;
+    Declare(p.name, p.name_span, Symbol{SymKind::kParam, p.type, nullptr, nullptr, &p});
+  }
+
+  // ---- Steps and commands -----------------------------------------------------------------------
+
+  void CheckStep(ast::Step& s) {
+    if (s.guard) {
+      Ctx ctx;
+      ctx.condition = true;
+      ctx.where = "guard";
+      ExpectBool(*s.guard, ctx, "a `when` guard");
+    }
+    if (s.items.empty()) {
+      Error(DiagKind::kEmptyStep, s.name_span, fmt::format("step `{}` does nothing", s.name),
+            s.kind == ast::StepKind::kManual ? "add the instruction as a \"text\" line" : "add a `$ command` line");
+    }
+    bool has_command = false, has_expect = false, any_write = false;
+    Effect effect = Effect::kPure;
+    for (auto& item : s.items) {
+      switch (item.kind) {
+        case ast::ItemKind::kCommand: {
+          if (s.kind == ast::StepKind::kManual) {
+            Error(DiagKind::kManualHasCommand, item.span, fmt::format("manual step `{}` runs a command", s.name),
+                  "a manual step is text for a person; put commands in a check, action or last_resort step");
+          }
+          CheckCommand(item.command);
+          has_command = true;
+          Effect e = item.command.effect;
+          effect = std::max(effect, e);
+          if (e >= Effect::kWrite) any_write = true;
+          if ((s.kind == ast::StepKind::kCheck || s.kind == ast::StepKind::kVerify) && e >= Effect::kWrite) {
+            Error(DiagKind::kEffectInRead, item.command.span,
+                  fmt::format("{} step `{}` runs a {} command: {}", ast::StepKindName(s.kind), s.name,
+                              ast::EffectName(e), item.command.matched_rule),
+                  "make it an `action` step (or `last_resort` if destructive), or run a read-only sub-command");
+          } else if (e == Effect::kDestructive && s.kind != ast::StepKind::kLastResort) {
+            Error(DiagKind::kDestructiveNotLastResort, item.command.span,
+                  fmt::format("`{}` is destructive but step `{}` is `{}`", item.command.matched_rule, s.name,
+                              ast::StepKindName(s.kind)),
+                  "make the step `last_resort`");
+          }
+          break;
+        }
+        case ast::ItemKind::kText:
+          break;
+        case ast::ItemKind::kExpect: {
+          has_expect = true;
+          if (s.kind == ast::StepKind::kManual) {
+            Error(DiagKind::kManualHasCommand, item.span, fmt::format("manual step `{}` has an expectation", s.name),
+                  "use a verify step for expectations");
+          }
+          Ctx ctx;
+          ctx.condition = true;
+          ctx.allow_output = has_command;
+          ctx.where = "expectation";
+          ExpectBool(*item.expect.cond, ctx, "an expectation");
+          effect = std::max(effect, item.expect.cond->effect);
+          CheckPolling(item.expect);
+          break;
+        }
+      }
+    }
+    s.effect = effect;
+    if (s.kind == ast::StepKind::kAction && has_command && !any_write) {
+      Error(DiagKind::kActionReadsOnly, s.name_span,
+            fmt::format("action step `{}` only runs read-only commands", s.name), "make it a `check` step");
+    }
+    if (s.kind == ast::StepKind::kVerify && !has_expect) {
+      Error(DiagKind::kUnusedStepExpect, s.name_span, fmt::format("verify step `{}` states no expectation", s.name),
+            "add `expect CONDITION within 2m every 5s`");
+    }
+  }
+
+  std::optional<double> DurationLiteral(Expr& e, const char* what) {
+    Ctx ctx;
+    Type t = CheckExpr(e, ctx);
+    if (t == Type::kError) return std::nullopt;
+    if (e.kind != ExprKind::kNumber || e.unit != Type::kDuration || e.value <= 0) {
+      Error(DiagKind::kBadWindow, e.span, fmt::format("`{}` takes a positive duration literal", what),
+            "e.g. 2m, 30s, 500ms");
+      return std::nullopt;
+    }
+    return e.value;
+  }
+
+  void CheckPolling(ast::Expect& x) {
+    std::optional<double> within, every;
+    if (x.within) within = DurationLiteral(*x.within, "within");
+    if (x.every) {
+      every = DurationLiteral(*x.every, "every");
+      if (!x.within) {
+        Error(DiagKind::kBadWindow, x.every->span, "`every` needs a `within` to bound the polling",
+              "expect ... within 2m every 5s");
+      }
+    }
+    if (within && every && *every > *within) {
+      Error(DiagKind::kBadWindow, x.every->span, "`every` is longer than `within`: it would poll once",
+            "poll more often than the deadline, e.g. within 2m every 5s");
+    }
+  }
+
+  static const char* ShellHint(const std::string& op) {
+    if (op == "|") return "there is no shell pipe: shape output with a stdlib filter after `|>`";
+    if (op == "||" || op == "&&" || op == ";")
+      return "write one `$` line per command; a step runs its lines in order and stops at the first failure";
+    if (op == ">" || op == ">>" || op == "<") return "redirections are not supported; the executor captures output";
+    if (op == "&") return "background jobs are not supported";
+    if (op == "`" || op == "$(") return "command substitution is not supported; bind the value to a param";
+    if (op == "(" || op == ")") return "subshells are not supported; quote the word if the parentheses are literal";
+    if (op == "{") return "write `{{` for a literal brace, or `{name}` to insert a param";
+    if (!op.empty() && op[0] == '$') return "shell variables are not expanded; declare a param and write {name}";
+    return "there is no shell";
+  }
+
+  // `| grep -i x` → `|> grep_i("x")`, etc.: the exact replacement for a pipe into a known filter.
+  static std::string FilterSuggestion(const std::vector<std::string>& words) {
+    if (words.empty()) return {};
+    const std::string& prog = words[0];
+    std::vector<std::string> flags, args;
+    for (size_t i = 1; i < words.size(); ++i) (words[i].size() > 1 && words[i][0] == '-' ? flags : args).push_back(words[i]);
+    auto has = [&](const std::string& f) { return std::find(flags.begin(), flags.end(), f) != flags.end(); };
+    std::string pat = args.empty() ? "PATTERN" : args[0];
+    if (prog == "grep") {
+      for (const auto& f : flags) {
+        if (f.rfind("-A", 0) == 0 && f.size() > 2) return fmt::format("|> grep_after(\"{}\", {})", pat, f.substr(2));
+      }
+      return fmt::format("|> {}(\"{}\")", has("-i") ? "grep_i" : "grep", pat);
+    }
+    if (prog == "head" || prog == "tail") {
+      std::string n = "10";
+      for (const auto& f : flags) {
+        if (f.size() > 1 && std::isdigit(static_cast<unsigned char>(f[1]))) n = f.substr(1);
+      }
+      if (has("-n") && !args.empty()) n = args[0];
+      return fmt::format("|> {}({})", prog, n);
+    }
+    if (prog == "wc") return "|> count()";
+    if (prog == "sort" || prog == "uniq" || prog == "awk" || prog == "sed" || prog == "jq")
+      return "|> lines() and a filter from std.text";
+    return {};
+  }
+
+  void CheckCommand(ast::Command& c) {
+    for (const auto& op : c.shell_ops) {
+      std::string hint = ShellHint(op.op);
+      if (op.op == "|") {
+        std::vector<std::string> after;
+        for (const auto& w : c.argv) {
+          if (w.span.begin > op.span.begin) after.push_back(w.Literal());
+        }
+        std::string s = FilterSuggestion(after);
+        if (!s.empty()) hint = fmt::format("there is no shell pipe: write `{}`", s);
+      }
+      Error(DiagKind::kShellSyntax, op.span, fmt::format("`{}` is shell syntax; commands run without a shell", op.op),
+            hint);
+    }
+    if (c.argv.empty()) {
+      Error(DiagKind::kEmptyCommand, c.span, "empty command", "write the program and its arguments after `$`");
+      c.effect = Effect::kRead;
+      return;
+    }
+    // Slots resolve to params or targets.
+    for (const auto& w : c.argv) {
+      for (const auto& part : w.parts) {
+        if (!part.is_slot) continue;
+        auto it = symbols_.find(part.text);
+        if (it == symbols_.end() || (it->second.kind != SymKind::kParam && it->second.kind != SymKind::kTarget)) {
+          std::vector<std::string> names;
+          for (const auto& [n, s] : symbols_) {
+            if (s.kind == SymKind::kParam || s.kind == SymKind::kTarget) names.push_back(n);
+          }
+          std::string hint = DidYouMean(part.text, names);
+          Error(DiagKind::kUnknownSlot, part.span, fmt::format("`{{{}}}` is not a param or target", part.text),
+                hint.empty() ? fmt::format("declare `param {} = \"...\"`, or write `{{{{` for a literal brace", part.text)
+                             : hint);
+        }
+      }
+    }
+    CheckPasswords(c);
+    // Effect from the program table.
+    const ast::Word& prog = c.argv[0];
+    c.effect = Effect::kRead;
+    if (prog.HasSlot()) {
+      Error(DiagKind::kUnknownProgram, prog.span, "the program name must be literal",
+            "interpolate arguments, not the program");
+    } else {
+      std::string name = prog.Literal();
+      auto it = programs_.find(name);
+      if (it == programs_.end()) {
+        auto home = program_home_.find(name);
+        Error(DiagKind::kUnknownProgram, prog.span, fmt::format("program `{}` is not declared", name),
+              home != program_home_.end()
+                  ? fmt::format("add `import std.{}`", home->second)
+                  : fmt::format("declare it with its effects: program {} {{ read ...  write ... }}", name));
+      } else {
+        MatchEffect(*it->second, c);
+      }
+    }
+    for (auto& f : c.filters) {
+      Ctx ctx;
+      ctx.where = "command filter";
+      CheckFilterCall(*f, Type::kString, ctx);
+    }
+  }
+
+  void MatchEffect(const ast::Program& p, ast::Command& c) {
+    std::vector<std::string> words;  // non-flag literal words after the program
+    for (size_t i = 1; i < c.argv.size(); ++i) {
+      const auto& w = c.argv[i];
+      if (w.HasSlot()) {
+        words.emplace_back();  // never matches a rule word
+        continue;
+      }
+      std::string lit = w.Literal();
+      if (!lit.empty() && lit[0] == '-') continue;
+      words.push_back(lit);
+    }
+    std::optional<Effect> best;
+    std::string rule_text;
+    for (const auto& r : p.rules) {
+      if (r.words.empty() || r.words.size() > words.size()) continue;
+      for (size_t i = 0; i + r.words.size() <= words.size(); ++i) {
+        if (std::equal(r.words.begin(), r.words.end(), words.begin() + static_cast<long>(i))) {
+          if (!best || r.effect > *best) {
+            best = r.effect;
+            rule_text = p.name;
+            for (const auto& w : r.words) rule_text += " " + w;
+          }
+          break;
+        }
+      }
+    }
+    if (!best && p.default_effect) {
+      best = p.default_effect;
+      rule_text = p.name;
+    }
+    if (!best) {
+      std::string sub = words.empty() ? std::string("(none)") : words[0];
+      Error(DiagKind::kUnknownSubcommand, c.argv[0].span,
+            fmt::format("`{}` has no declared effect for sub-command `{}`", p.name, sub),
+            fmt::format("add it to `program {}` in the stdlib as read, write or destructive", p.name));
+      c.effect = Effect::kWrite;  // assume the worst
+      c.matched_rule = p.name + " " + sub;
+      return;
+    }
+    c.effect = *best;
+    c.matched_rule = rule_text;
+  }
+
+  void CheckPasswords(const ast::Command& c) {
+    static const std::set<std::string> kFlags = {"-p", "--password", "--pass", "-a", "--token", "--secret",
+                                                 "--api-key", "--apikey"};
+    std::string prog = c.argv[0].Literal();
+    auto secret_slot = [&](const ast::Word& w) {
+      for (const auto& part : w.parts) {
+        if (!part.is_slot) continue;
+        auto it = symbols_.find(part.text);
+        if (it != symbols_.end() && it->second.type == Type::kSecret) return true;
+      }
+      return false;
+    };
+    for (size_t i = 1; i < c.argv.size(); ++i) {
+      const ast::Word& w = c.argv[i];
+      std::string lit = w.Literal();
+      if (!w.HasSlot() && (lit == "<pass>" || lit == "<password>" || lit == "<token>" || lit == "<secret>")) {
+        Error(DiagKind::kLiteralPassword, w.span, fmt::format("placeholder `{}` where a password goes", lit),
+              "param pass = secret(\"NAME\") and write {pass}");
+        continue;
+      }
+      for (const char* eq : {"--password=", "--pass=", "--token=", "password="}) {
+        if (lit.rfind(eq, 0) == 0 && !secret_slot(w)) {
+          Error(DiagKind::kLiteralPassword, w.span, "password written in the command",
+                fmt::format("write {}{{pass}} with param pass = secret(\"NAME\")", eq));
+        }
+      }
+      // `-p` means port for redis-cli and others; it is a password flag only for these programs.
+      bool password_flag = kFlags.count(lit) > 0;
+      if (lit == "-p") password_flag = prog == "cypher-shell" || prog == "mysql" || prog == "psql-password";
+      if (lit == "-a") password_flag = prog == "redis-cli";
+      if (password_flag && i + 1 < c.argv.size()) {
+        const ast::Word& v = c.argv[i + 1];
+        if (!secret_slot(v)) {
+          Error(DiagKind::kLiteralPassword, v.span,
+                v.HasSlot() ? fmt::format("`{}` takes a password but `{}` is not a secret", lit, v.Literal().empty() ? v.parts[0].text : v.Literal())
+                            : fmt::format("literal password after `{}`", lit),
+                "bind a param to a secret (param pass = secret(\"NAME\")) and write {pass}");
+          ++i;
+        }
+      }
+      if (prog == "curl" && (lit == "-u" || lit == "--user") && i + 1 < c.argv.size()) {
+        const ast::Word& v = c.argv[i + 1];
+        if (!v.HasSlot() && v.Literal().find(':') != std::string::npos) {
+          Error(DiagKind::kLiteralPassword, v.span, "user:password written in the command",
+                "write user:{pass} with param pass = secret(\"NAME\")");
+        }
+      }
+    }
+  }
+
+  // ---- Escalation -------------------------------------------------------------------------------
+
+  void CheckRow(ast::EscRow& row) {
+    Ctx ctx;
+    ctx.condition = true;
+    ctx.allow_window = true;
+    ctx.where = "escalation condition";
+    ExpectBool(*row.when, ctx, "an escalation condition");
+    if (row.when->type == Type::kBool) {
+      auto v = Fold(*row.when);
+      if (v && *v != 1) {
+        Error(DiagKind::kRowNeverFires, row.when->span,
+              *v == 0 ? "this condition is always false: the row never fires"
+                      : "this condition is always unknown: the row never fires",
+              "use a symptom, a probe or `ask \"...\"`");
+      }
+    }
+    for (const auto& a : row.then) {
+      switch (a.kind) {
+        case ast::ActionKind::kPage: CheckContact(a.arg, a.span); break;
+        case ast::ActionKind::kRun: {
+          auto it = symbols_.find(a.arg);
+          if (!runbook_ || it == symbols_.end() || it->second.kind != SymKind::kStep) {
+            Error(DiagKind::kUnknownStep, a.span,
+                  runbook_ ? fmt::format("`{}` is not a step of runbook `{}`", a.arg, runbook_->name)
+                           : fmt::format("`run {}`: a policy has no steps", a.arg),
+                  runbook_ ? DidYouMean(a.arg, StepNames()) : "use `runbook NAME` or `manual \"...\"`");
+          }
+          break;
+        }
+        case ast::ActionKind::kRunbook: {
+          if (!ws_.FindRunbook(a.arg, *mod_)) {
+            Error(DiagKind::kUnknownRunbook, a.span, fmt::format("no runbook `{}`", a.arg),
+                  fmt::format("it is looked up among the checked files and in {}.rb.denis next to this file", a.arg));
+          } else if (runbook_ && a.arg == runbook_->name) {
+            Error(DiagKind::kUnknownRunbook, a.span, fmt::format("runbook `{}` hands over to itself", a.arg),
+                  "hand over to another runbook or use `run STEP`");
+          }
+          break;
+        }
+        case ast::ActionKind::kDeclare:
+          if (!ValidSeverity(a.arg)) {
+            Error(DiagKind::kBadSeverity, a.span, fmt::format("`declare {}`: not a severity", a.arg), "use P1..P4");
+          }
+          break;
+        case ast::ActionKind::kManual: break;
+      }
+    }
+  }
+
+  std::vector<std::string> StepNames() const {
+    std::vector<std::string> v;
+    for (const auto& [n, s] : symbols_) {
+      if (s.kind == SymKind::kStep) v.push_back(n);
+    }
+    return v;
+  }
+
+  // Kleene constant folding: 1 true, 0 false, -1 unknown, nullopt when not constant.
+  std::optional<int> Fold(const Expr& e) const {
+    switch (e.kind) {
+      case ExprKind::kBool: return e.value != 0 ? 1 : 0;
+      case ExprKind::kUnknown: return -1;
+      case ExprKind::kNot: {
+        auto v = Fold(*e.kids[0]);
+        if (!v) return std::nullopt;
+        return *v == -1 ? -1 : 1 - *v;
+      }
+      case ExprKind::kBinary: {
+        if (e.op != ast::BinOp::kAnd && e.op != ast::BinOp::kOr) {
+          if (e.kids[0]->kind == ExprKind::kNumber && e.kids[1]->kind == ExprKind::kNumber) {
+            double a = e.kids[0]->value, b = e.kids[1]->value;
+            switch (e.op) {
+              case ast::BinOp::kEq: return a == b;
+              case ast::BinOp::kNe: return a != b;
+              case ast::BinOp::kLt: return a < b;
+              case ast::BinOp::kLe: return a <= b;
+              case ast::BinOp::kGt: return a > b;
+              case ast::BinOp::kGe: return a >= b;
+              default: return std::nullopt;
+            }
+          }
+          return std::nullopt;
+        }
+        auto a = Fold(*e.kids[0]), b = Fold(*e.kids[1]);
+        bool is_and = e.op == ast::BinOp::kAnd;
+        int absorbing = is_and ? 0 : 1;
+        if ((a && *a == absorbing) || (b && *b == absorbing)) return absorbing;
+        if (!a || !b) return std::nullopt;
+        if (*a == -1 || *b == -1) return -1;
+        return is_and ? (*a && *b) : (*a || *b);
+      }
+      case ExprKind::kWindow: {
+        auto v = Fold(*e.kids[0]);
+        if (v && *v != 1) return v;
+        return std::nullopt;
+      }
+      default: return std::nullopt;
+    }
+  }
+
+  // True when the expression's value can change over time in a way the executor records: it reads a
+  // probe, a symptom or `incident`. Asks and constants have no history for `for` windows.
+  bool HasHistory(const Expr& e) const {
+    if (e.kind == ExprKind::kName) return true;  // symptoms, params, targets, incident
+    if (e.kind == ExprKind::kCall) return e.kids[0]->kind != ExprKind::kName || e.kids[0]->text != "failed"
+                                              ? true
+                                              : true;
+    if (e.kind == ExprKind::kAsk || e.kind == ExprKind::kBool || e.kind == ExprKind::kUnknown ||
+        e.kind == ExprKind::kNumber || e.kind == ExprKind::kString)
+      return false;
+    for (const auto& k : e.kids) {
+      if (HasHistory(*k)) return true;
+    }
+    return false;
+  }
+
+  // ---- Expressions ------------------------------------------------------------------------------
+
+  void ExpectBool(Expr& e, const Ctx& ctx, const char* what) {
+    Type t = CheckExpr(e, ctx);
+    if (t != Type::kBool && t != Type::kError) {
+      std::string hint = IsNumeric(t) ? "compare it, e.g. `> 0`" : "";
+      Error(DiagKind::kTypeMismatch, e.span, fmt::format("{} must be a condition (bool), this is {}", what, ast::TypeName(t)),
+            hint);
+    }
+  }
+
+  Type SetType(Expr& e, Type t) {
+    e.type = t;
+    return t;
+  }
+
+  void NoteEffect(Expr& e, Effect eff, const Ctx& ctx, ast::Span span, const std::string& what) {
+    e.effect = std::max(e.effect, eff);
+    if (ctx.condition && eff >= Effect::kWrite) {
+      Error(DiagKind::kEffectInCondition, span,
+            fmt::format("{} calls `{}`, which is {}", ctx.where, what, ast::EffectName(eff)),
+            "conditions are evaluated repeatedly and in rehearsals: call only read capabilities; do the "
+            "change in an `action` step");
+    }
+  }
+
+  Type CheckExpr(Expr& e, const Ctx& ctx_in) {
+    Ctx ctx = ctx_in;
+    if (e.kind != ExprKind::kWindow && e.kind != ExprKind::kBinary) ctx.allow_window = false;
+    if (e.kind == ExprKind::kBinary && e.op != ast::BinOp::kAnd && e.op != ast::BinOp::kOr) ctx.allow_window = false;
+    switch (e.kind) {
+      case ExprKind::kNumber: return SetType(e, e.unit);
+      case ExprKind::kString: return SetType(e, Type::kString);
+      case ExprKind::kBool:
+      case ExprKind::kUnknown:
+      case ExprKind::kAsk: return SetType(e, Type::kBool);
+      case ExprKind::kList: {
+        for (auto& k : e.kids) CheckExpr(*k, ctx);
+        return SetType(e, Type::kList);
+      }
+      case ExprKind::kName: return SetType(e, CheckName(e, ctx));
+      case ExprKind::kMember: {
+        Type t = CheckExpr(*e.kids[0], ctx);
+        if (t == Type::kTarget) {
+          Error(DiagKind::kUnknownMethod, e.span, fmt::format("`{}` is a method: call it", e.text),
+                fmt::format("write {}()", e.text));
+        } else if (t != Type::kError) {
+          Error(DiagKind::kTypeMismatch, e.span, fmt::format("{} has no member `{}`", ast::TypeName(t), e.text));
+        }
+        return SetType(e, Type::kError);
+      }
+      case ExprKind::kCall: return SetType(e, CheckCall(e, ctx));
+      case ExprKind::kPipe: {
+        Type in = CheckExpr(*e.kids[0], ctx);
+        e.effect = std::max(e.effect, e.kids[0]->effect);
+        if (in != Type::kError && in != Type::kString && in != Type::kLines) {
+          Error(DiagKind::kTypeMismatch, e.kids[0]->span,
+                fmt::format("filters take text (string or lines), this is {}", ast::TypeName(in)));
+        }
+        return SetType(e, CheckFilterCall(*e.kids[1], in, ctx));
+      }
+      case ExprKind::kNot: {
+        Type t = CheckExpr(*e.kids[0], ctx);
+        e.effect = e.kids[0]->effect;
+        if (t != Type::kBool && t != Type::kError) {
+          Error(DiagKind::kTypeMismatch, e.kids[0]->span, fmt::format("`not` needs a condition, this is {}", ast::TypeName(t)));
+        }
+        return SetType(e, Type::kBool);
+      }
+      case ExprKind::kNeg: {
+        Type t = CheckExpr(*e.kids[0], ctx);
+        e.effect = e.kids[0]->effect;
+        if (!IsNumeric(t) && t != Type::kError) {
+          Error(DiagKind::kTypeMismatch, e.span, fmt::format("cannot negate {}", ast::TypeName(t)));
+          return SetType(e, Type::kError);
+        }
+        return SetType(e, t);
+      }
+      case ExprKind::kWindow: {
+        if (!ctx_in.allow_window) {
+          Error(DiagKind::kMisplacedWindow, e.span, "`for` windows are only allowed in escalation conditions",
+                "move the time condition to an escalation row: | cond for > 5m | page sre |");
+        }
+        Ctx inner = ctx;
+        inner.allow_window = false;
+        Type t = CheckExpr(*e.kids[0], inner);
+        e.effect = e.kids[0]->effect;
+        if (t != Type::kBool && t != Type::kError) {
+          Error(DiagKind::kTypeMismatch, e.kids[0]->span, fmt::format("`for` needs a condition, this is {}", ast::TypeName(t)));
+        }
+        const Expr& bound = *e.kids[1];
+        if (bound.unit != Type::kDuration || bound.value <= 0) {
+          Error(DiagKind::kBadWindow, bound.span, "the `for` window needs a positive duration", "e.g. for > 5m");
+        } else if (t == Type::kBool && !HasHistory(*e.kids[0])) {
+          Error(DiagKind::kRowNeverFires, e.span,
+                "this `for` window waits on something with no history (an answer or a constant): it never fires",
+                "drop the window, or window a symptom or probe");
+        }
+        return SetType(e, Type::kBool);
+      }
+      case ExprKind::kBinary: return SetType(e, CheckBinary(e, ctx));
+    }
+    return SetType(e, Type::kError);
+  }
+
+  Type CheckName(Expr& e, const Ctx& ctx) {
+    if (e.text == "incident") return Type::kBool;
+    if (e.text == "output") {
+      if (!ctx.allow_output) {
+        Error(DiagKind::kMisplacedOutput, e.span, "`output` is only defined in an `expect` after a command",
+              "put the `$ command` line before the `expect` in the same step");
+        return Type::kError;
+      }
+      return Type::kString;
+    }
+    auto it = symbols_.find(e.text);
+    if (it == symbols_.end()) {
+      std::vector<std::string> names = Keys(symbols_);
+      names.push_back("incident");
+      std::string hint = DidYouMean(e.text, names);
+      if (hint.empty() && caps_.count(e.text)) hint = fmt::format("declare a target: target {} = {}(\"name\")", e.text, e.text);
+      Error(DiagKind::kUnknownName, e.span, fmt::format("unknown name `{}`", e.text), hint);
+      return Type::kError;
+    }
+    switch (it->second.kind) {
+      case SymKind::kSymptom: used_symptoms_.insert(e.text); return Type::kBool;
+      case SymKind::kParam: return it->second.type;
+      case SymKind::kTarget: return Type::kTarget;
+      case SymKind::kStep:
+        Error(DiagKind::kTypeMismatch, e.span, fmt::format("`{}` is a step; a condition can use `failed({})`", e.text, e.text));
+        return Type::kError;
+    }
+    return Type::kError;
+  }
+
+  bool CheckArgs(Expr& call, const ast::Signature& sig, size_t first, const Ctx& ctx, const std::string& what) {
+    size_t given = call.kids.size() - first;
+    std::vector<Type> types;
+    for (size_t i = first; i < call.kids.size(); ++i) {
+      types.push_back(CheckExpr(*call.kids[i], ctx));
+      call.effect = std::max(call.effect, call.kids[i]->effect);
+    }
+    std::string sig_text;
+    for (const auto& f : sig.formals) sig_text += (sig_text.empty() ? "" : ", ") + f.name + ": " + f.type_name;
+    if (given != sig.formals.size()) {
+      Error(DiagKind::kBadArguments, call.span,
+            fmt::format("`{}` takes {} argument{}, {} given", what, sig.formals.size(), sig.formals.size() == 1 ? "" : "s",
+                        given),
+            fmt::format("{}({})", what, sig_text));
+      return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < given; ++i) {
+      Type want = sig.formals[i].type, got = types[i];
+      if (got == Type::kError || want == Type::kError || got == want) continue;
+      if (want == Type::kString && got == Type::kSecret) continue;  // a secret may be passed where text goes
+      Error(DiagKind::kBadArguments, call.kids[first + i]->span,
+            fmt::format("argument `{}` of `{}` is {}, not {}", sig.formals[i].name, what, sig.formals[i].type_name,
+                        ast::TypeName(got)),
+            fmt::format("{}({})", what, sig_text));
+      ok = false;
+    }
+    return ok;
+  }
+
+  Type CheckCall(Expr& e, const Ctx& ctx) {
+    Expr& callee = *e.kids[0];
+    if (callee.kind == ExprKind::kMember) {
+      Type t = CheckExpr(*callee.kids[0], ctx);
+      if (t == Type::kError) return Type::kError;
+      if (t != Type::kTarget) {
+        Error(DiagKind::kTypeMismatch, callee.span, fmt::format("{} has no methods", ast::TypeName(t)));
+        return Type::kError;
+      }
+      const Symbol& sym = symbols_.at(callee.kids[0]->text);
+      if (!sym.capability) return Type::kError;  // unknown capability, already reported
+      const ast::Signature* m = nullptr;
+      for (const auto& s : sym.capability->methods) {
+        if (s.name == callee.text) m = &s;
+      }
+      if (!m) {
+        std::vector<std::string> names;
+        for (const auto& s : sym.capability->methods) names.push_back(s.name);
+        std::string hint = DidYouMean(callee.text, names);
+        Error(DiagKind::kUnknownMethod, callee.span,
+              fmt::format("capability `{}` has no method `{}`", sym.capability->name, callee.text),
+              hint.empty() ? fmt::format("see stdlib/{}.rb.denis", cap_home_.count(sym.capability->name)
+                                                                     ? cap_home_[sym.capability->name]
+                                                                     : sym.capability->name)
+                           : hint);
+        return Type::kError;
+      }
+      std::string what = callee.kids[0]->text + "." + m->name;
+      CheckArgs(e, *m, 1, ctx, what);
+      NoteEffect(e, m->effect, ctx, e.span, what);
+      return m->result;
+    }
+    if (callee.kind != ExprKind::kName) {
+      Error(DiagKind::kTypeMismatch, callee.span, "only functions and methods can be called");
+      return Type::kError;
+    }
+    const std::string& name = callee.text;
+    if (name == "secret") {
+      if (e.kids.size() != 2 || e.kids[1]->kind != ExprKind::kString || e.kids[1]->text.empty()) {
+        Error(DiagKind::kBadArguments, e.span, "`secret` takes the secret's name as a quoted string",
+              "secret(\"NEO4J_PASSWORD\")");
+      }
+      return Type::kSecret;
+    }
+    if (name == "failed") {
+      if (e.kids.size() != 2 || e.kids[1]->kind != ExprKind::kName) {
+        Error(DiagKind::kBadArguments, e.span, "`failed` takes a step name", "failed(reconnect)");
+        return Type::kBool;
+      }
+      auto it = symbols_.find(e.kids[1]->text);
+      if (it == symbols_.end() || it->second.kind != SymKind::kStep) {
+        Error(DiagKind::kUnknownStep, e.kids[1]->span, fmt::format("`{}` is not a step of this runbook", e.kids[1]->text),
+              DidYouMean(e.kids[1]->text, StepNames()));
+      }
+      return Type::kBool;
+    }
+    if (caps_.count(name)) {
+      if (!ctx.target_init) {
+        Error(DiagKind::kTypeMismatch, e.span, fmt::format("`{}(...)` creates a target; declare it once", name),
+              fmt::format("target {} = {}(\"name\") and call its methods", name, name));
+      }
+      return Type::kTarget;
+    }
+    if (filters_.count(name)) {
+      Error(DiagKind::kUnknownFilter, callee.span, fmt::format("filter `{}` is used after `|>`", name),
+            fmt::format("TEXT |> {}(...)", name));
+      return Type::kError;
+    }
+    if (cap_home_.count(name)) {
+      Error(DiagKind::kUnknownCapability, callee.span, fmt::format("capability `{}` is not imported", name),
+            fmt::format("add `import std.{}`", cap_home_[name]));
+      return Type::kError;
+    }
+    Error(DiagKind::kUnknownName, callee.span, fmt::format("unknown function `{}`", name),
+          "functions: secret(\"NAME\"), failed(step); methods are called on targets: redis.ping()");
+    return Type::kError;
+  }
+
+  Type CheckFilterCall(Expr& call, Type input, const Ctx& ctx) {
+    const std::string& name = call.kids[0]->text;
+    auto it = filters_.find(name);
+    if (it == filters_.end()) {
+      Error(DiagKind::kUnknownFilter, call.kids[0]->span, fmt::format("unknown filter `{}`", name),
+            DidYouMean(name, Keys(filters_)).empty() ? "filters: " + Join(Keys(filters_))
+                                                     : DidYouMean(name, Keys(filters_)));
+      for (size_t i = 1; i < call.kids.size(); ++i) CheckExpr(*call.kids[i], ctx);
+      return SetType(call, Type::kError);
+    }
+    CheckArgs(call, *it->second, 1, ctx, name);
+    (void)input;
+    return SetType(call, it->second->result);
+  }
+
+  Type CheckBinary(Expr& e, const Ctx& ctx) {
+    Type a = CheckExpr(*e.kids[0], ctx);
+    Type b = CheckExpr(*e.kids[1], ctx);
+    e.effect = std::max(e.kids[0]->effect, e.kids[1]->effect);
+    using ast::BinOp;
+    if (a == Type::kError || b == Type::kError) {
+      return e.op == BinOp::kAdd || e.op == BinOp::kSub || e.op == BinOp::kMul || e.op == BinOp::kDiv ? Type::kError
+                                                                                                       : Type::kBool;
+    }
+    if (a == Type::kSecret || b == Type::kSecret) {
+      Error(DiagKind::kSecretLeak, e.span, fmt::format("a secret cannot be used with `{}`", ast::BinOpText(e.op)),
+            "secrets can only be passed to commands ({name}) and capabilities");
+      return Type::kError;
+    }
+    switch (e.op) {
+      case BinOp::kAnd:
+      case BinOp::kOr:
+        for (int i = 0; i < 2; ++i) {
+          Type t = i == 0 ? a : b;
+          if (t != Type::kBool) {
+            Error(DiagKind::kTypeMismatch, e.kids[i]->span,
+                  fmt::format("`{}` needs conditions on both sides, this is {}", ast::BinOpText(e.op), ast::TypeName(t)),
+                  IsNumeric(t) ? "compare it, e.g. `> 0`" : "");
+          }
+        }
+        return Type::kBool;
+      case BinOp::kEq:
+      case BinOp::kNe:
+      case BinOp::kLt:
+      case BinOp::kLe:
+      case BinOp::kGt:
+      case BinOp::kGe: {
+        bool ordering = e.op != BinOp::kEq && e.op != BinOp::kNe;
+        auto texty = [](Type t) { return t == Type::kString || t == Type::kLines; };
+        if (a == b && (IsNumeric(a) || (!ordering && (a == Type::kBool || a == Type::kString)))) return Type::kBool;
+        if (!ordering && texty(a) && texty(b)) return Type::kBool;
+        if (IsNumeric(a) && IsNumeric(b)) {
+          Error(DiagKind::kUnitMismatch, e.span,
+                fmt::format("cannot compare {} with {}", ast::TypeName(a), ast::TypeName(b)), UnitHint(a));
+        } else {
+          Error(DiagKind::kTypeMismatch, e.span,
+                fmt::format("cannot compare {} with {} using `{}`", ast::TypeName(a), ast::TypeName(b),
+                            ast::BinOpText(e.op)));
+        }
+        return Type::kBool;
+      }
+      case BinOp::kAdd:
+      case BinOp::kSub:
+        if (IsNumeric(a) && a == b) return a;
+        break;
+      case BinOp::kMul:
+        if (IsNumeric(a) && b == Type::kNum) return a;
+        if (a == Type::kNum && IsNumeric(b)) return b;
+        break;
+      case BinOp::kDiv:
+        if (IsNumeric(a) && b == Type::kNum) return a;
+        if (IsNumeric(a) && a == b) return Type::kNum;
+        break;
+    }
+    if (IsNumeric(a) && IsNumeric(b)) {
+      Error(DiagKind::kUnitMismatch, e.span,
+            fmt::format("cannot {} {} and {}", e.op == BinOp::kAdd ? "add" : e.op == BinOp::kSub ? "subtract"
+                                               : e.op == BinOp::kMul ? "multiply" : "divide",
+                        ast::TypeName(a), ast::TypeName(b)),
+            UnitHint(a));
+    } else {
+      Error(DiagKind::kTypeMismatch, e.span,
+            fmt::format("`{}` needs numbers, got {} and {}", ast::BinOpText(e.op), ast::TypeName(a), ast::TypeName(b)));
+    }
+    return Type::kError;
+  }
+
+  static std::string UnitHint(Type left) {
+    switch (left) {
+      case Type::kDuration: return "the left side is a duration: compare with e.g. 5m or 30s";
+      case Type::kPercent: return "the left side is a percentage: compare with e.g. 80%";
+      case Type::kSize: return "the left side is a size: compare with e.g. 1GB";
+      case Type::kNum: return "the left side is a plain count: compare with a number without unit";
+      default: return {};
+    }
+  }
+
+  template <typename M>
+  static std::vector<std::string> Keys(const M& m) {
+    std::vector<std::string> v;
+    for (const auto& kv : m) v.push_back(kv.first);
+    return v;
+  }
+  static std::string Join(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
+  }
+
+  Workspace& ws_;
+  Diagnostics& diags_;
+  Module* mod_ = nullptr;
+  const ast::Runbook* runbook_ = nullptr;
+  std::set<const Module*> checked_;
+  std::map<std::string, std::string> cap_home_, program_home_;  // name → stdlib module
+  std::map<std::string, const ast::Capability*> caps_;
+  std::map<std::string, const ast::Program*> programs_;
+  std::map<std::string, const ast::Signature*> filters_;
+  std::map<std::string, const ast::Contact*> contacts_;
+  std::map<std::string, Symbol> symbols_;
+  std::map<std::string, ast::Span> decl_spans_;
+  std::set<std::string> used_symptoms_;
+};
+
+}  // namespace
+
+void Check(Workspace& ws, Diagnostics& diags) { Checker(ws, diags).Run(); }
+
+}  // namespace rb

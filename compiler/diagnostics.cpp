@@ -1,0 +1,250 @@
+#include "compiler/diagnostics.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace rb {
+
+const char* SeverityName(Severity s) {
+  switch (s) {
+    case Severity::kError: return "error";
+    case Severity::kWarning: return "warning";
+    case Severity::kNote: return "note";
+  }
+  return "error";
+}
+
+const std::vector<DiagInfo>& Catalogue() {
+  static const std::vector<DiagInfo> kCatalogue = {
+#define RB_DIAG(name, code, sev, title, doc, example) \
+  DiagInfo{DiagKind::k##name, code, Severity::sev, title, doc, example},
+#include "compiler/diagnostic_kinds.def"
+#undef RB_DIAG
+  };
+  return kCatalogue;
+}
+
+const DiagInfo& Info(DiagKind kind) { return Catalogue()[static_cast<size_t>(kind)]; }
+
+const DiagInfo* FindCode(std::string_view code) {
+  for (const auto& info : Catalogue()) {
+    if (code.size() == 6 && std::equal(code.begin(), code.end(), info.code,
+                                       [](char a, char b) { return std::toupper(a) == b; })) {
+      return &info;
+    }
+  }
+  return nullptr;
+}
+
+void Diagnostics::Add(DiagKind kind, std::shared_ptr<const Source> source, ast::Span span, std::string message,
+                      std::string hint) {
+  diags_.push_back(Diagnostic{kind, std::move(source), span, std::move(message), std::move(hint)});
+}
+
+size_t Diagnostics::errors() const {
+  return std::count_if(diags_.begin(), diags_.end(),
+                       [](const Diagnostic& d) { return d.severity() == Severity::kError; });
+}
+
+size_t Diagnostics::warnings() const {
+  return std::count_if(diags_.begin(), diags_.end(),
+                       [](const Diagnostic& d) { return d.severity() == Severity::kWarning; });
+}
+
+void Diagnostics::Sort() {
+  std::stable_sort(diags_.begin(), diags_.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    const std::string& pa = a.source ? a.source->path() : std::string();
+    const std::string& pb = b.source ? b.source->path() : std::string();
+    if (pa != pb) return pa < pb;
+    return a.span.begin < b.span.begin;
+  });
+}
+
+namespace {
+
+struct Located {
+  std::string path;
+  LineCol start;
+  LineCol end;
+};
+
+Located Locate(const Diagnostic& d) {
+  if (!d.source) return Located{"<none>", {}, {}};
+  return Located{d.source->path(), d.source->At(d.span.begin), d.source->At(std::max(d.span.end, d.span.begin))};
+}
+
+// The source line with tabs kept and a caret line under the span (clamped to the first line).
+void AppendSnippet(std::string& out, const Diagnostic& d, const Located& loc, bool color) {
+  if (!d.source) return;
+  std::string_view line = d.source->Line(loc.start.line);
+  constexpr size_t kMaxShown = 200;  // long lines are cut so a 5 MB line does not flood the terminal
+  uint32_t col0 = loc.start.column - 1;
+  size_t cut_begin = 0;
+  // Work in bytes for slicing: find the byte offset of the start column.
+  uint32_t line_start = d.source->LineStart(loc.start.line);
+  size_t start_byte = std::min<size_t>(d.span.begin - line_start, line.size());
+  if (start_byte > kMaxShown / 2) {
+    cut_begin = start_byte - kMaxShown / 2;
+    while (cut_begin < line.size() && (static_cast<unsigned char>(line[cut_begin]) & 0xC0) == 0x80) ++cut_begin;
+  }
+  std::string_view shown = line.substr(cut_begin, kMaxShown);
+  size_t end_byte = loc.end.line == loc.start.line ? std::min<size_t>(d.span.end - line_start, line.size()) : line.size();
+  std::string gutter = fmt::format("{:>5}", loc.start.line);
+  out += fmt::format("{} | {}{}{}\n", gutter, cut_begin ? "…" : "", shown, cut_begin + kMaxShown < line.size() ? "…" : "");
+  std::string pad;
+  for (size_t i = cut_begin; i < start_byte && i < cut_begin + shown.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(line[i]);
+    if (c == '\t') pad += '\t';
+    else if ((c & 0xC0) != 0x80) pad += ' ';
+  }
+  if (cut_begin) pad += ' ';
+  size_t width = std::max<size_t>(1, CodePoints(line.substr(start_byte, end_byte > start_byte ? end_byte - start_byte : 0)));
+  width = std::min<size_t>(width, kMaxShown);
+  (void)col0;
+  std::string carets = "^" + std::string(width - 1, '~');
+  const char* on = color ? (d.severity() == Severity::kError ? "\x1b[1;31m" : "\x1b[1;33m") : "";
+  const char* off = color ? "\x1b[0m" : "";
+  out += fmt::format("{} | {}{}{}{}\n", std::string(gutter.size(), ' '), pad, on, carets, off);
+}
+
+std::string RenderText(const Diagnostics& diags, const RenderOptions& o) {
+  std::string out;
+  const char* bold = o.color ? "\x1b[1m" : "";
+  const char* off = o.color ? "\x1b[0m" : "";
+  for (const auto& d : diags.all()) {
+    Located loc = Locate(d);
+    const DiagInfo& info = Info(d.kind);
+    const char* sev_color = !o.color ? "" : d.severity() == Severity::kError ? "\x1b[1;31m" : "\x1b[1;33m";
+    out += fmt::format("{}{}:{}:{}:{} {}{}[{}]{}: {}{}{}\n", bold, loc.path, loc.start.line, loc.start.column, off,
+                       sev_color, SeverityName(d.severity()), info.code, off, bold, d.message, off);
+    AppendSnippet(out, d, loc, o.color);
+    if (!d.hint.empty()) out += fmt::format("      = hint: {}\n", d.hint);
+  }
+  size_t e = diags.errors(), w = diags.warnings();
+  out += fmt::format("{} file{} checked: {} error{}, {} warning{}\n", o.files_checked, o.files_checked == 1 ? "" : "s",
+                     e, e == 1 ? "" : "s", w, w == 1 ? "" : "s");
+  return out;
+}
+
+std::string RenderJson(const Diagnostics& diags, const RenderOptions& o) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& d : diags.all()) {
+    Located loc = Locate(d);
+    nlohmann::json j = {{"file", loc.path},
+                        {"line", loc.start.line},
+                        {"column", loc.start.column},
+                        {"end_line", loc.end.line},
+                        {"end_column", loc.end.column},
+                        {"severity", SeverityName(d.severity())},
+                        {"code", Info(d.kind).code},
+                        {"message", d.message}};
+    if (!d.hint.empty()) j["hint"] = d.hint;
+    arr.push_back(std::move(j));
+  }
+  nlohmann::json root = {{"diagnostics", arr},
+                         {"summary", {{"files", o.files_checked}, {"errors", diags.errors()}, {"warnings", diags.warnings()}}}};
+  return root.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+std::string RenderSarif(const Diagnostics& diags, const RenderOptions&) {
+  nlohmann::json rules = nlohmann::json::array();
+  for (const auto& info : Catalogue()) {
+    rules.push_back({{"id", info.code},
+                     {"name", info.title},
+                     {"shortDescription", {{"text", info.title}}},
+                     {"fullDescription", {{"text", info.doc}}},
+                     {"help", {{"text", std::string(info.doc) + "\nExample:\n" + info.example}}},
+                     {"defaultConfiguration", {{"level", info.severity == Severity::kError ? "error" : "warning"}}}});
+  }
+  nlohmann::json results = nlohmann::json::array();
+  for (const auto& d : diags.all()) {
+    Located loc = Locate(d);
+    const DiagInfo& info = Info(d.kind);
+    std::string text = d.message;
+    if (!d.hint.empty()) text += " (hint: " + d.hint + ")";
+    nlohmann::json region = {{"startLine", loc.start.line},
+                             {"startColumn", loc.start.column},
+                             {"endLine", loc.end.line},
+                             {"endColumn", std::max(loc.end.column, loc.start.column + (loc.end.line == loc.start.line ? 1u : 0u))}};
+    results.push_back({{"ruleId", info.code},
+                       {"ruleIndex", static_cast<size_t>(d.kind)},
+                       {"level", d.severity() == Severity::kError ? "error" : "warning"},
+                       {"message", {{"text", text}}},
+                       {"locations",
+                        {{{"physicalLocation",
+                           {{"artifactLocation", {{"uri", loc.path}, {"uriBaseId", "%SRCROOT%"}}}, {"region", region}}}}}}});
+  }
+  nlohmann::json sarif = {
+      {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+      {"version", "2.1.0"},
+      {"runs",
+       {{{"tool",
+          {{"driver",
+            {{"name", "runbook"},
+             {"informationUri", "https://example.invalid/runbook"},
+             {"version", "0.1.0"},
+             {"rules", rules}}}}},
+         {"columnKind", "unicodeCodePoints"},
+         {"results", results}}}}};
+  return sarif.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+// GitHub workflow commands: property values escape % \r \n : , and messages escape % \r \n.
+std::string GhEscape(std::string_view s, bool property) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '%': out += "%25"; break;
+      case '\r': out += "%0D"; break;
+      case '\n': out += "%0A"; break;
+      case ':': out += property ? "%3A" : ":"; break;
+      case ',': out += property ? "%2C" : ","; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+std::string RenderGithub(const Diagnostics& diags, const RenderOptions&) {
+  std::string out;
+  for (const auto& d : diags.all()) {
+    Located loc = Locate(d);
+    const DiagInfo& info = Info(d.kind);
+    std::string msg = d.message;
+    if (!d.hint.empty()) msg += "\nhint: " + d.hint;
+    out += fmt::format("::{} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
+                       d.severity() == Severity::kError ? "error" : "warning", GhEscape(loc.path, true), loc.start.line,
+                       loc.start.column, loc.end.line, loc.end.column,
+                       GhEscape(fmt::format("{} {}", info.code, info.title), true), GhEscape(msg, false));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Render(const Diagnostics& diags, const RenderOptions& options) {
+  switch (options.format) {
+    case OutputFormat::kText: return RenderText(diags, options);
+    case OutputFormat::kJson: return RenderJson(diags, options);
+    case OutputFormat::kSarif: return RenderSarif(diags, options);
+    case OutputFormat::kGithub: return RenderGithub(diags, options);
+  }
+  return {};
+}
+
+std::string Explain(const DiagInfo& info, bool color) {
+  const char* bold = color ? "\x1b[1m" : "";
+  const char* off = color ? "\x1b[0m" : "";
+  std::string example;
+  for (std::string_view rest = info.example; !rest.empty();) {
+    size_t nl = rest.find('\n');
+    example += "    " + std::string(rest.substr(0, nl)) + "\n";
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+  }
+  return fmt::format("{}{} ({}): {}{}\n\n{}\n\nExample:\n{}", bold, info.code, SeverityName(info.severity), info.title,
+                     off, info.doc, example);
+}
+
+}  // namespace rb

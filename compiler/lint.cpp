@@ -1,0 +1,65 @@
+#include "compiler/lint.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "compiler/checker.hpp"
+#include "compiler/workspace.hpp"
+
+namespace rb {
+
+namespace fs = std::filesystem;
+
+namespace {
+bool IsRunbookFile(const fs::path& p) {
+  std::string name = p.filename().string();
+  return name.size() > 9 && name.compare(name.size() - 9, 9, ".rb.denis") == 0;
+}
+}  // namespace
+
+std::vector<std::string> ExpandPaths(const std::vector<std::string>& paths, std::vector<std::string>& io_errors) {
+  std::vector<std::string> files;
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      std::vector<std::string> found;
+      fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec), end;
+      if (ec) {
+        io_errors.push_back("cannot read directory " + p + ": " + ec.message());
+        continue;
+      }
+      for (; it != end; it.increment(ec)) {
+        if (ec) break;
+        const fs::path& e = it->path();
+        std::string name = e.filename().string();
+        if (it->is_directory(ec) && !name.empty() && name[0] == '.') {
+          it.disable_recursion_pending();
+          continue;
+        }
+        if (it->is_regular_file(ec) && IsRunbookFile(e)) found.push_back(e.lexically_normal().string());
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(p, ec)) {
+      files.push_back(p);
+    } else {
+      io_errors.push_back("cannot read " + p + ": no such file or directory");
+    }
+  }
+  return files;
+}
+
+LintResult Lint(const LintOptions& options) {
+  LintResult result;
+  std::vector<std::string> files = ExpandPaths(options.paths, result.io_errors);
+  Workspace ws(WorkspaceOptions{options.stdlib_dir}, result.diags);
+  for (const auto& f : files) {
+    if (ws.AddFile(f)) ++result.files;
+  }
+  Check(ws, result.diags);
+  for (const auto& e : ws.io_errors()) result.io_errors.push_back(e);
+  result.diags.Sort();
+  return result;
+}
+
+}  // namespace rb

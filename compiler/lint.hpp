@@ -1,0 +1,27 @@
+// Lint: the front end end to end for a set of paths (files or directories of *.rb.denis).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "compiler/diagnostics.hpp"
+
+namespace rb {
+
+struct LintOptions {
+  std::vector<std::string> paths;
+  std::string stdlib_dir;  // empty: embedded
+};
+
+struct LintResult {
+  Diagnostics diags;
+  size_t files = 0;                    // runbook files named or found under the paths
+  std::vector<std::string> io_errors;  // tool errors: exit 2
+};
+
+// Expands directories into their *.rb.denis files (sorted, hidden directories skipped).
+std::vector<std::string> ExpandPaths(const std::vector<std::string>& paths, std::vector<std::string>& io_errors);
+
+LintResult Lint(const LintOptions& options);
+
+}  // namespace rb

@@ -1,0 +1,880 @@
+// The only translation unit that instantiates the PEGTL grammar (it is template-heavy).
+#include "compiler/parser.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <stdexcept>
+#include <tao/pegtl/contrib/limit_depth.hpp>
+#include <tao/pegtl/contrib/parse_tree.hpp>
+
+#include "grammar/grammar.hpp"
+
+namespace rb {
+namespace {
+
+namespace g = rb::grammar;
+namespace pegtl = tao::pegtl;
+namespace pt = tao::pegtl::parse_tree;
+
+// ---- Error messages, attached from outside the grammar (PEGTL's json_errors pattern) ------------
+template <typename Rule>
+inline constexpr const char* kMessage = nullptr;
+// clang-format off
+template<> inline constexpr const char* kMessage<g::top_expected> = "expected a declaration: `import`, `runbook`, `policy`, `capability`, `program` or `filter`";
+template<> inline constexpr const char* kMessage<g::decl_name> = "expected a name (letters, digits and `_`, not starting with a digit)";
+template<> inline constexpr const char* kMessage<g::title> = "expected a quoted title or description, e.g. \"Redis Caído\"";
+template<> inline constexpr const char* kMessage<g::block_open> = "expected `{`";
+template<> inline constexpr const char* kMessage<g::block_close> = "expected `}` to close the block (or another entry of it)";
+template<> inline constexpr const char* kMessage<g::runbook_close> = "expected a runbook section (`severity`, `owner`, `tags`, `target`, `param`, `symptoms`, `look`, `steps`, `escalate`) or `}`";
+template<> inline constexpr const char* kMessage<g::policy_close> = "expected a policy entry (`target`, `contact`, `escalate`) or `}`";
+template<> inline constexpr const char* kMessage<g::capability_close> = "expected a method (`read|write|destructive name(args) -> type \"doc\"`) or `}`";
+template<> inline constexpr const char* kMessage<g::program_close> = "expected a rule (`read|write|destructive sub-command, ...` or `default EFFECT`) or `}`";
+template<> inline constexpr const char* kMessage<g::body_close> = "expected a `$ command`, a \"text\" line, `expect ...` or `}`";
+template<> inline constexpr const char* kMessage<g::step_open> = "expected `{` to open the step body (or `when CONDITION` before it)";
+template<> inline constexpr const char* kMessage<g::expr> = "expected an expression";
+template<> inline constexpr const char* kMessage<g::unary_expr> = "expected an operand";
+template<> inline constexpr const char* kMessage<g::mul_expr> = "expected an operand";
+template<> inline constexpr const char* kMessage<g::pipe_expr> = "expected an operand to compare with";
+template<> inline constexpr const char* kMessage<g::not_expr> = "expected a condition";
+template<> inline constexpr const char* kMessage<g::and_expr> = "expected a condition";
+template<> inline constexpr const char* kMessage<g::filter_call> = "expected a filter call after `|>`, e.g. grep(\"used\")";
+template<> inline constexpr const char* kMessage<g::call_close> = "expected `,` or `)` in the argument list";
+template<> inline constexpr const char* kMessage<g::paren_close> = "expected `)`";
+template<> inline constexpr const char* kMessage<g::list_close> = "expected `,` or `]`";
+template<> inline constexpr const char* kMessage<g::ask_text> = "expected the question in quotes after `ask`";
+template<> inline constexpr const char* kMessage<g::window_op> = "expected `>` or `>=` after `for`";
+template<> inline constexpr const char* kMessage<g::window_bound> = "expected a duration after `for >`, e.g. 5m";
+template<> inline constexpr const char* kMessage<g::dq_close> = "unterminated string: expected a closing `\"` on the same line";
+template<> inline constexpr const char* kMessage<g::sq_close> = "unterminated string: expected a closing `'` on the same line";
+template<> inline constexpr const char* kMessage<g::cmd_end> = "unexpected character in command";
+template<> inline constexpr const char* kMessage<g::colon> = "expected `:` and the symptom's condition";
+template<> inline constexpr const char* kMessage<g::equals> = "expected `=`";
+template<> inline constexpr const char* kMessage<g::param_spec> = "expected `: TYPE` or `= DEFAULT` after the param name";
+template<> inline constexpr const char* kMessage<g::type_name> = "expected a type name (bool, num, duration, percent, size, string, lines, secret)";
+template<> inline constexpr const char* kMessage<g::severity_ref> = "expected a severity: P1, P2, P3 or P4";
+template<> inline constexpr const char* kMessage<g::contact_ref> = "expected a contact name";
+template<> inline constexpr const char* kMessage<g::step_ref> = "expected a step name after `run`";
+template<> inline constexpr const char* kMessage<g::runbook_ref> = "expected a runbook name after `runbook`";
+template<> inline constexpr const char* kMessage<g::text_line> = "expected quoted text after `manual`";
+template<> inline constexpr const char* kMessage<g::tags_open> = "expected `[` and a list of tags";
+template<> inline constexpr const char* kMessage<g::cell_bar> = "expected `|` between table cells";
+template<> inline constexpr const char* kMessage<g::row_end> = "expected the end of the table row after the last `|`";
+template<> inline constexpr const char* kMessage<g::table_header> = "an escalation table starts with the header row `| when | then |`";
+template<> inline constexpr const char* kMessage<g::when_cell> = "expected a condition in the `when` cell";
+template<> inline constexpr const char* kMessage<g::esc_action> = "expected an action: `page CONTACT`, `run STEP`, `runbook NAME`, `manual \"text\"` or `declare P1`";
+template<> inline constexpr const char* kMessage<g::key<TAO_PEGTL_STRING("then")>> = "expected `then` as the second header cell";
+template<> inline constexpr const char* kMessage<g::key<TAO_PEGTL_STRING("query")>> = "expected `query \"...\"` after the Kibana index";
+template<> inline constexpr const char* kMessage<g::kibana_query> = "expected the Kibana query in quotes";
+template<> inline constexpr const char* kMessage<g::contact_display> = "expected the contact's display name in quotes";
+template<> inline constexpr const char* kMessage<g::contact_handle> = "expected the contact's handle or phone in quotes";
+template<> inline constexpr const char* kMessage<g::formals> = "expected `(` and the parameter list";
+template<> inline constexpr const char* kMessage<g::formals_close> = "expected `,` or `)` in the parameter list";
+template<> inline constexpr const char* kMessage<g::arrow> = "expected `->` and the result type";
+template<> inline constexpr const char* kMessage<g::effect> = "expected an effect: read, write or destructive";
+template<> inline constexpr const char* kMessage<g::sub_pattern> = "expected a sub-command word or a quoted word sequence";
+template<> inline constexpr const char* kMessage<g::program_name> = "expected a program name";
+template<> inline constexpr const char* kMessage<g::module_path> = "expected a module path, e.g. std.redis";
+// clang-format on
+
+struct Errors {
+  template <typename Rule>
+  static constexpr const char* message = kMessage<Rule>;
+  template <typename Rule>
+  static constexpr bool raise_on_failure = false;  // only `must<>` raises
+};
+template <typename Rule>
+using Control = pegtl::must_if<Errors, pegtl::normal, false>::control<Rule>;
+
+template <typename Rule>
+struct DepthAction : pegtl::limit_depth<kMaxRuleDepth> {};
+
+// clang-format off
+template <typename Rule>
+using Selector = pt::selector<Rule,
+  pt::store_content::on<
+    g::import_decl, g::module_path, g::runbook_decl, g::policy_decl, g::capability_decl, g::program_decl,
+    g::filter_decl, g::decl_name, g::title, g::severity, g::owner, g::tags, g::tag, g::target, g::param,
+    g::type_name, g::param_default, g::symptoms_block, g::symptom, g::look_block, g::grafana, g::panel,
+    g::kibana, g::kibana_index, g::kibana_query, g::steps_block, g::step, g::kind_check, g::kind_action,
+    g::kind_last_resort, g::kind_manual, g::kind_verify, g::guard, g::command, g::cmd_word, g::cmd_interp,
+    g::cmd_lbrace, g::cmd_rbrace, g::cmd_dq, g::cmd_dq_text, g::cmd_dq_brace, g::cmd_sq_text, g::cmd_bare,
+    g::shell_op, g::cmd_filters, g::filter_call, g::expect_line, g::within_clause, g::every_clause,
+    g::text_line, g::escalate_block, g::table_row, g::when_cell, g::act_page, g::act_run, g::act_runbook,
+    g::act_manual, g::act_declare, g::contact_ref, g::step_ref, g::runbook_ref, g::severity_ref, g::contact,
+    g::contact_display, g::contact_handle, g::method, g::eff_read, g::eff_write, g::eff_destructive,
+    g::formal, g::arrow, g::default_rule, g::effect_rule, g::sub_word, g::program_name,
+    g::number, g::window_bound, g::dq_string, g::sq_string, g::list_lit, g::ask_expr, g::kw_true,
+    g::kw_false, g::kw_unknown, g::name_ref, g::call_args, g::member_suffix, g::or_op, g::and_op, g::not_op,
+    g::cmp_op, g::window_op, g::pipe_op, g::add_op, g::mul_op, g::neg_op>,
+  pt::fold_one::on<
+    g::expr, g::and_expr, g::not_expr, g::window_expr, g::cmp_expr, g::pipe_expr, g::add_expr, g::mul_expr,
+    g::unary_expr, g::postfix_expr>>;
+// clang-format on
+
+using Node = pt::node;
+
+// Thrown by the builder for a value error (number range, escape) that is reported and skips the
+// declaration like a syntax error does.
+struct BuildError {
+  DiagKind kind;
+  ast::Span span;
+  std::string message;
+  std::string hint;
+};
+
+class Builder {
+ public:
+  explicit Builder(const std::shared_ptr<const Source>& source) : source_(source) {}
+
+  void Top(const Node& n, ast::File& file) {
+    if (n.is_type<g::import_decl>()) {
+      file.imports.push_back(ast::Import{std::string(Child<g::module_path>(n).string_view()), SpanOf(n)});
+    } else if (n.is_type<g::runbook_decl>()) {
+      file.runbooks.push_back(Runbook(n));
+    } else if (n.is_type<g::policy_decl>()) {
+      file.policies.push_back(Policy(n));
+    } else if (n.is_type<g::capability_decl>()) {
+      file.capabilities.push_back(Capability(n));
+    } else if (n.is_type<g::program_decl>()) {
+      file.programs.push_back(Program(n));
+    } else if (n.is_type<g::filter_decl>()) {
+      file.filters.push_back(Sig(n, ast::Effect::kPure));
+    } else {
+      throw std::logic_error(fmt::format("parser: unexpected top-level node {}", n.type));
+    }
+  }
+
+ private:
+  ast::Span SpanOf(const Node& n) const {
+    const char* base = source_->text().data();
+    return ast::Span{static_cast<uint32_t>(n.m_begin.data - base), static_cast<uint32_t>(n.m_end.data - base)};
+  }
+
+  template <typename R>
+  const Node* Find(const Node& n) const {
+    for (const auto& c : n.children) {
+      if (c->is_type<R>()) return c.get();
+    }
+    return nullptr;
+  }
+  template <typename R>
+  const Node& Child(const Node& n) const {
+    const Node* c = Find<R>(n);
+    if (!c) throw std::logic_error(fmt::format("parser: {} has no child {}", n.type, pegtl::demangle<R>()));
+    return *c;
+  }
+
+  // Decodes a dq_string / sq_string, or the one such child of a string-derived rule (title, ...).
+  std::string Str(const Node& n) const {
+    if (n.is_type<g::sq_string>()) {
+      std::string_view v = n.string_view();
+      return std::string(v.substr(1, v.size() - 2));
+    }
+    if (n.is_type<g::dq_string>()) {
+      std::string_view v = n.string_view();
+      return Unescape(v.substr(1, v.size() - 2), SpanOf(n).begin + 1);
+    }
+    for (const auto& c : n.children) {
+      if (c->is_type<g::dq_string>() || c->is_type<g::sq_string>()) return Str(*c);
+    }
+    throw std::logic_error(fmt::format("parser: {} holds no string", n.type));
+  }
+
+  std::string Unescape(std::string_view v, uint32_t offset, bool braces_ok = true) const {
+    std::string out;
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (v[i] != '\\') {
+        out += v[i];
+        continue;
+      }
+      char e = i + 1 < v.size() ? v[i + 1] : '\0';
+      switch (e) {
+        case '"': out += '"'; break;
+        case '\\': out += '\\'; break;
+        case 'n': out += '\n'; break;
+        case 't': out += '\t'; break;
+        case '{': out += '{'; break;
+        case '}': out += '}'; break;
+        default: {
+          ast::Span sp{offset + static_cast<uint32_t>(i), offset + static_cast<uint32_t>(i + 2)};
+          (void)braces_ok;
+          throw BuildError{DiagKind::kBadEscape, sp, fmt::format("invalid escape `\\{}` in string", e),
+                           "write `\\\\` for a backslash, or use '...' for raw text"};
+        }
+      }
+      ++i;
+    }
+    return out;
+  }
+
+  // Numbers: exact integer arithmetic, checked; the value is kept in base units as a double that
+  // represents it exactly (|v| <= 2^53).
+  ast::ExprPtr Number(const Node& n) const {
+    auto e = std::make_unique<ast::Expr>();
+    e->kind = ast::ExprKind::kNumber;
+    e->span = SpanOf(n);
+    std::string_view v = n.string_view();
+    size_t i = 0;
+    constexpr uint64_t kLimit = uint64_t{1} << 53;
+    uint64_t whole = 0;
+    bool overflow = false;
+    for (; i < v.size() && std::isdigit(static_cast<unsigned char>(v[i])); ++i) {
+      whole = whole * 10 + static_cast<uint64_t>(v[i] - '0');
+      if (whole > kLimit) overflow = true, whole = kLimit;
+    }
+    uint64_t frac = 0, scale = 1;
+    if (i < v.size() && v[i] == '.') {
+      for (++i; i < v.size() && std::isdigit(static_cast<unsigned char>(v[i])); ++i) {
+        if (scale < 1000000000000ull) frac = frac * 10 + static_cast<uint64_t>(v[i] - '0'), scale *= 10;
+      }
+    }
+    std::string_view unit = v.substr(i);
+    struct UnitInfo {
+      std::string_view name;
+      ast::Type type;
+      uint64_t factor;
+    };
+    static constexpr UnitInfo kUnits[] = {
+        {"", ast::Type::kNum, 1},
+        {"ms", ast::Type::kDuration, 1},
+        {"s", ast::Type::kDuration, 1000},
+        {"m", ast::Type::kDuration, 60000},
+        {"h", ast::Type::kDuration, 3600000},
+        {"d", ast::Type::kDuration, 86400000},
+        {"%", ast::Type::kPercent, 1},
+        {"B", ast::Type::kSize, 1},
+        {"KB", ast::Type::kSize, 1ull << 10},
+        {"MB", ast::Type::kSize, 1ull << 20},
+        {"GB", ast::Type::kSize, 1ull << 30},
+        {"TB", ast::Type::kSize, 1ull << 40},
+    };
+    const UnitInfo* u = nullptr;
+    for (const auto& k : kUnits) {
+      if (k.name == unit) u = &k;
+    }
+    if (!u) {
+      ast::Span sp{e->span.begin + static_cast<uint32_t>(i), e->span.end};
+      throw BuildError{DiagKind::kUnknownUnit, sp, fmt::format("unknown unit `{}`", unit),
+                       "durations: ms s m h d; percentages: %; sizes: B KB MB GB TB"};
+    }
+    long double value = static_cast<long double>(whole) * u->factor +
+                        static_cast<long double>(frac) * u->factor / static_cast<long double>(scale);
+    if (overflow || value > static_cast<long double>(kLimit)) {
+      throw BuildError{DiagKind::kNumberRange, e->span, fmt::format("`{}` is too large", v),
+                       "numbers are exact up to 2^53 in base units (milliseconds, bytes)"};
+    }
+    e->value = static_cast<double>(value);
+    e->unit = u->type;
+    return e;
+  }
+
+  ast::ExprPtr Make(ast::ExprKind kind, const Node& n) const {
+    auto e = std::make_unique<ast::Expr>();
+    e->kind = kind;
+    e->span = SpanOf(n);
+    return e;
+  }
+
+  static ast::BinOp OpOf(std::string_view t) {
+    if (t == "or") return ast::BinOp::kOr;
+    if (t == "and") return ast::BinOp::kAnd;
+    if (t == "==") return ast::BinOp::kEq;
+    if (t == "!=") return ast::BinOp::kNe;
+    if (t == "<") return ast::BinOp::kLt;
+    if (t == "<=") return ast::BinOp::kLe;
+    if (t == ">") return ast::BinOp::kGt;
+    if (t == ">=") return ast::BinOp::kGe;
+    if (t == "+") return ast::BinOp::kAdd;
+    if (t == "-") return ast::BinOp::kSub;
+    if (t == "*") return ast::BinOp::kMul;
+    return ast::BinOp::kDiv;
+  }
+
+  ast::ExprPtr Expr(const Node& n) const {
+    if (n.is_type<g::expr>() || n.is_type<g::and_expr>() || n.is_type<g::cmp_expr>() || n.is_type<g::add_expr>() ||
+        n.is_type<g::mul_expr>()) {
+      auto lhs = Expr(*n.children[0]);
+      for (size_t i = 1; i + 1 < n.children.size(); i += 2) {
+        auto e = Make(ast::ExprKind::kBinary, n);
+        e->op = OpOf(n.children[i]->string_view());
+        e->span = ast::Span{lhs->span.begin, SpanOf(*n.children[i + 1]).end};
+        e->kids.push_back(std::move(lhs));
+        e->kids.push_back(Expr(*n.children[i + 1]));
+        lhs = std::move(e);
+      }
+      return lhs;
+    }
+    if (n.is_type<g::pipe_expr>()) {
+      auto lhs = Expr(*n.children[0]);
+      for (size_t i = 1; i + 1 < n.children.size(); i += 2) {
+        auto e = Make(ast::ExprKind::kPipe, n);
+        e->span = ast::Span{lhs->span.begin, SpanOf(*n.children[i + 1]).end};
+        e->kids.push_back(std::move(lhs));
+        e->kids.push_back(FilterCall(*n.children[i + 1]));
+        lhs = std::move(e);
+      }
+      return lhs;
+    }
+    if (n.is_type<g::not_expr>()) {
+      auto e = Make(ast::ExprKind::kNot, n);
+      e->kids.push_back(Expr(*n.children.back()));
+      return e;
+    }
+    if (n.is_type<g::unary_expr>()) {
+      auto e = Make(ast::ExprKind::kNeg, n);
+      e->kids.push_back(Expr(*n.children.back()));
+      return e;
+    }
+    if (n.is_type<g::window_expr>()) {
+      auto e = Make(ast::ExprKind::kWindow, n);
+      e->kids.push_back(Expr(*n.children[0]));
+      e->op = OpOf(n.children[1]->string_view());
+      auto bound = Number(*n.children[2]);
+      e->kids.push_back(std::move(bound));
+      return e;
+    }
+    if (n.is_type<g::postfix_expr>()) {
+      auto cur = Expr(*n.children[0]);
+      for (size_t i = 1; i < n.children.size(); ++i) {
+        const Node& s = *n.children[i];
+        if (s.is_type<g::member_suffix>()) {
+          auto e = Make(ast::ExprKind::kMember, s);
+          e->text = std::string(s.string_view().substr(1));
+          e->span = ast::Span{cur->span.begin, SpanOf(s).end};
+          e->kids.push_back(std::move(cur));
+          cur = std::move(e);
+        } else {
+          auto e = Make(ast::ExprKind::kCall, s);
+          e->span = ast::Span{cur->span.begin, SpanOf(s).end};
+          e->kids.push_back(std::move(cur));
+          for (const auto& a : s.children) e->kids.push_back(Expr(*a));
+          cur = std::move(e);
+        }
+      }
+      return cur;
+    }
+    if (n.is_type<g::number>() || n.is_type<g::window_bound>()) return Number(n);
+    if (n.is_type<g::dq_string>() || n.is_type<g::sq_string>()) {
+      auto e = Make(ast::ExprKind::kString, n);
+      e->text = Str(n);
+      return e;
+    }
+    if (n.is_type<g::kw_true>() || n.is_type<g::kw_false>()) {
+      auto e = Make(ast::ExprKind::kBool, n);
+      e->value = n.is_type<g::kw_true>() ? 1 : 0;
+      return e;
+    }
+    if (n.is_type<g::kw_unknown>()) return Make(ast::ExprKind::kUnknown, n);
+    if (n.is_type<g::name_ref>()) {
+      auto e = Make(ast::ExprKind::kName, n);
+      e->text = std::string(n.string_view());
+      return e;
+    }
+    if (n.is_type<g::ask_expr>()) {
+      auto e = Make(ast::ExprKind::kAsk, n);
+      e->text = Str(*n.children[0]);
+      return e;
+    }
+    if (n.is_type<g::list_lit>()) {
+      auto e = Make(ast::ExprKind::kList, n);
+      for (const auto& c : n.children) e->kids.push_back(Expr(*c));
+      return e;
+    }
+    if (n.is_type<g::when_cell>() || n.is_type<g::guard>() || n.is_type<g::param_default>() ||
+        n.is_type<g::within_clause>() || n.is_type<g::every_clause>()) {
+      return Expr(*n.children.back());
+    }
+    throw std::logic_error(fmt::format("parser: unexpected expression node {}", n.type));
+  }
+
+  ast::ExprPtr FilterCall(const Node& n) const {
+    // filter_call: the name is the text before `(`; its only child is call_args.
+    auto e = Make(ast::ExprKind::kCall, n);
+    std::string_view v = n.string_view();
+    size_t end = 0;
+    while (end < v.size() && (std::isalnum(static_cast<unsigned char>(v[end])) || v[end] == '_')) ++end;
+    auto callee = Make(ast::ExprKind::kName, n);
+    callee->text = std::string(v.substr(0, end));
+    callee->span = ast::Span{e->span.begin, e->span.begin + static_cast<uint32_t>(end)};
+    e->kids.push_back(std::move(callee));
+    for (const auto& a : Child<g::call_args>(n).children) e->kids.push_back(Expr(*a));
+    return e;
+  }
+
+  ast::Target Target(const Node& n) const {
+    ast::Target t;
+    const Node& name = Child<g::decl_name>(n);
+    t.name = std::string(name.string_view());
+    t.name_span = SpanOf(name);
+    t.init = Expr(*n.children.back());
+    t.span = SpanOf(n);
+    return t;
+  }
+
+  ast::Param Param(const Node& n) const {
+    ast::Param p;
+    const Node& name = Child<g::decl_name>(n);
+    p.name = std::string(name.string_view());
+    p.name_span = SpanOf(name);
+    if (const Node* t = Find<g::type_name>(n)) {
+      p.type_name = std::string(t->string_view());
+      p.type_span = SpanOf(*t);
+    }
+    if (const Node* d = Find<g::param_default>(n)) p.init = Expr(*d);
+    p.span = SpanOf(n);
+    return p;
+  }
+
+  std::vector<ast::EscRow> Rows(const Node& n) const {
+    std::vector<ast::EscRow> rows;
+    for (const auto& r : n.children) {
+      if (!r->is_type<g::table_row>()) continue;
+      ast::EscRow row;
+      row.span = SpanOf(*r);
+      for (const auto& c : r->children) {
+        if (c->is_type<g::when_cell>()) {
+          row.when = Expr(*c);
+          continue;
+        }
+        ast::EscAction a;
+        a.span = SpanOf(*c);
+        const Node& arg = *c->children.back();
+        if (c->is_type<g::act_page>()) a.kind = ast::ActionKind::kPage;
+        else if (c->is_type<g::act_run>()) a.kind = ast::ActionKind::kRun;
+        else if (c->is_type<g::act_runbook>()) a.kind = ast::ActionKind::kRunbook;
+        else if (c->is_type<g::act_declare>()) a.kind = ast::ActionKind::kDeclare;
+        else a.kind = ast::ActionKind::kManual;
+        a.arg = a.kind == ast::ActionKind::kManual ? Str(arg) : std::string(arg.string_view());
+        row.then.push_back(std::move(a));
+      }
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+
+  ast::Word Word(const Node& n) const {
+    ast::Word w;
+    w.span = SpanOf(n);
+    auto lit = [&](std::string text, const Node& at) {
+      if (!w.parts.empty() && !w.parts.back().is_slot) {
+        w.parts.back().text += text;
+        w.parts.back().span.end = SpanOf(at).end;
+      } else {
+        w.parts.push_back(ast::WordPart{false, std::move(text), SpanOf(at)});
+      }
+    };
+    auto piece = [&](const Node& c, auto& self) -> void {
+      if (c.is_type<g::cmd_interp>()) {
+        std::string_view v = c.string_view();
+        w.parts.push_back(ast::WordPart{true, std::string(v.substr(1, v.size() - 2)), SpanOf(c)});
+      } else if (c.is_type<g::cmd_lbrace>()) {
+        lit("{", c);
+      } else if (c.is_type<g::cmd_rbrace>()) {
+        lit("}", c);
+      } else if (c.is_type<g::cmd_bare>() || c.is_type<g::cmd_sq_text>() || c.is_type<g::cmd_dq_brace>()) {
+        lit(std::string(c.string_view()), c);
+      } else if (c.is_type<g::cmd_dq_text>()) {
+        lit(Unescape(c.string_view(), SpanOf(c).begin), c);
+      } else if (c.is_type<g::cmd_dq>()) {
+        w.quoted = true;
+        if (c.children.empty()) lit("", c);
+        for (const auto& cc : c.children) self(*cc, self);
+      } else {
+        throw std::logic_error(fmt::format("parser: unexpected word node {}", c.type));
+      }
+    };
+    for (const auto& c : n.children) {
+      if (c->is_type<g::cmd_sq_text>()) w.quoted = true;
+      piece(*c, piece);
+    }
+    if (n.string_view().size() >= 2 && n.string_view().front() == '\'' && w.parts.empty()) {
+      w.quoted = true;
+      lit("", n);
+    }
+    return w;
+  }
+
+  ast::Step Step(const Node& n) const {
+    ast::Step s;
+    s.span = SpanOf(n);
+    const Node& kind = *n.children[0];
+    if (kind.is_type<g::kind_check>()) s.kind = ast::StepKind::kCheck;
+    else if (kind.is_type<g::kind_action>()) s.kind = ast::StepKind::kAction;
+    else if (kind.is_type<g::kind_last_resort>()) s.kind = ast::StepKind::kLastResort;
+    else if (kind.is_type<g::kind_manual>()) s.kind = ast::StepKind::kManual;
+    else s.kind = ast::StepKind::kVerify;
+    const Node& name = Child<g::decl_name>(n);
+    s.name = std::string(name.string_view());
+    s.name_span = SpanOf(name);
+    s.title = Str(Child<g::title>(n));
+    if (const Node* gd = Find<g::guard>(n)) s.guard = Expr(*gd);
+    for (const auto& c : n.children) {
+      ast::StepItem item;
+      item.span = SpanOf(*c);
+      if (c->is_type<g::command>()) {
+        item.kind = ast::ItemKind::kCommand;
+        item.command.span = SpanOf(*c);
+        for (const auto& w : c->children) {
+          if (w->is_type<g::cmd_word>()) {
+            item.command.argv.push_back(Word(*w));
+          } else if (w->is_type<g::shell_op>()) {
+            item.command.shell_ops.push_back(ast::ShellOp{std::string(w->string_view()), SpanOf(*w)});
+          } else if (w->is_type<g::cmd_filters>()) {
+            for (const auto& f : w->children) {
+              if (f->is_type<g::filter_call>()) item.command.filters.push_back(FilterCall(*f));
+            }
+          }
+        }
+      } else if (c->is_type<g::text_line>()) {
+        item.kind = ast::ItemKind::kText;
+        item.text = Str(*c);
+      } else if (c->is_type<g::expect_line>()) {
+        item.kind = ast::ItemKind::kExpect;
+        item.expect.span = SpanOf(*c);
+        item.expect.cond = Expr(*c->children[0]);
+        if (const Node* w = Find<g::within_clause>(*c)) item.expect.within = Expr(*w);
+        if (const Node* w = Find<g::every_clause>(*c)) item.expect.every = Expr(*w);
+      } else {
+        continue;
+      }
+      s.items.push_back(std::move(item));
+    }
+    return s;
+  }
+
+  ast::Runbook Runbook(const Node& n) const {
+    ast::Runbook rb;
+    rb.span = SpanOf(n);
+    const Node& name = Child<g::decl_name>(n);
+    rb.name = std::string(name.string_view());
+    rb.name_span = SpanOf(name);
+    rb.title = Str(Child<g::title>(n));
+    for (const auto& c : n.children) {
+      const Node& m = *c;
+      if (m.is_type<g::severity>()) {
+        const Node& v = Child<g::severity_ref>(m);
+        rb.severity = ast::Named{std::string(v.string_view()), SpanOf(v)};
+      } else if (m.is_type<g::owner>()) {
+        const Node& v = Child<g::contact_ref>(m);
+        rb.owner = ast::Named{std::string(v.string_view()), SpanOf(v)};
+      } else if (m.is_type<g::tags>()) {
+        for (const auto& t : m.children) rb.tags.push_back(ast::Named{std::string(t->string_view()), SpanOf(*t)});
+      } else if (m.is_type<g::target>()) {
+        rb.targets.push_back(Target(m));
+      } else if (m.is_type<g::param>()) {
+        rb.params.push_back(Param(m));
+      } else if (m.is_type<g::symptoms_block>()) {
+        for (const auto& s : m.children) {
+          ast::Symptom sym;
+          const Node& sn = Child<g::decl_name>(*s);
+          sym.name = std::string(sn.string_view());
+          sym.name_span = SpanOf(sn);
+          sym.description = Str(Child<g::title>(*s));
+          sym.cond = Expr(*s->children.back());
+          sym.span = SpanOf(*s);
+          rb.symptoms.push_back(std::move(sym));
+        }
+      } else if (m.is_type<g::look_block>()) {
+        for (const auto& l : m.children) {
+          if (l->is_type<g::grafana>()) {
+            ast::Dashboard d;
+            d.title = Str(Child<g::title>(*l));
+            d.span = SpanOf(*l);
+            for (const auto& p : l->children) {
+              if (!p->is_type<g::panel>()) continue;
+              ast::Panel panel;
+              panel.title = Str(Child<g::title>(*p));
+              panel.span = SpanOf(*p);
+              if (p->children.size() > 1) panel.threshold = Expr(*p->children.back());
+              d.panels.push_back(std::move(panel));
+            }
+            rb.dashboards.push_back(std::move(d));
+          } else {
+            ast::KibanaQuery k;
+            if (const Node* idx = Find<g::kibana_index>(*l)) k.index = Str(*idx);
+            k.query = Str(Child<g::kibana_query>(*l));
+            k.span = SpanOf(*l);
+            rb.kibana.push_back(std::move(k));
+          }
+        }
+      } else if (m.is_type<g::steps_block>()) {
+        for (const auto& s : m.children) rb.steps.push_back(Step(*s));
+      } else if (m.is_type<g::escalate_block>()) {
+        rb.has_escalate = true;
+        for (auto& r : Rows(m)) rb.rows.push_back(std::move(r));
+      }
+    }
+    return rb;
+  }
+
+  ast::Policy Policy(const Node& n) const {
+    ast::Policy p;
+    p.span = SpanOf(n);
+    const Node& name = Child<g::decl_name>(n);
+    p.name = std::string(name.string_view());
+    p.name_span = SpanOf(name);
+    p.title = Str(Child<g::title>(n));
+    for (const auto& c : n.children) {
+      if (c->is_type<g::target>()) {
+        p.targets.push_back(Target(*c));
+      } else if (c->is_type<g::contact>()) {
+        ast::Contact ct;
+        const Node& cn = Child<g::decl_name>(*c);
+        ct.name = std::string(cn.string_view());
+        ct.name_span = SpanOf(cn);
+        ct.display = Str(Child<g::contact_display>(*c));
+        ct.handle = Str(Child<g::contact_handle>(*c));
+        ct.span = SpanOf(*c);
+        p.contacts.push_back(std::move(ct));
+      } else if (c->is_type<g::escalate_block>()) {
+        for (auto& r : Rows(*c)) p.rows.push_back(std::move(r));
+      }
+    }
+    return p;
+  }
+
+  static ast::Effect EffectOf(const Node& n) {
+    if (n.is_type<g::eff_write>()) return ast::Effect::kWrite;
+    if (n.is_type<g::eff_destructive>()) return ast::Effect::kDestructive;
+    return ast::Effect::kRead;
+  }
+
+  // method / filter_decl: [effect], decl_name, formal*, arrow, type_name, title
+  ast::Signature Sig(const Node& n, ast::Effect effect) const {
+    ast::Signature s;
+    s.effect = effect;
+    s.span = SpanOf(n);
+    bool after_arrow = false;
+    for (const auto& c : n.children) {
+      if (c->is_type<g::eff_read>() || c->is_type<g::eff_write>() || c->is_type<g::eff_destructive>()) {
+        s.effect = EffectOf(*c);
+      } else if (c->is_type<g::decl_name>()) {
+        s.name = std::string(c->string_view());
+        s.name_span = SpanOf(*c);
+      } else if (c->is_type<g::formal>()) {
+        std::string_view v = c->string_view();
+        size_t end = 0;
+        while (end < v.size() && (std::isalnum(static_cast<unsigned char>(v[end])) || v[end] == '_')) ++end;
+        s.formals.push_back(ast::Formal{std::string(v.substr(0, end)),
+                                        std::string(Child<g::type_name>(*c).string_view()), ast::Type::kError,
+                                        SpanOf(*c)});
+      } else if (c->is_type<g::arrow>()) {
+        after_arrow = true;
+      } else if (c->is_type<g::type_name>() && after_arrow) {
+        s.result_name = std::string(c->string_view());
+      } else if (c->is_type<g::title>()) {
+        s.doc = Str(*c);
+      }
+    }
+    return s;
+  }
+
+  ast::Capability Capability(const Node& n) const {
+    ast::Capability c;
+    c.span = SpanOf(n);
+    const Node& name = Child<g::decl_name>(n);
+    c.name = std::string(name.string_view());
+    c.name_span = SpanOf(name);
+    c.doc = Str(Child<g::title>(n));
+    for (const auto& m : n.children) {
+      if (m->is_type<g::method>()) c.methods.push_back(Sig(*m, ast::Effect::kRead));
+    }
+    return c;
+  }
+
+  ast::Program Program(const Node& n) const {
+    ast::Program p;
+    p.span = SpanOf(n);
+    const Node& name = Child<g::program_name>(n);
+    p.name = std::string(name.string_view());
+    p.name_span = SpanOf(name);
+    for (const auto& r : n.children) {
+      if (r->is_type<g::default_rule>()) {
+        p.default_effect = EffectOf(*r->children.back());
+      } else if (r->is_type<g::effect_rule>()) {
+        ast::Effect eff = EffectOf(*r->children[0]);
+        for (size_t i = 1; i < r->children.size(); ++i) {
+          const Node& pat = *r->children[i];
+          std::string text = pat.is_type<g::sub_word>() ? std::string(pat.string_view()) : Str(pat);
+          ast::ProgramRule rule;
+          rule.effect = eff;
+          rule.span = SpanOf(pat);
+          size_t pos = 0;
+          while (pos < text.size()) {
+            size_t sp = text.find(' ', pos);
+            std::string word = text.substr(pos, sp == std::string::npos ? std::string::npos : sp - pos);
+            if (!word.empty()) rule.words.push_back(word);
+            if (sp == std::string::npos) break;
+            pos = sp + 1;
+          }
+          p.rules.push_back(std::move(rule));
+        }
+      }
+    }
+    return p;
+  }
+
+  std::shared_ptr<const Source> source_;
+};
+
+// ---- Byte-level checks before parsing -----------------------------------------------------------
+
+// Returns the length of the valid UTF-8 sequence at s[i], or 0 when it is invalid.
+size_t Utf8Len(std::string_view s, size_t i) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  if (c < 0x80) return 1;
+  size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+  if (n == 0 || c > 0xF4 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+  }
+  if (c == 0xE0 && b(i + 1) < 0xA0) return 0;   // overlong
+  if (c == 0xED && b(i + 1) > 0x9F) return 0;   // surrogates
+  if (c == 0xF0 && b(i + 1) < 0x90) return 0;   // overlong
+  if (c == 0xF4 && b(i + 1) > 0x8F) return 0;   // > U+10FFFF
+  return n;
+}
+
+bool CheckBytes(const std::shared_ptr<const Source>& src, Diagnostics& diags) {
+  const std::string& t = src->text();
+  if (t.size() > kMaxFileBytes) {
+    diags.Add(DiagKind::kFileTooLarge, src, {0, 0},
+              fmt::format("file is larger than {} MiB", kMaxFileBytes >> 20),
+              "split it: one runbook per file");
+    return false;
+  }
+  size_t line_start = 0;
+  for (size_t i = 0; i < t.size();) {
+    unsigned char c = static_cast<unsigned char>(t[i]);
+    if (c == 0) {
+      diags.Add(DiagKind::kNulByte, src, {static_cast<uint32_t>(i), static_cast<uint32_t>(i + 1)},
+                "NUL byte: this is not a text file", "check the file was not truncated or saved as binary");
+      return false;
+    }
+    if (c == '\n') {
+      line_start = i + 1;
+      ++i;
+      continue;
+    }
+    size_t n = Utf8Len(t, i);
+    if (n == 0) {
+      diags.Add(DiagKind::kInvalidUtf8, src, {static_cast<uint32_t>(i), static_cast<uint32_t>(i + 1)},
+                fmt::format("invalid UTF-8 byte 0x{:02X}", c), "re-save the file as UTF-8");
+      return false;
+    }
+    i += n;
+    if (i - line_start > kMaxLineBytes) {
+      size_t at = line_start + kMaxLineBytes;
+      while (at > line_start && (static_cast<unsigned char>(t[at]) & 0xC0) == 0x80) --at;
+      diags.Add(DiagKind::kLineTooLong, src, {static_cast<uint32_t>(at), static_cast<uint32_t>(at + 1)},
+                fmt::format("line is longer than {} KiB", kMaxLineBytes >> 10),
+                "move long values into a param or split the line");
+      return false;
+    }
+  }
+  return true;
+}
+
+bool StartsTopLevel(std::string_view line) {
+  for (std::string_view kw : {"runbook", "import", "policy", "capability", "program", "filter"}) {
+    if (line.substr(0, kw.size()) == kw && line.size() > kw.size() && (line[kw.size()] == ' ' || line[kw.size()] == '\t')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The offset of the next line after `from`'s line that starts a top-level declaration, or npos.
+size_t NextDeclaration(const std::string& t, size_t from) {
+  size_t i = t.find('\n', from);
+  while (i != std::string::npos) {
+    ++i;
+    if (StartsTopLevel(std::string_view(t).substr(i, 12))) return i;
+    i = t.find('\n', i);
+  }
+  return std::string::npos;
+}
+
+// Skips blanks, line ends and comments from `i`.
+size_t SkipBlank(const std::string& t, size_t i) {
+  while (i < t.size()) {
+    char c = t[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      ++i;
+    } else if (c == '#') {
+      while (i < t.size() && t[i] != '\n') ++i;
+    } else {
+      break;
+    }
+  }
+  return i;
+}
+
+}  // namespace
+
+ast::File Parse(const std::shared_ptr<const Source>& source, Diagnostics& diags) {
+  ast::File file;
+  if (!CheckBytes(source, diags)) return file;
+  const std::string& t = source->text();
+  size_t pos = t.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
+  Builder builder(source);
+  size_t decls = 0;
+  while (pos <= t.size()) {
+    pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::lf_crlf> in(t.data() + pos, t.data() + t.size(),
+                                                                             source->path());
+    try {
+      auto root = pt::parse<g::next_decl, Selector, DepthAction, Control>(in);
+      if (!root || root->children.empty()) break;  // end of file
+      const Node& decl = *root->children.front();
+      size_t decl_start = static_cast<size_t>(decl.m_begin.data - t.data());
+      if (decl.is_type<g::runbook_decl>() && file.runbooks.size() >= kMaxRunbooksPerFile) {
+        uint32_t b = static_cast<uint32_t>(decl_start);
+        diags.Add(DiagKind::kTooManyRunbooks, source, {b, b + 7},
+                  fmt::format("more than {} runbooks in one file; the rest is not checked", kMaxRunbooksPerFile),
+                  "keep one runbook per file, named after it");
+        return file;
+      }
+      builder.Top(decl, file);
+      ++decls;
+      pos = static_cast<size_t>(in.current() - t.data());
+      continue;
+    } catch (const pegtl::parse_error& e) {
+      size_t at = pos + (e.positions().empty() ? 0 : e.positions().front().byte);
+      std::string msg(e.message());
+      DiagKind kind = DiagKind::kSyntax;
+      std::string hint;
+      if (msg.find("nesting depth") != std::string::npos) {
+        kind = DiagKind::kTooDeep;
+        msg = "brackets or operators nest too deeply";
+        hint = "simplify the expression; nesting is limited to protect the checker";
+      } else if (msg.find("parse error matching") != std::string::npos) {
+        msg = "unexpected input";
+      }
+      if (msg.rfind("expected a `$ command`", 0) == 0 && at < t.size() && std::isalpha(static_cast<unsigned char>(t[at]))) {
+        hint = "commands start with `$`, e.g. `$ redis-cli ping`";
+      }
+      diags.Add(kind, source, {static_cast<uint32_t>(at), static_cast<uint32_t>(std::min(at + 1, t.size()))}, msg, hint);
+      ++decls;
+      if (kind == DiagKind::kTooDeep) return file;
+      // Resume at the next line that starts a top-level declaration after the failed one's first line.
+      size_t next = NextDeclaration(t, SkipBlank(t, pos));
+      if (next == std::string::npos || next <= pos) return file;
+      pos = next;
+    } catch (const BuildError& e) {
+      // The declaration parsed; a literal in it is invalid. Report and go on after it.
+      diags.Add(e.kind, source, e.span, e.message, e.hint);
+      ++decls;
+      pos = static_cast<size_t>(in.current() - t.data());
+    }
+  }
+  if (decls == 0) {
+    uint32_t end = static_cast<uint32_t>(t.size());
+    diags.Add(DiagKind::kEmptyFile, source, {end, end}, "file declares nothing",
+              "write a runbook (`runbook NAME \"Title\" { ... }`) or delete the file");
+  }
+  return file;
+}
+
+}  // namespace rb

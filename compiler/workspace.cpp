@@ -1,0 +1,202 @@
+#include "compiler/workspace.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+#include <algorithm>
+#include <cstring>
+
+#include "compiler/parser.hpp"
+
+namespace rb {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool ReadFile(const std::string& path, std::string& out, std::string& error) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    error = "is a directory";
+    return false;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = std::strerror(errno);
+    return false;
+  }
+  // Read at most one byte past the limit: the parser reports the size without holding a huge file.
+  out.resize(kMaxFileBytes + 1);
+  in.read(out.data(), static_cast<std::streamsize>(out.size()));
+  out.resize(static_cast<size_t>(in.gcount()));
+  return true;
+}
+
+std::string Canonical(const std::string& path) {
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(path, ec);
+  return ec ? fs::path(path).lexically_normal().string() : p.string();
+}
+
+}  // namespace
+
+Workspace::Workspace(WorkspaceOptions options, Diagnostics& diags) : options_(std::move(options)), diags_(diags) {}
+
+Module* Workspace::Parsed(std::string key, std::string display_path, std::string text, bool is_stdlib) {
+  auto m = std::make_unique<Module>();
+  m->key = key;
+  m->is_stdlib = is_stdlib;
+  m->source = std::make_shared<const Source>(std::move(display_path), std::move(text));
+  m->file = Parse(m->source, diags_);
+  Module* raw = m.get();
+  by_key_[key] = raw;
+  modules_.push_back(std::move(m));
+  return raw;
+}
+
+Module* Workspace::LoadPath(const std::string& display_path, bool report_missing) {
+  std::string key = Canonical(display_path);
+  if (auto it = by_key_.find(key); it != by_key_.end()) return it->second;
+  std::string text, error;
+  if (!ReadFile(display_path, text, error)) {
+    if (report_missing) io_errors_.push_back(fmt::format("cannot read {}: {}", display_path, error));
+    return nullptr;
+  }
+  return Parsed(key, fs::path(display_path).lexically_normal().string(), std::move(text), false);
+}
+
+Module* Workspace::AddFile(const std::string& path) { return LoadPath(path, true); }
+
+Module* Workspace::Stdlib(const std::string& name) {
+  std::string key = "std." + name;
+  if (auto it = by_key_.find(key); it != by_key_.end()) return it->second;
+  std::string display = "stdlib/" + name + ".rb.denis";
+  if (!options_.stdlib_dir.empty()) {
+    std::string path = (fs::path(options_.stdlib_dir) / (name + ".rb.denis")).string();
+    std::string text, error;
+    if (!ReadFile(path, text, error)) return nullptr;
+    return Parsed(key, path, std::move(text), true);
+  }
+  for (const auto& em : EmbeddedStdlib()) {
+    if (name == em.name) return Parsed(key, display, em.text, true);
+  }
+  return nullptr;
+}
+
+std::vector<std::string> Workspace::StdlibNames() const {
+  std::vector<std::string> names;
+  if (!options_.stdlib_dir.empty()) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(options_.stdlib_dir, ec)) {
+      std::string f = e.path().filename().string();
+      if (f.size() > 9 && f.compare(f.size() - 9, 9, ".rb.denis") == 0) names.push_back(f.substr(0, f.size() - 9));
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+  for (const auto& em : EmbeddedStdlib()) names.emplace_back(em.name);
+  return names;
+}
+
+Module* Workspace::ResolveImport(Module& from, const ast::Import& imp) {
+  std::vector<std::string> parts;
+  std::stringstream ss(imp.module);
+  for (std::string part; std::getline(ss, part, '.');) parts.push_back(part);
+  if (parts.size() == 2 && parts[0] == "std") {
+    if (Module* m = Stdlib(parts[1])) return m;
+    std::string known;
+    for (const auto& n : StdlibNames()) known += (known.empty() ? "" : ", ") + n;
+    diags_.Add(DiagKind::kImportNotFound, from.source, imp.span,
+               fmt::format("no stdlib module `{}`", imp.module), fmt::format("stdlib modules: {}", known));
+    return nullptr;
+  }
+  fs::path rel;
+  for (const auto& p : parts) rel /= p;
+  rel += ".rb.denis";
+  fs::path dir = fs::path(from.source->path()).parent_path();
+  std::vector<std::string> tried;
+  for (int up = 0; up < 16; ++up) {
+    fs::path candidate = (dir / rel).lexically_normal();
+    tried.push_back(candidate.string());
+    std::error_code ec;
+    if (fs::is_regular_file(candidate, ec)) return LoadPath(candidate.string(), true);
+    if (dir.empty() || dir == dir.root_path()) break;
+    fs::path parent = dir.parent_path();
+    if (parent == dir) break;
+    dir = parent;
+  }
+  diags_.Add(DiagKind::kImportNotFound, from.source, imp.span, fmt::format("cannot find module `{}`", imp.module),
+             fmt::format("looked for {} here and in parent directories", rel.string()));
+  return nullptr;
+}
+
+std::vector<Module*> Module::Visible() const {
+  std::vector<Module*> v;
+  if (prelude) v.push_back(prelude);
+  for (Module* m : resolved) {
+    if (m) v.push_back(m);
+  }
+  return v;
+}
+
+void Workspace::ResolveImports() {
+  // Modules are appended while resolving; index-based iteration sees the new ones too.
+  for (size_t i = 0; i < modules_.size(); ++i) {
+    Module& m = *modules_[i];
+    if (m.imports_resolved) continue;
+    m.imports_resolved = true;
+    if (m.key != "std.text") m.prelude = Stdlib("text");
+    for (const auto& imp : m.file.imports) m.resolved.push_back(ResolveImport(m, imp));
+  }
+  // Cycle detection: depth-first with colours; a back edge is reported once, at its import.
+  std::map<const Module*, int> colour;  // 0 white, 1 on the stack, 2 done
+  std::vector<const Module*> stack;
+  std::function<void(Module&)> visit = [&](Module& m) {
+    colour[&m] = 1;
+    stack.push_back(&m);
+    for (size_t k = 0; k < m.resolved.size(); ++k) {
+      Module* target = m.resolved[k];
+      if (!target) continue;
+      if (colour[target] == 1) {
+        std::string chain;
+        auto it = std::find(stack.begin(), stack.end(), target);
+        for (; it != stack.end(); ++it) chain += (*it)->source->path() + " → ";
+        chain += target->source->path();
+        diags_.Add(DiagKind::kImportCycle, m.source, m.file.imports[k].span, fmt::format("import cycle: {}", chain),
+                   "move what both modules need into a third module that both import");
+      } else if (colour[target] == 0) {
+        visit(*target);
+      }
+    }
+    stack.pop_back();
+    colour[&m] = 2;
+  };
+  for (size_t i = 0; i < modules_.size(); ++i) {
+    if (colour[modules_[i].get()] == 0) visit(*modules_[i]);
+  }
+}
+
+const ast::Runbook* Workspace::FindRunbook(const std::string& name, const Module& near) {
+  for (const auto& m : modules_) {
+    for (const auto& rb : m->file.runbooks) {
+      if (rb.name == name) return &rb;
+    }
+  }
+  if (near.is_stdlib) return nullptr;
+  fs::path candidate = (fs::path(near.source->path()).parent_path() / (name + ".rb.denis")).lexically_normal();
+  std::error_code ec;
+  if (!fs::is_regular_file(candidate, ec)) return nullptr;
+  size_t before = modules_.size();
+  Module* m = LoadPath(candidate.string(), false);
+  if (!m) return nullptr;
+  if (modules_.size() != before) ResolveImports();
+  for (const auto& rb : m->file.runbooks) {
+    if (rb.name == name) return &rb;
+  }
+  return nullptr;
+}
+
+}  // namespace rb
