@@ -110,6 +110,8 @@ class Checker {
   }
 
   void CheckModule(Module& m) {
+    for (Module* v : m.Visible()) ResolveSignatures(*v);
+    ResolveSignatures(m);
     mod_ = &m;
     caps_.clear();
     programs_.clear();
@@ -135,8 +137,13 @@ class Checker {
     }
   }
 
-  void CheckStdlibDecls(Module& m) {
-    auto check_sig = [&](ast::Signature& s) {
+  // Resolves the declared types of a module's capability methods and filters, once per module,
+  // before any module that sees them is checked.
+  void ResolveSignatures(Module& m) {
+    if (!sigs_resolved_.insert(&m).second) return;
+    Module* saved = mod_;
+    mod_ = &m;
+    auto resolve = [&](ast::Signature& s) {
       for (auto& f : s.formals) {
         auto t = ast::TypeFromName(f.type_name);
         if (!t) Error(DiagKind::kTypeMismatch, f.span, fmt::format("unknown type `{}`", f.type_name));
@@ -146,6 +153,15 @@ class Checker {
       if (!r) Error(DiagKind::kTypeMismatch, s.span, fmt::format("unknown result type `{}`", s.result_name));
       s.result = r.value_or(Type::kError);
     };
+    for (auto& c : m.file.capabilities) {
+      for (auto& s : c.methods) resolve(s);
+    }
+    for (auto& f : m.file.filters) resolve(f);
+    mod_ = saved;
+  }
+
+  // Duplicate declarations within a stdlib-style module.
+  void CheckStdlibDecls(Module& m) {
     std::set<std::string> names;
     for (auto& c : m.file.capabilities) {
       if (!names.insert(c.name).second) Error(DiagKind::kDuplicate, c.name_span, fmt::format("capability `{}` declared twice", c.name));
@@ -153,16 +169,15 @@ class Checker {
       for (auto& s : c.methods) {
         if (!methods.insert(s.name).second)
           Error(DiagKind::kDuplicate, s.name_span, fmt::format("method `{}.{}` declared twice", c.name, s.name));
-        check_sig(s);
       }
     }
     for (auto& f : m.file.filters) {
       if (!names.insert(f.name).second) Error(DiagKind::kDuplicate, f.name_span, fmt::format("filter `{}` declared twice", f.name));
-      check_sig(f);
     }
     std::set<std::string> programs;
     for (auto& p : m.file.programs) {
-      if (!programs.insert(p.name).second) Error(DiagKind::kDuplicate, p.name_span, fmt::format("program `{}` declared twice", p.name));
+      if (!programs.insert(p.name).second)
+        Error(DiagKind::kDuplicate, p.name_span, fmt::format("program `{}` declared twice", p.name));
     }
   }
 
@@ -1092,6 +1107,7 @@ class Checker {
   Module* mod_ = nullptr;
   const ast::Runbook* runbook_ = nullptr;
   std::set<const Module*> checked_;
+  std::set<const Module*> sigs_resolved_;
   std::map<std::string, std::string> cap_home_, program_home_;  // name → stdlib module
   std::map<std::string, const ast::Capability*> caps_;
   std::map<std::string, const ast::Program*> programs_;

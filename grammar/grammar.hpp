@@ -161,7 +161,7 @@ struct act_declare : seq<key<TAO_PEGTL_STRING("declare")>, sp, must<severity_ref
 struct esc_action : sor<act_page, act_run, act_runbook, act_manual, act_declare> {};
 struct action_sep : seq<sp, one<','>, sp, opt<key<TAO_PEGTL_STRING("then")>, sp>> {};
 struct esc_actions : seq<must<esc_action>, star<action_sep, must<esc_action>>> {};
-struct when_cell : expr {};
+struct when_cell : seq<expr> {};
 struct table_row : seq<one<'|'>, sp, must<when_cell>, sp, must<cell_bar>, sp, esc_actions, sp, must<cell_bar>, must<row_end>> {};
 struct escalate_block : seq<key<TAO_PEGTL_STRING("escalate")>, ws, must<block_open>, ws, must<table_header>,
                             star<ws, sor<table_rule, table_row>>, ws, must<block_close>> {};

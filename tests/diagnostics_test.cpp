@@ -1,0 +1,60 @@
+// The catalogue is the contract: codes are unique and well formed, every code is documented, and every
+// code is exercised by some case (a golden file, or a generated input for the size limits).
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "compiler/diagnostics.hpp"
+#include "compiler/parser.hpp"
+#include "tests/test_util.hpp"
+
+namespace rb::test {
+namespace {
+
+TEST(Catalogue, CodesAreUniqueAndWellFormed) {
+  std::set<std::string> seen;
+  for (const auto& info : Catalogue()) {
+    EXPECT_TRUE(std::regex_match(info.code, std::regex("RB[0-9]{4}"))) << info.code;
+    EXPECT_TRUE(seen.insert(info.code).second) << "duplicate " << info.code;
+    EXPECT_GT(std::string(info.title).size(), 3u) << info.code;
+    EXPECT_GT(std::string(info.doc).size(), 30u) << info.code;
+    EXPECT_FALSE(std::string(info.example).empty()) << info.code;
+    EXPECT_EQ(FindCode(info.code), &info);
+  }
+  EXPECT_EQ(FindCode("rb0001"), &Catalogue()[0]);
+  EXPECT_EQ(FindCode("RB9999"), nullptr);
+}
+
+TEST(Catalogue, ExplainShowsDocAndExample) {
+  std::string text = Explain(*FindCode("RB0060"), false);
+  EXPECT_NE(text.find("RB0060"), std::string::npos);
+  EXPECT_NE(text.find("|> grep(\"used\")"), std::string::npos);
+  EXPECT_NE(text.find("Example:"), std::string::npos);
+}
+
+// Codes that need inputs too large to keep in the repository are produced here.
+std::set<std::string> GeneratedCaseCodes() {
+  std::set<std::string> codes;
+  std::string big(kMaxFileBytes + 10, '#');
+  big[kMaxFileBytes / 2] = '\n';
+  auto r = LintFromRoot({WriteTemp("too_large.rb.denis", big)});
+  for (const auto& c : Codes(r)) codes.insert(c);
+  return codes;
+}
+
+TEST(Catalogue, EveryCodeIsExercisedByACase) {
+  std::set<std::string> exercised = GeneratedCaseCodes();
+  std::regex code_re("\\[(RB[0-9]{4})\\]");
+  for (const auto& e : std::filesystem::recursive_directory_iterator(SourceDir() / "tests" / "golden")) {
+    if (e.path().extension() != ".golden") continue;
+    std::string text = ReadAll(e.path());
+    for (std::sregex_iterator it(text.begin(), text.end(), code_re), end; it != end; ++it) exercised.insert((*it)[1]);
+  }
+  for (const auto& info : Catalogue()) {
+    EXPECT_TRUE(exercised.count(info.code)) << info.code << " (" << info.title
+                                            << ") is exercised by no case: add tests/golden/.../<case>.rb.denis";
+  }
+}
+
+}  // namespace
+}  // namespace rb::test

@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Rewrites every tests/golden/**/*.rb.denis.golden from the current build. Review the diff before committing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmake --build build -j2 --target runbook_tests >/dev/null
+RUNBOOK_REFRESH_GOLDENS=1 ./build/tests/runbook_tests --gtest_filter='Cases/Golden.*' >/dev/null
+git status --short tests/golden

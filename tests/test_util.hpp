@@ -1,0 +1,50 @@
+// Shared helpers for the tests: lint a file or text and summarise the findings.
+#pragma once
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "compiler/lint.hpp"
+
+namespace rb::test {
+
+inline std::filesystem::path SourceDir() { return RUNBOOK_SOURCE_DIR; }
+
+// Lints paths relative to the source tree, as `runbook lint` run from the repository root would.
+inline LintResult LintFromRoot(const std::vector<std::string>& paths) {
+  std::filesystem::current_path(SourceDir());
+  LintOptions o;
+  o.paths = paths;
+  return Lint(o);
+}
+
+inline std::string RenderText(const LintResult& r) {
+  RenderOptions o;
+  o.files_checked = r.files;
+  return Render(r.diags, o);
+}
+
+inline std::set<std::string> Codes(const LintResult& r) {
+  std::set<std::string> codes;
+  for (const auto& d : r.diags.all()) codes.insert(Info(d.kind).code);
+  return codes;
+}
+
+// Writes `text` to a fresh file under a per-test temporary directory and returns its path.
+inline std::string WriteTemp(const std::string& name, const std::string& text) {
+  auto dir = std::filesystem::temp_directory_path() / "runbook-tests";
+  std::filesystem::create_directories(dir);
+  auto path = dir / name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path.string();
+}
+
+inline std::string ReadAll(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace rb::test
