@@ -301,6 +301,8 @@ class Checker {
 
   void CheckContact(const std::string& name, ast::Span span) {
     if (contacts_.count(name)) return;
+    // A failed import was reported already; its missing contacts would only repeat it.
+    if (contacts_.empty() && std::count(mod_->resolved.begin(), mod_->resolved.end(), nullptr) > 0) return;
     std::string hint = contacts_.empty() ? "no policy with contacts is imported: add `import policy.escalation`"
                                          : DidYouMean(name, Keys(contacts_));
     Error(DiagKind::kUnknownContact, span, fmt::format("unknown contact `{}`", name), hint);

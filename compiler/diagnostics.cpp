@@ -183,7 +183,6 @@ std::string RenderSarif(const Diagnostics& diags, const RenderOptions&) {
        {{{"tool",
           {{"driver",
             {{"name", "runbook"},
-             {"informationUri", "https://example.invalid/runbook"},
              {"version", "0.1.0"},
              {"rules", rules}}}}},
          {"columnKind", "unicodeCodePoints"},
