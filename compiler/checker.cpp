@@ -739,17 +739,17 @@ class Checker {
   // True when the expression's value can change over time in a way the executor records: it reads a
   // probe, a symptom or `incident`. Asks and constants have no history for `for` windows.
   bool HasHistory(const Expr& e) const {
-    if (e.kind == ExprKind::kName) return true;  // symptoms, params, targets, incident
-    if (e.kind == ExprKind::kCall) return e.kids[0]->kind != ExprKind::kName || e.kids[0]->text != "failed"
-                                              ? true
-                                              : true;
-    if (e.kind == ExprKind::kAsk || e.kind == ExprKind::kBool || e.kind == ExprKind::kUnknown ||
-        e.kind == ExprKind::kNumber || e.kind == ExprKind::kString)
-      return false;
-    for (const auto& k : e.kids) {
-      if (HasHistory(*k)) return true;
+    switch (e.kind) {
+      case ExprKind::kName:    // symptoms, `incident`
+      case ExprKind::kCall:    // probes, failed(step)
+      case ExprKind::kMember:
+        return true;
+      default:
+        for (const auto& k : e.kids) {
+          if (HasHistory(*k)) return true;
+        }
+        return false;
     }
-    return false;
   }
 
   // ---- Expressions ------------------------------------------------------------------------------

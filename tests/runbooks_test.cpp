@@ -2,6 +2,10 @@
 // properties the seed demands hold in the AST the checker annotated.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <regex>
+#include <sstream>
+
 #include "compiler/checker.hpp"
 #include "compiler/workspace.hpp"
 #include "tests/test_util.hpp"
@@ -155,6 +159,39 @@ TEST(SeedRunbooks, EscalationRowsResolve) {
   }
   EXPECT_EQ(rows, 4u * 6 + 3);  // seven tables of four rows except /chat's three; WebSocket has none
   EXPECT_GE(handovers, 2u);
+}
+
+}  // namespace
+}  // namespace rb::test
+
+namespace rb::test {
+namespace {
+
+// docs/fidelity.md maps seed lines to `runbooks/<file>:<line>`; each reference must point at a line
+// that exists and holds code or text (not blank), so the map cannot silently drift from the files.
+TEST(Fidelity, EveryReferenceResolves) {
+  std::string doc = ReadAll(SourceDir() / "docs" / "fidelity.md");
+  std::regex ref("`(runbooks/[a-z_/]+\\.rb\\.denis):([0-9]+)`");
+  size_t refs = 0;
+  std::map<std::string, std::vector<std::string>> files;
+  for (std::sregex_iterator it(doc.begin(), doc.end(), ref), end; it != end; ++it) {
+    std::string file = (*it)[1];
+    size_t line = std::stoul((*it)[2]);
+    if (!files.count(file)) {
+      std::string text = ReadAll(SourceDir() / file);
+      ASSERT_FALSE(text.empty()) << file;
+      std::vector<std::string> lines;
+      std::stringstream ss(text);
+      for (std::string l; std::getline(ss, l);) lines.push_back(l);
+      files[file] = lines;
+    }
+    const auto& lines = files[file];
+    ASSERT_GE(line, 1u) << file;
+    ASSERT_LE(line, lines.size()) << file << ":" << line;
+    EXPECT_NE(lines[line - 1].find_first_not_of(" \t"), std::string::npos) << file << ":" << line << " is blank";
+    ++refs;
+  }
+  EXPECT_GT(refs, 150u);
 }
 
 }  // namespace
