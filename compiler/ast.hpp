@@ -202,6 +202,7 @@ struct Runbook {
   std::vector<Step> steps;
   std::vector<EscRow> rows;
   bool has_escalate = false;
+  bool had_syntax_errors = false;  // some entries were skipped by recovery: name checks are partial
   Span span;
 };
 

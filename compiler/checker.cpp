@@ -87,6 +87,13 @@ class Checker {
 
  private:
   void Error(DiagKind kind, ast::Span span, std::string message, std::string hint = {}) {
+    // In a runbook whose entries were partly skipped after syntax errors, a missing name is most
+    // likely one of the skipped entries: do not pile follow-on findings on the real one.
+    if (runbook_ && runbook_->had_syntax_errors &&
+        (kind == DiagKind::kUnknownName || kind == DiagKind::kUnknownStep || kind == DiagKind::kUnusedSymptom ||
+         kind == DiagKind::kUnknownSlot || kind == DiagKind::kMissingMetadata)) {
+      return;
+    }
     diags_.Add(kind, mod_->source, span, std::move(message), std::move(hint));
   }
 

@@ -26,6 +26,10 @@ template<> inline constexpr const char* kMessage<g::decl_name> = "expected a nam
 template<> inline constexpr const char* kMessage<g::title> = "expected a quoted title or description, e.g. \"Redis Caído\"";
 template<> inline constexpr const char* kMessage<g::block_open> = "expected `{`";
 template<> inline constexpr const char* kMessage<g::block_close> = "expected `}` to close the block (or another entry of it)";
+template<> inline constexpr const char* kMessage<g::runbook_member> = "expected a runbook section (`severity`, `owner`, `tags`, `target`, `param`, `symptoms`, `look`, `steps`, `escalate`) or `}`";
+template<> inline constexpr const char* kMessage<g::policy_member> = "expected a policy entry (`target`, `contact`, `escalate`) or `}`";
+template<> inline constexpr const char* kMessage<g::step> = "expected a step: `check|action|last_resort|manual|verify NAME \"Title\" { ... }` or `}`";
+template<> inline constexpr const char* kMessage<g::symptom> = "expected a symptom: `NAME \"description\" : CONDITION` or `}`";
 template<> inline constexpr const char* kMessage<g::runbook_close> = "expected a runbook section (`severity`, `owner`, `tags`, `target`, `param`, `symptoms`, `look`, `steps`, `escalate`) or `}`";
 template<> inline constexpr const char* kMessage<g::policy_close> = "expected a policy entry (`target`, `contact`, `escalate`) or `}`";
 template<> inline constexpr const char* kMessage<g::capability_close> = "expected a method (`read|write|destructive name(args) -> type \"doc\"`) or `}`";
@@ -84,7 +88,88 @@ struct Errors {
   static constexpr bool raise_on_failure = false;  // only `must<>` raises
 };
 template <typename Rule>
-using Control = pegtl::must_if<Errors, pegtl::normal, false>::control<Rule>;
+using BaseControl = pegtl::must_if<Errors, pegtl::normal, false>::control<Rule>;
+
+// ---- Recovery inside declarations ---------------------------------------------------------------
+// A syntax error inside a runbook section, a step, a symptom or a table row is recorded and the
+// parser skips that one entry (to the end of its line, or past its balanced `{...}` block) and goes
+// on, so one typo does not hide the findings after it. Errors elsewhere end the declaration and the
+// top-level loop resynchronises at the next declaration.
+struct Recovered {
+  size_t offset;  // absolute byte offset of the error
+  std::string message;
+};
+thread_local std::vector<Recovered>* g_recovered = nullptr;
+thread_local const char* g_text_begin = nullptr;
+
+bool AtTopLevelKeyword(const char* p, const char* end);
+bool StartsTopLevel(std::string_view line);
+
+// Where to resume after a failed entry that starts at `p`.
+const char* SkipEntry(const char* p, const char* end) {
+  int depth = 0;
+  bool opened = false;
+  bool line_start = p == g_text_begin || p[-1] == '\n';
+  while (p < end) {
+    char c = *p;
+    if (line_start && AtTopLevelKeyword(p, end)) return p;
+    line_start = false;
+    if (c == '\n') {
+      if (!opened) return p + 1;
+      line_start = true;
+      ++p;
+    } else if (c == '"' || c == '\'') {
+      for (++p; p < end && *p != c && *p != '\n'; ++p) {
+        if (c == '"' && *p == '\\' && p + 1 < end && p[1] != '\n') ++p;
+      }
+      if (p < end && *p == c) ++p;
+    } else if (c == '#') {
+      while (p < end && *p != '\n') ++p;
+    } else if (c == '{') {
+      ++depth;
+      opened = true;
+      ++p;
+    } else if (c == '}') {
+      if (depth == 0) return p;  // closes the enclosing block: leave it to the parent
+      ++p;
+      if (--depth == 0) return p;
+    } else {
+      ++p;
+    }
+  }
+  return end;
+}
+
+template <typename Rule>
+struct RecoveringControl : BaseControl<Rule> {
+  template <pegtl::apply_mode A, pegtl::rewind_mode M, template <typename...> class Action,
+            template <typename...> class Control, typename ParseInput, typename... States>
+  [[nodiscard]] static bool match(ParseInput& in, States&&... st) {
+    const char* begin = in.current();
+    try {
+      return BaseControl<Rule>::template match<A, M, Action, Control>(in, st...);
+    } catch (const pegtl::parse_error& e) {
+      std::string msg(e.message());
+      if (!g_recovered || msg.find("nesting depth") != std::string::npos) throw;
+      const auto& pos = e.positions().front();
+      size_t base = static_cast<size_t>(in.begin() - g_text_begin);
+      g_recovered->push_back(Recovered{base + pos.byte, msg});
+      const char* resume = SkipEntry(begin, in.end());
+      if (resume == begin) throw;  // no progress possible: let the declaration fail
+      in.iterator() = resume;
+      return true;
+    }
+  }
+};
+
+template <typename Rule>
+struct Control : BaseControl<Rule> {};
+template <> struct Control<g::runbook_entry> : RecoveringControl<g::runbook_entry> {};
+template <> struct Control<g::policy_entry> : RecoveringControl<g::policy_entry> {};
+template <> struct Control<g::symptom_entry> : RecoveringControl<g::symptom_entry> {};
+template <> struct Control<g::step_entry> : RecoveringControl<g::step_entry> {};
+template <> struct Control<g::table_row> : RecoveringControl<g::table_row> {};
+template <> struct Control<g::method> : RecoveringControl<g::method> {};
 
 template <typename Rule>
 struct DepthAction : pegtl::limit_depth<kMaxRuleDepth> {};
@@ -777,6 +862,10 @@ bool CheckBytes(const std::shared_ptr<const Source>& src, Diagnostics& diags) {
   return true;
 }
 
+bool AtTopLevelKeyword(const char* p, const char* end) {
+  return StartsTopLevel(std::string_view(p, static_cast<size_t>(std::min<ptrdiff_t>(end - p, 12))));
+}
+
 bool StartsTopLevel(std::string_view line) {
   for (std::string_view kw : {"runbook", "import", "policy", "capability", "program", "filter"}) {
     if (line.substr(0, kw.size()) == kw && line.size() > kw.size() && (line[kw.size()] == ' ' || line[kw.size()] == '\t')) {
@@ -821,6 +910,33 @@ ast::File Parse(const std::shared_ptr<const Source>& source, Diagnostics& diags)
   size_t pos = t.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
   Builder builder(source);
   size_t decls = 0;
+  std::vector<Recovered> recovered;
+  g_recovered = &recovered;
+  g_text_begin = t.data();
+  struct Reset {
+    ~Reset() { g_recovered = nullptr; }
+  } reset;
+  // Turns a PEGTL error into a diagnostic; returns its kind.
+  auto report = [&](size_t at, std::string msg) {
+    DiagKind kind = DiagKind::kSyntax;
+    std::string hint;
+    if (msg.find("nesting depth") != std::string::npos) {
+      kind = DiagKind::kTooDeep;
+      msg = "brackets or operators nest too deeply";
+      hint = "simplify the expression; nesting is limited to protect the checker";
+    } else if (msg.find("parse error matching") != std::string::npos) {
+      msg = "unexpected input";
+    }
+    if (msg.rfind("expected a `$ command`", 0) == 0 && at < t.size() && std::isalpha(static_cast<unsigned char>(t[at]))) {
+      hint = "commands start with `$`, e.g. `$ redis-cli ping`";
+    }
+    diags.Add(kind, source, {static_cast<uint32_t>(at), static_cast<uint32_t>(std::min(at + 1, t.size()))}, msg, hint);
+    return kind;
+  };
+  auto flush_recovered = [&] {
+    for (const auto& r : recovered) report(r.offset, r.message);
+    recovered.clear();
+  };
   while (pos <= t.size()) {
     pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::lf_crlf> in(t.data() + pos, t.data() + t.size(),
                                                                              source->path());
@@ -836,26 +952,17 @@ ast::File Parse(const std::shared_ptr<const Source>& source, Diagnostics& diags)
                   "keep one runbook per file, named after it");
         return file;
       }
+      bool had_errors = !recovered.empty();
+      flush_recovered();
       builder.Top(decl, file);
+      if (had_errors && decl.is_type<g::runbook_decl>()) file.runbooks.back().had_syntax_errors = true;
       ++decls;
       pos = static_cast<size_t>(in.current() - t.data());
       continue;
     } catch (const pegtl::parse_error& e) {
+      flush_recovered();
       size_t at = pos + (e.positions().empty() ? 0 : e.positions().front().byte);
-      std::string msg(e.message());
-      DiagKind kind = DiagKind::kSyntax;
-      std::string hint;
-      if (msg.find("nesting depth") != std::string::npos) {
-        kind = DiagKind::kTooDeep;
-        msg = "brackets or operators nest too deeply";
-        hint = "simplify the expression; nesting is limited to protect the checker";
-      } else if (msg.find("parse error matching") != std::string::npos) {
-        msg = "unexpected input";
-      }
-      if (msg.rfind("expected a `$ command`", 0) == 0 && at < t.size() && std::isalpha(static_cast<unsigned char>(t[at]))) {
-        hint = "commands start with `$`, e.g. `$ redis-cli ping`";
-      }
-      diags.Add(kind, source, {static_cast<uint32_t>(at), static_cast<uint32_t>(std::min(at + 1, t.size()))}, msg, hint);
+      DiagKind kind = report(at, std::string(e.message()));
       ++decls;
       if (kind == DiagKind::kTooDeep) return file;
       // Resume at the next line that starts a top-level declaration after the failed one's first line.
@@ -863,6 +970,7 @@ ast::File Parse(const std::shared_ptr<const Source>& source, Diagnostics& diags)
       if (next == std::string::npos || next <= pos) return file;
       pos = next;
     } catch (const BuildError& e) {
+      flush_recovered();
       // The declaration parsed; a literal in it is invalid. Report and go on after it.
       diags.Add(e.kind, source, e.span, e.message, e.hint);
       ++decls;

@@ -130,12 +130,14 @@ struct step_open : one<'{'> {};
 struct step : seq<step_kind, ws, must<decl_name>, ws, must<title>, opt<ws, guard>, ws, must<at<step_open>>, step_body> {};
 struct block_close : one<'}'> {};
 struct block_open : one<'{'> {};
-struct steps_block : seq<key<TAO_PEGTL_STRING("steps")>, ws, must<block_open>, ws, star<step, ws>, must<block_close>> {};
+struct step_entry : seq<not_at<one<'}'>>, not_at<eof>, must<step>> {};
+struct steps_block : seq<key<TAO_PEGTL_STRING("steps")>, ws, must<block_open>, ws, star<step_entry, ws>, must<block_close>> {};
 
 // ---- Symptoms and look --------------------------------------------------------------------------
 struct colon : one<':'> {};
 struct symptom : seq<decl_name, ws, must<title>, ws, must<colon>, ws, must<expr>> {};
-struct symptoms_block : seq<key<TAO_PEGTL_STRING("symptoms")>, ws, must<block_open>, ws, star<symptom, ws>, must<block_close>> {};
+struct symptom_entry : seq<not_at<one<'}'>>, not_at<eof>, must<symptom>> {};
+struct symptoms_block : seq<key<TAO_PEGTL_STRING("symptoms")>, ws, must<block_open>, ws, star<symptom_entry, ws>, must<block_close>> {};
 struct panel : seq<key<TAO_PEGTL_STRING("panel")>, ws, must<title>, opt<ws, colon, ws, must<expr>>> {};
 struct grafana : seq<key<TAO_PEGTL_STRING("grafana")>, ws, must<title>, ws, must<block_open>, ws, star<panel, ws>, must<block_close>> {};
 struct kibana_index : string {};
@@ -180,18 +182,20 @@ struct param_default : seq<one<'='>, ws, must<expr>> {};
 struct param_spec : sor<seq<param_type, opt<ws, param_default>>, param_default> {};
 struct param : seq<key<TAO_PEGTL_STRING("param")>, ws, must<decl_name>, ws, must<param_spec>> {};
 struct runbook_member : sor<severity, owner, tags, target, param, symptoms_block, look_block, steps_block, escalate_block> {};
+struct runbook_entry : seq<not_at<one<'}'>>, not_at<eof>, must<runbook_member>> {};
 struct runbook_close : one<'}'> {};
 struct runbook_decl : seq<key<TAO_PEGTL_STRING("runbook")>, ws, must<decl_name>, ws, must<title>, ws, must<block_open>, ws,
-                          star<runbook_member, ws>, must<runbook_close>> {};
+                          star<runbook_entry, ws>, must<runbook_close>> {};
 
 // ---- Policy -------------------------------------------------------------------------------------
 struct contact_display : string {};
 struct contact_handle : string {};
 struct contact : seq<key<TAO_PEGTL_STRING("contact")>, ws, must<decl_name>, ws, must<contact_display>, ws, must<contact_handle>> {};
 struct policy_member : sor<target, contact, escalate_block> {};
+struct policy_entry : seq<not_at<one<'}'>>, not_at<eof>, must<policy_member>> {};
 struct policy_close : one<'}'> {};
 struct policy_decl : seq<key<TAO_PEGTL_STRING("policy")>, ws, must<decl_name>, ws, must<title>, ws, must<block_open>, ws,
-                         star<policy_member, ws>, must<policy_close>> {};
+                         star<policy_entry, ws>, must<policy_close>> {};
 
 // ---- Stdlib declarations ------------------------------------------------------------------------
 struct eff_read : key<TAO_PEGTL_STRING("read")> {};
