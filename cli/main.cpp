@@ -59,9 +59,7 @@ int main(int argc, char** argv) {
   std::string code;
   CLI::App* explain = app.add_subcommand("explain", "Print the documentation of a diagnostic code, e.g. RB0050");
   explain->add_option("code", code, "The code, e.g. RB0050")->required();
-  bool list_codes = false;
   CLI::App* codes = app.add_subcommand("codes", "List every diagnostic code with its severity and title");
-  (void)list_codes;
 
   try {
     app.parse(argc, argv);

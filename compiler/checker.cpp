@@ -544,7 +544,7 @@ class Checker {
     for (auto& f : c.filters) {
       Ctx ctx;
       ctx.where = "command filter";
-      CheckFilterCall(*f, Type::kString, ctx);
+      CheckFilterCall(*f, ctx);
     }
   }
 
@@ -818,7 +818,7 @@ class Checker {
           Error(DiagKind::kTypeMismatch, e.kids[0]->span,
                 fmt::format("filters take text (string or lines), this is {}", ast::TypeName(in)));
         }
-        return SetType(e, CheckFilterCall(*e.kids[1], in, ctx));
+        return SetType(e, CheckFilterCall(*e.kids[1], ctx));
       }
       case ExprKind::kNot: {
         Type t = CheckExpr(*e.kids[0], ctx);
@@ -1002,7 +1002,7 @@ class Checker {
     return Type::kError;
   }
 
-  Type CheckFilterCall(Expr& call, Type input, const Ctx& ctx) {
+  Type CheckFilterCall(Expr& call, const Ctx& ctx) {
     const std::string& name = call.kids[0]->text;
     auto it = filters_.find(name);
     if (it == filters_.end()) {
@@ -1013,7 +1013,6 @@ class Checker {
       return SetType(call, Type::kError);
     }
     CheckArgs(call, *it->second, 1, ctx, name);
-    (void)input;
     return SetType(call, it->second->result);
   }
 

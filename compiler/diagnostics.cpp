@@ -80,7 +80,6 @@ void AppendSnippet(std::string& out, const Diagnostic& d, const Located& loc, bo
   if (!d.source) return;
   std::string_view line = d.source->Line(loc.start.line);
   constexpr size_t kMaxShown = 200;  // long lines are cut so a 5 MB line does not flood the terminal
-  uint32_t col0 = loc.start.column - 1;
   size_t cut_begin = 0;
   // Work in bytes for slicing: find the byte offset of the start column.
   uint32_t line_start = d.source->LineStart(loc.start.line);
@@ -102,7 +101,6 @@ void AppendSnippet(std::string& out, const Diagnostic& d, const Located& loc, bo
   if (cut_begin) pad += ' ';
   size_t width = std::max<size_t>(1, CodePoints(line.substr(start_byte, end_byte > start_byte ? end_byte - start_byte : 0)));
   width = std::min<size_t>(width, kMaxShown);
-  (void)col0;
   std::string carets = "^" + std::string(width - 1, '~');
   const char* on = color ? (d.severity() == Severity::kError ? "\x1b[1;31m" : "\x1b[1;33m") : "";
   const char* off = color ? "\x1b[0m" : "";

@@ -266,7 +266,7 @@ class Builder {
     throw std::logic_error(fmt::format("parser: {} holds no string", n.type));
   }
 
-  std::string Unescape(std::string_view v, uint32_t offset, bool braces_ok = true) const {
+  std::string Unescape(std::string_view v, uint32_t offset) const {
     std::string out;
     for (size_t i = 0; i < v.size(); ++i) {
       if (v[i] != '\\') {
@@ -283,7 +283,6 @@ class Builder {
         case '}': out += '}'; break;
         default: {
           ast::Span sp{offset + static_cast<uint32_t>(i), offset + static_cast<uint32_t>(i + 2)};
-          (void)braces_ok;
           throw BuildError{DiagKind::kBadEscape, sp, fmt::format("invalid escape `\\{}` in string", e),
                            "write `\\\\` for a backslash, or use '...' for raw text"};
         }

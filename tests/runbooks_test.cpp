@@ -89,13 +89,6 @@ TEST(SeedRunbooks, SpanishTitlesKeptAsWritten) {
 
 TEST(SeedRunbooks, LastResortAndManualAsInTheSeed) {
   auto l = LoadAll();
-  auto kind_of = [&](const char* rb, const char* step) {
-    for (const auto& s : Find(*l->ws, rb)->steps) {
-      if (s.name == step) return s.kind;
-    }
-    ADD_FAILURE() << rb << "." << step << " not found";
-    return ast::StepKind::kCheck;
-  };
   // "Force purge stuck jobs (ÚLTIMO RECURSO)" and the celery purge it runs.
   bool purge_found = false;
   for (const auto& s : Find(*l->ws, "workers_hung")->steps) {
@@ -119,7 +112,6 @@ TEST(SeedRunbooks, LastResortAndManualAsInTheSeed) {
     }
   }
   EXPECT_TRUE(manual_found);
-  (void)kind_of;
 }
 
 TEST(SeedRunbooks, NeoPasswordIsASecretNeverALiteral) {
