@@ -95,6 +95,7 @@ struct Command {
   std::vector<ShellOp> shell_ops; // rejected by the checker with a hint
   Span span;
   Effect effect = Effect::kRead;  // from the stdlib program table (checker)
+  bool effect_known = true;       // false when the program or sub-command is undeclared
   std::string matched_rule;       // the sub-command rule that set the effect
 };
 

@@ -122,6 +122,7 @@ class Checker {
     mod_ = &m;
     caps_.clear();
     programs_.clear();
+    program_where_.clear();
     filters_.clear();
     contacts_.clear();
     for (Module* v : m.Visible()) Collect(*v, /*own=*/false);
@@ -134,7 +135,11 @@ class Checker {
   // Gathers the declarations module `v` contributes to the current module's scope.
   void Collect(const Module& v, bool own) {
     for (const auto& c : v.file.capabilities) caps_.emplace(c.name, &c);
-    for (const auto& p : v.file.programs) programs_.emplace(p.name, &p);
+    for (const auto& p : v.file.programs) {
+      if (programs_.emplace(p.name, &p).second) {
+        program_where_[p.name] = fmt::format("{}:{}", v.source->path(), v.source->At(p.name_span.begin).line);
+      }
+    }
     for (const auto& f : v.file.filters) filters_.emplace(f.name, &f);
     for (const auto& pol : v.file.policies) {
       for (const auto& c : pol.contacts) {
@@ -312,6 +317,7 @@ class Checker {
     if (contacts_.empty() && std::count(mod_->resolved.begin(), mod_->resolved.end(), nullptr) > 0) return;
     std::string hint = contacts_.empty() ? "no policy with contacts is imported: add `import policy.escalation`"
                                          : DidYouMean(name, Keys(contacts_));
+    if (hint.empty()) hint = "contacts: " + Join(Keys(contacts_));
     Error(DiagKind::kUnknownContact, span, fmt::format("unknown contact `{}`", name), hint);
   }
 
@@ -331,7 +337,11 @@ class Checker {
       ctx.where = "param default";
       actual = CheckExpr(*p.init, ctx);
       if (p.type_name && declared != Type::kError && actual != Type::kError && actual != declared) {
-        if (declared == Type::kSecret) {
+        if (actual == Type::kSecret) {
+          Error(DiagKind::kSecretLeak, p.init->span,
+                fmt::format("param `{}` is declared {} but its default is a secret", p.name, ast::TypeName(declared)),
+                fmt::format("declare it `param {} : secret` or bind it to secret(\"NAME\")", p.name));
+        } else if (declared == Type::kSecret) {
           Error(DiagKind::kLiteralPassword, p.init->span,
                 fmt::format("secret param `{}` has a literal default", p.name),
                 fmt::format("bind it to a secret: param {} = secret(\"NAME\")", p.name));
@@ -359,7 +369,7 @@ class Checker {
       Error(DiagKind::kEmptyStep, s.name_span, fmt::format("step `{}` does nothing", s.name),
             s.kind == ast::StepKind::kManual ? "add the instruction as a \"text\" line" : "add a `$ command` line");
     }
-    bool has_command = false, has_expect = false, any_write = false;
+    bool has_command = false, has_expect = false, any_write = false, all_known = true;
     Effect effect = Effect::kPure;
     for (auto& item : s.items) {
       switch (item.kind) {
@@ -373,11 +383,17 @@ class Checker {
           Effect e = item.command.effect;
           effect = std::max(effect, e);
           if (e >= Effect::kWrite) any_write = true;
-          if ((s.kind == ast::StepKind::kCheck || s.kind == ast::StepKind::kVerify) && e >= Effect::kWrite) {
+          if (!item.command.effect_known) {
+            all_known = false;  // already reported; its effect is not guessed
+          } else if (s.kind == ast::StepKind::kManual) {
+            // RB0052 said it all: the command does not belong here at all.
+          } else if ((s.kind == ast::StepKind::kCheck || s.kind == ast::StepKind::kVerify) && e >= Effect::kWrite) {
             Error(DiagKind::kEffectInRead, item.command.span,
                   fmt::format("{} step `{}` runs a {} command: {}", ast::StepKindName(s.kind), s.name,
                               ast::EffectName(e), item.command.matched_rule),
-                  "make it an `action` step (or `last_resort` if destructive), or run a read-only sub-command");
+                  e == Effect::kDestructive
+                      ? "make the step `last_resort`, or run a read-only sub-command"
+                      : "make it an `action` step, or run a read-only sub-command");
           } else if (e == Effect::kDestructive && s.kind != ast::StepKind::kLastResort) {
             Error(DiagKind::kDestructiveNotLastResort, item.command.span,
                   fmt::format("`{}` is destructive but step `{}` is `{}`", item.command.matched_rule, s.name,
@@ -406,7 +422,7 @@ class Checker {
       }
     }
     s.effect = effect;
-    if (s.kind == ast::StepKind::kAction && has_command && !any_write) {
+    if (s.kind == ast::StepKind::kAction && has_command && all_known && !any_write) {
       Error(DiagKind::kActionReadsOnly, s.name_span,
             fmt::format("action step `{}` only runs read-only commands", s.name), "make it a `check` step");
     }
@@ -420,7 +436,12 @@ class Checker {
     Ctx ctx;
     Type t = CheckExpr(e, ctx);
     if (t == Type::kError) return std::nullopt;
-    if (e.kind != ExprKind::kNumber || e.unit != Type::kDuration || e.value <= 0) {
+    if (t != Type::kDuration) {
+      Error(DiagKind::kTypeMismatch, e.span, fmt::format("`{}` takes a duration, this is {}", what, ast::TypeName(t)),
+            "add a unit, e.g. 2m or 30s");
+      return std::nullopt;
+    }
+    if (e.kind != ExprKind::kNumber || e.value <= 0) {
       Error(DiagKind::kBadWindow, e.span, fmt::format("`{}` takes a positive duration literal", what),
             "e.g. 2m, 30s, 500ms");
       return std::nullopt;
@@ -486,19 +507,7 @@ class Checker {
   }
 
   void CheckCommand(ast::Command& c) {
-    for (const auto& op : c.shell_ops) {
-      std::string hint = ShellHint(op.op);
-      if (op.op == "|") {
-        std::vector<std::string> after;
-        for (const auto& w : c.argv) {
-          if (w.span.begin > op.span.begin) after.push_back(w.Literal());
-        }
-        std::string s = FilterSuggestion(after);
-        if (!s.empty()) hint = fmt::format("there is no shell pipe: write `{}`", s);
-      }
-      Error(DiagKind::kShellSyntax, op.span, fmt::format("`{}` is shell syntax; commands run without a shell", op.op),
-            hint);
-    }
+    std::set<size_t> placeholders = CheckShellOps(c);
     if (c.argv.empty()) {
       Error(DiagKind::kEmptyCommand, c.span, "empty command", "write the program and its arguments after `$`");
       c.effect = Effect::kRead;
@@ -521,17 +530,19 @@ class Checker {
         }
       }
     }
-    CheckPasswords(c);
+    CheckPasswords(c, placeholders);
     // Effect from the program table.
     const ast::Word& prog = c.argv[0];
     c.effect = Effect::kRead;
     if (prog.HasSlot()) {
+      c.effect_known = false;
       Error(DiagKind::kUnknownProgram, prog.span, "the program name must be literal",
             "interpolate arguments, not the program");
     } else {
       std::string name = prog.Literal();
       auto it = programs_.find(name);
       if (it == programs_.end()) {
+        c.effect_known = false;
         auto home = program_home_.find(name);
         Error(DiagKind::kUnknownProgram, prog.span, fmt::format("program `{}` is not declared", name),
               home != program_home_.end()
@@ -548,8 +559,70 @@ class Checker {
     }
   }
 
+  // Reports shell syntax, one finding per construct: `<pass>`-style placeholders (the seed's notation)
+  // as what they are, a backtick pair or `$( ... )` once. Returns the argv indices of placeholders.
+  std::set<size_t> CheckShellOps(const ast::Command& c) {
+    std::set<size_t> placeholders;
+    std::vector<bool> done(c.shell_ops.size(), false);
+    auto word_at = [&](uint32_t begin) -> std::optional<size_t> {
+      for (size_t k = 0; k < c.argv.size(); ++k) {
+        if (c.argv[k].span.begin == begin) return k;
+      }
+      return std::nullopt;
+    };
+    for (size_t i = 0; i < c.shell_ops.size(); ++i) {
+      const ast::ShellOp& op = c.shell_ops[i];
+      if (op.op != "<" || i + 1 >= c.shell_ops.size() || c.shell_ops[i + 1].op != ">") continue;
+      auto w = word_at(op.span.end);
+      if (!w || c.argv[*w].span.end != c.shell_ops[i + 1].span.begin || c.argv[*w].HasSlot()) continue;
+      done[i] = done[i + 1] = true;
+      placeholders.insert(*w);
+      std::string name = c.argv[*w].Literal();
+      ast::Span span{op.span.begin, c.shell_ops[i + 1].span.end};
+      static const std::set<std::string> kSecretWords = {"pass", "password", "passwd", "pwd", "token", "secret",
+                                                         "api_key", "apikey"};
+      if (kSecretWords.count(name)) {
+        Error(DiagKind::kLiteralPassword, span, fmt::format("placeholder `<{}>` where a password goes", name),
+              "bind a param to a secret (param neo4j_pass = secret(\"NEO4J_PASSWORD\")) and write {neo4j_pass}");
+      } else {
+        Error(DiagKind::kUnknownSlot, span, fmt::format("placeholder `<{}>`: the runbook does not bind it", name),
+              fmt::format("declare `param {} : string` and write {{{}}}", name, name));
+      }
+    }
+    for (size_t i = 0; i < c.shell_ops.size(); ++i) {
+      if (done[i]) continue;
+      const ast::ShellOp& op = c.shell_ops[i];
+      ast::Span span = op.span;
+      std::string what = fmt::format("`{}` is shell syntax", op.op);
+      const char* closer = op.op == "`" ? "`" : op.op == "$(" ? ")" : nullptr;
+      if (closer) {
+        for (size_t j = i + 1; j < c.shell_ops.size(); ++j) {
+          if (!done[j] && c.shell_ops[j].op == closer) {
+            done[j] = true;
+            span.end = c.shell_ops[j].span.end;
+            break;
+          }
+        }
+        what = op.op == "`" ? "a backtick command substitution is shell syntax"
+                            : "`$(...)` command substitution is shell syntax";
+      }
+      std::string hint = ShellHint(op.op);
+      if (op.op == "|") {
+        std::vector<std::string> after;
+        for (const auto& w : c.argv) {
+          if (w.span.begin > op.span.begin) after.push_back(w.Literal());
+        }
+        std::string suggestion = FilterSuggestion(after);
+        if (!suggestion.empty()) hint = fmt::format("there is no shell pipe: write `{}`", suggestion);
+      }
+      Error(DiagKind::kShellSyntax, span, what + "; commands run without a shell", hint);
+    }
+    return placeholders;
+  }
+
   void MatchEffect(const ast::Program& p, ast::Command& c) {
     std::vector<std::string> words;  // non-flag literal words after the program
+    std::optional<ast::Span> first_word;
     for (size_t i = 1; i < c.argv.size(); ++i) {
       const auto& w = c.argv[i];
       if (w.HasSlot()) {
@@ -558,6 +631,7 @@ class Checker {
       }
       std::string lit = w.Literal();
       if (!lit.empty() && lit[0] == '-') continue;
+      if (!first_word) first_word = w.span;
       words.push_back(lit);
     }
     std::optional<Effect> best;
@@ -581,10 +655,12 @@ class Checker {
     }
     if (!best) {
       std::string sub = words.empty() ? std::string("(none)") : words[0];
-      Error(DiagKind::kUnknownSubcommand, c.argv[0].span,
+      Error(DiagKind::kUnknownSubcommand, first_word.value_or(c.argv[0].span),
             fmt::format("`{}` has no declared effect for sub-command `{}`", p.name, sub),
-            fmt::format("add it to `program {}` in the stdlib as read, write or destructive", p.name));
-      c.effect = Effect::kWrite;  // assume the worst
+            fmt::format("add `{}` to `program {}` ({}) as read, write or destructive", sub, p.name,
+                        program_where_[p.name]));
+      c.effect = Effect::kWrite;  // assume the worst for the code generator
+      c.effect_known = false;
       c.matched_rule = p.name + " " + sub;
       return;
     }
@@ -592,7 +668,7 @@ class Checker {
     c.matched_rule = rule_text;
   }
 
-  void CheckPasswords(const ast::Command& c) {
+  void CheckPasswords(const ast::Command& c, const std::set<size_t>& placeholders) {
     static const std::set<std::string> kFlags = {"-p", "--password", "--pass", "-a", "--token", "--secret",
                                                  "--api-key", "--apikey"};
     std::string prog = c.argv[0].Literal();
@@ -622,7 +698,7 @@ class Checker {
       bool password_flag = kFlags.count(lit) > 0;
       if (lit == "-p") password_flag = prog == "cypher-shell" || prog == "mysql" || prog == "psql-password";
       if (lit == "-a") password_flag = prog == "redis-cli";
-      if (password_flag && i + 1 < c.argv.size()) {
+      if (password_flag && i + 1 < c.argv.size() && !placeholders.count(i + 1)) {
         const ast::Word& v = c.argv[i + 1];
         if (!secret_slot(v)) {
           Error(DiagKind::kLiteralPassword, v.span,
@@ -666,7 +742,7 @@ class Checker {
           auto it = symbols_.find(a.arg);
           if (!runbook_ || it == symbols_.end() || it->second.kind != SymKind::kStep) {
             Error(DiagKind::kUnknownStep, a.span,
-                  runbook_ ? fmt::format("`{}` is not a step of runbook `{}`", a.arg, runbook_->name)
+                  runbook_ ? fmt::format("`{}` is not a step of this runbook", a.arg)
                            : fmt::format("`run {}`: a policy has no steps", a.arg),
                   runbook_ ? DidYouMean(a.arg, StepNames()) : "use `runbook NAME` or `manual \"...\"`");
           }
@@ -765,7 +841,7 @@ class Checker {
     Type t = CheckExpr(e, ctx);
     if (t != Type::kBool && t != Type::kError) {
       std::string hint = IsNumeric(t) ? "compare it, e.g. `> 0`" : "";
-      Error(DiagKind::kTypeMismatch, e.span, fmt::format("{} must be a condition (bool), this is {}", what, ast::TypeName(t)),
+      Error(DiagKind::kTypeMismatch, e.span, fmt::format("{} must be a bool, this is {}", what, ast::TypeName(t)),
             hint);
     }
   }
@@ -869,7 +945,9 @@ class Checker {
     if (e.text == "output") {
       if (!ctx.allow_output) {
         Error(DiagKind::kMisplacedOutput, e.span, "`output` is only defined in an `expect` after a command",
-              "put the `$ command` line before the `expect` in the same step");
+              ctx.where == std::string("expectation")
+                  ? "put the `$ command` line before the `expect` in the same step"
+                  : "conditions outside a step read probes (e.g. redis.ping()), not command output");
         return Type::kError;
       }
       return Type::kString;
@@ -916,8 +994,8 @@ class Checker {
       if (got == Type::kError || want == Type::kError || got == want) continue;
       if (want == Type::kString && got == Type::kSecret) continue;  // a secret may be passed where text goes
       Error(DiagKind::kBadArguments, call.kids[first + i]->span,
-            fmt::format("argument `{}` of `{}` is {}, not {}", sig.formals[i].name, what, sig.formals[i].type_name,
-                        ast::TypeName(got)),
+            fmt::format("argument `{}` of `{}` expects {}, got {}", sig.formals[i].name, what,
+                        sig.formals[i].type_name, ast::TypeName(got)),
             fmt::format("{}({})", what, sig_text));
       ok = false;
     }
@@ -1076,11 +1154,13 @@ class Checker {
         break;
     }
     if (IsNumeric(a) && IsNumeric(b)) {
+      bool additive = e.op == BinOp::kAdd || e.op == BinOp::kSub;
       Error(DiagKind::kUnitMismatch, e.span,
             fmt::format("cannot {} {} and {}", e.op == BinOp::kAdd ? "add" : e.op == BinOp::kSub ? "subtract"
                                                : e.op == BinOp::kMul ? "multiply" : "divide",
                         ast::TypeName(a), ast::TypeName(b)),
-            UnitHint(a));
+            additive ? fmt::format("both sides of `{}` need the same unit", ast::BinOpText(e.op))
+                     : "multiply or divide a unit by a plain number, e.g. 2 * 5m");
     } else {
       Error(DiagKind::kTypeMismatch, e.span,
             fmt::format("`{}` needs numbers, got {} and {}", ast::BinOpText(e.op), ast::TypeName(a), ast::TypeName(b)));
@@ -1119,6 +1199,7 @@ class Checker {
   std::map<std::string, std::string> cap_home_, program_home_;  // name → stdlib module
   std::map<std::string, const ast::Capability*> caps_;
   std::map<std::string, const ast::Program*> programs_;
+  std::map<std::string, std::string> program_where_;  // name → file:line of its declaration
   std::map<std::string, const ast::Signature*> filters_;
   std::map<std::string, const ast::Contact*> contacts_;
   std::map<std::string, Symbol> symbols_;

@@ -75,32 +75,68 @@ Located Locate(const Diagnostic& d) {
   return Located{d.source->path(), d.source->At(d.span.begin), d.source->At(std::max(d.span.end, d.span.begin))};
 }
 
-// The source line with tabs kept and a caret line under the span (clamped to the first line).
+// Makes a slice of a source line printable: control bytes become their Unicode pictures (NUL → ␀) and
+// bytes that are not UTF-8 become \xHH, so a report never carries binary data. Tabs are kept.
+std::string Printable(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '\t') {
+      out += '\t';
+      ++i;
+    } else if (c < 0x20 || c == 0x7F) {
+      uint32_t pic = c == 0x7F ? 0x2421 : 0x2400 + c;  // U+2400 CONTROL PICTURES
+      out += static_cast<char>(0xE0 | (pic >> 12));
+      out += static_cast<char>(0x80 | ((pic >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (pic & 0x3F));
+      ++i;
+    } else if (c < 0x80) {
+      out += static_cast<char>(c);
+      ++i;
+    } else {
+      size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+      bool ok = n > 0 && c <= 0xF4 && i + n <= s.size();
+      for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+      if (ok) {
+        out.append(s.substr(i, n));
+        i += n;
+      } else {
+        out += fmt::format("\\x{:02X}", c);
+        ++i;
+      }
+    }
+  }
+  return out;
+}
+
+// The source line (cut around the span when long) and a caret line under the span.
 void AppendSnippet(std::string& out, const Diagnostic& d, const Located& loc, bool color) {
   if (!d.source) return;
   std::string_view line = d.source->Line(loc.start.line);
-  constexpr size_t kMaxShown = 200;  // long lines are cut so a 5 MB line does not flood the terminal
-  size_t cut_begin = 0;
-  // Work in bytes for slicing: find the byte offset of the start column.
+  constexpr size_t kMaxShown = 160;  // bytes of context: a 5 MB line does not flood the terminal
   uint32_t line_start = d.source->LineStart(loc.start.line);
-  size_t start_byte = std::min<size_t>(d.span.begin - line_start, line.size());
-  if (start_byte > kMaxShown / 2) {
-    cut_begin = start_byte - kMaxShown / 2;
-    while (cut_begin < line.size() && (static_cast<unsigned char>(line[cut_begin]) & 0xC0) == 0x80) ++cut_begin;
-  }
-  std::string_view shown = line.substr(cut_begin, kMaxShown);
-  size_t end_byte = loc.end.line == loc.start.line ? std::min<size_t>(d.span.end - line_start, line.size()) : line.size();
+  size_t start = std::min<size_t>(d.span.begin - line_start, line.size());
+  size_t stop = loc.end.line == loc.start.line ? std::min<size_t>(d.span.end - line_start, line.size()) : line.size();
+  stop = std::max(stop, start);
+  size_t cut = start > kMaxShown / 2 ? start - kMaxShown / 2 : 0;
+  while (cut > 0 && cut < line.size() && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;
+  size_t shown_end = std::min(line.size(), std::max(stop, cut + kMaxShown));
+  shown_end = std::min(shown_end, start + kMaxShown);
+  stop = std::min(stop, shown_end);
+  std::string before = Printable(line.substr(cut, start - cut));
+  std::string under = Printable(line.substr(start, stop - start));
+  std::string after = Printable(line.substr(stop, shown_end - stop));
   std::string gutter = fmt::format("{:>5}", loc.start.line);
-  out += fmt::format("{} | {}{}{}\n", gutter, cut_begin ? "…" : "", shown, cut_begin + kMaxShown < line.size() ? "…" : "");
-  std::string pad;
-  for (size_t i = cut_begin; i < start_byte && i < cut_begin + shown.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(line[i]);
+  const char* lead = cut ? "…" : "";
+  const char* trail = shown_end < line.size() ? "…" : "";
+  out += fmt::format("{} | {}{}{}{}{}\n", gutter, lead, before, under, after, trail);
+  std::string pad = cut ? " " : "";
+  for (size_t i = 0; i < before.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(before[i]);
     if (c == '\t') pad += '\t';
     else if ((c & 0xC0) != 0x80) pad += ' ';
   }
-  if (cut_begin) pad += ' ';
-  size_t width = std::max<size_t>(1, CodePoints(line.substr(start_byte, end_byte > start_byte ? end_byte - start_byte : 0)));
-  width = std::min<size_t>(width, kMaxShown);
+  size_t width = std::max<uint32_t>(1, CodePoints(under));
   std::string carets = "^" + std::string(width - 1, '~');
   const char* on = color ? (d.severity() == Severity::kError ? "\x1b[1;31m" : "\x1b[1;33m") : "";
   const char* off = color ? "\x1b[0m" : "";

@@ -119,10 +119,15 @@ const char* SkipEntry(const char* p, const char* end) {
       line_start = true;
       ++p;
     } else if (c == '"' || c == '\'') {
+      const char* after_quote = p + 1;
       for (++p; p < end && *p != c && *p != '\n'; ++p) {
         if (c == '"' && *p == '\\' && p + 1 < end && p[1] != '\n') ++p;
       }
-      if (p < end && *p == c) ++p;
+      if (p < end && *p == c) {
+        ++p;
+      } else {
+        p = after_quote;  // unterminated: scan the rest of the line as code, so a `{` in it counts
+      }
     } else if (c == '#') {
       while (p < end && *p != '\n') ++p;
     } else if (c == '{') {
@@ -189,7 +194,7 @@ using Selector = pt::selector<Rule,
     g::act_manual, g::act_declare, g::contact_ref, g::step_ref, g::runbook_ref, g::severity_ref, g::contact,
     g::contact_display, g::contact_handle, g::method, g::eff_read, g::eff_write, g::eff_destructive,
     g::formal, g::arrow, g::default_rule, g::effect_rule, g::sub_word, g::program_name,
-    g::number, g::window_bound, g::dq_string, g::sq_string, g::list_lit, g::ask_expr, g::kw_true,
+    g::paren, g::number, g::window_bound, g::dq_string, g::sq_string, g::list_lit, g::ask_expr, g::kw_true,
     g::kw_false, g::kw_unknown, g::name_ref, g::call_args, g::member_suffix, g::or_op, g::and_op, g::not_op,
     g::cmp_op, g::window_op, g::pipe_op, g::add_op, g::mul_op, g::neg_op>,
   pt::fold_one::on<
@@ -233,7 +238,11 @@ class Builder {
  private:
   ast::Span SpanOf(const Node& n) const {
     const char* base = source_->text().data();
-    return ast::Span{static_cast<uint32_t>(n.m_begin.data - base), static_cast<uint32_t>(n.m_end.data - base)};
+    uint32_t begin = static_cast<uint32_t>(n.m_begin.data - base);
+    // fold_one drops the content of nodes it keeps (those with several children): use the last child.
+    uint32_t end = n.m_end.data ? static_cast<uint32_t>(n.m_end.data - base)
+                                : (n.children.empty() ? begin : SpanOf(*n.children.back()).end);
+    return ast::Span{begin, end};
   }
 
   template <typename R>
@@ -437,6 +446,11 @@ class Builder {
         }
       }
       return cur;
+    }
+    if (n.is_type<g::paren>()) {
+      auto inner = Expr(*n.children.front());
+      inner->span = SpanOf(n);
+      return inner;
     }
     if (n.is_type<g::number>() || n.is_type<g::window_bound>()) return Number(n);
     if (n.is_type<g::dq_string>() || n.is_type<g::sq_string>()) {
@@ -919,9 +933,35 @@ ast::File Parse(const std::shared_ptr<const Source>& source, Diagnostics& diags)
   auto report = [&](size_t at, std::string msg) {
     DiagKind kind = DiagKind::kSyntax;
     std::string hint;
+    size_t end = std::min(at + 1, t.size());
+    if (msg.rfind("unterminated string", 0) == 0) {
+      // Point at the quote that opened the string, underlining to the end of the line.
+      size_t line_begin = at == 0 ? std::string::npos : t.rfind('\n', at - 1);
+      line_begin = line_begin == std::string::npos ? 0 : line_begin + 1;
+      char quote = msg.find("`'`") != std::string::npos ? '\'' : '"';
+      size_t open = std::string::npos;
+      bool in_string = false;
+      for (size_t i = line_begin; i < at && i < t.size(); ++i) {
+        if (in_string && quote == '"' && t[i] == '\\') {
+          ++i;
+        } else if (t[i] == quote) {
+          in_string = !in_string;
+          if (in_string) open = i;
+        }
+      }
+      if (in_string && open != std::string::npos) {
+        end = at;
+        at = open;
+      }
+    } else if (at >= t.size() && at > 0) {
+      msg = msg.find("`}`") != std::string::npos ? "the file ends before a closing `}`: a block is not closed"
+                                                   : msg + ": the file ends here";
+      if (t.back() == '\n') at = t.size() - 1;
+      end = at + 1;
+    }
     if (msg.find("nesting depth") != std::string::npos) {
       kind = DiagKind::kTooDeep;
-      msg = "brackets or operators nest too deeply";
+      msg = "brackets or operators nest too deeply (the limit is about 100 levels)";
       hint = "simplify the expression; nesting is limited to protect the checker";
     } else if (msg.find("parse error matching") != std::string::npos) {
       msg = "unexpected input";
@@ -929,7 +969,7 @@ ast::File Parse(const std::shared_ptr<const Source>& source, Diagnostics& diags)
     if (msg.rfind("expected a `$ command`", 0) == 0 && at < t.size() && std::isalpha(static_cast<unsigned char>(t[at]))) {
       hint = "commands start with `$`, e.g. `$ redis-cli ping`";
     }
-    diags.Add(kind, source, {static_cast<uint32_t>(at), static_cast<uint32_t>(std::min(at + 1, t.size()))}, msg, hint);
+    diags.Add(kind, source, {static_cast<uint32_t>(at), static_cast<uint32_t>(std::max(end, at))}, msg, hint);
     return kind;
   };
   auto flush_recovered = [&] {
@@ -977,7 +1017,7 @@ ast::File Parse(const std::shared_ptr<const Source>& source, Diagnostics& diags)
     }
   }
   if (decls == 0) {
-    uint32_t end = static_cast<uint32_t>(t.size());
+    uint32_t end = static_cast<uint32_t>(!t.empty() && t.back() == '\n' ? t.size() - 1 : t.size());
     diags.Add(DiagKind::kEmptyFile, source, {end, end}, "file declares nothing",
               "write a runbook (`runbook NAME \"Title\" { ... }`) or delete the file");
   }
