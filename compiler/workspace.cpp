@@ -28,10 +28,19 @@ bool ReadFile(const std::string& path, std::string& out, std::string& error) {
     error = std::strerror(errno);
     return false;
   }
-  // Read at most one byte past the limit: the parser reports the size without holding a huge file.
-  out.resize(kMaxFileBytes + 1);
-  in.read(out.data(), static_cast<std::streamsize>(out.size()));
+  // Read the file's own size, but at most one byte past the limit: the parser reports an oversized
+  // file without us holding all of it.
+  in.seekg(0, std::ios::end);
+  std::streamoff size = in.tellg();
+  in.seekg(0, std::ios::beg);
+  size_t want = size > 0 ? std::min<size_t>(static_cast<size_t>(size), kMaxFileBytes + 1) : 0;
+  out.assign(want, '\0');
+  in.read(out.data(), static_cast<std::streamsize>(want));
   out.resize(static_cast<size_t>(in.gcount()));
+  if (size < 0) {  // not seekable (a pipe): read in chunks up to the limit
+    char buf[65536];
+    while (out.size() <= kMaxFileBytes && in.read(buf, sizeof buf).gcount() > 0) out.append(buf, static_cast<size_t>(in.gcount()));
+  }
   return true;
 }
 
