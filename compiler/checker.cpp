@@ -197,6 +197,7 @@ class Checker {
 
   void CheckPolicy(ast::Policy& p) {
     symbols_.clear();
+    decl_spans_.clear();
     runbook_ = nullptr;
     for (auto& c : p.contacts) {
       auto [it, fresh] = contacts_.emplace(c.name, &c);

@@ -169,7 +169,7 @@ void Workspace::ResolveImports() {
     for (size_t k = 0; k < m.resolved.size(); ++k) {
       Module* target = m.resolved[k];
       if (!target) continue;
-      if (colour[target] == 1) {
+      if (colour[target] == 1 && reported_cycles_.insert({&m, k}).second) {
         std::string chain;
         auto it = std::find(stack.begin(), stack.end(), target);
         for (; it != stack.end(); ++it) chain += (*it)->source->path() + " → ";

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,7 @@ class Workspace {
   std::vector<std::unique_ptr<Module>> modules_;
   std::map<std::string, Module*> by_key_;
   std::vector<std::string> io_errors_;
+  std::set<std::pair<const Module*, size_t>> reported_cycles_;  // (module, import index) already reported
 };
 
 }  // namespace rb
