@@ -7,7 +7,10 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "compiler/build.hpp"
+#include "compiler/codegen.hpp"
 #include "compiler/diagnostics.hpp"
+#include "compiler/disasm.hpp"
 #include "compiler/lint.hpp"
 
 namespace {
@@ -39,6 +42,51 @@ int RunLint(const std::vector<std::string>& paths, const std::string& format, co
   return result.diags.errors() > 0 ? 1 : 0;
 }
 
+rb::RenderOptions TextRender(const std::string& color, size_t files) {
+  rb::RenderOptions render;
+  render.color = UseColor(color);
+  render.files_checked = files;
+  return render;
+}
+
+int RunCompile(const std::vector<std::string>& paths, const std::string& output, const std::string& color,
+               const std::string& stdlib_dir) {
+  rb::CompileOptions options;
+  options.paths = paths;
+  options.output = output;
+  options.stdlib_dir = stdlib_dir;
+  rb::CompileResult r = rb::CompileToFiles(options);
+  for (const auto& e : r.lint.io_errors) std::cerr << "runbook: " << e << "\n";
+  if (!r.lint.io_errors.empty()) return 2;
+  if (!r.lint.diags.all().empty()) std::cout << rb::Render(r.lint.diags, TextRender(color, r.lint.files));
+  if (r.lint.diags.errors() > 0) {
+    std::cerr << "runbook: nothing written: fix the errors above\n";
+    return 1;
+  }
+  for (const auto& e : r.errors) std::cerr << "runbook: " << e << "\n";
+  if (!r.errors.empty()) return 2;
+  for (const auto& w : r.written) std::cout << "wrote " << w << "\n";
+  return 0;
+}
+
+int RunDisasm(const std::string& path, bool source_lines, const std::string& color, const std::string& stdlib_dir) {
+  rb::rt::Registry registry = rb::StdlibRegistry(stdlib_dir);
+  rb::LoadedProgram loaded = rb::LoadAny(path, registry, stdlib_dir);
+  if (!loaded.program) {
+    for (const auto& e : loaded.lint.io_errors) std::cerr << "runbook: " << e << "\n";
+    if (!loaded.error.empty()) std::cerr << "runbook: " << loaded.error << "\n";
+    if (loaded.lint.diags.errors() > 0) {
+      std::cout << rb::Render(loaded.lint.diags, TextRender(color, loaded.lint.files));
+      return 1;
+    }
+    return 2;
+  }
+  rb::DisasmOptions options;
+  options.source_lines = source_lines;
+  std::cout << rb::Disassemble(*loaded.program, options);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -55,6 +103,22 @@ int main(int argc, char** argv) {
   lint->add_option("--color", color, "Colour: auto (a terminal without NO_COLOR), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}));
   lint->add_option("--stdlib", stdlib_dir, "Read stdlib modules from DIR instead of the embedded copy");
+
+  std::vector<std::string> compile_paths;
+  std::string output;
+  CLI::App* compile = app.add_subcommand("compile", "Compile runbooks to verified bytecode (.rbc)");
+  compile->add_option("paths", compile_paths, "Files or directories (searched for *.rb.denis)")->required();
+  compile->add_option("-o,--output", output, "Write one .rbc with every runbook (default: FILE.rbc beside each source)");
+  compile->add_option("--color", color, "Colour of diagnostics: auto, always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+  compile->add_option("--stdlib", stdlib_dir, "Read stdlib modules from DIR instead of the embedded copy");
+
+  std::string disasm_path;
+  bool no_source = false;
+  CLI::App* disasm = app.add_subcommand("disasm", "Show the bytecode of a .rbc (or of a .rb.denis, compiled in memory)");
+  disasm->add_option("file", disasm_path, "A .rbc or .rb.denis file")->required();
+  disasm->add_flag("--no-source", no_source, "Do not interleave source lines");
+  disasm->add_option("--stdlib", stdlib_dir, "Read stdlib modules from DIR instead of the embedded copy");
 
   std::string code;
   CLI::App* explain = app.add_subcommand("explain", "Print the documentation of a diagnostic code, e.g. RB0050");
@@ -75,6 +139,8 @@ int main(int argc, char** argv) {
   }
 
   if (lint->parsed()) return RunLint(lint_paths, format, color, stdlib_dir);
+  if (compile->parsed()) return RunCompile(compile_paths, output, color, stdlib_dir);
+  if (disasm->parsed()) return RunDisasm(disasm_path, !no_source, "auto", stdlib_dir);
   if (explain->parsed()) {
     const rb::DiagInfo* info = rb::FindCode(code);
     if (!info) {

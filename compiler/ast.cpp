@@ -2,16 +2,6 @@
 
 namespace rb::ast {
 
-const char* EffectName(Effect e) {
-  switch (e) {
-    case Effect::kPure: return "pure";
-    case Effect::kRead: return "read";
-    case Effect::kWrite: return "write";
-    case Effect::kDestructive: return "destructive";
-  }
-  return "?";
-}
-
 const char* TypeName(Type t) {
   switch (t) {
     case Type::kError: return "<error>";

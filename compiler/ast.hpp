@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "runtime/bytecode.hpp"
+
 namespace rb::ast {
 
 // Half-open byte range [begin, end) into the owning file's text.
@@ -16,9 +18,9 @@ struct Span {
   uint32_t end = 0;
 };
 
-// What running something can do to the world. Ordered: a larger value is more dangerous.
-enum class Effect : uint8_t { kPure, kRead, kWrite, kDestructive };
-const char* EffectName(Effect e);
+// What running something can do to the world (shared with the runtime, which re-checks it).
+using Effect = rt::Effect;
+inline const char* EffectName(Effect e) { return rt::EffectName(e); }
 
 // Static types. kTarget is a capability instance; kStep names a step (only as `failed(step)`).
 enum class Type : uint8_t {

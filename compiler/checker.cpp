@@ -1,8 +1,11 @@
 #include "compiler/checker.hpp"
 
+#include "runtime/registry.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -61,6 +64,7 @@ struct Ctx {
   bool allow_window = false;    // the top of an escalation `when` cell
   bool allow_output = false;    // an `expect` after a command of the same step
   bool target_init = false;     // `target x = cap("name")`
+  bool param_default = false;   // `param x = ...`: literals and secret("NAME")
   const char* where = "expression";
 };
 
@@ -291,6 +295,7 @@ class Checker {
       ctx.where = "symptom";
       ExpectBool(*s.cond, ctx, "a symptom's condition");
     }
+    CheckSymptomCycles(rb);
     for (auto& d : rb.dashboards) {
       for (auto& p : d.panels) {
         if (!p.threshold) continue;
@@ -309,6 +314,46 @@ class Checker {
               fmt::format("use it in a step guard (`when {}`) or an escalation row (`| {} for > 5m | page ... |`)",
                           s.name, s.name));
       }
+    }
+  }
+
+  static void SymptomRefs(const ast::Expr& e, const std::map<std::string, size_t>& index, std::vector<size_t>& out) {
+    if (e.kind == ExprKind::kName) {
+      auto it = index.find(e.text);
+      if (it != index.end()) out.push_back(it->second);
+    }
+    for (const auto& k : e.kids) SymptomRefs(*k, index, out);
+  }
+
+  // Symptoms may read symptoms; a cycle would never finish evaluating.
+  void CheckSymptomCycles(const ast::Runbook& rb) {
+    std::map<std::string, size_t> index;
+    for (size_t i = 0; i < rb.symptoms.size(); ++i) index.emplace(rb.symptoms[i].name, i);
+    std::vector<std::vector<size_t>> edges(rb.symptoms.size());
+    for (size_t i = 0; i < rb.symptoms.size(); ++i) SymptomRefs(*rb.symptoms[i].cond, index, edges[i]);
+    std::vector<int> colour(rb.symptoms.size(), 0);
+    std::vector<size_t> stack;
+    std::function<void(size_t)> visit = [&](size_t i) {
+      colour[i] = 1;
+      stack.push_back(i);
+      for (size_t j : edges[i]) {
+        if (colour[j] == 1) {
+          std::string chain;
+          for (auto it = std::find(stack.begin(), stack.end(), j); it != stack.end(); ++it) {
+            chain += rb.symptoms[*it].name + " → ";
+          }
+          chain += rb.symptoms[j].name;
+          Error(DiagKind::kSymptomCycle, rb.symptoms[i].name_span, fmt::format("symptoms depend on each other: {}", chain),
+                "read the probe directly in one of them");
+        } else if (colour[j] == 0) {
+          visit(j);
+        }
+      }
+      stack.pop_back();
+      colour[i] = 2;
+    };
+    for (size_t i = 0; i < rb.symptoms.size(); ++i) {
+      if (colour[i] == 0) visit(i);
     }
   }
 
@@ -336,6 +381,15 @@ class Checker {
     if (p.init) {
       Ctx ctx;
       ctx.where = "param default";
+      ctx.param_default = true;
+      const ast::Expr& d = *p.init;
+      bool literal = d.kind == ExprKind::kNumber || d.kind == ExprKind::kString || d.kind == ExprKind::kBool ||
+                     (d.kind == ExprKind::kNeg && d.kids[0]->kind == ExprKind::kNumber) ||
+                     (d.kind == ExprKind::kCall && d.kids[0]->kind == ExprKind::kName && d.kids[0]->text == "secret");
+      if (!literal) {
+        Error(DiagKind::kTypeMismatch, d.span, fmt::format("the default of param `{}` must be a literal", p.name),
+              "write a value (\"denis\", 6, 5m) or secret(\"NAME\"); computed values belong in conditions");
+      }
       actual = CheckExpr(*p.init, ctx);
       if (p.type_name && declared != Type::kError && actual != Type::kError && actual != declared) {
         if (actual == Type::kSecret) {
@@ -622,40 +676,27 @@ class Checker {
   }
 
   void MatchEffect(const ast::Program& p, ast::Command& c) {
-    std::vector<std::string> words;  // non-flag literal words after the program
+    std::vector<std::optional<std::string>> words;  // argv after the program; nullopt for slots
     std::optional<ast::Span> first_word;
     for (size_t i = 1; i < c.argv.size(); ++i) {
       const auto& w = c.argv[i];
       if (w.HasSlot()) {
-        words.emplace_back();  // never matches a rule word
+        words.emplace_back(std::nullopt);
         continue;
       }
       std::string lit = w.Literal();
-      if (!lit.empty() && lit[0] == '-') continue;
-      if (!first_word) first_word = w.span;
-      words.push_back(lit);
+      if (!first_word && (lit.empty() || lit[0] != '-')) first_word = w.span;
+      words.emplace_back(lit);
     }
-    std::optional<Effect> best;
-    std::string rule_text;
-    for (const auto& r : p.rules) {
-      if (r.words.empty() || r.words.size() > words.size()) continue;
-      for (size_t i = 0; i + r.words.size() <= words.size(); ++i) {
-        if (std::equal(r.words.begin(), r.words.end(), words.begin() + static_cast<long>(i))) {
-          if (!best || r.effect > *best) {
-            best = r.effect;
-            rule_text = p.name;
-            for (const auto& w : r.words) rule_text += " " + w;
-          }
+    std::optional<rt::CommandMatch> m = rt::MatchCommand(ProgramDecl(p), words);
+    if (!m) {
+      std::string sub = "(none)";
+      for (const auto& w : words) {
+        if (w && !w->empty() && (*w)[0] != '-') {
+          sub = *w;
           break;
         }
       }
-    }
-    if (!best && p.default_effect) {
-      best = p.default_effect;
-      rule_text = p.name;
-    }
-    if (!best) {
-      std::string sub = words.empty() ? std::string("(none)") : words[0];
       Error(DiagKind::kUnknownSubcommand, first_word.value_or(c.argv[0].span),
             fmt::format("`{}` has no declared effect for sub-command `{}`", p.name, sub),
             fmt::format("add `{}` to `program {}` ({}) as read, write or destructive", sub, p.name,
@@ -665,8 +706,19 @@ class Checker {
       c.matched_rule = p.name + " " + sub;
       return;
     }
-    c.effect = *best;
-    c.matched_rule = rule_text;
+    c.effect = m->effect;
+    c.matched_rule = m->rule;
+  }
+
+  // The runtime's view of a program declaration (one matcher serves the checker and the verifier).
+  const rt::ProgramDecl& ProgramDecl(const ast::Program& p) {
+    auto it = program_decls_.find(&p);
+    if (it != program_decls_.end()) return it->second;
+    rt::ProgramDecl d;
+    d.name = p.name;
+    for (const auto& r : p.rules) d.rules.push_back(rt::ProgramRule{r.effect, r.words});
+    d.default_effect = p.default_effect;
+    return program_decls_.emplace(&p, std::move(d)).first->second;
   }
 
   void CheckPasswords(const ast::Command& c, const std::set<size_t>& placeholders) {
@@ -1041,6 +1093,10 @@ class Checker {
     }
     const std::string& name = callee.text;
     if (name == "secret") {
+      if (!ctx.param_default) {
+        Error(DiagKind::kSecretLeak, e.span, "`secret(...)` is only allowed as a param's default",
+              "bind it once: param pass = secret(\"NAME\"), then pass {pass} or pass");
+      }
       if (e.kids.size() != 2 || e.kids[1]->kind != ExprKind::kString || e.kids[1]->text.empty()) {
         Error(DiagKind::kBadArguments, e.span, "`secret` takes the secret's name as a quoted string",
               "secret(\"NEO4J_PASSWORD\")");
@@ -1200,7 +1256,8 @@ class Checker {
   std::map<std::string, std::string> cap_home_, program_home_;  // name → stdlib module
   std::map<std::string, const ast::Capability*> caps_;
   std::map<std::string, const ast::Program*> programs_;
-  std::map<std::string, std::string> program_where_;  // name → file:line of its declaration
+  std::map<std::string, std::string> program_where_;
+  std::map<const ast::Program*, rt::ProgramDecl> program_decls_;  // name → file:line of its declaration
   std::map<std::string, const ast::Signature*> filters_;
   std::map<std::string, const ast::Contact*> contacts_;
   std::map<std::string, Symbol> symbols_;

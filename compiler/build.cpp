@@ -1,0 +1,146 @@
+#include "compiler/build.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "compiler/checker.hpp"
+#include "compiler/codegen.hpp"
+#include "compiler/workspace.hpp"
+#include "runtime/rbc.hpp"
+#include "runtime/verifier.hpp"
+
+namespace rb {
+
+namespace fs = std::filesystem;
+
+std::string WriteFileAtomic(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::string tmp = fmt::format("{}.tmp.{}", path, getpid());
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return fmt::format("cannot write {}: {}", tmp, std::strerror(errno));
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      return fmt::format("cannot write {}: {}", tmp, std::strerror(errno));
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string err = fmt::format("cannot rename {} to {}: {}", tmp, path, std::strerror(errno));
+    std::remove(tmp.c_str());
+    return err;
+  }
+  return {};
+}
+
+namespace {
+
+// Parse and check the files; the workspace stays alive for codegen.
+struct Front {
+  Diagnostics* diags;
+  std::unique_ptr<Workspace> ws;
+  std::vector<const Module*> roots;
+};
+
+Front RunFront(const std::vector<std::string>& files, const std::string& stdlib_dir, LintResult& lint) {
+  Front f{&lint.diags, std::make_unique<Workspace>(WorkspaceOptions{stdlib_dir}, lint.diags), {}};
+  for (const auto& file : files) {
+    if (Module* m = f.ws->AddFile(file)) {
+      ++lint.files;
+      f.roots.push_back(m);
+    }
+  }
+  Check(*f.ws, lint.diags);
+  for (const auto& e : f.ws->io_errors()) lint.io_errors.push_back(e);
+  lint.diags.Sort();
+  return f;
+}
+
+std::string OutputNameFor(const std::string& source) {
+  std::string base = source;
+  const std::string ext = ".rb.denis";
+  if (base.size() > ext.size() && base.compare(base.size() - ext.size(), ext.size(), ext) == 0) {
+    base.resize(base.size() - ext.size());
+  }
+  return base + ".rbc";
+}
+
+}  // namespace
+
+CompileResult CompileToFiles(const CompileOptions& options) {
+  CompileResult r;
+  std::vector<std::string> files = ExpandPaths(options.paths, r.lint.io_errors);
+  Front front = RunFront(files, options.stdlib_dir, r.lint);
+  if (!r.lint.io_errors.empty() || r.lint.diags.errors() > 0) return r;
+  rt::Registry registry = StdlibRegistry(options.stdlib_dir);
+  std::vector<std::pair<std::string, std::vector<const Module*>>> outputs;
+  if (!options.output.empty()) {
+    outputs.emplace_back(options.output, front.roots);
+  } else {
+    for (const Module* m : front.roots) outputs.emplace_back(OutputNameFor(m->source->path()), std::vector<const Module*>{m});
+  }
+  // Build and verify everything before writing anything.
+  std::vector<std::pair<std::string, std::vector<uint8_t>>> blobs;
+  for (const auto& [path, roots] : outputs) {
+    rt::Program program = Codegen(*front.ws, roots);
+    std::vector<uint8_t> bytes = rt::Serialize(program);
+    auto loaded = rt::LoadProgram(bytes, registry);
+    if (auto* err = std::get_if<rt::LoadError>(&loaded)) {
+      r.errors.push_back(fmt::format("internal error: the compiled program for {} fails verification at byte {}: {}",
+                                     path, err->offset, err->message));
+      return r;
+    }
+    blobs.emplace_back(path, std::move(bytes));
+  }
+  for (const auto& [path, bytes] : blobs) {
+    std::string err = WriteFileAtomic(path, bytes);
+    if (!err.empty()) {
+      r.errors.push_back(err);
+      return r;
+    }
+    r.written.push_back(path);
+  }
+  return r;
+}
+
+LoadedProgram LoadAny(const std::string& path, const rt::Registry& registry, const std::string& stdlib_dir) {
+  LoadedProgram out;
+  const std::string ext = ".rbc";
+  if (path.size() > ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      out.error = fmt::format("cannot read {}: {}", path, std::strerror(errno));
+      return out;
+    }
+    std::vector<uint8_t> bytes;
+    char buf[65536];
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+      bytes.insert(bytes.end(), buf, buf + in.gcount());
+      if (bytes.size() > rt::kMaxRbcBytes) break;
+    }
+    auto loaded = rt::LoadProgram(bytes, registry);
+    if (auto* err = std::get_if<rt::LoadError>(&loaded)) {
+      out.error = fmt::format("{}: rejected at byte {}: {}", path, err->offset, err->message);
+      return out;
+    }
+    out.program = std::move(std::get<rt::Program>(loaded));
+    return out;
+  }
+  Front front = RunFront({path}, stdlib_dir, out.lint);
+  if (!out.lint.io_errors.empty() || out.lint.diags.errors() > 0) return out;
+  rt::Program program = Codegen(*front.ws, front.roots);
+  if (auto err = rt::Verify(program, registry)) {
+    out.error = fmt::format("internal error: {} compiles to a program the verifier rejects: {}", path, err->message);
+    return out;
+  }
+  out.program = std::move(program);
+  return out;
+}
+
+}  // namespace rb

@@ -1,0 +1,509 @@
+#include "compiler/codegen.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+#include <stdexcept>
+
+#include "compiler/checker.hpp"
+#include "runtime/rbc.hpp"
+
+namespace rb {
+
+rt::ValueType ToValueType(ast::Type t) {
+  switch (t) {
+    case ast::Type::kBool: return rt::ValueType::kBool;
+    case ast::Type::kNum: return rt::ValueType::kNum;
+    case ast::Type::kDuration: return rt::ValueType::kDuration;
+    case ast::Type::kPercent: return rt::ValueType::kPercent;
+    case ast::Type::kSize: return rt::ValueType::kSize;
+    case ast::Type::kString: return rt::ValueType::kString;
+    case ast::Type::kLines: return rt::ValueType::kLines;
+    case ast::Type::kSecret: return rt::ValueType::kSecret;
+    case ast::Type::kList: return rt::ValueType::kList;
+    case ast::Type::kTarget: return rt::ValueType::kTarget;
+    case ast::Type::kNone: return rt::ValueType::kNone;
+    case ast::Type::kError: return rt::ValueType::kUnknown;
+  }
+  return rt::ValueType::kUnknown;
+}
+
+namespace {
+
+using rt::Op;
+
+rt::NativeDecl NativeOf(const std::string& name, const ast::Signature& s, bool is_filter) {
+  rt::NativeDecl d;
+  d.name = name;
+  d.effect = is_filter ? rt::Effect::kPure : s.effect;
+  d.is_filter = is_filter;
+  for (const auto& f : s.formals) d.params.push_back(ToValueType(ast::TypeFromName(f.type_name).value_or(ast::Type::kError)));
+  d.result = ToValueType(ast::TypeFromName(s.result_name).value_or(ast::Type::kError));
+  return d;
+}
+
+class Generator {
+ public:
+  explicit Generator(const Workspace& ws) : ws_(ws) {
+    prog_.strings.push_back("");
+    strings_[""] = 0;
+    for (const auto& m : ws.modules()) {
+      for (const auto& c : m->file.capabilities) {
+        for (const auto& s : c.methods) natives_.emplace(c.name + "." + s.name, NativeOf(c.name + "." + s.name, s, false));
+      }
+      for (const auto& f : m->file.filters) natives_.emplace(f.name, NativeOf(f.name, f, true));
+    }
+  }
+
+  rt::Program Run(const std::vector<const Module*>& roots) {
+    // The policy: the first one any root imports.
+    const ast::Policy* policy = nullptr;
+    const Module* policy_module = nullptr;
+    for (const Module* m : roots) {
+      for (const Module* v : m->Visible()) {
+        if (!policy && !v->file.policies.empty()) policy = &v->file.policies.front(), policy_module = v;
+      }
+      if (!policy && !m->file.policies.empty()) policy = &m->file.policies.front(), policy_module = m;
+    }
+    if (policy) {
+      for (const auto& c : policy->contacts) {
+        contact_index_[c.name] = static_cast<uint32_t>(prog_.contacts.size());
+        prog_.contacts.push_back(rt::Contact{Intern(c.name), Intern(c.display), Intern(c.handle)});
+      }
+    }
+    uint64_t hash = 0xcbf29ce484222325ull;
+    auto hash_module = [&](const Module& m) {
+      hash = rt::Fnv1a64(m.source->path().data(), m.source->path().size() + 1, hash);
+      hash = rt::Fnv1a64(m.source->text().data(), m.source->text().size(), hash);
+    };
+    for (const Module* m : roots) {
+      hash_module(*m);
+      for (const auto& rb : m->file.runbooks) {
+        uint32_t index = static_cast<uint32_t>(prog_.runbooks.size());
+        prog_.runbooks.emplace_back();
+        Runbook(*m, rb, index);
+      }
+    }
+    if (policy) {
+      if (std::find(roots.begin(), roots.end(), policy_module) == roots.end()) hash_module(*policy_module);
+      Policy(*policy_module, *policy);
+    }
+    prog_.source_hash = hash;
+    return std::move(prog_);
+  }
+
+ private:
+  uint32_t Intern(const std::string& s) {
+    auto [it, fresh] = strings_.emplace(s, static_cast<uint32_t>(prog_.strings.size()));
+    if (fresh) prog_.strings.push_back(s);
+    return it->second;
+  }
+  uint32_t File(const Module& m) {
+    auto [it, fresh] = files_.emplace(m.source->path(), static_cast<uint32_t>(prog_.files.size()));
+    if (fresh) prog_.files.push_back(m.source->path());
+    return it->second;
+  }
+  uint32_t Constant(rt::ValueType type, double number, const std::string& text = {}) {
+    rt::Constant k;
+    k.type = type;
+    if (type == rt::ValueType::kString) {
+      k.string = Intern(text);
+    } else {
+      k.number = number;
+    }
+    auto key = std::make_tuple(static_cast<int>(type), k.number, k.string);
+    auto [it, fresh] = constants_.emplace(key, static_cast<uint32_t>(prog_.constants.size()));
+    if (fresh) prog_.constants.push_back(k);
+    return it->second;
+  }
+  uint32_t Import(const std::string& name) {
+    auto it = imports_.find(name);
+    if (it != imports_.end()) return it->second;
+    auto n = natives_.find(name);
+    if (n == natives_.end()) throw std::logic_error("codegen: no declaration for " + name);
+    rt::Import im;
+    im.name = Intern(name);
+    im.effect = n->second.effect;
+    im.is_filter = n->second.is_filter;
+    im.params = n->second.params;
+    im.result = n->second.result;
+    uint32_t index = static_cast<uint32_t>(prog_.imports.size());
+    prog_.imports.push_back(std::move(im));
+    imports_[name] = index;
+    return index;
+  }
+
+  // ---- Chunks -----------------------------------------------------------------------------------
+
+  struct Scope {
+    std::map<std::string, uint32_t> params, targets, symptoms, steps;
+    std::map<std::string, std::string> target_capability;
+    std::vector<rt::Window>* windows = nullptr;
+  };
+
+  class ChunkBuilder {
+   public:
+    ChunkBuilder(Generator& g, const Module& m, const Scope& scope, uint32_t owner, rt::ChunkClass cls)
+        : g_(g), m_(m), scope_(scope) {
+      chunk_.cls = cls;
+      chunk_.owner = owner;
+      chunk_.file = g.File(m);
+    }
+    void Emit(Op op, uint32_t a, ast::Span at) {
+      chunk_.code.push_back(rt::Encode(op, a));
+      chunk_.lines.push_back(m_.source->At(at.begin).line);
+    }
+    void EmitCall(uint32_t import, size_t argc, ast::Span at) {
+      chunk_.code.push_back(rt::EncodeCall(static_cast<uint16_t>(import), static_cast<uint8_t>(argc)));
+      chunk_.lines.push_back(m_.source->At(at.begin).line);
+    }
+    uint32_t Here() const { return static_cast<uint32_t>(chunk_.code.size()); }
+    void Patch(uint32_t at, uint32_t target) {
+      chunk_.code[at] = rt::Encode(static_cast<Op>(rt::OpByte(chunk_.code[at])), target);
+    }
+
+    void Expr(const ast::Expr& e) {
+      using K = ast::ExprKind;
+      switch (e.kind) {
+        case K::kNumber: Emit(Op::kCONST, g_.Constant(ToValueType(e.unit), e.value), e.span); return;
+        case K::kString: Emit(Op::kCONST, g_.Constant(rt::ValueType::kString, 0, e.text), e.span); return;
+        case K::kBool: Emit(e.value != 0 ? Op::kTRUE : Op::kFALSE, 0, e.span); return;
+        case K::kUnknown: Emit(Op::kUNKNOWN, 0, e.span); return;
+        case K::kAsk: Emit(Op::kASK, g_.Constant(rt::ValueType::kString, 0, e.text), e.span); return;
+        case K::kName: Name(e); return;
+        case K::kList:
+          for (const auto& k : e.kids) Expr(*k);
+          Emit(Op::kLIST, static_cast<uint32_t>(e.kids.size()), e.span);
+          return;
+        case K::kNot: Expr(*e.kids[0]); Emit(Op::kNOT, 0, e.span); return;
+        case K::kNeg:
+          if (e.kids[0]->kind == K::kNumber) {
+            Emit(Op::kCONST, g_.Constant(ToValueType(e.kids[0]->unit), -e.kids[0]->value), e.span);
+          } else {
+            Expr(*e.kids[0]);
+            Emit(Op::kNEG, 0, e.span);
+          }
+          return;
+        case K::kWindow: {
+          Expr(*e.kids[0]);
+          uint32_t w = static_cast<uint32_t>(scope_.windows->size());
+          scope_.windows->push_back(rt::Window{static_cast<uint64_t>(e.kids[1]->value), e.op == ast::BinOp::kGe});
+          Emit(Op::kWINDOW, w, e.span);
+          return;
+        }
+        case K::kPipe: {
+          Expr(*e.kids[0]);
+          Filter(*e.kids[1]);
+          return;
+        }
+        case K::kCall: Call(e); return;
+        case K::kMember: throw std::logic_error("codegen: bare member");
+        case K::kBinary: Binary(e); return;
+      }
+    }
+
+    // A filter call whose input is already on the stack.
+    void Filter(const ast::Expr& call) {
+      for (size_t i = 1; i < call.kids.size(); ++i) Expr(*call.kids[i]);
+      EmitCall(g_.Import(call.kids[0]->text), call.kids.size(), call.span);
+    }
+
+    rt::Chunk Finish(ast::Span at) {
+      Emit(Op::kRETURN, 0, at);
+      return std::move(chunk_);
+    }
+
+   private:
+    void Name(const ast::Expr& e) {
+      if (e.text == "incident") return Emit(Op::kINCIDENT, 0, e.span);
+      if (e.text == "output") return Emit(Op::kOUTPUT, 0, e.span);
+      if (auto it = scope_.symptoms.find(e.text); it != scope_.symptoms.end()) return Emit(Op::kSYMPTOM, it->second, e.span);
+      if (auto it = scope_.params.find(e.text); it != scope_.params.end()) return Emit(Op::kPARAM, it->second, e.span);
+      if (auto it = scope_.targets.find(e.text); it != scope_.targets.end()) return Emit(Op::kTARGET, it->second, e.span);
+      throw std::logic_error("codegen: unresolved name " + e.text);
+    }
+
+    void Call(const ast::Expr& e) {
+      const ast::Expr& callee = *e.kids[0];
+      if (callee.kind == ast::ExprKind::kMember) {
+        const std::string& target = callee.kids[0]->text;
+        Emit(Op::kTARGET, scope_.targets.at(target), callee.kids[0]->span);
+        for (size_t i = 1; i < e.kids.size(); ++i) Expr(*e.kids[i]);
+        EmitCall(g_.Import(scope_.target_capability.at(target) + "." + callee.text), e.kids.size(), e.span);
+        return;
+      }
+      if (callee.text == "failed") return Emit(Op::kFAILED, scope_.steps.at(e.kids[1]->text), e.span);
+      throw std::logic_error("codegen: unsupported call " + callee.text);
+    }
+
+    static bool Literal(const ast::Expr& e) { return e.kind == ast::ExprKind::kNumber; }
+
+    void Binary(const ast::Expr& e) {
+      using B = ast::BinOp;
+      const ast::Expr& a = *e.kids[0];
+      const ast::Expr& b = *e.kids[1];
+      if (e.op == B::kAnd || e.op == B::kOr) {
+        // Short-circuit, Kleene: `false and x` is false and `true or x` is true without reading x.
+        Expr(a);
+        uint32_t jump = Here();
+        Emit(e.op == B::kAnd ? Op::kJUMP_IF_FALSE : Op::kJUMP_IF_TRUE, 0, e.span);
+        Expr(b);
+        Emit(e.op == B::kAnd ? Op::kAND : Op::kOR, 0, e.span);
+        Patch(jump, Here());
+        return;
+      }
+      // Constant folding where it is free: two literals of the same unit.
+      if (Literal(a) && Literal(b) && a.unit == b.unit) {
+        double x = a.value, y = b.value;
+        switch (e.op) {
+          case B::kAdd: Emit(Op::kCONST, g_.Constant(ToValueType(a.unit), x + y), e.span); return;
+          case B::kSub: Emit(Op::kCONST, g_.Constant(ToValueType(a.unit), x - y), e.span); return;
+          case B::kEq: Emit(x == y ? Op::kTRUE : Op::kFALSE, 0, e.span); return;
+          case B::kNe: Emit(x != y ? Op::kTRUE : Op::kFALSE, 0, e.span); return;
+          case B::kLt: Emit(x < y ? Op::kTRUE : Op::kFALSE, 0, e.span); return;
+          case B::kLe: Emit(x <= y ? Op::kTRUE : Op::kFALSE, 0, e.span); return;
+          case B::kGt: Emit(x > y ? Op::kTRUE : Op::kFALSE, 0, e.span); return;
+          case B::kGe: Emit(x >= y ? Op::kTRUE : Op::kFALSE, 0, e.span); return;
+          default: break;
+        }
+      }
+      Expr(a);
+      Expr(b);
+      Op op = Op::kNOP;
+      switch (e.op) {
+        case B::kEq: op = Op::kEQ; break;
+        case B::kNe: op = Op::kNE; break;
+        case B::kLt: op = Op::kLT; break;
+        case B::kLe: op = Op::kLE; break;
+        case B::kGt: op = Op::kGT; break;
+        case B::kGe: op = Op::kGE; break;
+        case B::kAdd: op = Op::kADD; break;
+        case B::kSub: op = Op::kSUB; break;
+        case B::kMul: op = Op::kMUL; break;
+        case B::kDiv: op = Op::kDIV; break;
+        case B::kAnd:
+        case B::kOr: break;
+      }
+      Emit(op, 0, e.span);
+    }
+
+    Generator& g_;
+    const Module& m_;
+    const Scope& scope_;
+    rt::Chunk chunk_;
+  };
+
+  uint32_t AddChunk(rt::Chunk c) {
+    prog_.chunks.push_back(std::move(c));
+    return static_cast<uint32_t>(prog_.chunks.size() - 1);
+  }
+
+  uint32_t Condition(const Module& m, const Scope& scope, uint32_t owner, const ast::Expr& e) {
+    ChunkBuilder b(*this, m, scope, owner, rt::ChunkClass::kCondition);
+    b.Expr(e);
+    return AddChunk(b.Finish(e.span));
+  }
+
+  // ---- Declarations -----------------------------------------------------------------------------
+
+  std::vector<rt::Target> Targets(const std::vector<ast::Target>& ts, Scope& scope) {
+    std::vector<rt::Target> out;
+    for (const auto& t : ts) {
+      scope.targets[t.name] = static_cast<uint32_t>(out.size());
+      scope.target_capability[t.name] = t.capability;
+      const std::string& binding = t.init->kids.size() > 1 ? t.init->kids[1]->text : t.name;
+      out.push_back(rt::Target{Intern(t.name), Intern(t.capability), Intern(binding)});
+    }
+    return out;
+  }
+
+  std::vector<rt::EscRow> Rows(const Module& m, const Scope& scope, uint32_t owner, const std::vector<ast::EscRow>& rows) {
+    std::vector<rt::EscRow> out;
+    for (const auto& row : rows) {
+      rt::EscRow r;
+      r.chunk = Condition(m, scope, owner, *row.when);
+      for (const auto& a : row.then) {
+        rt::EscAction act;
+        switch (a.kind) {
+          case ast::ActionKind::kPage:
+            act.kind = rt::EscAction::Kind::kPage;
+            act.value = contact_index_.at(a.arg);
+            break;
+          case ast::ActionKind::kRun:
+            act.kind = rt::EscAction::Kind::kRun;
+            act.value = scope.steps.at(a.arg);
+            break;
+          case ast::ActionKind::kRunbook:
+            act.kind = rt::EscAction::Kind::kRunbook;
+            act.value = Intern(a.arg);
+            break;
+          case ast::ActionKind::kManual:
+            act.kind = rt::EscAction::Kind::kManual;
+            act.value = Intern(a.arg);
+            break;
+          case ast::ActionKind::kDeclare:
+            act.kind = rt::EscAction::Kind::kDeclare;
+            act.value = Intern(a.arg);
+            break;
+        }
+        r.actions.push_back(act);
+      }
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  void Runbook(const Module& m, const ast::Runbook& rb, uint32_t index) {
+    rt::Runbook out;
+    Scope scope;
+    scope.windows = &out.windows;
+    out.name = Intern(rb.name);
+    out.title = Intern(rb.title);
+    out.severity = Intern(rb.severity ? rb.severity->name : "");
+    out.owner = rb.owner && contact_index_.count(rb.owner->name) ? contact_index_.at(rb.owner->name) : 0;
+    out.file = File(m);
+    for (const auto& t : rb.tags) out.tags.push_back(Intern(t.name));
+    out.targets = Targets(rb.targets, scope);
+    for (const auto& p : rb.params) {
+      rt::Param rp;
+      rp.name = Intern(p.name);
+      rp.type = ToValueType(p.type);
+      if (p.init) {
+        const ast::Expr& d = *p.init;
+        if (d.kind == ast::ExprKind::kCall) {  // secret("NAME")
+          rp.def = rt::Param::Default::kSecret;
+          rp.value = Intern(d.kids[1]->text);
+        } else {
+          rp.def = rt::Param::Default::kConstant;
+          double v = d.kind == ast::ExprKind::kNeg ? -d.kids[0]->value : d.value;
+          rp.value = d.kind == ast::ExprKind::kString ? Constant(rt::ValueType::kString, 0, d.text)
+                     : d.kind == ast::ExprKind::kBool ? Constant(rt::ValueType::kBool, d.value)
+                     : Constant(ToValueType(d.kind == ast::ExprKind::kNeg ? d.kids[0]->unit : d.unit), v);
+        }
+      }
+      scope.params[p.name] = static_cast<uint32_t>(out.params.size());
+      out.params.push_back(rp);
+    }
+    for (size_t i = 0; i < rb.symptoms.size(); ++i) scope.symptoms[rb.symptoms[i].name] = static_cast<uint32_t>(i);
+    for (size_t i = 0; i < rb.steps.size(); ++i) scope.steps[rb.steps[i].name] = static_cast<uint32_t>(i);
+
+    for (const auto& s : rb.symptoms) {
+      out.symptoms.push_back(rt::Symptom{Intern(s.name), Intern(s.description), Condition(m, scope, index, *s.cond)});
+    }
+    for (const auto& d : rb.dashboards) {
+      rt::Dashboard rd;
+      rd.title = Intern(d.title);
+      for (const auto& p : d.panels) {
+        rd.panels.push_back(rt::Panel{Intern(p.title), p.threshold ? Condition(m, scope, index, *p.threshold) : rt::kNoChunk});
+      }
+      out.dashboards.push_back(std::move(rd));
+    }
+    for (const auto& k : rb.kibana) out.kibana.push_back(rt::Kibana{Intern(k.index.value_or("")), Intern(k.query)});
+    for (const auto& s : rb.steps) {
+      rt::Step rs;
+      rs.kind = static_cast<rt::StepKind>(s.kind);
+      rs.name = Intern(s.name);
+      rs.title = Intern(s.title);
+      rs.guard = s.guard ? Condition(m, scope, index, *s.guard) : rt::kNoChunk;
+      for (const auto& item : s.items) {
+        rt::StepItem ri;
+        switch (item.kind) {
+          case ast::ItemKind::kCommand: {
+            ri.kind = rt::StepItem::Kind::kCommand;
+            const ast::Command& c = item.command;
+            for (const auto& w : c.argv) {
+              std::vector<rt::WordPart> parts;
+              for (const auto& part : w.parts) {
+                rt::WordPart wp;
+                if (!part.is_slot) {
+                  wp.kind = rt::WordPart::Kind::kLiteral;
+                  wp.value = Intern(part.text);
+                } else if (scope.params.count(part.text)) {
+                  wp.kind = rt::WordPart::Kind::kParam;
+                  wp.value = scope.params.at(part.text);
+                } else {
+                  wp.kind = rt::WordPart::Kind::kTarget;
+                  wp.value = scope.targets.at(part.text);
+                }
+                parts.push_back(wp);
+              }
+              if (parts.empty()) parts.push_back(rt::WordPart{rt::WordPart::Kind::kLiteral, Intern("")});
+              ri.command.argv.push_back(std::move(parts));
+            }
+            ri.command.effect = c.effect;
+            ri.command.rule = Intern(c.matched_rule);
+            if (!c.filters.empty()) {
+              ChunkBuilder b(*this, m, scope, index, rt::ChunkClass::kFilter);
+              b.Emit(Op::kOUTPUT, 0, c.span);
+              for (const auto& f : c.filters) b.Filter(*f);
+              ri.command.filter = AddChunk(b.Finish(c.span));
+            }
+            break;
+          }
+          case ast::ItemKind::kText:
+            ri.kind = rt::StepItem::Kind::kText;
+            ri.text = Intern(item.text);
+            break;
+          case ast::ItemKind::kExpect:
+            ri.kind = rt::StepItem::Kind::kExpect;
+            ri.chunk = Condition(m, scope, index, *item.expect.cond);
+            ri.within_ms = item.expect.within ? static_cast<uint64_t>(item.expect.within->value) : 0;
+            ri.every_ms = item.expect.every ? static_cast<uint64_t>(item.expect.every->value) : 0;
+            break;
+        }
+        rs.items.push_back(std::move(ri));
+      }
+      out.steps.push_back(std::move(rs));
+    }
+    out.rows = Rows(m, scope, index, rb.rows);
+    prog_.runbooks[index] = std::move(out);
+  }
+
+  void Policy(const Module& m, const ast::Policy& p) {
+    rt::Policy out;
+    Scope scope;
+    scope.windows = &out.windows;
+    out.name = Intern(p.name);
+    out.title = Intern(p.title);
+    out.file = File(m);
+    out.targets = Targets(p.targets, scope);
+    out.rows = Rows(m, scope, rt::kPolicyOwner, p.rows);
+    prog_.policy = std::move(out);
+  }
+
+  const Workspace& ws_;
+  rt::Program prog_;
+  std::map<std::string, uint32_t> strings_, files_, imports_, contact_index_;
+  std::map<std::tuple<int, double, uint32_t>, uint32_t> constants_;
+  std::map<std::string, rt::NativeDecl> natives_;
+};
+
+}  // namespace
+
+rt::Program Codegen(const Workspace& ws, const std::vector<const Module*>& roots) { return Generator(ws).Run(roots); }
+
+rt::Registry StdlibRegistry(const std::string& stdlib_dir) {
+  Diagnostics diags;
+  Workspace ws(WorkspaceOptions{stdlib_dir}, diags);
+  rt::Registry reg;
+  for (const auto& name : ws.StdlibNames()) {
+    Module* m = ws.Stdlib(name);
+    if (!m) continue;
+    for (const auto& c : m->file.capabilities) {
+      for (const auto& s : c.methods) reg.AddNative(NativeOf(c.name + "." + s.name, s, false));
+    }
+    for (const auto& f : m->file.filters) reg.AddNative(NativeOf(f.name, f, true));
+    for (const auto& p : m->file.programs) {
+      rt::ProgramDecl d;
+      d.name = p.name;
+      for (const auto& r : p.rules) d.rules.push_back(rt::ProgramRule{r.effect, r.words});
+      d.default_effect = p.default_effect;
+      reg.AddProgram(std::move(d));
+    }
+  }
+  return reg;
+}
+
+}  // namespace rb

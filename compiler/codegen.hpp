@@ -1,0 +1,24 @@
+// Codegen: the checked AST → a bytecode Program (runtime/bytecode.hpp). Deterministic: the same
+// sources give the same Program, and so the same `.rbc` bytes.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "compiler/workspace.hpp"
+#include "runtime/bytecode.hpp"
+#include "runtime/registry.hpp"
+
+namespace rb {
+
+// Compiles the runbooks of `roots` (modules that passed Check without errors) and the policy they
+// import into one Program.
+rt::Program Codegen(const Workspace& ws, const std::vector<const Module*>& roots);
+
+// The host registry this binary offers: every capability method, filter and program declared by the
+// stdlib (embedded, or read from `stdlib_dir`). The verifier checks `.rbc` files against it.
+rt::Registry StdlibRegistry(const std::string& stdlib_dir = {});
+
+rt::ValueType ToValueType(ast::Type t);
+
+}  // namespace rb

@@ -1,0 +1,256 @@
+#include "compiler/disasm.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "runtime/rbc.hpp"
+#include "runtime/value.hpp"
+
+namespace rb {
+namespace {
+
+using rt::Op;
+using rt::Shape;
+
+class Printer {
+ public:
+  Printer(const rt::Program& p, const DisasmOptions& o) : p_(p), o_(o) {}
+
+  std::string Run() {
+    out_ += fmt::format("; runbook bytecode, format {}, source hash {:016x}\n", rt::kFormatVersion, p_.source_hash);
+    out_ += fmt::format("; {} strings, {} constants, {} imports, {} contacts, {} chunks, {} runbooks{}\n",
+                        p_.strings.size(), p_.constants.size(), p_.imports.size(), p_.contacts.size(),
+                        p_.chunks.size(), p_.runbooks.size(), p_.policy ? ", 1 policy" : "");
+    for (size_t i = 0; i < p_.imports.size(); ++i) {
+      const auto& im = p_.imports[i];
+      std::string params;
+      for (auto t : im.params) params += (params.empty() ? "" : ", ") + std::string(rt::ValueTypeName(t));
+      out_ += fmt::format("import {:>3}  {:<28} {:<11} ({}) -> {}{}\n", i, S(im.name), rt::EffectName(im.effect), params,
+                          rt::ValueTypeName(im.result), im.is_filter ? "  [filter]" : "");
+    }
+    for (size_t i = 0; i < p_.contacts.size(); ++i) {
+      const auto& c = p_.contacts[i];
+      out_ += fmt::format("contact {:>2}  {} \"{}\" \"{}\"\n", i, S(c.name), S(c.display), S(c.handle));
+    }
+    for (size_t i = 0; i < p_.runbooks.size(); ++i) Runbook(p_.runbooks[i], static_cast<uint32_t>(i));
+    if (p_.policy) Policy(*p_.policy);
+    return out_;
+  }
+
+ private:
+  const std::string& S(uint32_t i) const {
+    static const std::string kBad = "<bad string>";
+    return i < p_.strings.size() ? p_.strings[i] : kBad;
+  }
+
+  std::string Const(uint32_t k) const {
+    if (k >= p_.constants.size()) return "<bad constant>";
+    const auto& c = p_.constants[k];
+    if (c.type == rt::ValueType::kString) return fmt::format("\"{}\"", S(c.string));
+    return rt::ToString(rt::Value::Number(c.type, c.number));
+  }
+
+  std::string SourceLine(uint32_t file, uint32_t line) {
+    if (!o_.source_lines || file >= p_.files.size()) return {};
+    auto it = sources_.find(file);
+    if (it == sources_.end()) {
+      std::vector<std::string> lines;
+      std::ifstream in(p_.files[file]);
+      for (std::string l; std::getline(in, l);) {
+        if (!l.empty() && l.back() == '\r') l.pop_back();
+        lines.push_back(l);
+      }
+      it = sources_.emplace(file, std::move(lines)).first;
+    }
+    if (line == 0 || line > it->second.size()) return {};
+    std::string s = it->second[line - 1];
+    size_t b = s.find_first_not_of(" \t");
+    return b == std::string::npos ? std::string() : s.substr(b);
+  }
+
+  // The names a chunk's operands refer to, for the comment column.
+  struct Names {
+    const std::vector<rt::Param>* params = nullptr;
+    const std::vector<rt::Target>* targets = nullptr;
+    const std::vector<rt::Symptom>* symptoms = nullptr;
+    const std::vector<rt::Step>* steps = nullptr;
+    const std::vector<rt::Window>* windows = nullptr;
+  };
+
+  template <typename T>
+  std::string NameIn(const std::vector<T>* v, uint32_t i) const {
+    if (!v || i >= v->size()) return "?";
+    return S((*v)[i].name);
+  }
+
+  void Chunk(uint32_t index, const Names& names, const std::string& indent) {
+    if (index == rt::kNoChunk) return;
+    if (index >= p_.chunks.size()) {
+      out_ += indent + "<bad chunk>\n";
+      return;
+    }
+    const rt::Chunk& c = p_.chunks[index];
+    out_ += fmt::format("{}chunk {} ({}):\n", indent, index, c.cls == rt::ChunkClass::kFilter ? "filter" : "condition");
+    uint32_t last_line = 0;
+    for (size_t pc = 0; pc < c.code.size(); ++pc) {
+      uint32_t w = c.code[pc];
+      uint32_t line = pc < c.lines.size() ? c.lines[pc] : 0;
+      if (line != last_line) {
+        std::string src = SourceLine(c.file, line);
+        std::string file = c.file < p_.files.size() ? p_.files[c.file] : "?";
+        out_ += fmt::format("{}  ; {}:{}{}{}\n", indent, file, line, src.empty() ? "" : "  ", src);
+        last_line = line;
+      }
+      uint8_t opb = rt::OpByte(w);
+      if (opb >= rt::kOpCount) {
+        out_ += fmt::format("{}  {:04}  <bad opcode {}>\n", indent, pc, opb);
+        continue;
+      }
+      const rt::OpInfo& info = rt::Info(static_cast<Op>(opb));
+      uint32_t a = rt::OperandA(w);
+      std::string operand, note;
+      switch (info.shape) {
+        case Shape::kNone: break;
+        case Shape::kConst: operand = fmt::format("K{}", a); note = Const(a); break;
+        case Shape::kParam: operand = std::to_string(a); note = NameIn(names.params, a); break;
+        case Shape::kTarget: operand = std::to_string(a); note = NameIn(names.targets, a); break;
+        case Shape::kSymptom: operand = std::to_string(a); note = NameIn(names.symptoms, a); break;
+        case Shape::kStep: operand = std::to_string(a); note = NameIn(names.steps, a); break;
+        case Shape::kWindow:
+          operand = std::to_string(a);
+          if (names.windows && a < names.windows->size()) {
+            const auto& win = (*names.windows)[a];
+            note = fmt::format("for {} {}", win.inclusive ? ">=" : ">",
+                               rt::ToString(rt::Value::Number(rt::ValueType::kDuration, static_cast<double>(win.bound_ms))));
+          }
+          break;
+        case Shape::kJump: operand = fmt::format("-> {:04}", a); break;
+        case Shape::kCall: {
+          uint16_t im = rt::CallImport(w);
+          operand = fmt::format("{}/{}", im < p_.imports.size() ? S(p_.imports[im].name) : "?", rt::CallArgc(w));
+          break;
+        }
+        case Shape::kCount: operand = std::to_string(a); break;
+      }
+      std::string text = fmt::format("{}  {:04}  {:<14}{:<22}", indent, pc, info.name, operand);
+      if (!note.empty()) text += "; " + note;
+      while (!text.empty() && text.back() == ' ') text.pop_back();
+      out_ += text + "\n";
+    }
+  }
+
+  std::string Argv(const rt::Command& c, const rt::Runbook& r) const {
+    std::string s;
+    for (const auto& word : c.argv) {
+      std::string w;
+      for (const auto& part : word) {
+        switch (part.kind) {
+          case rt::WordPart::Kind::kLiteral: w += S(part.value); break;
+          case rt::WordPart::Kind::kParam: w += "{" + NameIn(&r.params, part.value) + "}"; break;
+          case rt::WordPart::Kind::kTarget: w += "{" + NameIn(&r.targets, part.value) + "}"; break;
+        }
+      }
+      s += (s.empty() ? "" : " ") + fmt::format("[{}]", w);
+    }
+    return s;
+  }
+
+  void Rows(const std::vector<rt::EscRow>& rows, const Names& names, const std::vector<rt::Step>* steps) {
+    for (size_t i = 0; i < rows.size(); ++i) {
+      std::string acts;
+      for (const auto& a : rows[i].actions) {
+        std::string t;
+        switch (a.kind) {
+          case rt::EscAction::Kind::kPage:
+            t = "page " + (a.value < p_.contacts.size() ? S(p_.contacts[a.value].name) : std::string("?"));
+            break;
+          case rt::EscAction::Kind::kRun: t = "run " + NameIn(steps, a.value); break;
+          case rt::EscAction::Kind::kRunbook: t = "runbook " + S(a.value); break;
+          case rt::EscAction::Kind::kManual: t = "manual \"" + S(a.value) + "\""; break;
+          case rt::EscAction::Kind::kDeclare: t = "declare " + S(a.value); break;
+        }
+        acts += (acts.empty() ? "" : ", ") + t;
+      }
+      out_ += fmt::format("  row {}: {}\n", i, acts);
+      Chunk(rows[i].chunk, names, "    ");
+    }
+  }
+
+  void Runbook(const rt::Runbook& r, uint32_t index) {
+    out_ += fmt::format("\nrunbook {} \"{}\" (index {}, severity {}, owner {})\n", S(r.name), S(r.title), index,
+                        S(r.severity), r.owner < p_.contacts.size() ? S(p_.contacts[r.owner].name) : "?");
+    Names names{&r.params, &r.targets, &r.symptoms, &r.steps, &r.windows};
+    for (size_t i = 0; i < r.targets.size(); ++i) {
+      out_ += fmt::format("  target {} {} = {}(\"{}\")\n", i, S(r.targets[i].name), S(r.targets[i].capability),
+                          S(r.targets[i].binding));
+    }
+    for (size_t i = 0; i < r.params.size(); ++i) {
+      const auto& p = r.params[i];
+      std::string def = p.def == rt::Param::Default::kConstant ? " = " + Const(p.value)
+                        : p.def == rt::Param::Default::kSecret ? fmt::format(" = secret(\"{}\")", S(p.value))
+                                                               : "";
+      out_ += fmt::format("  param {} {} : {}{}\n", i, S(p.name), rt::ValueTypeName(p.type), def);
+    }
+    for (size_t i = 0; i < r.symptoms.size(); ++i) {
+      out_ += fmt::format("  symptom {} {} \"{}\"\n", i, S(r.symptoms[i].name), S(r.symptoms[i].description));
+      Chunk(r.symptoms[i].chunk, names, "    ");
+    }
+    for (const auto& d : r.dashboards) {
+      out_ += fmt::format("  grafana \"{}\"\n", S(d.title));
+      for (const auto& panel : d.panels) {
+        out_ += fmt::format("    panel \"{}\"\n", S(panel.title));
+        Chunk(panel.chunk, names, "      ");
+      }
+    }
+    for (const auto& k : r.kibana) out_ += fmt::format("  kibana \"{}\" query \"{}\"\n", S(k.index), S(k.query));
+    for (size_t i = 0; i < r.steps.size(); ++i) {
+      const auto& s = r.steps[i];
+      out_ += fmt::format("  step {} {} {} \"{}\"\n", i, rt::StepKindName(s.kind), S(s.name), S(s.title));
+      if (s.guard != rt::kNoChunk) {
+        out_ += "    when:\n";
+        Chunk(s.guard, names, "    ");
+      }
+      for (const auto& it : s.items) {
+        switch (it.kind) {
+          case rt::StepItem::Kind::kCommand:
+            out_ += fmt::format("    $ {}  ; {} ({})\n", Argv(it.command, r), rt::EffectName(it.command.effect),
+                                S(it.command.rule));
+            Chunk(it.command.filter, names, "      ");
+            break;
+          case rt::StepItem::Kind::kText: out_ += fmt::format("    \"{}\"\n", S(it.text)); break;
+          case rt::StepItem::Kind::kExpect:
+            out_ += fmt::format("    expect within {}ms every {}ms\n", it.within_ms, it.every_ms);
+            Chunk(it.chunk, names, "    ");
+            break;
+        }
+      }
+    }
+    Rows(r.rows, names, &r.steps);
+  }
+
+  void Policy(const rt::Policy& pol) {
+    out_ += fmt::format("\npolicy {} \"{}\"\n", S(pol.name), S(pol.title));
+    Names names{nullptr, &pol.targets, nullptr, nullptr, &pol.windows};
+    for (size_t i = 0; i < pol.targets.size(); ++i) {
+      out_ += fmt::format("  target {} {} = {}(\"{}\")\n", i, S(pol.targets[i].name), S(pol.targets[i].capability),
+                          S(pol.targets[i].binding));
+    }
+    Rows(pol.rows, names, nullptr);
+  }
+
+  const rt::Program& p_;
+  const DisasmOptions& o_;
+  std::string out_;
+  std::map<uint32_t, std::vector<std::string>> sources_;
+};
+
+}  // namespace
+
+std::string Disassemble(const rt::Program& program, const DisasmOptions& options) {
+  return Printer(program, options).Run();
+}
+
+}  // namespace rb

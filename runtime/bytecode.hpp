@@ -1,0 +1,213 @@
+// The compiled form of runbooks: instructions (from opcodes.def), code chunks, and the tables a
+// runbook's chunks index. `.rbc` files (runtime/rbc.hpp) serialise exactly this; docs/bytecode.md
+// describes the layout.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rb::rt {
+
+// What running something can do to the world. Ordered: a larger value is more dangerous.
+enum class Effect : uint8_t { kPure, kRead, kWrite, kDestructive };
+const char* EffectName(Effect e);
+
+enum class Op : uint8_t {
+#define RB_OP(name, shape, pops, pushes, effect, doc) k##name,
+#include "runtime/opcodes.def"
+#undef RB_OP
+};
+inline constexpr size_t kOpCount = 0
+#define RB_OP(name, shape, pops, pushes, effect, doc) +1
+#include "runtime/opcodes.def"
+#undef RB_OP
+    ;
+
+enum class Shape : uint8_t { kNone, kConst, kParam, kTarget, kSymptom, kStep, kWindow, kJump, kCall, kCount };
+enum class OpEffect : uint8_t { kPure, kImport };
+
+struct OpInfo {
+  const char* name;
+  Shape shape;
+  int8_t pops;  // -1: from the operand
+  int8_t pushes;
+  OpEffect effect;
+  const char* doc;
+};
+const OpInfo& Info(Op op);
+
+// ---- Instruction words ---------------------------------------------------------------------------
+inline uint32_t Encode(Op op, uint32_t a = 0) { return static_cast<uint32_t>(op) | (a << 8); }
+inline uint32_t EncodeCall(uint16_t import, uint8_t argc) {
+  return static_cast<uint32_t>(Op::kCALL) | (uint32_t{import} << 8) | (uint32_t{argc} << 24);
+}
+inline uint8_t OpByte(uint32_t w) { return static_cast<uint8_t>(w & 0xFF); }
+inline uint32_t OperandA(uint32_t w) { return w >> 8; }
+inline uint16_t CallImport(uint32_t w) { return static_cast<uint16_t>((w >> 8) & 0xFFFF); }
+inline uint8_t CallArgc(uint32_t w) { return static_cast<uint8_t>(w >> 24); }
+inline constexpr uint32_t kMaxOperand = (1u << 24) - 1;
+
+// ---- Values in the constant pool and types in signatures ------------------------------------------
+enum class ValueType : uint8_t {
+  kUnknown,
+  kBool,
+  kNum,
+  kDuration,  // milliseconds
+  kPercent,   // percentage points
+  kSize,      // bytes
+  kString,
+  kLines,
+  kList,
+  kMap,
+  kSecret,
+  kTarget,
+  kNone,
+};
+const char* ValueTypeName(ValueType t);
+
+struct Constant {
+  ValueType type = ValueType::kNum;  // kBool, kNum/kDuration/kPercent/kSize or kString
+  double number = 0;                 // numbers and bools
+  uint32_t string = 0;               // index into the string table, for kString
+};
+
+// A chunk: the code of one condition or filter. Its class says what it may call.
+enum class ChunkClass : uint8_t {
+  kCondition,  // symptoms, panel thresholds, guards, expectations, escalation rows: read-only
+  kFilter,     // shapes a command's output: pure (filters only)
+};
+inline constexpr uint32_t kPolicyOwner = 0xFFFFFFFF;
+struct Chunk {
+  ChunkClass cls = ChunkClass::kCondition;
+  uint32_t owner = 0;              // runbook index whose tables the code indexes, or kPolicyOwner
+  uint32_t file = 0;               // index into Program::files, for the line table
+  std::vector<uint32_t> code;
+  std::vector<uint32_t> lines;     // one source line per instruction
+  uint32_t max_stack = 0;          // computed by the verifier
+  uint64_t byte_offset = 0;        // where the code starts in the .rbc (for error messages)
+};
+inline constexpr uint32_t kNoChunk = 0xFFFFFFFF;
+
+// A native function the code calls: a capability method ("redis.ping") or a text filter ("grep").
+struct Import {
+  uint64_t byte_offset = 0;        // where the record starts in the .rbc (for error messages)
+  uint32_t name = 0;               // string: "redis.ping" or "grep"
+  Effect effect = Effect::kRead;
+  bool is_filter = false;          // filters take the piped text as an implicit first argument
+  std::vector<ValueType> params;   // excluding the receiver / piped input
+  ValueType result = ValueType::kNone;
+};
+
+struct Contact {
+  uint32_t name = 0, display = 0, handle = 0;  // strings
+};
+
+// ---- A runbook's tables --------------------------------------------------------------------------
+struct Target {
+  uint32_t name = 0;        // string
+  uint32_t capability = 0;  // string: "redis"
+  uint32_t binding = 0;     // string: the name looked up in the environment file
+};
+struct Param {
+  uint32_t name = 0;
+  ValueType type = ValueType::kString;
+  enum class Default : uint8_t { kNone, kConstant, kSecret } def = Default::kNone;
+  uint32_t value = 0;  // constant index (kConstant) or string with the secret's name (kSecret)
+};
+struct Symptom {
+  uint32_t name = 0, description = 0;
+  uint32_t chunk = kNoChunk;
+};
+struct Panel {
+  uint32_t title = 0;
+  uint32_t chunk = kNoChunk;  // threshold, optional
+};
+struct Dashboard {
+  uint32_t title = 0;
+  std::vector<Panel> panels;
+};
+struct Kibana {
+  uint32_t index = 0;  // string; 0 is the empty string: no index
+  uint32_t query = 0;
+};
+// One argv word: literal parts and slots (a param or target whose value is inserted, never split).
+struct WordPart {
+  enum class Kind : uint8_t { kLiteral, kParam, kTarget } kind = Kind::kLiteral;
+  uint32_t value = 0;  // string index, or param / target index
+};
+struct Command {
+  std::vector<std::vector<WordPart>> argv;
+  Effect effect = Effect::kRead;  // from the stdlib program table; re-derived by the verifier
+  uint32_t rule = 0;              // string: the program rule that gave the effect
+  uint32_t filter = kNoChunk;     // chunk over OUTPUT, optional
+};
+enum class StepKind : uint8_t { kCheck, kAction, kLastResort, kManual, kVerify };
+const char* StepKindName(StepKind k);
+struct StepItem {
+  enum class Kind : uint8_t { kCommand, kText, kExpect } kind = Kind::kText;
+  Command command;
+  uint32_t text = 0;              // kText
+  uint32_t chunk = kNoChunk;      // kExpect condition
+  uint64_t within_ms = 0, every_ms = 0;  // kExpect; 0: not given
+};
+struct Step {
+  StepKind kind = StepKind::kCheck;
+  uint32_t name = 0, title = 0;
+  uint32_t guard = kNoChunk;
+  std::vector<StepItem> items;
+};
+struct EscAction {
+  enum class Kind : uint8_t { kPage, kRun, kRunbook, kManual, kDeclare } kind = Kind::kPage;
+  uint32_t value = 0;  // contact index, step index, or string (runbook name, text, severity)
+};
+struct EscRow {
+  uint32_t chunk = kNoChunk;
+  std::vector<EscAction> actions;
+};
+struct Window {
+  uint64_t bound_ms = 0;
+  bool inclusive = false;  // `for >= D`
+};
+
+struct Runbook {
+  uint32_t name = 0, title = 0, severity = 0;
+  uint32_t owner = 0;  // contact index
+  std::vector<uint32_t> tags;
+  uint32_t file = 0;
+  std::vector<Target> targets;
+  std::vector<Param> params;
+  std::vector<Symptom> symptoms;
+  std::vector<Dashboard> dashboards;
+  std::vector<Kibana> kibana;
+  std::vector<Step> steps;
+  std::vector<EscRow> rows;
+  std::vector<Window> windows;
+  uint64_t byte_offset = 0;  // where the runbook's record starts in the .rbc (for error messages)
+};
+
+// The general escalation checklist: its targets and rows apply to every runbook in the program.
+struct Policy {
+  uint32_t name = 0, title = 0, file = 0;
+  std::vector<Target> targets;
+  std::vector<EscRow> rows;
+  std::vector<Window> windows;
+};
+
+struct Program {
+  uint64_t source_hash = 0;              // FNV-1a 64 over the source files' paths and bytes
+  std::vector<std::string> strings;      // [0] is always ""
+  std::vector<std::string> files;        // source paths, for line tables (indices into strings)
+  std::vector<Constant> constants;
+  std::vector<Import> imports;
+  std::vector<Contact> contacts;
+  std::vector<Chunk> chunks;
+  std::vector<Runbook> runbooks;
+  std::optional<Policy> policy;
+  uint64_t policy_offset = 0;            // where the policy record starts in the .rbc
+
+  const std::string& Str(uint32_t i) const { return strings.at(i); }
+};
+
+}  // namespace rb::rt

@@ -1,0 +1,553 @@
+#include "runtime/rbc.hpp"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+namespace rb::rt {
+
+uint64_t Fnv1a64(const void* data, size_t size, uint64_t seed) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  uint64_t h = seed;
+  for (size_t i = 0; i < size; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
+  return h;
+}
+
+uint32_t Fnv1a32(const void* data, size_t size) {
+  const auto* p = static_cast<const uint8_t*>(data);
+  uint32_t h = 0x811c9dc5u;
+  for (size_t i = 0; i < size; ++i) h = (h ^ p[i]) * 0x01000193u;
+  return h;
+}
+
+namespace {
+
+// Section tags, in file order.
+constexpr uint32_t Tag(const char (&s)[5]) {
+  return uint32_t(uint8_t(s[0])) | uint32_t(uint8_t(s[1])) << 8 | uint32_t(uint8_t(s[2])) << 16 |
+         uint32_t(uint8_t(s[3])) << 24;
+}
+constexpr uint32_t kStrs = Tag("STRS"), kFile = Tag("FILE"), kCons = Tag("CONS"), kImpt = Tag("IMPT"),
+                   kCont = Tag("CONT"), kCode = Tag("CODE"), kRunb = Tag("RUNB"), kPoli = Tag("POLI");
+
+class Writer {
+ public:
+  std::vector<uint8_t> out;
+  void U8(uint8_t v) { out.push_back(v); }
+  void U16(uint16_t v) { Raw(&v, 2); }
+  void U32(uint32_t v) { Raw(&v, 4); }
+  void U64(uint64_t v) { Raw(&v, 8); }
+  void F64(double v) { Raw(&v, 8); }
+  void Str(const std::string& s) {
+    U32(static_cast<uint32_t>(s.size()));
+    Raw(s.data(), s.size());
+  }
+  void Raw(const void* p, size_t n) {  // little-endian hosts only (x86-64, aarch64)
+    const auto* b = static_cast<const uint8_t*>(p);
+    out.insert(out.end(), b, b + n);
+  }
+  size_t Begin(uint32_t tag) {
+    U32(tag);
+    U32(0);
+    return out.size();
+  }
+  void End(size_t start) {
+    uint32_t len = static_cast<uint32_t>(out.size() - start);
+    std::memcpy(&out[start - 4], &len, 4);
+  }
+};
+
+struct Fail {
+  uint64_t offset;
+  std::string message;
+};
+
+class Reader {
+ public:
+  Reader(const std::vector<uint8_t>& b, size_t pos, size_t end) : b_(b), pos_(pos), end_(end) {}
+  size_t pos() const { return pos_; }
+  size_t left() const { return end_ - pos_; }
+  void Need(size_t n, const char* what) const {
+    if (n > left()) throw Fail{pos_, fmt::format("truncated: {} needs {} bytes, {} left", what, n, left())};
+  }
+  template <typename T>
+  T Get(const char* what) {
+    Need(sizeof(T), what);
+    T v;
+    std::memcpy(&v, b_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return v;
+  }
+  uint8_t U8(const char* what) { return Get<uint8_t>(what); }
+  uint32_t U32(const char* what) { return Get<uint32_t>(what); }
+  uint64_t U64(const char* what) { return Get<uint64_t>(what); }
+  double F64(const char* what) { return Get<double>(what); }
+  // A count of elements each at least `min_size` bytes: bounded by what is left, so a corrupt count
+  // cannot make us allocate gigabytes.
+  uint32_t Count(const char* what, size_t min_size) {
+    size_t at = pos_;
+    uint32_t n = U32(what);
+    if (min_size > 0 && n > left() / min_size) {
+      throw Fail{at, fmt::format("{} count {} does not fit in the {} bytes left", what, n, left())};
+    }
+    return n;
+  }
+  std::string Str(const char* what) {
+    uint32_t n = Count(what, 1);
+    std::string s(reinterpret_cast<const char*>(b_.data() + pos_), n);
+    pos_ += n;
+    return s;
+  }
+  template <typename E>
+  E Enum(const char* what, uint8_t max) {
+    size_t at = pos_;
+    uint8_t v = U8(what);
+    if (v > max) throw Fail{at, fmt::format("{} has invalid value {}", what, v)};
+    return static_cast<E>(v);
+  }
+  void Expect(uint32_t tag, const char* name) {
+    size_t at = pos_;
+    uint32_t t = U32("section tag");
+    if (t != tag) throw Fail{at, fmt::format("expected section {}", name)};
+  }
+
+ private:
+  const std::vector<uint8_t>& b_;
+  size_t pos_, end_;
+};
+
+// ---- Writing ------------------------------------------------------------------------------------
+
+void PutChunkRef(Writer& w, uint32_t c) { w.U32(c); }
+
+void PutTargets(Writer& w, const std::vector<Target>& ts) {
+  w.U32(static_cast<uint32_t>(ts.size()));
+  for (const auto& t : ts) {
+    w.U32(t.name);
+    w.U32(t.capability);
+    w.U32(t.binding);
+  }
+}
+void PutRows(Writer& w, const std::vector<EscRow>& rows) {
+  w.U32(static_cast<uint32_t>(rows.size()));
+  for (const auto& r : rows) {
+    PutChunkRef(w, r.chunk);
+    w.U32(static_cast<uint32_t>(r.actions.size()));
+    for (const auto& a : r.actions) {
+      w.U8(static_cast<uint8_t>(a.kind));
+      w.U32(a.value);
+    }
+  }
+}
+void PutWindows(Writer& w, const std::vector<Window>& ws) {
+  w.U32(static_cast<uint32_t>(ws.size()));
+  for (const auto& x : ws) {
+    w.U64(x.bound_ms);
+    w.U8(x.inclusive ? 1 : 0);
+  }
+}
+
+void PutRunbook(Writer& w, const Runbook& r) {
+  w.U32(r.name);
+  w.U32(r.title);
+  w.U32(r.severity);
+  w.U32(r.owner);
+  w.U32(r.file);
+  w.U32(static_cast<uint32_t>(r.tags.size()));
+  for (uint32_t t : r.tags) w.U32(t);
+  PutTargets(w, r.targets);
+  w.U32(static_cast<uint32_t>(r.params.size()));
+  for (const auto& p : r.params) {
+    w.U32(p.name);
+    w.U8(static_cast<uint8_t>(p.type));
+    w.U8(static_cast<uint8_t>(p.def));
+    w.U32(p.value);
+  }
+  w.U32(static_cast<uint32_t>(r.symptoms.size()));
+  for (const auto& s : r.symptoms) {
+    w.U32(s.name);
+    w.U32(s.description);
+    PutChunkRef(w, s.chunk);
+  }
+  w.U32(static_cast<uint32_t>(r.dashboards.size()));
+  for (const auto& d : r.dashboards) {
+    w.U32(d.title);
+    w.U32(static_cast<uint32_t>(d.panels.size()));
+    for (const auto& p : d.panels) {
+      w.U32(p.title);
+      PutChunkRef(w, p.chunk);
+    }
+  }
+  w.U32(static_cast<uint32_t>(r.kibana.size()));
+  for (const auto& k : r.kibana) {
+    w.U32(k.index);
+    w.U32(k.query);
+  }
+  w.U32(static_cast<uint32_t>(r.steps.size()));
+  for (const auto& s : r.steps) {
+    w.U8(static_cast<uint8_t>(s.kind));
+    w.U32(s.name);
+    w.U32(s.title);
+    PutChunkRef(w, s.guard);
+    w.U32(static_cast<uint32_t>(s.items.size()));
+    for (const auto& it : s.items) {
+      w.U8(static_cast<uint8_t>(it.kind));
+      switch (it.kind) {
+        case StepItem::Kind::kCommand: {
+          const Command& c = it.command;
+          w.U32(static_cast<uint32_t>(c.argv.size()));
+          for (const auto& word : c.argv) {
+            w.U32(static_cast<uint32_t>(word.size()));
+            for (const auto& part : word) {
+              w.U8(static_cast<uint8_t>(part.kind));
+              w.U32(part.value);
+            }
+          }
+          w.U8(static_cast<uint8_t>(c.effect));
+          w.U32(c.rule);
+          PutChunkRef(w, c.filter);
+          break;
+        }
+        case StepItem::Kind::kText: w.U32(it.text); break;
+        case StepItem::Kind::kExpect:
+          PutChunkRef(w, it.chunk);
+          w.U64(it.within_ms);
+          w.U64(it.every_ms);
+          break;
+      }
+    }
+  }
+  PutRows(w, r.rows);
+  PutWindows(w, r.windows);
+}
+
+// ---- Reading ------------------------------------------------------------------------------------
+
+std::vector<Target> GetTargets(Reader& r) {
+  std::vector<Target> ts(r.Count("targets", 12));
+  for (auto& t : ts) {
+    t.name = r.U32("target name");
+    t.capability = r.U32("target capability");
+    t.binding = r.U32("target binding");
+  }
+  return ts;
+}
+std::vector<EscRow> GetRows(Reader& r) {
+  std::vector<EscRow> rows(r.Count("escalation rows", 8));
+  for (auto& row : rows) {
+    row.chunk = r.U32("row chunk");
+    row.actions.resize(r.Count("row actions", 5));
+    for (auto& a : row.actions) {
+      a.kind = r.Enum<EscAction::Kind>("action kind", 4);
+      a.value = r.U32("action value");
+    }
+  }
+  return rows;
+}
+std::vector<Window> GetWindows(Reader& r) {
+  std::vector<Window> ws(r.Count("windows", 9));
+  for (auto& x : ws) {
+    x.bound_ms = r.U64("window bound");
+    x.inclusive = r.Enum<uint8_t>("window inclusive", 1) != 0;
+  }
+  return ws;
+}
+
+Runbook GetRunbook(Reader& r) {
+  Runbook rb;
+  rb.byte_offset = r.pos();
+  rb.name = r.U32("runbook name");
+  rb.title = r.U32("runbook title");
+  rb.severity = r.U32("runbook severity");
+  rb.owner = r.U32("runbook owner");
+  rb.file = r.U32("runbook file");
+  rb.tags.resize(r.Count("tags", 4));
+  for (auto& t : rb.tags) t = r.U32("tag");
+  rb.targets = GetTargets(r);
+  rb.params.resize(r.Count("params", 10));
+  for (auto& p : rb.params) {
+    p.name = r.U32("param name");
+    p.type = r.Enum<ValueType>("param type", static_cast<uint8_t>(ValueType::kNone));
+    p.def = r.Enum<Param::Default>("param default kind", 2);
+    p.value = r.U32("param value");
+  }
+  rb.symptoms.resize(r.Count("symptoms", 12));
+  for (auto& s : rb.symptoms) {
+    s.name = r.U32("symptom name");
+    s.description = r.U32("symptom description");
+    s.chunk = r.U32("symptom chunk");
+  }
+  rb.dashboards.resize(r.Count("dashboards", 8));
+  for (auto& d : rb.dashboards) {
+    d.title = r.U32("dashboard title");
+    d.panels.resize(r.Count("panels", 8));
+    for (auto& p : d.panels) {
+      p.title = r.U32("panel title");
+      p.chunk = r.U32("panel chunk");
+    }
+  }
+  rb.kibana.resize(r.Count("kibana queries", 8));
+  for (auto& k : rb.kibana) {
+    k.index = r.U32("kibana index");
+    k.query = r.U32("kibana query");
+  }
+  rb.steps.resize(r.Count("steps", 17));
+  for (auto& s : rb.steps) {
+    s.kind = r.Enum<StepKind>("step kind", 4);
+    s.name = r.U32("step name");
+    s.title = r.U32("step title");
+    s.guard = r.U32("step guard");
+    s.items.resize(r.Count("step items", 5));
+    for (auto& it : s.items) {
+      it.kind = r.Enum<StepItem::Kind>("item kind", 2);
+      switch (it.kind) {
+        case StepItem::Kind::kCommand: {
+          Command& c = it.command;
+          c.argv.resize(r.Count("argv", 4));
+          for (auto& word : c.argv) {
+            word.resize(r.Count("word parts", 5));
+            for (auto& part : word) {
+              part.kind = r.Enum<WordPart::Kind>("word part kind", 2);
+              part.value = r.U32("word part value");
+            }
+          }
+          c.effect = r.Enum<Effect>("command effect", 3);
+          c.rule = r.U32("command rule");
+          c.filter = r.U32("command filter");
+          break;
+        }
+        case StepItem::Kind::kText: it.text = r.U32("text"); break;
+        case StepItem::Kind::kExpect:
+          it.chunk = r.U32("expect chunk");
+          it.within_ms = r.U64("within");
+          it.every_ms = r.U64("every");
+          break;
+      }
+    }
+  }
+  rb.rows = GetRows(r);
+  rb.windows = GetWindows(r);
+  return rb;
+}
+
+}  // namespace
+
+std::vector<uint8_t> Serialize(const Program& p) {
+  Writer w;
+  w.Raw(kMagic, 4);
+  w.U16(kFormatVersion);
+  w.U16(0);
+  w.U64(p.source_hash);
+  w.U32(p.policy ? 8 : 7);  // sections
+  w.U32(0);                 // file size, patched below
+  w.U32(0);                 // checksum, patched below
+  w.U32(0);                 // reserved
+
+  size_t s = w.Begin(kStrs);
+  w.U32(static_cast<uint32_t>(p.strings.size()));
+  for (const auto& str : p.strings) w.Str(str);
+  w.End(s);
+
+  s = w.Begin(kFile);
+  w.U32(static_cast<uint32_t>(p.files.size()));
+  for (const auto& f : p.files) w.Str(f);
+  w.End(s);
+
+  s = w.Begin(kCons);
+  w.U32(static_cast<uint32_t>(p.constants.size()));
+  for (const auto& c : p.constants) {
+    w.U8(static_cast<uint8_t>(c.type));
+    if (c.type == ValueType::kString) {
+      w.U32(c.string);
+    } else {
+      w.F64(c.number);
+    }
+  }
+  w.End(s);
+
+  s = w.Begin(kImpt);
+  w.U32(static_cast<uint32_t>(p.imports.size()));
+  for (const auto& im : p.imports) {
+    w.U32(im.name);
+    w.U8(static_cast<uint8_t>(im.effect));
+    w.U8(im.is_filter ? 1 : 0);
+    w.U8(static_cast<uint8_t>(im.result));
+    w.U32(static_cast<uint32_t>(im.params.size()));
+    for (ValueType t : im.params) w.U8(static_cast<uint8_t>(t));
+  }
+  w.End(s);
+
+  s = w.Begin(kCont);
+  w.U32(static_cast<uint32_t>(p.contacts.size()));
+  for (const auto& c : p.contacts) {
+    w.U32(c.name);
+    w.U32(c.display);
+    w.U32(c.handle);
+  }
+  w.End(s);
+
+  s = w.Begin(kCode);
+  w.U32(static_cast<uint32_t>(p.chunks.size()));
+  for (const auto& c : p.chunks) {
+    w.U8(static_cast<uint8_t>(c.cls));
+    w.U32(c.owner);
+    w.U32(c.file);
+    w.U32(static_cast<uint32_t>(c.code.size()));
+    for (uint32_t word : c.code) w.U32(word);
+    for (uint32_t line : c.lines) w.U32(line);
+  }
+  w.End(s);
+
+  s = w.Begin(kRunb);
+  w.U32(static_cast<uint32_t>(p.runbooks.size()));
+  for (const auto& r : p.runbooks) PutRunbook(w, r);
+  w.End(s);
+
+  if (p.policy) {
+    s = w.Begin(kPoli);
+    w.U32(p.policy->name);
+    w.U32(p.policy->title);
+    w.U32(p.policy->file);
+    PutTargets(w, p.policy->targets);
+    PutRows(w, p.policy->rows);
+    PutWindows(w, p.policy->windows);
+    w.End(s);
+  }
+
+  uint32_t size = static_cast<uint32_t>(w.out.size());
+  std::memcpy(&w.out[20], &size, 4);
+  Reseal(w.out);
+  return w.out;
+}
+
+void Reseal(std::vector<uint8_t>& bytes) {
+  if (bytes.size() < kHeaderSize) return;
+  uint32_t sum = Fnv1a32(bytes.data() + kHeaderSize, bytes.size() - kHeaderSize);
+  std::memcpy(&bytes[24], &sum, 4);
+}
+
+std::variant<Program, LoadError> Deserialize(const std::vector<uint8_t>& bytes) {
+  try {
+    if (bytes.size() < kHeaderSize) {
+      throw Fail{bytes.size(), fmt::format("truncated: {} bytes is shorter than the {}-byte header", bytes.size(), kHeaderSize)};
+    }
+    if (bytes.size() > kMaxRbcBytes) throw Fail{0, "file is larger than 64 MiB"};
+    if (std::memcmp(bytes.data(), kMagic, 4) != 0) throw Fail{0, "not a runbook bytecode file (bad magic)"};
+    Reader h(bytes, 4, kHeaderSize);
+    uint16_t version = h.Get<uint16_t>("version");
+    if (version != kFormatVersion) {
+      throw Fail{4, fmt::format("format version {} is not supported (this runbook reads version {}); recompile the source",
+                                version, kFormatVersion)};
+    }
+    h.Get<uint16_t>("flags");
+    Program p;
+    p.source_hash = h.U64("source hash");
+    uint32_t sections = h.U32("section count");
+    uint32_t size = h.U32("file size");
+    uint32_t sum = h.U32("checksum");
+    if (size != bytes.size()) {
+      throw Fail{20, fmt::format("truncated or padded: the header says {} bytes, the file has {}", size, bytes.size())};
+    }
+    if (sum != Fnv1a32(bytes.data() + kHeaderSize, bytes.size() - kHeaderSize)) {
+      throw Fail{24, "checksum mismatch: the file was corrupted or edited after it was compiled"};
+    }
+    if (sections != 7 && sections != 8) throw Fail{16, fmt::format("unexpected section count {}", sections)};
+
+    Reader r(bytes, kHeaderSize, bytes.size());
+    auto section = [&](uint32_t tag, const char* name) {
+      r.Expect(tag, name);
+      uint32_t len = r.U32("section length");
+      r.Need(len, name);
+      return r.pos() + len;
+    };
+    auto close = [&](size_t end, const char* name) {
+      if (r.pos() != end) throw Fail{r.pos(), fmt::format("section {} has {} unexpected trailing bytes", name, end - r.pos())};
+    };
+
+    size_t end = section(kStrs, "STRS");
+    p.strings.resize(r.Count("strings", 4));
+    for (auto& s : p.strings) s = r.Str("string");
+    close(end, "STRS");
+
+    end = section(kFile, "FILE");
+    p.files.resize(r.Count("files", 4));
+    for (auto& f : p.files) f = r.Str("file");
+    close(end, "FILE");
+
+    end = section(kCons, "CONS");
+    p.constants.resize(r.Count("constants", 5));
+    for (auto& c : p.constants) {
+      c.type = r.Enum<ValueType>("constant type", static_cast<uint8_t>(ValueType::kNone));
+      if (c.type == ValueType::kString) {
+        c.string = r.U32("constant string");
+      } else {
+        c.number = r.F64("constant number");
+      }
+    }
+    close(end, "CONS");
+
+    end = section(kImpt, "IMPT");
+    p.imports.resize(r.Count("imports", 11));
+    for (auto& im : p.imports) {
+      im.byte_offset = r.pos();
+      im.name = r.U32("import name");
+      im.effect = r.Enum<Effect>("import effect", 3);
+      im.is_filter = r.Enum<uint8_t>("import filter flag", 1) != 0;
+      im.result = r.Enum<ValueType>("import result", static_cast<uint8_t>(ValueType::kNone));
+      im.params.resize(r.Count("import params", 1));
+      for (auto& t : im.params) t = r.Enum<ValueType>("import param", static_cast<uint8_t>(ValueType::kNone));
+    }
+    close(end, "IMPT");
+
+    end = section(kCont, "CONT");
+    p.contacts.resize(r.Count("contacts", 12));
+    for (auto& c : p.contacts) {
+      c.name = r.U32("contact name");
+      c.display = r.U32("contact display");
+      c.handle = r.U32("contact handle");
+    }
+    close(end, "CONT");
+
+    end = section(kCode, "CODE");
+    p.chunks.resize(r.Count("chunks", 13));
+    for (auto& c : p.chunks) {
+      c.cls = r.Enum<ChunkClass>("chunk class", 1);
+      c.owner = r.U32("chunk owner");
+      c.file = r.U32("chunk file");
+      uint32_t n = r.Count("instructions", 8);
+      c.byte_offset = r.pos();
+      c.code.resize(n);
+      for (auto& word : c.code) word = r.U32("instruction");
+      c.lines.resize(n);
+      for (auto& line : c.lines) line = r.U32("line");
+    }
+    close(end, "CODE");
+
+    end = section(kRunb, "RUNB");
+    p.runbooks.resize(r.Count("runbooks", 40));
+    for (auto& rb : p.runbooks) rb = GetRunbook(r);
+    close(end, "RUNB");
+
+    if (sections == 8) {
+      end = section(kPoli, "POLI");
+      p.policy_offset = r.pos();
+      Policy pol;
+      pol.name = r.U32("policy name");
+      pol.title = r.U32("policy title");
+      pol.file = r.U32("policy file");
+      pol.targets = GetTargets(r);
+      pol.rows = GetRows(r);
+      pol.windows = GetWindows(r);
+      p.policy = std::move(pol);
+      close(end, "POLI");
+    }
+    if (r.left() != 0) throw Fail{r.pos(), fmt::format("{} unexpected bytes after the last section", r.left())};
+    return p;
+  } catch (const Fail& f) {
+    return LoadError{f.offset, f.message};
+  } catch (const std::bad_alloc&) {
+    return LoadError{0, "out of memory while reading the file"};
+  }
+}
+
+}  // namespace rb::rt

@@ -1,0 +1,34 @@
+// The `.rbc` file: Program ⇄ bytes. The reader checks structure (magic, version, sizes, checksum,
+// every length against the bytes left) and reports the byte offset of the first problem; the
+// verifier (runtime/verifier.hpp) then checks meaning. docs/bytecode.md draws the layout.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "runtime/bytecode.hpp"
+
+namespace rb::rt {
+
+inline constexpr char kMagic[4] = {'R', 'B', 'C', '\x1A'};
+inline constexpr uint16_t kFormatVersion = 1;
+inline constexpr size_t kHeaderSize = 32;
+inline constexpr size_t kMaxRbcBytes = 64u << 20;
+
+struct LoadError {
+  uint64_t offset = 0;  // byte offset in the file
+  std::string message;
+};
+
+std::vector<uint8_t> Serialize(const Program& program);
+std::variant<Program, LoadError> Deserialize(const std::vector<uint8_t>& bytes);
+
+// FNV-1a, used for the source hash (64) and the file checksum (32).
+uint64_t Fnv1a64(const void* data, size_t size, uint64_t seed = 0xcbf29ce484222325ull);
+uint32_t Fnv1a32(const void* data, size_t size);
+// Recomputes the checksum in a serialised program's header (for tools and tamper tests).
+void Reseal(std::vector<uint8_t>& bytes);
+
+}  // namespace rb::rt

@@ -1,0 +1,354 @@
+#include "runtime/verifier.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+namespace rb::rt {
+namespace {
+
+struct Reject {
+  uint64_t offset;
+  std::string message;
+};
+
+class Verifier {
+ public:
+  Verifier(Program& p, const Registry& reg) : p_(p), reg_(reg) {}
+
+  void Run() {
+    if (p_.strings.empty() || !p_.strings[0].empty()) throw Reject{0, "string table must start with the empty string"};
+    for (size_t i = 0; i < p_.constants.size(); ++i) {
+      const Constant& c = p_.constants[i];
+      if (c.type == ValueType::kString) {
+        Str(c.string, 0, "constant");
+      } else if (c.type == ValueType::kBool || c.type == ValueType::kNum || c.type == ValueType::kDuration ||
+                 c.type == ValueType::kPercent || c.type == ValueType::kSize) {
+        if (!std::isfinite(c.number)) throw Reject{0, fmt::format("constant {} is not a finite number", i)};
+      } else {
+        throw Reject{0, fmt::format("constant {} has type {}, which cannot be a constant", i, ValueTypeName(c.type))};
+      }
+    }
+    for (const Import& im : p_.imports) CheckImport(im);
+    for (const Contact& c : p_.contacts) {
+      Str(c.name, 0, "contact");
+      Str(c.display, 0, "contact");
+      Str(c.handle, 0, "contact");
+    }
+    for (size_t i = 0; i < p_.chunks.size(); ++i) CheckChunk(p_.chunks[i], static_cast<uint32_t>(i));
+    for (size_t i = 0; i < p_.runbooks.size(); ++i) CheckRunbook(p_.runbooks[i], static_cast<uint32_t>(i));
+    if (p_.policy) CheckPolicy(*p_.policy);
+  }
+
+ private:
+  void Str(uint32_t i, uint64_t at, const char* what) const {
+    if (i >= p_.strings.size()) throw Reject{at, fmt::format("{} names string {}, the table has {}", what, i, p_.strings.size())};
+  }
+  void File(uint32_t i, uint64_t at) const {
+    if (i >= p_.files.size()) throw Reject{at, fmt::format("file index {} out of range ({} files)", i, p_.files.size())};
+  }
+
+  void CheckImport(const Import& im) const {
+    uint64_t at = im.byte_offset;
+    Str(im.name, at, "import");
+    const std::string& name = p_.strings[im.name];
+    const NativeDecl* d = reg_.Native(name);
+    if (!d) throw Reject{at, fmt::format("import `{}` is not a capability this host provides", name)};
+    if (d->effect != im.effect) {
+      throw Reject{at, fmt::format("import `{}` is declared {} in the file but is {} on this host", name,
+                                   EffectName(im.effect), EffectName(d->effect))};
+    }
+    if (d->is_filter != im.is_filter || d->params != im.params || d->result != im.result) {
+      throw Reject{at, fmt::format("import `{}` has a different signature than on this host", name)};
+    }
+  }
+
+  // Table sizes a chunk owned by `owner` may index.
+  struct Tables {
+    size_t params = 0, targets = 0, symptoms = 0, steps = 0, windows = 0;
+  };
+  Tables TablesOf(uint32_t owner, uint64_t at) const {
+    if (owner == kPolicyOwner) {
+      if (!p_.policy) throw Reject{at, "chunk belongs to a policy but the file has none"};
+      return Tables{0, p_.policy->targets.size(), 0, 0, p_.policy->windows.size()};
+    }
+    if (owner >= p_.runbooks.size()) throw Reject{at, fmt::format("chunk owner {} is not a runbook", owner)};
+    const Runbook& r = p_.runbooks[owner];
+    return Tables{r.params.size(), r.targets.size(), r.symptoms.size(), r.steps.size(), r.windows.size()};
+  }
+
+  void CheckChunk(Chunk& c, uint32_t index) {
+    uint64_t base = c.byte_offset;
+    File(c.file, base);
+    if (c.code.empty()) throw Reject{base, fmt::format("chunk {} is empty", index)};
+    if (c.code.size() > kMaxChunkInstructions) throw Reject{base, fmt::format("chunk {} is too long", index)};
+    if (c.lines.size() != c.code.size()) throw Reject{base, fmt::format("chunk {} line table does not match its code", index)};
+    Tables t = TablesOf(c.owner, base);
+    const size_t n = c.code.size();
+    std::vector<int> depth_at(n + 1, -1);  // depth on entry, from fall-through or a jump
+    int depth = 0;
+    bool reachable = true;
+    uint32_t max_depth = 0;
+    for (size_t pc = 0; pc < n; ++pc) {
+      uint64_t at = base + 4 * pc;
+      uint32_t w = c.code[pc];
+      uint8_t opb = OpByte(w);
+      if (opb >= kOpCount) throw Reject{at, fmt::format("chunk {} instruction {}: unknown opcode {}", index, pc, opb)};
+      Op op = static_cast<Op>(opb);
+      const OpInfo& info = Info(op);
+      uint32_t a = OperandA(w);
+      auto bad = [&](const std::string& why) {
+        return Reject{at, fmt::format("chunk {} instruction {} ({}): {}", index, pc, info.name, why)};
+      };
+      auto bound = [&](size_t size, const char* what) {
+        if (a >= size) throw bad(fmt::format("{} {} out of range ({} in the table)", what, a, size));
+      };
+      int pops = info.pops, pushes = info.pushes;
+      switch (info.shape) {
+        case Shape::kNone:
+          if (a != 0) throw bad("operand must be 0");
+          break;
+        case Shape::kConst:
+          bound(p_.constants.size(), "constant");
+          if (op == Op::kASK && p_.constants[a].type != ValueType::kString) throw bad("question is not a string");
+          break;
+        case Shape::kParam: bound(t.params, "param"); break;
+        case Shape::kTarget: bound(t.targets, "target"); break;
+        case Shape::kSymptom: bound(t.symptoms, "symptom"); break;
+        case Shape::kStep: bound(t.steps, "step"); break;
+        case Shape::kWindow: bound(t.windows, "window"); break;
+        case Shape::kCount:
+          if (a > 255) throw bad("list too long");
+          pops = static_cast<int>(a);
+          break;
+        case Shape::kJump:
+          if (a <= pc || a >= n) throw bad(fmt::format("jump target {} is not a later instruction of the chunk", a));
+          break;
+        case Shape::kCall: {
+          uint16_t im = CallImport(w);
+          if (im >= p_.imports.size()) throw bad(fmt::format("import {} out of range ({} imports)", im, p_.imports.size()));
+          const Import& imp = p_.imports[im];
+          if (CallArgc(w) != imp.params.size() + 1) throw bad("argument count does not match the import");
+          pops = CallArgc(w);
+          if (c.cls == ChunkClass::kCondition && imp.effect > Effect::kRead) {
+            throw bad(fmt::format("a condition calls `{}`, which is {}", p_.strings[imp.name], EffectName(imp.effect)));
+          }
+          if (c.cls == ChunkClass::kFilter && !imp.is_filter) {
+            throw bad(fmt::format("an output filter calls `{}`, which is not a filter", p_.strings[imp.name]));
+          }
+          break;
+        }
+      }
+      // Stack depth: merge fall-through with jumps into this instruction.
+      if (depth_at[pc] >= 0) {
+        if (reachable && depth_at[pc] != depth) {
+          throw bad(fmt::format("stack depth {} here but {} from a jump", depth, depth_at[pc]));
+        }
+        depth = depth_at[pc];
+        reachable = true;
+      }
+      if (!reachable) continue;  // dead code: operands checked above, never runs
+      if (depth < pops) throw bad(fmt::format("needs {} values, the stack has {}", pops, depth));
+      depth = depth - pops + pushes;
+      if (depth > static_cast<int>(kMaxStack)) throw bad("stack too deep");
+      max_depth = std::max<uint32_t>(max_depth, static_cast<uint32_t>(depth));
+      if (info.shape == Shape::kJump) {
+        if (depth_at[a] >= 0 && depth_at[a] != depth) throw bad("jumps into an instruction with different stack depths");
+        depth_at[a] = depth;
+      }
+      if (op == Op::kRETURN) {
+        if (depth != 0) throw bad(fmt::format("returns with {} extra values on the stack", depth));
+        reachable = false;
+      }
+    }
+    if (reachable) throw Reject{base + 4 * (n - 1), fmt::format("chunk {} falls off its end without RETURN", index)};
+    c.max_stack = max_depth + 1;
+  }
+
+  void ChunkRef(uint32_t chunk, uint32_t owner, ChunkClass cls, bool optional, uint64_t at, const char* what) const {
+    if (chunk == kNoChunk) {
+      if (!optional) throw Reject{at, fmt::format("{} has no code", what)};
+      return;
+    }
+    if (chunk >= p_.chunks.size()) throw Reject{at, fmt::format("{} names chunk {}, there are {}", what, chunk, p_.chunks.size())};
+    const Chunk& c = p_.chunks[chunk];
+    if (c.owner != owner) throw Reject{at, fmt::format("{} uses chunk {} of another runbook", what, chunk)};
+    if (c.cls != cls) throw Reject{at, fmt::format("{} uses chunk {} of the wrong class", what, chunk)};
+  }
+
+  void Targets(const std::vector<Target>& ts, uint64_t at) const {
+    for (const auto& t : ts) {
+      Str(t.name, at, "target");
+      Str(t.capability, at, "target");
+      Str(t.binding, at, "target");
+    }
+  }
+
+  void Rows(const std::vector<EscRow>& rows, uint32_t owner, size_t steps, uint64_t at) const {
+    for (const auto& row : rows) {
+      ChunkRef(row.chunk, owner, ChunkClass::kCondition, false, at, "escalation row");
+      for (const auto& a : row.actions) {
+        switch (a.kind) {
+          case EscAction::Kind::kPage:
+            if (a.value >= p_.contacts.size()) throw Reject{at, fmt::format("page names contact {}, there are {}", a.value, p_.contacts.size())};
+            break;
+          case EscAction::Kind::kRun:
+            if (a.value >= steps) throw Reject{at, fmt::format("run names step {}, there are {}", a.value, steps)};
+            break;
+          case EscAction::Kind::kRunbook:
+          case EscAction::Kind::kManual: Str(a.value, at, "escalation action"); break;
+          case EscAction::Kind::kDeclare: {
+            Str(a.value, at, "declare");
+            const std::string& s = p_.strings[a.value];
+            if (s != "P1" && s != "P2" && s != "P3" && s != "P4") throw Reject{at, fmt::format("declare `{}` is not a severity", s)};
+            break;
+          }
+        }
+      }
+    }
+  }
+
+  void Windows(const std::vector<Window>& ws, uint64_t at) const {
+    for (const auto& w : ws) {
+      if (w.bound_ms == 0 || w.bound_ms > 366ull * 86400000) throw Reject{at, "window bound out of range"};
+    }
+  }
+
+  void CheckCommand(const Command& c, const Runbook& r, uint32_t owner, StepKind kind, uint64_t at) const {
+    if (c.argv.empty()) throw Reject{at, "command has no argv"};
+    std::vector<std::optional<std::string>> words;
+    for (size_t i = 0; i < c.argv.size(); ++i) {
+      const auto& word = c.argv[i];
+      if (word.empty()) throw Reject{at, "command word has no parts"};
+      std::string lit;
+      bool slot = false;
+      for (const auto& part : word) {
+        switch (part.kind) {
+          case WordPart::Kind::kLiteral:
+            Str(part.value, at, "command word");
+            lit += p_.strings[part.value];
+            break;
+          case WordPart::Kind::kParam:
+            if (part.value >= r.params.size()) throw Reject{at, "command slot names a missing param"};
+            slot = true;
+            break;
+          case WordPart::Kind::kTarget:
+            if (part.value >= r.targets.size()) throw Reject{at, "command slot names a missing target"};
+            slot = true;
+            break;
+        }
+      }
+      if (i == 0) {
+        if (slot) throw Reject{at, "the program of a command must be literal"};
+        const ProgramDecl* prog = reg_.Program(lit);
+        if (!prog) throw Reject{at, fmt::format("program `{}` is not allowed by this host", lit)};
+        continue;
+      }
+      words.push_back(slot ? std::nullopt : std::optional<std::string>(lit));
+    }
+    std::string program;
+    for (const auto& part : c.argv[0]) program += p_.strings[part.value];
+    auto m = MatchCommand(*reg_.Program(program), words);
+    if (!m) throw Reject{at, fmt::format("`{}` has no declared effect for this sub-command", program)};
+    if (m->effect != c.effect) {
+      throw Reject{at, fmt::format("command `{}` is recorded as {} but is {}", m->rule, EffectName(c.effect),
+                                   EffectName(m->effect))};
+    }
+    Str(c.rule, at, "command rule");
+    if ((kind == StepKind::kCheck || kind == StepKind::kVerify) && m->effect > Effect::kRead) {
+      throw Reject{at, fmt::format("a {} step runs `{}`, which is {}", StepKindName(kind), m->rule, EffectName(m->effect))};
+    }
+    if (kind == StepKind::kManual) throw Reject{at, "a manual step runs a command"};
+    if (m->effect == Effect::kDestructive && kind != StepKind::kLastResort) {
+      throw Reject{at, fmt::format("destructive `{}` outside a last_resort step", m->rule)};
+    }
+    ChunkRef(c.filter, owner, ChunkClass::kFilter, true, at, "command filter");
+  }
+
+  void CheckRunbook(const Runbook& r, uint32_t index) const {
+    uint64_t at = r.byte_offset;
+    Str(r.name, at, "runbook");
+    Str(r.title, at, "runbook");
+    Str(r.severity, at, "runbook");
+    File(r.file, at);
+    if (r.owner >= p_.contacts.size()) throw Reject{at, "runbook owner is not a contact"};
+    for (uint32_t t : r.tags) Str(t, at, "tag");
+    Targets(r.targets, at);
+    for (const auto& p : r.params) {
+      Str(p.name, at, "param");
+      if (p.def == Param::Default::kConstant && p.value >= p_.constants.size()) throw Reject{at, "param default out of range"};
+      if (p.def == Param::Default::kSecret) Str(p.value, at, "secret name");
+    }
+    for (const auto& s : r.symptoms) {
+      Str(s.name, at, "symptom");
+      Str(s.description, at, "symptom");
+      ChunkRef(s.chunk, index, ChunkClass::kCondition, false, at, "symptom");
+    }
+    for (const auto& d : r.dashboards) {
+      Str(d.title, at, "dashboard");
+      for (const auto& panel : d.panels) {
+        Str(panel.title, at, "panel");
+        ChunkRef(panel.chunk, index, ChunkClass::kCondition, true, at, "panel");
+      }
+    }
+    for (const auto& k : r.kibana) {
+      Str(k.index, at, "kibana");
+      Str(k.query, at, "kibana");
+    }
+    for (const auto& s : r.steps) {
+      Str(s.name, at, "step");
+      Str(s.title, at, "step");
+      ChunkRef(s.guard, index, ChunkClass::kCondition, true, at, "step guard");
+      for (const auto& it : s.items) {
+        switch (it.kind) {
+          case StepItem::Kind::kCommand: CheckCommand(it.command, r, index, s.kind, at); break;
+          case StepItem::Kind::kText: Str(it.text, at, "step text"); break;
+          case StepItem::Kind::kExpect:
+            if (s.kind == StepKind::kManual) throw Reject{at, "a manual step has an expectation"};
+            ChunkRef(it.chunk, index, ChunkClass::kCondition, false, at, "expectation");
+            if (it.every_ms > 0 && (it.within_ms == 0 || it.every_ms > it.within_ms)) {
+              throw Reject{at, "expectation polls more slowly than its deadline"};
+            }
+            if (it.within_ms > 366ull * 86400000) throw Reject{at, "expectation deadline out of range"};
+            break;
+        }
+      }
+    }
+    Rows(r.rows, index, r.steps.size(), at);
+    Windows(r.windows, at);
+  }
+
+  void CheckPolicy(const Policy& pol) const {
+    uint64_t at = p_.policy_offset;
+    Str(pol.name, at, "policy");
+    Str(pol.title, at, "policy");
+    File(pol.file, at);
+    Targets(pol.targets, at);
+    Rows(pol.rows, kPolicyOwner, 0, at);
+    Windows(pol.windows, at);
+  }
+
+  Program& p_;
+  const Registry& reg_;
+};
+
+}  // namespace
+
+std::optional<LoadError> Verify(Program& program, const Registry& registry) {
+  try {
+    Verifier(program, registry).Run();
+    return std::nullopt;
+  } catch (const Reject& r) {
+    return LoadError{r.offset, r.message};
+  }
+}
+
+std::variant<Program, LoadError> LoadProgram(const std::vector<uint8_t>& bytes, const Registry& registry) {
+  auto read = Deserialize(bytes);
+  if (auto* err = std::get_if<LoadError>(&read)) return *err;
+  Program p = std::move(std::get<Program>(read));
+  if (auto err = Verify(p, registry)) return *err;
+  return p;
+}
+
+}  // namespace rb::rt

@@ -1,0 +1,30 @@
+// The verifier: nothing runs until a Program passes. It checks every index and offset, every
+// instruction's operand, jump targets (forward only, inside the chunk), the stack depth at every
+// instruction and merge, that no chunk falls off its end, every import against the host registry
+// (name, effect, signature), every command's effect re-derived from the registry's program table,
+// and the effect classes: conditions only read, filters are pure, check/verify steps only read,
+// destructive commands only in last_resort. There is no way to skip it: LoadProgram is the only
+// door to a runnable Program.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "runtime/bytecode.hpp"
+#include "runtime/rbc.hpp"
+#include "runtime/registry.hpp"
+
+namespace rb::rt {
+
+inline constexpr size_t kMaxChunkInstructions = 1u << 16;
+inline constexpr size_t kMaxStack = 256;
+
+// Verifies a program in place (it fills Chunk::max_stack). Returns the first problem found.
+std::optional<LoadError> Verify(Program& program, const Registry& registry);
+
+// Reads and verifies a `.rbc`. The only way to obtain a Program from bytes.
+std::variant<Program, LoadError> LoadProgram(const std::vector<uint8_t>& bytes, const Registry& registry);
+
+}  // namespace rb::rt

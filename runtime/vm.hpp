@@ -1,0 +1,80 @@
+// The VM: runs verified chunks. It can only compute and call what the host registered (capability
+// methods go through EvalHost::Call; text filters are pure and built in). Every evaluation is bounded
+// by an instruction budget, a value-memory cap, a call-depth cap and a wall-clock deadline.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/bytecode.hpp"
+#include "runtime/value.hpp"
+
+namespace rb::rt {
+
+struct VmLimits {
+  // Instructions per top-level evaluation, counted at chunk entry (code only jumps forward, so a
+  // chunk runs at most its length) and checked again at every call.
+  uint64_t instruction_budget = 100000;
+  // Bytes of heap values (text, lines, lists) one top-level evaluation may create.
+  size_t memory_bytes = 16u << 20;
+  // Nested chunk evaluations: a condition reading a symptom evaluates the symptom's chunk.
+  uint32_t call_depth = 16;
+  // Wall-clock time for one top-level evaluation, checked at chunk entry and at every call.
+  std::chrono::milliseconds deadline{5000};
+};
+
+// What the code reads from the world, supplied by the executor (and by tests).
+class EvalHost {
+ public:
+  virtual ~EvalHost() = default;
+  virtual Value Param(uint32_t owner, uint32_t index) = 0;
+  virtual Value Symptom(uint32_t owner, uint32_t index) = 0;  // may evaluate the symptom's chunk
+  virtual Value Incident(uint32_t owner) = 0;
+  virtual Value StepFailed(uint32_t owner, uint32_t step) = 0;
+  virtual Value Output() = 0;
+  virtual Value Ask(const std::string& question) = 0;
+  virtual Value Window(uint32_t owner, uint32_t window, const Value& cond) = 0;
+  // A capability method; args[0] is the receiver target. Returns unknown when the probe fails.
+  virtual Value Call(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc) = 0;
+};
+
+struct EvalResult {
+  bool ok = false;
+  Value value;
+  std::string error;  // "file:line: message" when !ok
+};
+
+// The interface a second backend (the optional LLVM ORC JIT) implements.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual EvalResult Eval(uint32_t chunk, EvalHost& host) = 0;
+};
+
+class Vm : public Backend {
+ public:
+  // `program` must have passed Verify (LoadProgram guarantees it).
+  Vm(const Program& program, VmLimits limits = {});
+  EvalResult Eval(uint32_t chunk, EvalHost& host) override;
+
+ private:
+  struct Frame;
+  EvalResult Run(uint32_t chunk, EvalHost& host);
+
+  const Program& program_;
+  VmLimits limits_;
+  std::vector<Value> stack_;  // frames stack on top of each other; sized once, never reallocated
+  size_t top_ = 0;
+  uint32_t depth_ = 0;
+  int64_t budget_ = 0;
+  size_t memory_ = 0;
+  std::chrono::steady_clock::time_point deadline_;
+};
+
+// The built-in text filters (std.text): pure functions of the piped text and their arguments.
+// Returns unknown when the input is unknown; sets `error` for a bad argument (e.g. an invalid regex).
+Value RunFilter(const std::string& name, const Value* args, size_t argc, std::string& error);
+
+}  // namespace rb::rt
