@@ -4,3 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 ctest --test-dir build --output-on-failure -j2
+
+# The same suite under AddressSanitizer and UBSan: the verifier sweeps (flipped and truncated .rbc
+# files), the bad-input cases and the VM limits must be memory-safe, not just pass.
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRUNBOOK_SANITIZE=ON >/dev/null
+cmake --build build-asan -j2
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j2
