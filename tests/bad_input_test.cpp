@@ -117,7 +117,9 @@ TEST(BadInput, ImportCycle) {
             1) << RenderText(r);
   EXPECT_FALSE(codes.count("RB0036")) << RenderText(r);  // the hand-over resolved
   for (const auto& d : r.diags.all()) {
-    if (d.kind == DiagKind::kImportCycle) EXPECT_NE(d.message.find("a.rb.denis → "), std::string::npos) << d.message;
+    if (d.kind == DiagKind::kImportCycle) {
+      EXPECT_NE(d.message.find("a.rb.denis → "), std::string::npos) << d.message;
+    }
   }
 }
 
