@@ -63,6 +63,7 @@ const char* BinOpText(BinOp op);
 struct Expr {
   ExprKind kind = ExprKind::kUnknown;
   Span span;
+  Span op_span;  // the operator token of kBinary / kPipe / kNot / kWindow (for line tables)
   BinOp op = BinOp::kOr;
   double value = 0;        // numbers, bools, window bound in ms
   Type unit = Type::kNum;  // numbers: kNum, kDuration, kPercent or kSize

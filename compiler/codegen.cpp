@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <tuple>
 #include <stdexcept>
 
@@ -46,7 +47,7 @@ rt::NativeDecl NativeOf(const std::string& name, const ast::Signature& s, bool i
 
 class Generator {
  public:
-  explicit Generator(const Workspace& ws) : ws_(ws) {
+  explicit Generator(const Workspace& ws) {
     prog_.strings.push_back("");
     strings_[""] = 0;
     for (const auto& m : ws.modules()) {
@@ -78,18 +79,22 @@ class Generator {
       hash = rt::Fnv1a64(m.source->path().data(), m.source->path().size() + 1, hash);
       hash = rt::Fnv1a64(m.source->text().data(), m.source->text().size(), hash);
     };
+    // Everything the output depends on: the roots and, transitively, what they import (stdlib too).
+    std::vector<const Module*> order(roots.begin(), roots.end());
+    for (size_t i = 0; i < order.size(); ++i) {
+      for (const Module* v : order[i]->Visible()) {
+        if (std::find(order.begin(), order.end(), v) == order.end()) order.push_back(v);
+      }
+    }
+    for (const Module* m : order) hash_module(*m);
     for (const Module* m : roots) {
-      hash_module(*m);
       for (const auto& rb : m->file.runbooks) {
         uint32_t index = static_cast<uint32_t>(prog_.runbooks.size());
         prog_.runbooks.emplace_back();
         Runbook(*m, rb, index);
       }
     }
-    if (policy) {
-      if (std::find(roots.begin(), roots.end(), policy_module) == roots.end()) hash_module(*policy_module);
-      Policy(*policy_module, *policy);
-    }
+    if (policy) Policy(*policy_module, *policy);
     prog_.source_hash = hash;
     return std::move(prog_);
   }
@@ -166,6 +171,12 @@ class Generator {
 
     void Expr(const ast::Expr& e) {
       using K = ast::ExprKind;
+      if (e.kind != K::kNumber && e.kind != K::kBool) {
+        if (auto c = Fold(e)) {  // constant folding where it is free
+          if (c->type == rt::ValueType::kBool) return Emit(c->number != 0 ? Op::kTRUE : Op::kFALSE, 0, e.span);
+          return Emit(Op::kCONST, g_.Constant(c->type, c->number), e.span);
+        }
+      }
       switch (e.kind) {
         case K::kNumber: Emit(Op::kCONST, g_.Constant(ToValueType(e.unit), e.value), e.span); return;
         case K::kString: Emit(Op::kCONST, g_.Constant(rt::ValueType::kString, 0, e.text), e.span); return;
@@ -177,7 +188,7 @@ class Generator {
           for (const auto& k : e.kids) Expr(*k);
           Emit(Op::kLIST, static_cast<uint32_t>(e.kids.size()), e.span);
           return;
-        case K::kNot: Expr(*e.kids[0]); Emit(Op::kNOT, 0, e.span); return;
+        case K::kNot: Expr(*e.kids[0]); Emit(Op::kNOT, 0, e.span); return;  // `not` starts the span
         case K::kNeg:
           if (e.kids[0]->kind == K::kNumber) {
             Emit(Op::kCONST, g_.Constant(ToValueType(e.kids[0]->unit), -e.kids[0]->value), e.span);
@@ -190,7 +201,7 @@ class Generator {
           Expr(*e.kids[0]);
           uint32_t w = static_cast<uint32_t>(scope_.windows->size());
           scope_.windows->push_back(rt::Window{static_cast<uint64_t>(e.kids[1]->value), e.op == ast::BinOp::kGe});
-          Emit(Op::kWINDOW, w, e.span);
+          Emit(Op::kWINDOW, w, e.op_span);
           return;
         }
         case K::kPipe: {
@@ -207,7 +218,7 @@ class Generator {
     // A filter call whose input is already on the stack.
     void Filter(const ast::Expr& call) {
       for (size_t i = 1; i < call.kids.size(); ++i) Expr(*call.kids[i]);
-      EmitCall(g_.Import(call.kids[0]->text), call.kids.size(), call.span);
+      EmitCall(g_.Import(call.kids[0]->text), call.kids.size(), call.kids[0]->span);
     }
 
     rt::Chunk Finish(ast::Span at) {
@@ -238,7 +249,65 @@ class Generator {
       throw std::logic_error("codegen: unsupported call " + callee.text);
     }
 
-    static bool Literal(const ast::Expr& e) { return e.kind == ast::ExprKind::kNumber; }
+    struct Folded {
+      rt::ValueType type;
+      double number;
+    };
+    // The value of a constant subexpression (numbers with units, bools), or nullopt.
+    static std::optional<Folded> Fold(const ast::Expr& e) {
+      using K = ast::ExprKind;
+      using B = ast::BinOp;
+      switch (e.kind) {
+        case K::kNumber: return Folded{ToValueType(e.unit), e.value};
+        case K::kBool: return Folded{rt::ValueType::kBool, e.value};
+        case K::kNeg: {
+          auto v = Fold(*e.kids[0]);
+          if (!v || v->type == rt::ValueType::kBool) return std::nullopt;
+          return Folded{v->type, -v->number};
+        }
+        case K::kNot: {
+          auto v = Fold(*e.kids[0]);
+          if (!v || v->type != rt::ValueType::kBool) return std::nullopt;
+          return Folded{rt::ValueType::kBool, v->number != 0 ? 0.0 : 1.0};
+        }
+        case K::kBinary: {
+          auto a = Fold(*e.kids[0]), b = Fold(*e.kids[1]);
+          if (!a || !b) return std::nullopt;
+          bool boolean = a->type == rt::ValueType::kBool && b->type == rt::ValueType::kBool;
+          double x = a->number, y = b->number;
+          switch (e.op) {
+            case B::kAnd: return boolean ? std::optional<Folded>(Folded{rt::ValueType::kBool, (x != 0 && y != 0) ? 1.0 : 0.0}) : std::nullopt;
+            case B::kOr: return boolean ? std::optional<Folded>(Folded{rt::ValueType::kBool, (x != 0 || y != 0) ? 1.0 : 0.0}) : std::nullopt;
+            default: break;
+          }
+          if (a->type == rt::ValueType::kBool || b->type == rt::ValueType::kBool) return std::nullopt;
+          auto cmp = [&](bool r) { return std::optional<Folded>(Folded{rt::ValueType::kBool, r ? 1.0 : 0.0}); };
+          switch (e.op) {
+            case B::kEq: return a->type == b->type ? cmp(x == y) : std::nullopt;
+            case B::kNe: return a->type == b->type ? cmp(x != y) : std::nullopt;
+            case B::kLt: return a->type == b->type ? cmp(x < y) : std::nullopt;
+            case B::kLe: return a->type == b->type ? cmp(x <= y) : std::nullopt;
+            case B::kGt: return a->type == b->type ? cmp(x > y) : std::nullopt;
+            case B::kGe: return a->type == b->type ? cmp(x >= y) : std::nullopt;
+            case B::kAdd: return a->type == b->type ? std::optional<Folded>(Folded{a->type, x + y}) : std::nullopt;
+            case B::kSub: return a->type == b->type ? std::optional<Folded>(Folded{a->type, x - y}) : std::nullopt;
+            case B::kMul:
+              if (b->type == rt::ValueType::kNum) return Folded{a->type, x * y};
+              if (a->type == rt::ValueType::kNum) return Folded{b->type, x * y};
+              return std::nullopt;
+            case B::kDiv:  // division by zero is left to the VM, which reports it with the line
+              if (y == 0) return std::nullopt;
+              if (b->type == rt::ValueType::kNum) return Folded{a->type, x / y};
+              if (a->type == b->type) return Folded{rt::ValueType::kNum, x / y};
+              return std::nullopt;
+            case B::kAnd:
+            case B::kOr: break;
+          }
+          return std::nullopt;
+        }
+        default: return std::nullopt;
+      }
+    }
 
     void Binary(const ast::Expr& e) {
       using B = ast::BinOp;
@@ -248,26 +317,11 @@ class Generator {
         // Short-circuit, Kleene: `false and x` is false and `true or x` is true without reading x.
         Expr(a);
         uint32_t jump = Here();
-        Emit(e.op == B::kAnd ? Op::kJUMP_IF_FALSE : Op::kJUMP_IF_TRUE, 0, e.span);
+        Emit(e.op == B::kAnd ? Op::kJUMP_IF_FALSE : Op::kJUMP_IF_TRUE, 0, e.op_span);
         Expr(b);
-        Emit(e.op == B::kAnd ? Op::kAND : Op::kOR, 0, e.span);
+        Emit(e.op == B::kAnd ? Op::kAND : Op::kOR, 0, e.op_span);
         Patch(jump, Here());
         return;
-      }
-      // Constant folding where it is free: two literals of the same unit.
-      if (Literal(a) && Literal(b) && a.unit == b.unit) {
-        double x = a.value, y = b.value;
-        switch (e.op) {
-          case B::kAdd: Emit(Op::kCONST, g_.Constant(ToValueType(a.unit), x + y), e.span); return;
-          case B::kSub: Emit(Op::kCONST, g_.Constant(ToValueType(a.unit), x - y), e.span); return;
-          case B::kEq: Emit(x == y ? Op::kTRUE : Op::kFALSE, 0, e.span); return;
-          case B::kNe: Emit(x != y ? Op::kTRUE : Op::kFALSE, 0, e.span); return;
-          case B::kLt: Emit(x < y ? Op::kTRUE : Op::kFALSE, 0, e.span); return;
-          case B::kLe: Emit(x <= y ? Op::kTRUE : Op::kFALSE, 0, e.span); return;
-          case B::kGt: Emit(x > y ? Op::kTRUE : Op::kFALSE, 0, e.span); return;
-          case B::kGe: Emit(x >= y ? Op::kTRUE : Op::kFALSE, 0, e.span); return;
-          default: break;
-        }
       }
       Expr(a);
       Expr(b);
@@ -286,7 +340,7 @@ class Generator {
         case B::kAnd:
         case B::kOr: break;
       }
-      Emit(op, 0, e.span);
+      Emit(op, 0, e.op_span);
     }
 
     Generator& g_;
@@ -473,7 +527,6 @@ class Generator {
     prog_.policy = std::move(out);
   }
 
-  const Workspace& ws_;
   rt::Program prog_;
   std::map<std::string, uint32_t> strings_, files_, imports_, contact_index_;
   std::map<std::tuple<int, double, uint32_t>, uint32_t> constants_;

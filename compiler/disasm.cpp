@@ -211,7 +211,7 @@ class Printer {
       out_ += fmt::format("  step {} {} {} \"{}\"\n", i, rt::StepKindName(s.kind), S(s.name), S(s.title));
       if (s.guard != rt::kNoChunk) {
         out_ += "    when:\n";
-        Chunk(s.guard, names, "    ");
+        Chunk(s.guard, names, "      ");
       }
       for (const auto& it : s.items) {
         switch (it.kind) {
@@ -222,7 +222,10 @@ class Printer {
             break;
           case rt::StepItem::Kind::kText: out_ += fmt::format("    \"{}\"\n", S(it.text)); break;
           case rt::StepItem::Kind::kExpect:
-            out_ += fmt::format("    expect within {}ms every {}ms\n", it.within_ms, it.every_ms);
+            out_ += "    expect";
+            if (it.within_ms) out_ += " within " + rt::ToString(rt::Value::Number(rt::ValueType::kDuration, static_cast<double>(it.within_ms)));
+            if (it.every_ms) out_ += " every " + rt::ToString(rt::Value::Number(rt::ValueType::kDuration, static_cast<double>(it.every_ms)));
+            out_ += "\n";
             Chunk(it.chunk, names, "    ");
             break;
         }

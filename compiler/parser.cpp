@@ -391,6 +391,7 @@ class Builder {
       for (size_t i = 1; i + 1 < n.children.size(); i += 2) {
         auto e = Make(ast::ExprKind::kBinary, n);
         e->op = OpOf(n.children[i]->string_view());
+        e->op_span = SpanOf(*n.children[i]);
         e->span = ast::Span{lhs->span.begin, SpanOf(*n.children[i + 1]).end};
         e->kids.push_back(std::move(lhs));
         e->kids.push_back(Expr(*n.children[i + 1]));
@@ -402,6 +403,7 @@ class Builder {
       auto lhs = Expr(*n.children[0]);
       for (size_t i = 1; i + 1 < n.children.size(); i += 2) {
         auto e = Make(ast::ExprKind::kPipe, n);
+        e->op_span = SpanOf(*n.children[i]);
         e->span = ast::Span{lhs->span.begin, SpanOf(*n.children[i + 1]).end};
         e->kids.push_back(std::move(lhs));
         e->kids.push_back(FilterCall(*n.children[i + 1]));
@@ -421,6 +423,7 @@ class Builder {
     }
     if (n.is_type<g::window_expr>()) {
       auto e = Make(ast::ExprKind::kWindow, n);
+      e->op_span = SpanOf(*n.children[1]);
       e->kids.push_back(Expr(*n.children[0]));
       e->op = OpOf(n.children[1]->string_view());
       auto bound = Number(*n.children[2]);

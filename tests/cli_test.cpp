@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "runtime/rbc.hpp"
 #include "tests/process.hpp"
 #include "tests/test_util.hpp"
 
@@ -130,6 +131,225 @@ TEST(Cli, LintWalksDirectoriesForRunbookFilesOnly) {
   ProcessResult r = Runbook({"lint", dir.string()});
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("1 file checked"), std::string::npos) << r.out;
+}
+
+// ---- compile and disasm ------------------------------------------------------------------------
+
+namespace fs = std::filesystem;
+
+// A fresh directory under the system temporary directory, unique per process, removed afterwards.
+class CliTempDir {
+ public:
+  explicit CliTempDir(const std::string& name)
+      : path_(fs::temp_directory_path() / "runbook-tests" / (name + "-" + std::to_string(getpid()))) {
+    fs::remove_all(path_);
+    fs::create_directories(path_);
+  }
+  ~CliTempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  fs::path path_;
+};
+
+const std::string kRedisDown = "runbooks/redis_down.rb.denis";
+const std::string kRbcMagic("RBC\x1a", 4);
+
+std::vector<std::string> TmpFilesIn(const fs::path& dir) {
+  std::vector<std::string> left;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    if (e.path().filename().string().find(".tmp.") != std::string::npos) left.push_back(e.path().string());
+  }
+  return left;
+}
+
+std::vector<std::string> SeedRunbookPaths() {
+  std::vector<std::string> seeds;
+  for (const auto& e : fs::directory_iterator(SourceDir() / "runbooks")) {
+    std::string name = e.path().filename().string();
+    if (e.is_regular_file() && name.size() > 9 && name.compare(name.size() - 9, 9, ".rb.denis") == 0) {
+      seeds.push_back("runbooks/" + name);
+    }
+  }
+  std::sort(seeds.begin(), seeds.end());
+  return seeds;
+}
+
+// A runbook with a compile error (a shell pipe in a command: RB0060), beside a copy of the test policy.
+void WriteBrokenRunbook(const CliTempDir& dir) {
+  fs::create_directories(dir.path() / "policy");
+  fs::copy_file(SourceDir() / "tests" / "golden" / "policy" / "escalation.rb.denis",
+                dir.path() / "policy" / "escalation.rb.denis", fs::copy_options::overwrite_existing);
+  std::ofstream(dir / "broken.rb.denis", std::ios::binary)
+      << "import std.redis\nimport policy.escalation\n"
+         "runbook broken \"Broken\" {\n  severity P3\n  owner sre\n  target redis = redis(\"redis\")\n"
+         "  steps {\n    check memory \"Memory\" {\n      $ redis-cli info memory | grep used\n    }\n  }\n}\n";
+}
+
+TEST(CliCompile, WritesOneRbcWithTheMagic) {
+  CliTempDir dir("cli-compile-o");
+  std::string out = dir / "redis_down.rbc";
+  ProcessResult r = Runbook({"compile", kRedisDown, "-o", out});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("wrote " + out), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("error"), std::string::npos) << r.out;
+  ASSERT_TRUE(fs::exists(out));
+  std::string bytes = ReadAll(out);
+  ASSERT_GE(bytes.size(), rt::kHeaderSize);
+  EXPECT_EQ(bytes.substr(0, 4), kRbcMagic);
+  EXPECT_TRUE(TmpFilesIn(dir.path()).empty());
+  EXPECT_FALSE(fs::exists(SourceDir() / "runbooks" / "redis_down.rbc"));  // -o: nothing beside the source
+}
+
+TEST(CliCompile, WithoutOutputWritesBesideTheSource) {
+  CliTempDir dir("cli-compile-beside");
+  fs::create_directories(dir.path() / "policy");
+  fs::copy_file(SourceDir() / "runbooks" / "policy" / "escalation.rb.denis", dir.path() / "policy" / "escalation.rb.denis");
+  fs::copy_file(SourceDir() / kRedisDown, dir.path() / "redis_down.rb.denis");
+  std::string src = dir / "redis_down.rb.denis";
+  ProcessResult r = Runbook({"compile", src});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::string beside = dir / "redis_down.rbc";
+  EXPECT_NE(r.out.find("wrote " + beside), std::string::npos) << r.out;
+  ASSERT_TRUE(fs::exists(beside));
+  EXPECT_EQ(ReadAll(beside).substr(0, 4), kRbcMagic);
+  EXPECT_FALSE(fs::exists(dir.path() / "policy" / "escalation.rbc"));  // an import is not an output
+  EXPECT_TRUE(TmpFilesIn(dir.path()).empty());
+
+  // The same source with -o gives the same bytes: the output's name is not part of the program.
+  std::string named = dir / "named.rbc";
+  ASSERT_EQ(Runbook({"compile", src, "-o", named}).exit_code, 0);
+  EXPECT_TRUE(ReadAll(named) == ReadAll(beside));
+}
+
+TEST(CliCompile, ErrorsExitOneAndLeaveTheExistingOutputUntouched) {
+  CliTempDir dir("cli-compile-error");
+  WriteBrokenRunbook(dir);
+  const std::string previous("previous \x00\x01 output\n", 19);
+  std::ofstream(dir / "out.rbc", std::ios::binary) << previous;
+  std::ofstream(dir / "broken.rbc", std::ios::binary) << previous;
+  ASSERT_EQ(ReadAll(dir / "out.rbc"), previous);
+
+  ProcessResult r = Runbook({"compile", dir / "broken.rb.denis", "-o", dir / "out.rbc"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("error[RB0060]"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(dir / "broken.rb.denis:9:"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("nothing written"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("wrote"), std::string::npos) << r.out;
+  EXPECT_EQ(ReadAll(dir / "out.rbc"), previous);
+  EXPECT_TRUE(TmpFilesIn(dir.path()).empty());
+
+  // Without -o: the stale FILE.rbc beside the source is not replaced either.
+  ProcessResult beside = Runbook({"compile", dir / "broken.rb.denis"});
+  EXPECT_EQ(beside.exit_code, 1) << beside.out << beside.err;
+  EXPECT_EQ(ReadAll(dir / "broken.rbc"), previous);
+  EXPECT_TRUE(TmpFilesIn(dir.path()).empty());
+}
+
+TEST(CliCompile, TwoRunsWriteIdenticalBytes) {
+  CliTempDir dir("cli-compile-twice");
+  std::vector<std::string> seeds = SeedRunbookPaths();
+  ASSERT_EQ(seeds.size(), 8u);
+  std::vector<std::string> outputs;
+  for (const char* name : {"first.rbc", "second.rbc"}) {
+    std::vector<std::string> args{"compile"};
+    args.insert(args.end(), seeds.begin(), seeds.end());
+    args.push_back("-o");
+    args.push_back(dir / name);
+    ProcessResult r = Runbook(args);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    outputs.push_back(ReadAll(dir / name));
+  }
+  ASSERT_GT(outputs[0].size(), rt::kHeaderSize);
+  EXPECT_EQ(outputs[0].substr(0, 4), kRbcMagic);
+  EXPECT_TRUE(outputs[0] == outputs[1]) << "two `runbook compile` runs differ";
+}
+
+TEST(CliDisasm, ShowsInstructionsAndSourceLines) {
+  CliTempDir dir("cli-disasm");
+  std::string rbc = dir / "redis_down.rbc";
+  ASSERT_EQ(Runbook({"compile", kRedisDown, "-o", rbc}).exit_code, 0);
+  ProcessResult r = Runbook({"disasm", rbc});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  for (const char* want : {"runbook redis_down \"Redis Caído\"", "CALL          redis.ping/1", "NOT", "RETURN",
+                           "JUMP_IF_TRUE", "WINDOW", "; for > 5m", "FAILED", "OUTPUT", "CALL          grep/2",
+                           "; runbooks/redis_down.rb.denis:21", "not redis.ping()", "policy escalation"}) {
+    EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << r.out;
+  }
+  EXPECT_TRUE(r.err.empty()) << r.err;
+
+  ProcessResult bare = Runbook({"disasm", rbc, "--no-source"});
+  ASSERT_EQ(bare.exit_code, 0) << bare.err;
+  EXPECT_NE(bare.out.find("CALL          redis.ping/1"), std::string::npos) << bare.out;
+  EXPECT_NE(bare.out.find("; runbooks/redis_down.rb.denis:21"), std::string::npos) << bare.out;
+  EXPECT_EQ(bare.out.find("not redis.ping()"), std::string::npos) << bare.out;
+}
+
+TEST(CliDisasm, SourceFileIsCompiledInMemory) {
+  CliTempDir dir("cli-disasm-source");
+  ProcessResult src = Runbook({"disasm", kRedisDown});
+  ASSERT_EQ(src.exit_code, 0) << src.out << src.err;
+  EXPECT_NE(src.out.find("CALL          redis.ping/1"), std::string::npos) << src.out;
+  EXPECT_FALSE(fs::exists(SourceDir() / "runbooks" / "redis_down.rbc"));  // nothing written
+
+  // The same program as the compiled file.
+  std::string rbc = dir / "redis_down.rbc";
+  ASSERT_EQ(Runbook({"compile", kRedisDown, "-o", rbc}).exit_code, 0);
+  EXPECT_EQ(Runbook({"disasm", rbc}).out, src.out);
+
+  // A source with errors: its diagnostics and exit 1; a missing file: exit 2.
+  WriteBrokenRunbook(dir);
+  ProcessResult broken = Runbook({"disasm", dir / "broken.rb.denis"});
+  EXPECT_EQ(broken.exit_code, 1) << broken.out << broken.err;
+  EXPECT_NE(broken.out.find("error[RB0060]"), std::string::npos) << broken.out;
+  EXPECT_EQ(Runbook({"disasm", dir / "missing.rbc"}).exit_code, 2);
+}
+
+TEST(CliDisasm, RejectsAFlippedByteInTheCode) {
+  CliTempDir dir("cli-disasm-flip");
+  std::string rbc = dir / "redis_down.rbc";
+  ASSERT_EQ(Runbook({"compile", kRedisDown, "-o", rbc}).exit_code, 0);
+  std::string text = ReadAll(rbc);
+  std::vector<uint8_t> bytes(text.begin(), text.end());
+  auto parsed = rt::Deserialize(bytes);
+  ASSERT_TRUE(std::holds_alternative<rt::Program>(parsed)) << std::get<rt::LoadError>(parsed).message;
+  const rt::Program& p = std::get<rt::Program>(parsed);
+  ASSERT_FALSE(p.chunks.empty());
+  // The opcode byte of the first instruction of the first chunk, inside the CODE section.
+  const size_t at = static_cast<size_t>(p.chunks[0].byte_offset);
+  ASSERT_GT(at, rt::kHeaderSize);
+  ASSERT_LT(at, bytes.size());
+  std::vector<uint8_t> flipped = bytes;
+  flipped[at] ^= 0xFF;
+  ASSERT_GE(flipped[at], rt::kOpCount);
+
+  // As found on disk: the checksum catches it.
+  std::string corrupt = dir / "corrupt.rbc";
+  std::ofstream(corrupt, std::ios::binary).write(reinterpret_cast<const char*>(flipped.data()),
+                                                 static_cast<std::streamsize>(flipped.size()));
+  ProcessResult r = Runbook({"disasm", corrupt});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("rejected at byte"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("checksum"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+
+  // Edited and resealed: the verifier names the flipped instruction's byte.
+  rt::Reseal(flipped);
+  std::string resealed = dir / "resealed.rbc";
+  std::ofstream(resealed, std::ios::binary).write(reinterpret_cast<const char*>(flipped.data()),
+                                                  static_cast<std::streamsize>(flipped.size()));
+  ProcessResult v = Runbook({"disasm", resealed});
+  EXPECT_EQ(v.exit_code, 2) << v.out << v.err;
+  EXPECT_NE(v.err.find("rejected at byte " + std::to_string(at) + ":"), std::string::npos) << v.err;
+  EXPECT_NE(v.err.find("unknown opcode"), std::string::npos) << v.err;
+  EXPECT_TRUE(v.out.empty()) << v.out;
+
+  // The untouched file still loads.
+  EXPECT_EQ(Runbook({"disasm", rbc, "--no-source"}).exit_code, 0);
 }
 
 }  // namespace

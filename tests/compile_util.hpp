@@ -24,7 +24,7 @@ inline rt::Program CompileFile(const std::string& rel) {
 
 // Compiles runbook source text written to a temporary file beside a copy of the test policy.
 inline rt::Program CompileText(const std::string& name, const std::string& text) {
-  auto dir = std::filesystem::temp_directory_path() / "runbook-tests" / "compile";
+  auto dir = TempDir() / "compile";
   std::filesystem::create_directories(dir / "policy");
   std::filesystem::copy_file(SourceDir() / "tests" / "golden" / "policy" / "escalation.rb.denis",
                              dir / "policy" / "escalation.rb.denis", std::filesystem::copy_options::overwrite_existing);

@@ -1,6 +1,8 @@
 // Shared helpers for the tests: lint a file or text and summarise the findings.
 #pragma once
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -34,8 +36,13 @@ inline std::set<std::string> Codes(const LintResult& r) {
 }
 
 // Writes `text` to a fresh file under a per-test temporary directory and returns its path.
+// Per process: ctest runs tests of this binary in parallel processes.
+inline std::filesystem::path TempDir() {
+  return std::filesystem::temp_directory_path() / ("runbook-tests-" + std::to_string(getpid()));
+}
+
 inline std::string WriteTemp(const std::string& name, const std::string& text) {
-  auto dir = std::filesystem::temp_directory_path() / "runbook-tests";
+  auto dir = TempDir();
   std::filesystem::create_directories(dir);
   auto path = dir / name;
   std::ofstream(path, std::ios::binary) << text;
