@@ -206,6 +206,7 @@ struct Runbook {
   std::vector<Step> steps;
   std::vector<EscRow> rows;
   bool has_escalate = false;
+  std::vector<Named> repeated;     // a second `severity`, `owner` or `tags` (reported by the checker)
   bool had_syntax_errors = false;  // some entries were skipped by recovery: name checks are partial
   Span span;
 };

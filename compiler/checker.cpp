@@ -37,9 +37,15 @@ size_t Distance(const std::string& a, const std::string& b) {
 }
 
 std::string DidYouMean(const std::string& name, const std::vector<std::string>& candidates) {
+  // Bounded: no hint for very long names, and only candidates whose length could be close enough.
+  if (name.size() > 64) return {};
   const std::string* best = nullptr;
   size_t best_d = std::max<size_t>(2, name.size() / 3) + 1;
+  size_t compared = 0;
   for (const auto& c : candidates) {
+    size_t diff = c.size() > name.size() ? c.size() - name.size() : name.size() - c.size();
+    if (diff >= best_d || c.size() > 64) continue;
+    if (++compared > 2000) break;
     size_t d = Distance(name, c);
     if (d < best_d) best_d = d, best = &c;
   }
@@ -81,12 +87,12 @@ class Checker {
       }
     }
     ws_.ResolveImports();
-    CheckDuplicatesAcrossFiles();
     // Index-based: FindRunbook may load more modules while we check.
     for (size_t i = 0; i < ws_.modules().size(); ++i) {
       Module* m = ws_.modules()[i].get();
       if (checked_.insert(m).second) CheckModule(*m);
     }
+    CheckDuplicatesAcrossFiles();  // after the loop: hand-overs may have loaded more files
   }
 
  private:
@@ -136,19 +142,32 @@ class Checker {
     for (auto& rb : m.file.runbooks) CheckRunbook(rb);
   }
 
-  // Gathers the declarations module `v` contributes to the current module's scope.
+  // Gathers the declarations module `v` contributes to the current module's scope. Capabilities,
+  // programs and filters come from the stdlib only: their effects are the host's to declare, so a
+  // runbook cannot declare `program kubectl { default read }` and relabel `kubectl delete`.
   void Collect(const Module& v, bool own) {
-    for (const auto& c : v.file.capabilities) caps_.emplace(c.name, &c);
-    for (const auto& p : v.file.programs) {
-      if (programs_.emplace(p.name, &p).second) {
-        program_where_[p.name] = fmt::format("{}:{}", v.source->path(), v.source->At(p.name_span.begin).line);
+    if (own && !v.is_stdlib && !v.file.runbooks.empty()) {
+      for (const auto& p : v.file.programs) {
+        Error(DiagKind::kUnknownProgram, p.name_span, fmt::format("program `{}` is declared in a runbook file", p.name),
+              "programs and their effects are declared in the stdlib only (stdlib/*.rb.denis)");
+      }
+      for (const auto& c : v.file.capabilities) {
+        Error(DiagKind::kUnknownCapability, c.name_span, fmt::format("capability `{}` is declared in a runbook file", c.name),
+              "capabilities are declared in the stdlib only (stdlib/*.rb.denis)");
       }
     }
-    for (const auto& f : v.file.filters) filters_.emplace(f.name, &f);
-    for (const auto& pol : v.file.policies) {
-      for (const auto& c : pol.contacts) {
-        if (own) continue;  // own contacts are added (with duplicate checks) by CheckPolicy
-        contacts_.emplace(c.name, &c);
+    if (v.is_stdlib) {
+      for (const auto& c : v.file.capabilities) caps_.emplace(c.name, &c);
+      for (const auto& p : v.file.programs) {
+        if (programs_.emplace(p.name, &p).second) {
+          program_where_[p.name] = fmt::format("{}:{}", v.source->path(), v.source->At(p.name_span.begin).line);
+        }
+      }
+      for (const auto& f : v.file.filters) filters_.emplace(f.name, &f);
+    }
+    if (!own) {  // own contacts are added, with duplicate checks, by CheckPolicy
+      for (const auto& pol : v.file.policies) {
+        for (const auto& c : pol.contacts) contacts_.emplace(c.name, &c);
       }
     }
   }
@@ -278,6 +297,10 @@ class Checker {
     } else {
       CheckContact(rb.owner->name, rb.owner->span);
     }
+    for (const auto& r : rb.repeated) {
+      Error(DiagKind::kDuplicate, r.span, fmt::format("`{}` is given twice; the last one would silently win", r.name),
+            "keep one");
+    }
     std::set<std::string> tags;
     for (const auto& t : rb.tags) {
       if (!tags.insert(t.name).second) Error(DiagKind::kDuplicate, t.span, fmt::format("tag `{}` is listed twice", t.name));
@@ -331,29 +354,36 @@ class Checker {
     for (size_t i = 0; i < rb.symptoms.size(); ++i) index.emplace(rb.symptoms[i].name, i);
     std::vector<std::vector<size_t>> edges(rb.symptoms.size());
     for (size_t i = 0; i < rb.symptoms.size(); ++i) SymptomRefs(*rb.symptoms[i].cond, index, edges[i]);
+    // Depth-first with an explicit stack (a chain of thousands of symptoms must not overflow ours).
     std::vector<int> colour(rb.symptoms.size(), 0);
-    std::vector<size_t> stack;
-    std::function<void(size_t)> visit = [&](size_t i) {
-      colour[i] = 1;
-      stack.push_back(i);
-      for (size_t j : edges[i]) {
+    std::vector<std::pair<size_t, size_t>> stack;  // (symptom, next edge)
+    for (size_t root = 0; root < rb.symptoms.size(); ++root) {
+      if (colour[root] != 0) continue;
+      colour[root] = 1;
+      stack.push_back({root, 0});
+      while (!stack.empty()) {
+        auto& [i, next] = stack.back();
+        if (next == edges[i].size()) {
+          colour[i] = 2;
+          stack.pop_back();
+          continue;
+        }
+        size_t j = edges[i][next++];
         if (colour[j] == 1) {
           std::string chain;
-          for (auto it = std::find(stack.begin(), stack.end(), j); it != stack.end(); ++it) {
-            chain += rb.symptoms[*it].name + " → ";
+          bool on = false;
+          for (const auto& [k, unused] : stack) {
+            on = on || k == j;
+            if (on) chain += rb.symptoms[k].name + " → ";
           }
           chain += rb.symptoms[j].name;
           Error(DiagKind::kSymptomCycle, rb.symptoms[i].name_span, fmt::format("symptoms depend on each other: {}", chain),
                 "read the probe directly in one of them");
         } else if (colour[j] == 0) {
-          visit(j);
+          colour[j] = 1;
+          stack.push_back({j, 0});
         }
       }
-      stack.pop_back();
-      colour[i] = 2;
-    };
-    for (size_t i = 0; i < rb.symptoms.size(); ++i) {
-      if (colour[i] == 0) visit(i);
     }
   }
 
@@ -681,7 +711,15 @@ class Checker {
     for (size_t i = 1; i < c.argv.size(); ++i) {
       const auto& w = c.argv[i];
       if (w.HasSlot()) {
-        words.emplace_back(std::nullopt);
+        // `{verb}` alone with a literal default matches on that default (`param verb = "delete"`
+        // makes `kubectl {verb} pod x` destructive); the verifier does the same.
+        auto it = w.parts.size() == 1 ? symbols_.find(w.parts[0].text) : symbols_.end();
+        if (it != symbols_.end() && it->second.param && it->second.param->init &&
+            it->second.param->init->kind == ExprKind::kString) {
+          words.emplace_back(it->second.param->init->text);
+        } else {
+          words.emplace_back(std::nullopt);
+        }
         continue;
       }
       std::string lit = w.Literal();
@@ -1045,7 +1083,13 @@ class Checker {
     for (size_t i = 0; i < given; ++i) {
       Type want = sig.formals[i].type, got = types[i];
       if (got == Type::kError || want == Type::kError || got == want) continue;
-      if (want == Type::kString && got == Type::kSecret) continue;  // a secret may be passed where text goes
+      if (got == Type::kSecret) {
+        Error(DiagKind::kSecretLeak, call.kids[first + i]->span,
+              fmt::format("a secret passed as `{}` of `{}`, which is not declared secret", sig.formals[i].name, what),
+              "the value would reach URLs, queries or logs; secrets go only into command words and secret parameters");
+        ok = false;
+        continue;
+      }
       Error(DiagKind::kBadArguments, call.kids[first + i]->span,
             fmt::format("argument `{}` of `{}` expects {}, got {}", sig.formals[i].name, what,
                         sig.formals[i].type_name, ast::TypeName(got)),
@@ -1064,7 +1108,13 @@ class Checker {
         Error(DiagKind::kTypeMismatch, callee.span, fmt::format("{} has no methods", ast::TypeName(t)));
         return Type::kError;
       }
-      const Symbol& sym = symbols_.at(callee.kids[0]->text);
+      auto sit = callee.kids[0]->kind == ExprKind::kName ? symbols_.find(callee.kids[0]->text) : symbols_.end();
+      if (sit == symbols_.end()) {
+        Error(DiagKind::kTypeMismatch, callee.kids[0]->span, "methods are called on a declared target",
+              "declare it: target redis = redis(\"name\"), then call redis.ping()");
+        return Type::kError;
+      }
+      const Symbol& sym = sit->second;
       if (!sym.capability) return Type::kError;  // unknown capability, already reported
       const ast::Signature* m = nullptr;
       for (const auto& s : sym.capability->methods) {

@@ -156,11 +156,11 @@ struct RecoveringControl : BaseControl<Rule> {
     } catch (const pegtl::parse_error& e) {
       std::string msg(e.message());
       if (!g_recovered || msg.find("nesting depth") != std::string::npos) throw;
+      const char* resume = SkipEntry(begin, in.end());
+      if (resume == begin) throw;  // no progress possible: let an enclosing rule report it once
       const auto& pos = e.positions().front();
       size_t base = static_cast<size_t>(in.begin() - g_text_begin);
       g_recovered->push_back(Recovered{base + pos.byte, msg});
-      const char* resume = SkipEntry(begin, in.end());
-      if (resume == begin) throw;  // no progress possible: let the declaration fail
       in.iterator() = resume;
       return true;
     }
@@ -384,7 +384,18 @@ class Builder {
     return ast::BinOp::kDiv;
   }
 
+  // Operator chains and postfix chains parse iteratively but build left-nested trees that the
+  // checker walks recursively: cap their length like the nesting depth.
+  void CheckChain(const Node& n) const {
+    if (n.children.size() > 2 * kMaxChain + 1) {
+      throw BuildError{DiagKind::kTooDeep, SpanOf(n),
+                       fmt::format("an expression chains more than {} operands", kMaxChain),
+                       "split it into symptoms and combine those"};
+    }
+  }
+
   ast::ExprPtr Expr(const Node& n) const {
+    if (n.children.size() > 2) CheckChain(n);
     if (n.is_type<g::expr>() || n.is_type<g::and_expr>() || n.is_type<g::cmp_expr>() || n.is_type<g::add_expr>() ||
         n.is_type<g::mul_expr>()) {
       auto lhs = Expr(*n.children[0]);
@@ -655,11 +666,14 @@ class Builder {
       const Node& m = *c;
       if (m.is_type<g::severity>()) {
         const Node& v = Child<g::severity_ref>(m);
+        if (rb.severity) rb.repeated.push_back(ast::Named{"severity", SpanOf(m)});
         rb.severity = ast::Named{std::string(v.string_view()), SpanOf(v)};
       } else if (m.is_type<g::owner>()) {
         const Node& v = Child<g::contact_ref>(m);
+        if (rb.owner) rb.repeated.push_back(ast::Named{"owner", SpanOf(m)});
         rb.owner = ast::Named{std::string(v.string_view()), SpanOf(v)};
       } else if (m.is_type<g::tags>()) {
+        if (!rb.tags.empty()) rb.repeated.push_back(ast::Named{"tags", SpanOf(m)});
         for (const auto& t : m.children) rb.tags.push_back(ast::Named{std::string(t->string_view()), SpanOf(*t)});
       } else if (m.is_type<g::target>()) {
         rb.targets.push_back(Target(m));

@@ -16,6 +16,7 @@ inline constexpr size_t kMaxFileBytes = 4u << 20;      // RB0004
 inline constexpr size_t kMaxLineBytes = 16u << 10;     // RB0005
 inline constexpr size_t kMaxRuleDepth = 1500;          // RB0006: PEGTL rule nesting (~100 brackets)
 inline constexpr size_t kMaxRunbooksPerFile = 1000;    // RB0010
+inline constexpr size_t kMaxChain = 1000;              // RB0006: operands in one operator chain
 
 ast::File Parse(const std::shared_ptr<const Source>& source, Diagnostics& diags);
 

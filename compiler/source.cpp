@@ -28,6 +28,7 @@ LineCol Source::At(uint32_t offset) const {
   auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
   uint32_t line = static_cast<uint32_t>(it - line_starts_.begin());
   uint32_t start = line_starts_[line - 1];
+  if (line == 1 && text_.compare(0, 3, "\xEF\xBB\xBF") == 0 && offset >= 3) start = 3;  // the BOM is not a column
   std::string_view before(text_.data() + start, offset - start);
   return LineCol{line, CodePoints(before) + 1};
 }

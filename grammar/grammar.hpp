@@ -150,7 +150,7 @@ struct cell_bar : one<'|'> {};
 struct row_end : seq<sp, opt<comment>, at<sor<eol_char, eof>>> {};
 struct table_header : seq<one<'|'>, sp, key<TAO_PEGTL_STRING("when")>, sp, must<cell_bar>, sp,
                           must<key<TAO_PEGTL_STRING("then")>>, sp, must<cell_bar>, must<row_end>> {};
-struct table_rule : seq<one<'|'>, sp, plus<one<'-', ':'>>, star<one<'-', ':', '|', ' ', '\t'>>, must<row_end>> {};
+struct table_rule : seq<one<'|'>, sp, plus<one<'-', ':'>>, star<one<'-', ':', '|', ' ', '\t'>>, row_end> {};
 struct contact_ref : ident {};
 struct step_ref : ident {};
 struct runbook_ref : ident {};

@@ -36,9 +36,12 @@ struct CommandMatch {
 };
 
 // The effect of running `program` with these words after it. `words` are the argv words after the
-// program; nullopt marks a word with an interpolated slot (it never matches a rule word). Flags
-// (words starting with `-`) are skipped. The most dangerous matching rule wins; nullopt when neither
-// a rule nor a default applies.
+// program; nullopt marks a word with an interpolated slot (it never matches a rule word). A rule
+// matches when its words appear consecutively, compared without regard to case:
+//   - among the positional words (flags, words starting with `-`, are skipped): `rollout restart`;
+//   - among all words when its first word is a flag: `-X DELETE`;
+//   - inside any word when it starts with `~`: `~DELETE` matches "MATCH (n) DETACH DELETE n".
+// The most dangerous matching rule wins; nullopt when neither a rule nor a default applies.
 std::optional<CommandMatch> MatchCommand(const ProgramDecl& program,
                                          const std::vector<std::optional<std::string>>& words);
 

@@ -217,6 +217,7 @@ class Verifier {
   void CheckCommand(const Command& c, const Runbook& r, uint32_t owner, StepKind kind, uint64_t at) const {
     if (c.argv.empty()) throw Reject{at, "command has no argv"};
     std::vector<std::optional<std::string>> words;
+    std::string program;
     for (size_t i = 0; i < c.argv.size(); ++i) {
       const auto& word = c.argv[i];
       if (word.empty()) throw Reject{at, "command word has no parts"};
@@ -238,16 +239,25 @@ class Verifier {
             break;
         }
       }
+      // A word that is one param slot with a string default matches on that default (as the compiler).
+      if (slot && word.size() == 1 && word[0].kind == WordPart::Kind::kParam) {
+        const Param& param = r.params[word[0].value];
+        if (param.def == Param::Default::kConstant && param.value < p_.constants.size() &&
+            p_.constants[param.value].type == ValueType::kString && p_.constants[param.value].string < p_.strings.size()) {
+          lit = p_.strings[p_.constants[param.value].string];
+          slot = false;
+        }
+      }
       if (i == 0) {
-        if (slot) throw Reject{at, "the program of a command must be literal"};
-        const ProgramDecl* prog = reg_.Program(lit);
-        if (!prog) throw Reject{at, fmt::format("program `{}` is not allowed by this host", lit)};
+        if (slot || word.size() != 1 || word[0].kind != WordPart::Kind::kLiteral) {
+          throw Reject{at, "the program of a command must be one literal word"};
+        }
+        if (!reg_.Program(lit)) throw Reject{at, fmt::format("program `{}` is not allowed by this host", lit)};
+        program = lit;
         continue;
       }
       words.push_back(slot ? std::nullopt : std::optional<std::string>(lit));
     }
-    std::string program;
-    for (const auto& part : c.argv[0]) program += p_.strings[part.value];
     auto m = MatchCommand(*reg_.Program(program), words);
     if (!m) throw Reject{at, fmt::format("`{}` has no declared effect for this sub-command", program)};
     if (m->effect != c.effect) {

@@ -96,6 +96,11 @@ Value Arith(Op op, const Value& a, const Value& b) {
 }  // namespace
 
 Vm::Vm(const Program& program, VmLimits limits) : program_(program), limits_(limits) {
+  constants_.reserve(program.constants.size());
+  for (const Constant& k : program.constants) {
+    constants_.push_back(k.type == ValueType::kString ? Value::String(program.strings[k.string])
+                                                      : Value::Number(k.type, k.number));
+  }
   stack_.resize((kMaxStack + 1) * (static_cast<size_t>(limits_.call_depth) + 1));
 }
 
@@ -112,7 +117,8 @@ EvalResult Vm::Eval(uint32_t chunk, EvalHost& host) {
 EvalResult Vm::Run(uint32_t chunk_index, EvalHost& host) {
   if (chunk_index >= program_.chunks.size()) return EvalResult{false, {}, "no such chunk"};
   const Chunk& chunk = program_.chunks[chunk_index];
-  const std::string& file = chunk.file < program_.files.size() ? program_.files[chunk.file] : std::string("?");
+  static const std::string kNoFile = "?";
+  const std::string& file = chunk.file < program_.files.size() ? program_.files[chunk.file] : kNoFile;
   if (depth_ >= limits_.call_depth) {
     return EvalResult{false, {}, fmt::format("{}:{}: evaluation nests deeper than {} (a condition that depends on itself?)",
                                              file, chunk.lines.empty() ? 0 : chunk.lines[0], limits_.call_depth)};
@@ -122,7 +128,7 @@ EvalResult Vm::Run(uint32_t chunk_index, EvalHost& host) {
     return EvalResult{false, {}, fmt::format("{}:{}: instruction budget of {} exhausted", file, chunk.lines[0],
                                              limits_.instruction_budget)};
   }
-  if (std::chrono::steady_clock::now() > deadline_) {
+  if (depth_ > 0 && std::chrono::steady_clock::now() > deadline_) {  // Eval just set it at depth 0
     return EvalResult{false, {}, fmt::format("{}:{}: deadline of {} ms passed", file, chunk.lines[0],
                                              limits_.deadline.count())};
   }
@@ -179,9 +185,7 @@ EvalResult Vm::Run(uint32_t chunk_index, EvalHost& host) {
 #endif
     CASE(NOP) { NEXT(); }
     CASE(CONST) {
-      const Constant& k = program_.constants[OperandA(w)];
-      *sp++ = k.type == ValueType::kString ? Value::String(program_.strings[k.string])
-                                           : Value::Number(k.type, k.number);
+      *sp++ = constants_[OperandA(w)];
       NEXT();
     }
     CASE(TRUE) { *sp++ = Value::Bool(true); NEXT(); }

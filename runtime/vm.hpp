@@ -14,14 +14,15 @@
 namespace rb::rt {
 
 struct VmLimits {
-  // Instructions per top-level evaluation, counted at chunk entry (code only jumps forward, so a
-  // chunk runs at most its length) and checked again at every call.
+  // Instructions per top-level evaluation, charged at chunk entry: code only jumps forward, so a
+  // chunk runs at most its length (a short-circuit may use less than it was charged).
   uint64_t instruction_budget = 100000;
   // Bytes of heap values (text, lines, lists) one top-level evaluation may create.
   size_t memory_bytes = 16u << 20;
   // Nested chunk evaluations: a condition reading a symptom evaluates the symptom's chunk.
   uint32_t call_depth = 16;
-  // Wall-clock time for one top-level evaluation, checked at chunk entry and at every call.
+  // Wall-clock time for one top-level evaluation, checked at every capability call and at the entry
+  // of nested chunks (computing alone cannot take long: chunks are short and loop-free).
   std::chrono::milliseconds deadline{5000};
 };
 
@@ -65,6 +66,7 @@ class Vm : public Backend {
 
   const Program& program_;
   VmLimits limits_;
+  std::vector<Value> constants_;  // the constant pool as Values, built once (no allocation per CONST)
   std::vector<Value> stack_;  // frames stack on top of each other; sized once, never reallocated
   size_t top_ = 0;
   uint32_t depth_ = 0;
