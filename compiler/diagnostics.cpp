@@ -182,6 +182,21 @@ std::string RenderJson(const Diagnostics& diags, const RenderOptions& o) {
   return root.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
+// A SARIF artifactLocation: a relative reference (percent-encoded, RFC 3986) resolved against
+// %SRCROOT%, or a file:// URI for an absolute path.
+nlohmann::json ArtifactLocation(const std::string& path) {
+  std::string enc;
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
+      enc += static_cast<char>(c);
+    } else {
+      enc += fmt::format("%{:02X}", c);
+    }
+  }
+  if (!path.empty() && path[0] == '/') return {{"uri", "file://" + enc}};
+  return {{"uri", enc}, {"uriBaseId", "%SRCROOT%"}};
+}
+
 std::string RenderSarif(const Diagnostics& diags, const RenderOptions&) {
   nlohmann::json rules = nlohmann::json::array();
   for (const auto& info : Catalogue()) {
@@ -208,7 +223,7 @@ std::string RenderSarif(const Diagnostics& diags, const RenderOptions&) {
                        {"message", {{"text", text}}},
                        {"locations",
                         {{{"physicalLocation",
-                           {{"artifactLocation", {{"uri", loc.path}, {"uriBaseId", "%SRCROOT%"}}}, {"region", region}}}}}}});
+                           {{"artifactLocation", ArtifactLocation(loc.path)}, {"region", region}}}}}}});
   }
   nlohmann::json sarif = {
       {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},

@@ -125,13 +125,17 @@ Module* Workspace::ResolveImport(Module& from, const ast::Import& imp) {
   fs::path rel;
   for (const auto& p : parts) rel /= p;
   rel += ".rb.denis";
-  fs::path dir = fs::path(from.source->path()).parent_path();
-  std::vector<std::string> tried;
+  // Search from the absolute directory (so `lint s.rb.denis` looks above the current directory too),
+  // but load by a path relative to the current directory when there is one, for readable reports.
+  std::error_code ec;
+  fs::path dir = fs::absolute(from.source->path(), ec).parent_path();
   for (int up = 0; up < 16; ++up) {
     fs::path candidate = (dir / rel).lexically_normal();
-    tried.push_back(candidate.string());
-    std::error_code ec;
-    if (fs::is_regular_file(candidate, ec)) return LoadPath(candidate.string(), true);
+    if (fs::is_regular_file(candidate, ec)) {
+      fs::path shown = fs::proximate(candidate, ec);
+      if (ec || shown.empty()) shown = candidate;
+      return LoadPath(shown.lexically_normal().string(), true);
+    }
     if (dir.empty() || dir == dir.root_path()) break;
     fs::path parent = dir.parent_path();
     if (parent == dir) break;
