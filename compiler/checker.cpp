@@ -223,6 +223,7 @@ class Checker {
     decl_spans_.clear();
     runbook_ = nullptr;
     for (auto& c : p.contacts) {
+      CheckNameCase(c.name, c.name_span, "contact");
       auto [it, fresh] = contacts_.emplace(c.name, &c);
       if (!fresh && it->second != &c) {
         Error(DiagKind::kDuplicate, c.name_span, fmt::format("contact `{}` is declared twice", c.name));
@@ -234,7 +235,28 @@ class Checker {
 
   // ---- Runbooks ---------------------------------------------------------------------------------
 
+  static bool SnakeCase(const std::string& name) {
+    if (name.empty() || std::isdigit(static_cast<unsigned char>(name[0]))) return false;
+    for (char c : name) {
+      if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_')) return false;
+    }
+    return true;
+  }
+
+  void CheckNameCase(const std::string& name, ast::Span span, const char* what) {
+    if (SnakeCase(name)) return;
+    std::string fixed;
+    for (size_t i = 0; i < name.size(); ++i) {
+      unsigned char c = static_cast<unsigned char>(name[i]);
+      if (std::isupper(c) && i > 0 && name[i - 1] != '_' && !std::isupper(static_cast<unsigned char>(name[i - 1]))) fixed += '_';
+      fixed += static_cast<char>(std::tolower(c));
+    }
+    Error(DiagKind::kNameCase, span, fmt::format("{} `{}` is not lower snake case", what, name), fmt::format("write `{}`", fixed));
+  }
+
   void Declare(const std::string& name, ast::Span span, Symbol sym) {
+    CheckNameCase(name, span, sym.kind == SymKind::kSymptom ? "symptom" : sym.kind == SymKind::kParam ? "param"
+                              : sym.kind == SymKind::kTarget ? "target" : "step");
     auto [it, fresh] = symbols_.emplace(name, sym);
     if (!fresh) {
       LineCol lc = mod_->source->At(decl_spans_[name].begin);
@@ -283,6 +305,7 @@ class Checker {
     used_symptoms_.clear();
     runbook_ = &rb;
 
+    CheckNameCase(rb.name, rb.name_span, "runbook");
     // Metadata.
     if (!rb.severity) {
       Error(DiagKind::kMissingMetadata, rb.name_span, fmt::format("runbook `{}` has no `severity`", rb.name),
@@ -303,6 +326,7 @@ class Checker {
     }
     std::set<std::string> tags;
     for (const auto& t : rb.tags) {
+      CheckNameCase(t.name, t.span, "tag");
       if (!tags.insert(t.name).second) Error(DiagKind::kDuplicate, t.span, fmt::format("tag `{}` is listed twice", t.name));
     }
 
