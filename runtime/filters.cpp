@@ -33,10 +33,16 @@ Value RunFilter(const std::string& name, const Value* args, size_t argc, std::st
       error = "invalid pattern `" + args[1].Text() + "`";
       return Value::Unknown();
     }
+    // std::regex matches recursively: a very long line could exhaust the stack. Patterns are matched
+    // against the first kMaxMatchBytes of each line (the whole line is kept in the result).
+    constexpr size_t kMaxMatchBytes = 2048;
     std::vector<std::string> out;
     size_t keep = 0;
     for (const auto& line : in) {
-      if (std::regex_search(line, re)) {
+      bool hit = line.size() <= kMaxMatchBytes
+                     ? std::regex_search(line, re)
+                     : std::regex_search(line.begin(), line.begin() + static_cast<long>(kMaxMatchBytes), re);
+      if (hit) {
         out.push_back(line);
         keep = after;
       } else if (keep > 0) {

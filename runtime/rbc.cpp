@@ -461,7 +461,11 @@ std::variant<Program, LoadError> Deserialize(const std::vector<uint8_t>& bytes) 
       return r.pos() + len;
     };
     auto close = [&](size_t end, const char* name) {
-      if (r.pos() != end) throw Fail{r.pos(), fmt::format("section {} has {} unexpected trailing bytes", name, end - r.pos())};
+      if (r.pos() > end) {
+        throw Fail{end, fmt::format("section {} is shorter than its records: they run {} bytes past its end", name,
+                                    r.pos() - end)};
+      }
+      if (r.pos() < end) throw Fail{r.pos(), fmt::format("section {} has {} unexpected trailing bytes", name, end - r.pos())};
     };
 
     size_t end = section(kStrs, "STRS");
