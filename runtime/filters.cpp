@@ -1,6 +1,6 @@
-#include <regex>
 #include <sstream>
 
+#include "runtime/regex.hpp"
 #include "runtime/vm.hpp"
 
 namespace rb::rt {
@@ -17,7 +17,11 @@ std::vector<std::string> LinesOf(const Value& v) {
   return out;
 }
 
-size_t Count(const Value& v) { return v.type == ValueType::kNum && v.number > 0 ? static_cast<size_t>(v.number) : 0; }
+// A count argument, clamped: NaN, negatives and huge values never reach a float-to-int conversion.
+size_t Count(const Value& v) {
+  if (v.type != ValueType::kNum || !(v.number > 0)) return 0;
+  return v.number >= 1e9 ? size_t{1000000000} : static_cast<size_t>(v.number);
+}
 
 }  // namespace
 
@@ -26,23 +30,17 @@ Value RunFilter(const std::string& name, const Value* args, size_t argc, std::st
   std::vector<std::string> in = LinesOf(args[0]);
   auto grep = [&](bool icase, size_t after) -> Value {
     if (argc < 2 || args[1].type != ValueType::kString) return Value::Unknown();
-    std::regex re;
-    try {
-      re = std::regex(args[1].Text(), icase ? std::regex::ECMAScript | std::regex::icase : std::regex::ECMAScript);
-    } catch (const std::regex_error&) {
-      error = "invalid pattern `" + args[1].Text() + "`";
+    // Linear-time matching (runtime/regex.hpp): no pattern can backtrack past the deadline.
+    std::string why;
+    std::optional<Regex> re = Regex::Compile(args[1].Text(), icase, why);
+    if (!re) {
+      error = "invalid pattern `" + args[1].Text() + "`: " + why;
       return Value::Unknown();
     }
-    // std::regex matches recursively: a very long line could exhaust the stack. Patterns are matched
-    // against the first kMaxMatchBytes of each line (the whole line is kept in the result).
-    constexpr size_t kMaxMatchBytes = 2048;
     std::vector<std::string> out;
     size_t keep = 0;
     for (const auto& line : in) {
-      bool hit = line.size() <= kMaxMatchBytes
-                     ? std::regex_search(line, re)
-                     : std::regex_search(line.begin(), line.begin() + static_cast<long>(kMaxMatchBytes), re);
-      if (hit) {
+      if (re->Search(line)) {
         out.push_back(line);
         keep = after;
       } else if (keep > 0) {

@@ -246,14 +246,17 @@ EvalResult Vm::Run(uint32_t chunk_index, EvalHost& host) {
       NEXT();
     }
     CASE(LIST) {
-      uint32_t n = OperandA(w);
-      std::vector<Value> items(sp - n, sp);
-      sp -= n;
-      *sp = Value::List(std::move(items));
-      account(*sp++);
+      {  // locals end before the dispatch jump (an indirect goto may not leave their scope)
+        uint32_t n = OperandA(w);
+        std::vector<Value> items(sp - n, sp);
+        sp -= n;
+        *sp = Value::List(std::move(items));
+        account(*sp++);
+      }
       NEXT();
     }
     CASE(CALL) {
+      {  // locals end before the dispatch jump
       check_time();
       const Import& im = program_.imports[CallImport(w)];
       uint8_t argc = CallArgc(w);
@@ -275,6 +278,7 @@ EvalResult Vm::Run(uint32_t chunk_index, EvalHost& host) {
       sp = args;
       *sp = std::move(result);
       account(*sp++);
+      }
       NEXT();
     }
     CASE(JUMP_IF_FALSE) {

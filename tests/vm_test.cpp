@@ -105,3 +105,55 @@ TEST(Vm, SecretsPrintAsStars) { EXPECT_EQ(rt::ToString(rt::Value::Secret("NEO4J_
 
 }  // namespace
 }  // namespace rb::test
+
+#include "runtime/regex.hpp"
+
+namespace rb::test {
+namespace {
+
+TEST(Regex, MatchesLikeGrep) {
+  struct Case {
+    const char* pattern;
+    const char* text;
+    bool icase;
+    bool want;
+  };
+  const Case kCases[] = {
+      {"used", "used_memory:1024", false, true},       {"used", "USED", false, false},
+      {"used", "USED", true, true},                    {"ws|websocket", "closing websocket", false, true},
+      {"^gate", "gate_policy_block 3", false, true},   {"^gate", "x gate", false, false},
+      {"block$", "policy_block", false, true},         {"[0-9]+ms", "took 250ms", false, true},
+      {"[^a-z]", "abc", false, false},                 {"\\d{3}", "HTTP 408", false, true},
+      {"a{2,3}b", "ab", false, false},                 {"a{2,3}b", "xaab", false, true},
+      {"(a|b)*c", "ababc", false, true},               {"colou?r", "color", false, true},
+      {"\\.", "a.b", false, true},                     {"\\.", "ab", false, false},
+      {"", "anything", false, true},                   {"x*", "", false, true},
+  };
+  for (const Case& c : kCases) {
+    std::string error;
+    auto re = rt::Regex::Compile(c.pattern, c.icase, error);
+    ASSERT_TRUE(re.has_value()) << c.pattern << ": " << error;
+    EXPECT_EQ(re->Search(c.text), c.want) << c.pattern << " on " << c.text;
+  }
+}
+
+TEST(Regex, RejectsBadPatternsWithAReason) {
+  for (const char* bad : {"(a", "a)", "[a-", "*a", "a{3,1}", "\\q", "a{1000}"}) {
+    std::string error;
+    EXPECT_FALSE(rt::Regex::Compile(bad, false, error).has_value()) << bad;
+    EXPECT_FALSE(error.empty()) << bad;
+  }
+}
+
+TEST(Regex, NoCatastrophicBacktracking) {
+  // Exponential for a backtracking matcher; linear here. The bound is generous: a hang would not end.
+  std::string error;
+  auto re = rt::Regex::Compile("(a|aa)*b", false, error);
+  ASSERT_TRUE(re.has_value());
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(re->Search(std::string(100000, 'a')));
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 5.0);
+}
+
+}  // namespace
+}  // namespace rb::test
