@@ -32,7 +32,7 @@ die() { echo "vm.sh: $*" >&2; exit 2; }
 # ---------------------------------------------------------------- 1. build vm_bench
 if [[ -n ${VM_BENCH:-} ]]; then
   BIN=$VM_BENCH
-elif grep -Eq '^[[:space:]]*add_subdirectory\([[:space:]]*bench[[:space:]]*\)' "$REPO/CMakeLists.txt"; then
+elif grep -Eq '^[[:space:]]*add_subdirectory\([[:space:]]*bench([[:space:]]+EXCLUDE_FROM_ALL)?[[:space:]]*\)' "$REPO/CMakeLists.txt"; then
   [[ -f $BUILD_DIR/CMakeCache.txt ]] || cmake -S "$REPO" -B "$BUILD_DIR" >/dev/null
   cmake --build "$BUILD_DIR" -j2 --target vm_bench >/dev/null || die "building vm_bench failed"
   BIN=$BUILD_DIR/bench/vm_bench
