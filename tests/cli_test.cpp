@@ -137,24 +137,6 @@ TEST(Cli, LintWalksDirectoriesForRunbookFilesOnly) {
 
 namespace fs = std::filesystem;
 
-// A fresh directory under the system temporary directory, unique per process, removed afterwards.
-class CliTempDir {
- public:
-  explicit CliTempDir(const std::string& name)
-      : path_(fs::temp_directory_path() / "runbook-tests" / (name + "-" + std::to_string(getpid()))) {
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~CliTempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 const std::string kRedisDown = "runbooks/redis_down.rb.denis";
 const std::string kRbcMagic("RBC\x1a", 4);
@@ -180,7 +162,7 @@ std::vector<std::string> SeedRunbookPaths() {
 }
 
 // A runbook with a compile error (a shell pipe in a command: RB0060), beside a copy of the test policy.
-void WriteBrokenRunbook(const CliTempDir& dir) {
+void WriteBrokenRunbook(const ScratchDir& dir) {
   fs::create_directories(dir.path() / "policy");
   fs::copy_file(SourceDir() / "tests" / "golden" / "policy" / "escalation.rb.denis",
                 dir.path() / "policy" / "escalation.rb.denis", fs::copy_options::overwrite_existing);
@@ -191,7 +173,7 @@ void WriteBrokenRunbook(const CliTempDir& dir) {
 }
 
 TEST(CliCompile, WritesOneRbcWithTheMagic) {
-  CliTempDir dir("cli-compile-o");
+  ScratchDir dir("cli-compile-o");
   std::string out = dir / "redis_down.rbc";
   ProcessResult r = Runbook({"compile", kRedisDown, "-o", out});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -206,7 +188,7 @@ TEST(CliCompile, WritesOneRbcWithTheMagic) {
 }
 
 TEST(CliCompile, WithoutOutputWritesBesideTheSource) {
-  CliTempDir dir("cli-compile-beside");
+  ScratchDir dir("cli-compile-beside");
   fs::create_directories(dir.path() / "policy");
   fs::copy_file(SourceDir() / "runbooks" / "policy" / "escalation.rb.denis", dir.path() / "policy" / "escalation.rb.denis");
   fs::copy_file(SourceDir() / kRedisDown, dir.path() / "redis_down.rb.denis");
@@ -227,7 +209,7 @@ TEST(CliCompile, WithoutOutputWritesBesideTheSource) {
 }
 
 TEST(CliCompile, ErrorsExitOneAndLeaveTheExistingOutputUntouched) {
-  CliTempDir dir("cli-compile-error");
+  ScratchDir dir("cli-compile-error");
   WriteBrokenRunbook(dir);
   const std::string previous("previous \x00\x01 output\n", 19);
   std::ofstream(dir / "out.rbc", std::ios::binary) << previous;
@@ -251,7 +233,7 @@ TEST(CliCompile, ErrorsExitOneAndLeaveTheExistingOutputUntouched) {
 }
 
 TEST(CliCompile, TwoRunsWriteIdenticalBytes) {
-  CliTempDir dir("cli-compile-twice");
+  ScratchDir dir("cli-compile-twice");
   std::vector<std::string> seeds = SeedRunbookPaths();
   ASSERT_EQ(seeds.size(), 8u);
   std::vector<std::string> outputs;
@@ -270,7 +252,7 @@ TEST(CliCompile, TwoRunsWriteIdenticalBytes) {
 }
 
 TEST(CliDisasm, ShowsInstructionsAndSourceLines) {
-  CliTempDir dir("cli-disasm");
+  ScratchDir dir("cli-disasm");
   std::string rbc = dir / "redis_down.rbc";
   ASSERT_EQ(Runbook({"compile", kRedisDown, "-o", rbc}).exit_code, 0);
   ProcessResult r = Runbook({"disasm", rbc});
@@ -290,7 +272,7 @@ TEST(CliDisasm, ShowsInstructionsAndSourceLines) {
 }
 
 TEST(CliDisasm, SourceFileIsCompiledInMemory) {
-  CliTempDir dir("cli-disasm-source");
+  ScratchDir dir("cli-disasm-source");
   ProcessResult src = Runbook({"disasm", kRedisDown});
   ASSERT_EQ(src.exit_code, 0) << src.out << src.err;
   EXPECT_NE(src.out.find("CALL          redis.ping/1"), std::string::npos) << src.out;
@@ -310,7 +292,7 @@ TEST(CliDisasm, SourceFileIsCompiledInMemory) {
 }
 
 TEST(CliDisasm, RejectsAFlippedByteInTheCode) {
-  CliTempDir dir("cli-disasm-flip");
+  ScratchDir dir("cli-disasm-flip");
   std::string rbc = dir / "redis_down.rbc";
   ASSERT_EQ(Runbook({"compile", kRedisDown, "-o", rbc}).exit_code, 0);
   std::string text = ReadAll(rbc);

@@ -38,24 +38,6 @@ TEST(Codegen, SeedRunbooksRoundTrip) {
 
 // ---- Helpers --------------------------------------------------------------------------------------
 
-// A fresh directory under the system temporary directory, unique per process, removed afterwards.
-class TempDir {
- public:
-  explicit TempDir(const std::string& name)
-      : path_(fs::temp_directory_path() / "runbook-tests" / (name + "-" + std::to_string(getpid()))) {
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
 
 std::vector<uint8_t> ReadBytes(const fs::path& p) {
   std::string s = ReadAll(p);
@@ -268,7 +250,7 @@ TEST(DisasmFacts, WindowsAndCommandFiltersAreRecordedInTheirTables) {
 
 TEST(Codegen, AllSeedRunbooksInOneProgramRoundTrip) {
   fs::current_path(SourceDir());
-  TempDir dir("codegen-seeds");
+  ScratchDir dir("codegen-seeds");
   std::vector<std::string> seeds = SeedRunbooks();
   ASSERT_EQ(seeds.size(), 8u);
   CompileOptions o;
@@ -326,7 +308,7 @@ TEST(Codegen, AllSeedRunbooksInOneProgramRoundTrip) {
 
 TEST(Codegen, CompilingTwiceGivesIdenticalBytes) {
   fs::current_path(SourceDir());
-  TempDir dir("codegen-determinism");
+  ScratchDir dir("codegen-determinism");
   std::vector<std::string> seeds = SeedRunbooks();
   ASSERT_EQ(seeds.size(), 8u);
   std::vector<std::vector<uint8_t>> outputs;
@@ -346,7 +328,7 @@ TEST(Codegen, CompilingTwiceGivesIdenticalBytes) {
 
 TEST(Codegen, CompilingEachSourceWritesARbcBesideIt) {
   // Without -o each source gets SOURCE.rbc beside it: compile copies in a temporary directory.
-  TempDir dir("codegen-beside");
+  ScratchDir dir("codegen-beside");
   fs::create_directories(dir.path() / "policy");
   fs::copy_file(SourceDir() / "runbooks" / "policy" / "escalation.rb.denis", dir.path() / "policy" / "escalation.rb.denis");
   std::vector<std::string> paths;
@@ -384,14 +366,14 @@ const char* const kGoodRunbook =
     "runbook good \"Good\" {\n  severity P3\n  owner sre\n  target redis = redis(\"redis\")\n"
     "  steps {\n    check state \"State\" {\n      $ redis-cli ping\n    }\n  }\n}\n";
 
-void WritePolicyBeside(const TempDir& dir) {
+void WritePolicyBeside(const ScratchDir& dir) {
   fs::create_directories(dir.path() / "policy");
   fs::copy_file(SourceDir() / "tests" / "golden" / "policy" / "escalation.rb.denis",
                 dir.path() / "policy" / "escalation.rb.denis", fs::copy_options::overwrite_existing);
 }
 
 TEST(Codegen, FailedCompileLeavesExistingOutputUntouched) {
-  TempDir dir("codegen-failed");
+  ScratchDir dir("codegen-failed");
   WritePolicyBeside(dir);
   std::ofstream(dir / "broken.rb.denis", std::ios::binary) << kBrokenRunbook;
   const std::string previous = "previous output, not bytecode\n";
@@ -409,7 +391,7 @@ TEST(Codegen, FailedCompileLeavesExistingOutputUntouched) {
 }
 
 TEST(Codegen, OneBadSourceWritesNothingForAnySource) {
-  TempDir dir("codegen-one-bad");
+  ScratchDir dir("codegen-one-bad");
   WritePolicyBeside(dir);
   std::ofstream(dir / "broken.rb.denis", std::ios::binary) << kBrokenRunbook;
   std::ofstream(dir / "good.rb.denis", std::ios::binary) << kGoodRunbook;
@@ -424,7 +406,7 @@ TEST(Codegen, OneBadSourceWritesNothingForAnySource) {
 }
 
 TEST(Codegen, WriteFileAtomicReplacesAndCleansUp) {
-  TempDir dir("codegen-atomic");
+  ScratchDir dir("codegen-atomic");
   std::string path = dir / "x.rbc";
   std::ofstream(path, std::ios::binary) << "old contents that are longer than the new ones";
   EXPECT_EQ(WriteFileAtomic(path, {'R', 'B', 'C', 0x1A, 0, 1}), "");

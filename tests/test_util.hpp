@@ -49,6 +49,24 @@ inline std::string WriteTemp(const std::string& name, const std::string& text) {
   return path.string();
 }
 
+// A fresh directory under TempDir(), removed when the test ends.
+class ScratchDir {
+ public:
+  explicit ScratchDir(const std::string& name) : path_(TempDir() / name) {
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
 inline std::string ReadAll(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
