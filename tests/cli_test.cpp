@@ -92,7 +92,9 @@ TEST(Cli, GithubAnnotations) {
   EXPECT_NE(r.out.find(",title=RB0060 shell syntax in a command::"), std::string::npos) << r.out;
   // A message with a newline (message + hint) stays on one workflow-command line.
   for (size_t pos = 0; (pos = r.out.find('\n', pos)) != std::string::npos; ++pos) {
-    if (pos + 1 < r.out.size()) EXPECT_EQ(r.out.substr(pos + 1, 2), "::");
+    if (pos + 1 < r.out.size()) {
+      EXPECT_EQ(r.out.substr(pos + 1, 2), "::");
+    }
   }
 }
 
