@@ -82,6 +82,7 @@ percentiles() {
 cp "$SEED_DIR/policy/escalation.rb.denis" "$CORPUS/policy/"
 seed_args=()
 for s in "${SEEDS[@]}"; do seed_args+=("$SEED_DIR/$s.rb.denis"); done
+for ((d = 0; d * 100 < N; d++)); do mkdir -p "$(printf '%s/shard_%03d' "$CORPUS" "$d")"; done
 awk -v n="$N" -v out="$CORPUS" '
   FNR == 1 { k++ }
   { src[k, FNR] = $0; lines[k] = FNR }
@@ -89,7 +90,6 @@ awk -v n="$N" -v out="$CORPUS" '
     for (i = 0; i < n; i++) {
       s = (i % k) + 1
       dir = sprintf("%s/shard_%03d", out, int(i / 100))
-      if (i % 100 == 0) system("mkdir -p \"" dir "\"")
       name = ""
       for (j = 1; j <= lines[s]; j++) {
         line = src[s, j]
