@@ -61,6 +61,14 @@ const char* StepKindName(StepKind k) {
   return "?";
 }
 
+rt::ProgramDecl ToProgramDecl(const Program& p) {
+  rt::ProgramDecl d;
+  d.name = p.name;
+  for (const auto& r : p.rules) d.rules.push_back(rt::ProgramRule{r.effect, r.words});
+  d.default_effect = p.default_effect;
+  return d;
+}
+
 std::string Word::Literal() const {
   std::string s;
   for (const auto& p : parts) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "runtime/bytecode.hpp"
+#include "runtime/registry.hpp"
 
 namespace rb::ast {
 
@@ -265,6 +266,9 @@ struct Program {
   std::optional<Effect> default_effect;
   Span span;
 };
+
+// The runtime's view of a program declaration (one matcher serves the checker and the verifier).
+rt::ProgramDecl ToProgramDecl(const Program& p);
 
 struct Import {
   std::string module;  // dotted

@@ -78,7 +78,7 @@ CompileResult CompileToFiles(const CompileOptions& options) {
   std::vector<std::string> files = ExpandPaths(options.paths, r.lint.io_errors);
   Front front = RunFront(files, options.stdlib_dir, r.lint);
   if (!r.lint.io_errors.empty() || r.lint.diags.errors() > 0) return r;
-  rt::Registry registry = StdlibRegistry(options.stdlib_dir);
+  rt::Registry registry = RegistryFrom(*front.ws);  // the checker loaded every stdlib module
   std::vector<std::pair<std::string, std::vector<const Module*>>> outputs;
   if (!options.output.empty()) {
     outputs.emplace_back(options.output, front.roots);

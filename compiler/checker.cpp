@@ -776,11 +776,7 @@ class Checker {
   const rt::ProgramDecl& ProgramDecl(const ast::Program& p) {
     auto it = program_decls_.find(&p);
     if (it != program_decls_.end()) return it->second;
-    rt::ProgramDecl d;
-    d.name = p.name;
-    for (const auto& r : p.rules) d.rules.push_back(rt::ProgramRule{r.effect, r.words});
-    d.default_effect = p.default_effect;
-    return program_decls_.emplace(&p, std::move(d)).first->second;
+    return program_decls_.emplace(&p, ast::ToProgramDecl(p)).first->second;
   }
 
   void CheckPasswords(const ast::Command& c, const std::set<size_t>& placeholders) {

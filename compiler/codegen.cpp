@@ -47,15 +47,9 @@ rt::NativeDecl NativeOf(const std::string& name, const ast::Signature& s, bool i
 
 class Generator {
  public:
-  explicit Generator(const Workspace& ws) {
+  explicit Generator(const Workspace& ws) : natives_(RegistryFrom(ws)) {
     prog_.strings.push_back("");
     strings_[""] = 0;
-    for (const auto& m : ws.modules()) {
-      for (const auto& c : m->file.capabilities) {
-        for (const auto& s : c.methods) natives_.emplace(c.name + "." + s.name, NativeOf(c.name + "." + s.name, s, false));
-      }
-      for (const auto& f : m->file.filters) natives_.emplace(f.name, NativeOf(f.name, f, true));
-    }
   }
 
   rt::Program Run(const std::vector<const Module*>& roots) {
@@ -126,14 +120,14 @@ class Generator {
   uint32_t Import(const std::string& name) {
     auto it = imports_.find(name);
     if (it != imports_.end()) return it->second;
-    auto n = natives_.find(name);
-    if (n == natives_.end()) throw std::logic_error("codegen: no declaration for " + name);
+    const rt::NativeDecl* n = natives_.Native(name);
+    if (!n) throw std::logic_error("codegen: no declaration for " + name);
     rt::Import im;
     im.name = Intern(name);
-    im.effect = n->second.effect;
-    im.is_filter = n->second.is_filter;
-    im.params = n->second.params;
-    im.result = n->second.result;
+    im.effect = n->effect;
+    im.is_filter = n->is_filter;
+    im.params = n->params;
+    im.result = n->result;
     uint32_t index = static_cast<uint32_t>(prog_.imports.size());
     prog_.imports.push_back(std::move(im));
     imports_[name] = index;
@@ -530,33 +524,31 @@ class Generator {
   rt::Program prog_;
   std::map<std::string, uint32_t> strings_, files_, imports_, contact_index_;
   std::map<std::tuple<int, double, uint32_t>, uint32_t> constants_;
-  std::map<std::string, rt::NativeDecl> natives_;
+  rt::Registry natives_;  // the stdlib declarations the imports are taken from
 };
 
 }  // namespace
 
 rt::Program Codegen(const Workspace& ws, const std::vector<const Module*>& roots) { return Generator(ws).Run(roots); }
 
-rt::Registry StdlibRegistry(const std::string& stdlib_dir) {
-  Diagnostics diags;
-  Workspace ws(WorkspaceOptions{stdlib_dir}, diags);
+rt::Registry RegistryFrom(const Workspace& ws) {
   rt::Registry reg;
-  for (const auto& name : ws.StdlibNames()) {
-    Module* m = ws.Stdlib(name);
-    if (!m) continue;
+  for (const auto& m : ws.modules()) {
+    if (!m->is_stdlib) continue;
     for (const auto& c : m->file.capabilities) {
       for (const auto& s : c.methods) reg.AddNative(NativeOf(c.name + "." + s.name, s, false));
     }
     for (const auto& f : m->file.filters) reg.AddNative(NativeOf(f.name, f, true));
-    for (const auto& p : m->file.programs) {
-      rt::ProgramDecl d;
-      d.name = p.name;
-      for (const auto& r : p.rules) d.rules.push_back(rt::ProgramRule{r.effect, r.words});
-      d.default_effect = p.default_effect;
-      reg.AddProgram(std::move(d));
-    }
+    for (const auto& p : m->file.programs) reg.AddProgram(ast::ToProgramDecl(p));
   }
   return reg;
+}
+
+rt::Registry StdlibRegistry(const std::string& stdlib_dir) {
+  Diagnostics diags;
+  Workspace ws(WorkspaceOptions{stdlib_dir}, diags);
+  for (const auto& name : ws.StdlibNames()) ws.Stdlib(name);
+  return RegistryFrom(ws);
 }
 
 }  // namespace rb

@@ -18,6 +18,8 @@ rt::Program Codegen(const Workspace& ws, const std::vector<const Module*>& roots
 // The host registry this binary offers: every capability method, filter and program declared by the
 // stdlib (embedded, or read from `stdlib_dir`). The verifier checks `.rbc` files against it.
 rt::Registry StdlibRegistry(const std::string& stdlib_dir = {});
+// The same, from the stdlib modules a checked workspace already loaded (no second parse).
+rt::Registry RegistryFrom(const Workspace& ws);
 
 rt::ValueType ToValueType(ast::Type t);
 
