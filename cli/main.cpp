@@ -12,16 +12,11 @@
 #include "compiler/diagnostics.hpp"
 #include "compiler/disasm.hpp"
 #include "compiler/lint.hpp"
+#include "cli/verbs.hpp"
 
 namespace {
 
-bool UseColor(const std::string& mode) {
-  if (mode == "always") return true;
-  if (mode == "never") return false;
-  const char* no_color = std::getenv("NO_COLOR");
-  if (no_color && *no_color) return false;
-  return isatty(STDOUT_FILENO) != 0;
-}
+using rb::cli::UseColor;
 
 int RunLint(const std::vector<std::string>& paths, const std::string& format, const std::string& color,
             const std::string& stdlib_dir) {
@@ -125,6 +120,33 @@ int main(int argc, char** argv) {
   explain->add_option("code", code, "The code, e.g. RB0050")->required();
   CLI::App* codes = app.add_subcommand("codes", "List every diagnostic code with its severity and title");
 
+  rb::cli::PlanArgs plan_args;
+  CLI::App* plan = app.add_subcommand("plan", "Show the steps a runbook would run, every value bound; runs nothing");
+  plan->add_option("file", plan_args.file, "A .rb.denis or .rbc file")->required();
+  plan->add_option("--env", plan_args.env, "Environment file (YAML): targets, params, contacts");
+  plan->add_option("--runbook", plan_args.runbook, "Only this runbook of the file");
+  plan->add_option("--color", plan_args.color, "Colour: auto, always, never")->check(CLI::IsMember({"auto", "always", "never"}));
+  plan->add_option("--stdlib", plan_args.stdlib_dir, "Read stdlib modules from DIR instead of the embedded copy");
+
+  rb::cli::RehearseArgs rehearse_args;
+  CLI::App* rehearse = app.add_subcommand("rehearse", "Play a scenario on a virtual clock and show every decision; touches nothing");
+  rehearse->add_option("file", rehearse_args.file, "A .rb.denis or .rbc file holding the runbook")->required();
+  rehearse->add_option("--scenario,-s", rehearse_args.scenario, "Scenario file (*.scenario.yaml)")->required();
+  rehearse->add_option("--env", rehearse_args.env, "Environment file (YAML): targets, params, contacts");
+  rehearse->add_option("--format", rehearse_args.format, "Output: text (a timeline) or json")->check(CLI::IsMember({"text", "json"}));
+  rehearse->add_option("--color", rehearse_args.color, "Colour: auto, always, never")->check(CLI::IsMember({"auto", "always", "never"}));
+  rehearse->add_option("--stdlib", rehearse_args.stdlib_dir, "Read stdlib modules from DIR instead of the embedded copy");
+
+  rb::cli::TestArgs test_args;
+  CLI::App* test = app.add_subcommand("test", "Rehearse every scenario under PATHs and check its expectations; exit 1 on any failure");
+  test->add_option("paths", test_args.paths, "Directories, *.rb.denis or *.scenario.yaml files (default: runbooks)");
+  test->add_option("--junit", test_args.junit, "Also write JUnit XML to FILE");
+  test->add_flag("--coverage", test_args.coverage, "Report symptoms, steps and escalation rows no scenario exercised");
+  test->add_flag("--quiet,-q", test_args.quiet, "Print only failures and the summary");
+  test->add_option("--env", test_args.env, "Environment file (YAML) for every scenario");
+  test->add_option("--color", test_args.color, "Colour: auto, always, never")->check(CLI::IsMember({"auto", "always", "never"}));
+  test->add_option("--stdlib", test_args.stdlib_dir, "Read stdlib modules from DIR instead of the embedded copy");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -141,6 +163,9 @@ int main(int argc, char** argv) {
   if (lint->parsed()) return RunLint(lint_paths, format, color, stdlib_dir);
   if (compile->parsed()) return RunCompile(compile_paths, output, color, stdlib_dir);
   if (disasm->parsed()) return RunDisasm(disasm_path, !no_source, "auto", stdlib_dir);
+  if (plan->parsed()) return rb::cli::RunPlan(plan_args);
+  if (rehearse->parsed()) return rb::cli::RunRehearse(rehearse_args);
+  if (test->parsed()) return rb::cli::RunTest(test_args);
   if (explain->parsed()) {
     const rb::DiagInfo* info = rb::FindCode(code);
     if (!info) {

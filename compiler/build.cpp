@@ -132,11 +132,20 @@ LoadedProgram LoadAny(const std::string& path, const rt::Registry& registry, con
     out.program = std::move(std::get<rt::Program>(loaded));
     return out;
   }
-  Front front = RunFront({path}, stdlib_dir, out.lint);
+  return LoadSources({path}, registry, stdlib_dir);
+}
+
+LoadedProgram LoadSources(const std::vector<std::string>& paths, const rt::Registry& registry,
+                          const std::string& stdlib_dir) {
+  LoadedProgram out;
+  std::vector<std::string> files = ExpandPaths(paths, out.lint.io_errors);
+  if (!out.lint.io_errors.empty()) return out;
+  Front front = RunFront(files, stdlib_dir, out.lint);
   if (!out.lint.io_errors.empty() || out.lint.diags.errors() > 0) return out;
   rt::Program program = Codegen(*front.ws, front.roots);
   if (auto err = rt::Verify(program, registry)) {
-    out.error = fmt::format("internal error: {} compiles to a program the verifier rejects: {}", path, err->message);
+    out.error = fmt::format("internal error: {} compiles to a program the verifier rejects: {}",
+                            files.empty() ? std::string("(nothing)") : files[0], err->message);
     return out;
   }
   out.program = std::move(program);

@@ -37,6 +37,10 @@ struct LoadedProgram {
 // A verified Program from a `.rb.denis` (compiled in memory) or a `.rbc` (read and verified).
 LoadedProgram LoadAny(const std::string& path, const rt::Registry& registry, const std::string& stdlib_dir = {});
 
+// One verified Program from every `.rb.denis` in these files and directories, compiled in memory.
+LoadedProgram LoadSources(const std::vector<std::string>& paths, const rt::Registry& registry,
+                          const std::string& stdlib_dir = {});
+
 // Writes bytes to `path` atomically (temporary file + rename). Returns an error message or "".
 std::string WriteFileAtomic(const std::string& path, const std::vector<uint8_t>& bytes);
 

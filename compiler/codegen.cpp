@@ -348,6 +348,22 @@ class Generator {
     return static_cast<uint32_t>(prog_.chunks.size() - 1);
   }
 
+  // An expression's source text with runs of blanks collapsed, interned: reports quote it.
+  uint32_t SourceText(const Module& m, ast::Span span) {
+    std::string_view raw = std::string_view(m.source->text()).substr(span.begin, span.end - span.begin);
+    std::string out;
+    for (char c : raw) {
+      bool blank = c == ' ' || c == '\t' || c == '\n' || c == '\r';
+      if (blank) {
+        if (!out.empty() && out.back() != ' ') out += ' ';
+      } else {
+        out += c;
+      }
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return Intern(out);
+  }
+
   uint32_t Condition(const Module& m, const Scope& scope, uint32_t owner, const ast::Expr& e) {
     ChunkBuilder b(*this, m, scope, owner, rt::ChunkClass::kCondition);
     b.Expr(e);
@@ -372,6 +388,7 @@ class Generator {
     for (const auto& row : rows) {
       rt::EscRow r;
       r.chunk = Condition(m, scope, owner, *row.when);
+      r.text = SourceText(m, row.when->span);
       for (const auto& a : row.then) {
         rt::EscAction act;
         switch (a.kind) {
@@ -455,6 +472,7 @@ class Generator {
       rs.name = Intern(s.name);
       rs.title = Intern(s.title);
       rs.guard = s.guard ? Condition(m, scope, index, *s.guard) : rt::kNoChunk;
+      rs.guard_text = s.guard ? SourceText(m, s.guard->span) : 0;
       for (const auto& item : s.items) {
         rt::StepItem ri;
         switch (item.kind) {
@@ -487,6 +505,7 @@ class Generator {
               b.Emit(Op::kOUTPUT, 0, c.span);
               for (const auto& f : c.filters) b.Filter(*f);
               ri.command.filter = AddChunk(b.Finish(c.span));
+              ri.command.filter_text = SourceText(m, ast::Span{c.filters.front()->span.begin, c.filters.back()->span.end});
             }
             break;
           }
@@ -497,6 +516,7 @@ class Generator {
           case ast::ItemKind::kExpect:
             ri.kind = rt::StepItem::Kind::kExpect;
             ri.chunk = Condition(m, scope, index, *item.expect.cond);
+            ri.text = SourceText(m, item.expect.cond->span);
             ri.within_ms = item.expect.within ? static_cast<uint64_t>(item.expect.within->value) : 0;
             ri.every_ms = item.expect.every ? static_cast<uint64_t>(item.expect.every->value) : 0;
             break;

@@ -174,7 +174,7 @@ class Printer {
         }
         acts += (acts.empty() ? "" : ", ") + t;
       }
-      out_ += fmt::format("  row {}: {}\n", i, acts);
+      out_ += fmt::format("  row {}: | {} | {} |\n", i, S(rows[i].text), acts);
       Chunk(rows[i].chunk, names, "    ");
     }
   }
@@ -210,7 +210,7 @@ class Printer {
       const auto& s = r.steps[i];
       out_ += fmt::format("  step {} {} {} \"{}\"\n", i, rt::StepKindName(s.kind), S(s.name), S(s.title));
       if (s.guard != rt::kNoChunk) {
-        out_ += "    when:\n";
+        out_ += fmt::format("    when {}:\n", S(s.guard_text));
         Chunk(s.guard, names, "      ");
       }
       for (const auto& it : s.items) {
@@ -222,7 +222,7 @@ class Printer {
             break;
           case rt::StepItem::Kind::kText: out_ += fmt::format("    \"{}\"\n", S(it.text)); break;
           case rt::StepItem::Kind::kExpect:
-            out_ += "    expect";
+            out_ += "    expect " + S(it.text);
             if (it.within_ms) out_ += " within " + rt::ToString(rt::Value::Number(rt::ValueType::kDuration, static_cast<double>(it.within_ms)));
             if (it.every_ms) out_ += " every " + rt::ToString(rt::Value::Number(rt::ValueType::kDuration, static_cast<double>(it.every_ms)));
             out_ += "\n";

@@ -142,13 +142,14 @@ struct Command {
   Effect effect = Effect::kRead;  // from the stdlib program table; re-derived by the verifier
   uint32_t rule = 0;              // string: the program rule that gave the effect
   uint32_t filter = kNoChunk;     // chunk over OUTPUT, optional
+  uint32_t filter_text = 0;       // string: the filters as written after `|>`, for plans and reports
 };
 enum class StepKind : uint8_t { kCheck, kAction, kLastResort, kManual, kVerify };
 const char* StepKindName(StepKind k);
 struct StepItem {
   enum class Kind : uint8_t { kCommand, kText, kExpect } kind = Kind::kText;
   Command command;
-  uint32_t text = 0;              // kText
+  uint32_t text = 0;              // kText: the instruction; kExpect: the condition's source text
   uint32_t chunk = kNoChunk;      // kExpect condition
   uint64_t within_ms = 0, every_ms = 0;  // kExpect; 0: not given
 };
@@ -156,6 +157,7 @@ struct Step {
   StepKind kind = StepKind::kCheck;
   uint32_t name = 0, title = 0;
   uint32_t guard = kNoChunk;
+  uint32_t guard_text = 0;        // string: the guard's source text, for plans and reports
   std::vector<StepItem> items;
 };
 struct EscAction {
@@ -164,6 +166,7 @@ struct EscAction {
 };
 struct EscRow {
   uint32_t chunk = kNoChunk;
+  uint32_t text = 0;  // string: the `when` cell as written, which names the row in reports and scenarios
   std::vector<EscAction> actions;
 };
 struct Window {

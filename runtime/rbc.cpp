@@ -132,6 +132,7 @@ void PutRows(Writer& w, const std::vector<EscRow>& rows) {
   w.U32(static_cast<uint32_t>(rows.size()));
   for (const auto& r : rows) {
     PutChunkRef(w, r.chunk);
+    w.U32(r.text);
     w.U32(static_cast<uint32_t>(r.actions.size()));
     for (const auto& a : r.actions) {
       w.U8(static_cast<uint8_t>(a.kind));
@@ -189,6 +190,7 @@ void PutRunbook(Writer& w, const Runbook& r) {
     w.U32(s.name);
     w.U32(s.title);
     PutChunkRef(w, s.guard);
+    w.U32(s.guard_text);
     w.U32(static_cast<uint32_t>(s.items.size()));
     for (const auto& it : s.items) {
       w.U8(static_cast<uint8_t>(it.kind));
@@ -206,11 +208,13 @@ void PutRunbook(Writer& w, const Runbook& r) {
           w.U8(static_cast<uint8_t>(c.effect));
           w.U32(c.rule);
           PutChunkRef(w, c.filter);
+          w.U32(c.filter_text);
           break;
         }
         case StepItem::Kind::kText: w.U32(it.text); break;
         case StepItem::Kind::kExpect:
           PutChunkRef(w, it.chunk);
+          w.U32(it.text);
           w.U64(it.within_ms);
           w.U64(it.every_ms);
           break;
@@ -233,9 +237,10 @@ std::vector<Target> GetTargets(Reader& r) {
   return ts;
 }
 std::vector<EscRow> GetRows(Reader& r) {
-  std::vector<EscRow> rows(r.Count("escalation rows", 8));
+  std::vector<EscRow> rows(r.Count("escalation rows", 12));
   for (auto& row : rows) {
     row.chunk = r.U32("row chunk");
+    row.text = r.U32("row text");
     row.actions.resize(r.Count("row actions", 5));
     for (auto& a : row.actions) {
       a.kind = r.Enum<EscAction::Kind>("action kind", 4);
@@ -291,12 +296,13 @@ Runbook GetRunbook(Reader& r) {
     k.index = r.U32("kibana index");
     k.query = r.U32("kibana query");
   }
-  rb.steps.resize(r.Count("steps", 17));
+  rb.steps.resize(r.Count("steps", 21));
   for (auto& s : rb.steps) {
     s.kind = r.Enum<StepKind>("step kind", 4);
     s.name = r.U32("step name");
     s.title = r.U32("step title");
     s.guard = r.U32("step guard");
+    s.guard_text = r.U32("step guard text");
     s.items.resize(r.Count("step items", 5));
     for (auto& it : s.items) {
       it.kind = r.Enum<StepItem::Kind>("item kind", 2);
@@ -314,11 +320,13 @@ Runbook GetRunbook(Reader& r) {
           c.effect = r.Enum<Effect>("command effect", 3);
           c.rule = r.U32("command rule");
           c.filter = r.U32("command filter");
+          c.filter_text = r.U32("command filter text");
           break;
         }
         case StepItem::Kind::kText: it.text = r.U32("text"); break;
         case StepItem::Kind::kExpect:
           it.chunk = r.U32("expect chunk");
+          it.text = r.U32("expect text");
           it.within_ms = r.U64("within");
           it.every_ms = r.U64("every");
           break;

@@ -52,6 +52,7 @@ class Registry {
   const NativeDecl* Native(const std::string& name) const;
   const ProgramDecl* Program(const std::string& name) const;
   size_t size() const { return natives_.size(); }
+  const std::map<std::string, NativeDecl>& natives() const { return natives_; }
 
  private:
   std::map<std::string, NativeDecl> natives_;

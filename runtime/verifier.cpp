@@ -187,6 +187,7 @@ class Verifier {
   void Rows(const std::vector<EscRow>& rows, uint32_t owner, size_t steps, uint64_t at) const {
     for (const auto& row : rows) {
       ChunkRef(row.chunk, owner, ChunkClass::kCondition, false, at, "escalation row");
+      Str(row.text, at, "escalation row text");
       for (const auto& a : row.actions) {
         switch (a.kind) {
           case EscAction::Kind::kPage:
@@ -265,6 +266,7 @@ class Verifier {
                                    EffectName(m->effect))};
     }
     Str(c.rule, at, "command rule");
+    Str(c.filter_text, at, "command filter text");
     if ((kind == StepKind::kCheck || kind == StepKind::kVerify) && m->effect > Effect::kRead) {
       throw Reject{at, fmt::format("a {} step runs `{}`, which is {}", StepKindName(kind), m->rule, EffectName(m->effect))};
     }
@@ -309,6 +311,7 @@ class Verifier {
       Str(s.name, at, "step");
       Str(s.title, at, "step");
       ChunkRef(s.guard, index, ChunkClass::kCondition, true, at, "step guard");
+      Str(s.guard_text, at, "step guard text");
       for (const auto& it : s.items) {
         switch (it.kind) {
           case StepItem::Kind::kCommand: CheckCommand(it.command, r, index, s.kind, at); break;
@@ -316,6 +319,7 @@ class Verifier {
           case StepItem::Kind::kExpect:
             if (s.kind == StepKind::kManual) throw Reject{at, "a manual step has an expectation"};
             ChunkRef(it.chunk, index, ChunkClass::kCondition, false, at, "expectation");
+            Str(it.text, at, "expectation text");
             if (it.every_ms > 0 && (it.within_ms == 0 || it.every_ms > it.within_ms)) {
               throw Reject{at, "expectation polls more slowly than its deadline"};
             }

@@ -1,0 +1,285 @@
+#include "cli/verbs.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+#include "compiler/build.hpp"
+#include "compiler/codegen.hpp"
+#include "compiler/diagnostics.hpp"
+#include "runtime/config.hpp"
+#include "runtime/executor.hpp"
+#include "runtime/report.hpp"
+
+namespace fs = std::filesystem;
+
+namespace rb::cli {
+
+bool UseColor(const std::string& mode) {
+  if (mode == "always") return true;
+  if (mode == "never") return false;
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color && *no_color) return false;
+  return isatty(STDOUT_FILENO) != 0;
+}
+
+namespace {
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Prints why a program could not be loaded; returns the exit code.
+int ReportLoadFailure(const LoadedProgram& loaded, const std::string& color) {
+  for (const auto& e : loaded.lint.io_errors) std::cerr << "runbook: " << e << "\n";
+  if (!loaded.error.empty()) std::cerr << "runbook: " << loaded.error << "\n";
+  if (loaded.lint.diags.errors() > 0) {
+    RenderOptions render;
+    render.color = UseColor(color);
+    render.files_checked = loaded.lint.files;
+    std::cout << Render(loaded.lint.diags, render);
+    std::cerr << "runbook: fix the errors above first (`runbook lint` shows them too)\n";
+    return 1;
+  }
+  return 2;
+}
+
+bool LoadEnv(const std::string& path, rt::Environment& env) {
+  std::vector<rt::ConfigError> errors;
+  if (rt::LoadEnvironment(path, env, errors)) return true;
+  for (const auto& e : errors) std::cerr << e.ToString() << "\n";
+  return false;
+}
+
+std::optional<uint32_t> FindRunbook(const rt::Program& p, const std::string& name) {
+  for (uint32_t i = 0; i < p.runbooks.size(); ++i) {
+    if (p.Str(p.runbooks[i].name) == name) return i;
+  }
+  return std::nullopt;
+}
+
+std::string RunbookNames(const rt::Program& p) {
+  std::string s;
+  for (const auto& r : p.runbooks) s += (s.empty() ? "" : ", ") + p.Str(r.name);
+  return s.empty() ? "(none)" : s;
+}
+
+}  // namespace
+
+int RunPlan(const PlanArgs& args) {
+  rt::Registry registry = StdlibRegistry(args.stdlib_dir);
+  LoadedProgram loaded = LoadAny(args.file, registry, args.stdlib_dir);
+  if (!loaded.program) return ReportLoadFailure(loaded, args.color);
+  const rt::Program& p = *loaded.program;
+  rt::Environment env;
+  if (!args.env.empty() && !LoadEnv(args.env, env)) return 2;
+  std::vector<uint32_t> which;
+  if (!args.runbook.empty()) {
+    auto i = FindRunbook(p, args.runbook);
+    if (!i) {
+      std::cerr << "runbook: no runbook `" << args.runbook << "` in " << args.file << "; it has: " << RunbookNames(p) << "\n";
+      return 2;
+    }
+    which.push_back(*i);
+  } else {
+    for (uint32_t i = 0; i < p.runbooks.size(); ++i) which.push_back(i);
+  }
+  if (which.empty()) {
+    std::cerr << "runbook: " << args.file << " holds no runbook to plan\n";
+    return 2;
+  }
+  bool color = UseColor(args.color);
+  int rc = 0;
+  for (size_t k = 0; k < which.size(); ++k) {
+    rt::Plan plan = rt::MakePlan(p, registry, which[k], args.env.empty() ? nullptr : &env);
+    if (k) std::cout << "\n";
+    std::cout << rt::RenderPlan(plan, color);
+    size_t unbound = 0;
+    for (const auto& bp : plan.bindings.params) unbound += bp.value.IsUnknown();
+    if (unbound || !plan.bindings.errors.empty()) {
+      std::cerr << "runbook: " << plan.runbook << ": "
+                << (unbound ? std::to_string(unbound) + " param(s) unbound: set them under `params:` in the environment file (--env)"
+                            : "the environment does not fit this runbook (see above)")
+                << "\n";
+      rc = 1;
+    }
+  }
+  return rc;
+}
+
+int RunRehearse(const RehearseArgs& args) {
+  rt::Registry registry = StdlibRegistry(args.stdlib_dir);
+  LoadedProgram loaded = LoadAny(args.file, registry, args.stdlib_dir);
+  if (!loaded.program) return ReportLoadFailure(loaded, args.color);
+  const rt::Program& p = *loaded.program;
+  rt::Environment env;
+  if (!args.env.empty() && !LoadEnv(args.env, env)) return 2;
+  rt::Scenario sc;
+  std::vector<rt::ConfigError> errors;
+  if (!rt::LoadScenario(args.scenario, p, registry, sc, errors)) {
+    for (const auto& e : errors) std::cerr << e.ToString() << "\n";
+    return 1;
+  }
+  auto index = FindRunbook(p, sc.runbook);
+  if (!index) {
+    std::cerr << "runbook: " << args.scenario << " rehearses `" << sc.runbook << "`, which " << args.file
+              << " does not hold (it has: " << RunbookNames(p) << ")\n";
+    return 2;
+  }
+  rt::ScenarioProvider provider(sc);
+  rt::MemoryStateStore state;
+  rt::RehearseOptions options;
+  options.env = args.env.empty() ? nullptr : &env;
+  rt::Trace trace = rt::Rehearse(p, registry, *index, sc, provider, state, options);
+  std::vector<rt::Mismatch> mismatches = rt::Check(sc, trace);
+  if (args.format == "json") {
+    std::cout << rt::TraceJson(trace);
+  } else {
+    bool color = UseColor(args.color);
+    std::cout << rt::RenderTrace(trace, sc, color);
+    rt::TestCase tc{sc.runbook, sc.name, sc.path, 0, {}, mismatches};
+    if (!mismatches.empty()) {
+      std::cout << "\n" << rt::RenderFailure(tc, color);
+    } else {
+      std::cout << "expectations: all met\n";
+    }
+  }
+  return mismatches.empty() ? 0 : 1;
+}
+
+namespace {
+
+void FindScenarios(const fs::path& dir, std::vector<std::string>& out, std::vector<std::string>& io_errors) {
+  std::error_code ec;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+  if (ec) {
+    io_errors.push_back("cannot read directory " + dir.string() + ": " + ec.message());
+    return;
+  }
+  std::vector<std::string> found;
+  for (; it != end; it.increment(ec)) {
+    if (ec) break;
+    std::string name = it->path().filename().string();
+    if (it->is_directory(ec) && !name.empty() && name[0] == '.') {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file(ec) && EndsWith(name, ".scenario.yaml")) found.push_back(it->path().lexically_normal().string());
+  }
+  std::sort(found.begin(), found.end());
+  out.insert(out.end(), found.begin(), found.end());
+}
+
+std::string Key(const std::string& path) {
+  std::error_code ec;
+  fs::path c = fs::weakly_canonical(path, ec);
+  return ec ? path : c.string();
+}
+
+}  // namespace
+
+int RunTest(const TestArgs& args) {
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::string> paths = args.paths.empty() ? std::vector<std::string>{"runbooks"} : args.paths;
+  std::vector<std::string> scenarios, sources, io_errors;
+  std::set<std::string> seen_sources;
+  auto add_source = [&](const std::string& s) {
+    if (seen_sources.insert(Key(s)).second) sources.push_back(s);
+  };
+  for (const auto& p : paths) {
+    std::error_code ec;
+    if (fs::is_directory(p, ec)) {
+      FindScenarios(p, scenarios, io_errors);
+      for (const auto& f : ExpandPaths({p}, io_errors)) add_source(f);
+    } else if (EndsWith(p, ".scenario.yaml") && fs::exists(p, ec)) {
+      scenarios.push_back(p);
+    } else if (EndsWith(p, ".rb.denis") && fs::exists(p, ec)) {
+      add_source(p);
+      fs::path dir = fs::path(p).parent_path() / fs::path(p).filename().string().substr(0, fs::path(p).filename().string().size() - 9);
+      if (fs::is_directory(dir, ec)) FindScenarios(dir, scenarios, io_errors);
+    } else if (!fs::exists(p, ec)) {
+      io_errors.push_back("cannot read " + p + ": no such file or directory");
+    } else {
+      io_errors.push_back(p + ": not a directory, *.rb.denis or *.scenario.yaml file");
+    }
+  }
+  // A scenario's runbook lives beside its directory: runbooks/redis_down/x.scenario.yaml → runbooks/redis_down.rb.denis.
+  for (const auto& s : scenarios) {
+    std::string name = rt::ScenarioRunbookName(s);
+    fs::path dir = fs::path(s).parent_path();
+    for (const fs::path& candidate : {dir.parent_path() / (name + ".rb.denis"), dir / (name + ".rb.denis")}) {
+      std::error_code ec;
+      if (fs::exists(candidate, ec)) {
+        add_source(candidate.lexically_normal().string());
+        break;
+      }
+    }
+  }
+  for (const auto& e : io_errors) std::cerr << "runbook: " << e << "\n";
+  if (!io_errors.empty()) return 2;
+  if (scenarios.empty()) {
+    std::cerr << "runbook: no *.scenario.yaml under " << paths[0] << (paths.size() > 1 ? " ..." : "")
+              << "; scenarios live in <runbook>/NAME.scenario.yaml beside <runbook>.rb.denis\n";
+    return 2;
+  }
+  rt::Registry registry = StdlibRegistry(args.stdlib_dir);
+  LoadedProgram loaded = LoadSources(sources, registry, args.stdlib_dir);
+  if (!loaded.program) return ReportLoadFailure(loaded, args.color);
+  const rt::Program& p = *loaded.program;
+  rt::Environment env;
+  if (!args.env.empty() && !LoadEnv(args.env, env)) return 2;
+
+  bool color = UseColor(args.color);
+  std::vector<rt::TestCase> results;
+  std::vector<rt::Trace> traces;
+  size_t failed = 0;
+  for (const auto& path : scenarios) {
+    auto s0 = std::chrono::steady_clock::now();
+    rt::TestCase tc;
+    tc.path = path;
+    rt::Scenario sc;
+    std::vector<rt::ConfigError> errors;
+    if (!rt::LoadScenario(path, p, registry, sc, errors)) {
+      tc.runbook = rt::ScenarioRunbookName(path);
+      tc.scenario = fs::path(path).filename().string();
+      for (const auto& e : errors) tc.load_errors.push_back(e.ToString());
+    } else {
+      tc.runbook = sc.runbook;
+      tc.scenario = sc.name;
+      rt::ScenarioProvider provider(sc);
+      rt::MemoryStateStore state;
+      rt::RehearseOptions options;
+      options.env = args.env.empty() ? nullptr : &env;
+      rt::Trace trace = rt::Rehearse(p, registry, *FindRunbook(p, sc.runbook), sc, provider, state, options);
+      tc.mismatches = rt::Check(sc, trace);
+      traces.push_back(std::move(trace));
+    }
+    tc.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
+    if (!tc.passed()) {
+      ++failed;
+      std::cout << rt::RenderFailure(tc, color);
+    } else if (!args.quiet) {
+      std::cout << (color ? "\x1b[32mok\x1b[0m" : "ok") << "   " << tc.runbook << "/" << tc.scenario << "\n";
+    }
+    results.push_back(std::move(tc));
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (args.coverage) std::cout << "\n" << rt::RenderCoverage(rt::ComputeCoverage(p, traces));
+  std::cout << "\n" << results.size() - failed << " passed, " << failed << " failed\n";
+  if (!args.junit.empty()) {
+    std::string xml = rt::JUnitXml(results, seconds);
+    std::string err = WriteFileAtomic(args.junit, std::vector<uint8_t>(xml.begin(), xml.end()));
+    if (!err.empty()) {
+      std::cerr << "runbook: " << err << "\n";
+      return 2;
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+}  // namespace rb::cli

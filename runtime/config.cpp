@@ -1,0 +1,1688 @@
+#include "runtime/config.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iterator>
+#include <set>
+#include <string_view>
+#include <utility>
+
+namespace rb::rt {
+
+std::string ConfigError::ToString() const {
+  if (mark.line == 0) return fmt::format("{}: error: {}", file, message);
+  return fmt::format("{}:{}:{}: error: {}", file, mark.line, mark.col, message);
+}
+
+namespace {
+
+constexpr size_t kMaxErrors = 50;
+constexpr size_t kEnvironmentLimit = 4u << 20;  // 4 MiB
+constexpr size_t kScenarioLimit = 1u << 20;     // 1 MiB
+constexpr long double kExact = 9007199254740992.0L;  // 2^53: numbers stay exact in base units
+constexpr int64_t kMaxScenarioMs = 24LL * 3600 * 1000;
+
+// ---- Small text helpers --------------------------------------------------------------------------
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+  return s;
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// A value quoted for a message: control characters escaped, long text cut (at a UTF-8 boundary).
+std::string Quote(std::string_view s) {
+  constexpr size_t kMax = 60;
+  bool cut = false;
+  if (s.size() > kMax) {
+    size_t n = kMax;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    s = s.substr(0, n);
+    cut = true;
+  }
+  std::string out = "\"";
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"') out += "\\\"";
+    else if (c == '\\') out += "\\\\";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (u < 0x20 || u == 0x7F) out += fmt::format("\\x{:02x}", u);
+    else out += c;
+  }
+  if (cut) out += "...";
+  return out + "\"";
+}
+
+std::string Join(const std::vector<std::string>& items, std::string_view sep = ", ") {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += sep;
+    out += items[i];
+  }
+  return out;
+}
+
+// Levenshtein distance, giving up (returning limit + 1) once it cannot be within `limit`.
+size_t EditDistance(std::string_view a, std::string_view b, size_t limit) {
+  size_t diff = a.size() > b.size() ? a.size() - b.size() : b.size() - a.size();
+  if (diff > limit) return limit + 1;
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    size_t best = cur[0];
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+      best = std::min(best, cur[j]);
+    }
+    if (best > limit) return limit + 1;
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+// "did you mean `x`?" when a candidate is close, else the list of candidates (`noun`: "steps").
+std::string Hint(std::string_view got, const std::vector<std::string>& candidates, std::string_view noun) {
+  if (candidates.empty()) return fmt::format("there are no {}", noun);
+  const std::string* best = nullptr;
+  size_t best_d = 0;
+  if (got.size() <= 200) {
+    size_t limit = got.size() <= 3 ? 1 : std::max<size_t>(2, got.size() / 5);
+    for (const auto& c : candidates) {
+      size_t d = EditDistance(got, c, limit);
+      if (d <= limit && (!best || d < best_d)) best = &c, best_d = d;
+    }
+  }
+  if (best) return fmt::format("did you mean `{}`?", *best);
+  std::vector<std::string> shown;
+  for (size_t i = 0; i < candidates.size() && i < 12; ++i) shown.push_back("`" + candidates[i] + "`");
+  std::string list = Join(shown);
+  if (candidates.size() > shown.size()) list += fmt::format(" and {} more", candidates.size() - shown.size());
+  return fmt::format("{}: {}", noun, list);
+}
+
+// ---- Literals ------------------------------------------------------------------------------------
+// digits [. digits] at s[i...]; advances i. Fraction digits past 18 are ignored.
+bool ScanNumber(std::string_view s, size_t& i, long double& value) {
+  size_t start = i;
+  long double whole = 0;
+  while (i < s.size() && IsDigit(s[i])) whole = whole * 10 + (s[i++] - '0');
+  if (i == start) return false;
+  value = whole;
+  if (i < s.size() && s[i] == '.') {
+    size_t j = i + 1;
+    long double frac = 0, scale = 1;
+    int kept = 0;
+    while (j < s.size() && IsDigit(s[j])) {
+      if (kept++ < 18) frac = frac * 10 + (s[j] - '0'), scale *= 10;
+      ++j;
+    }
+    if (j == i + 1) return false;  // "5." is not a number
+    value += frac / scale;
+    i = j;
+  }
+  return true;
+}
+
+// A number with an optional leading '-' followed by exactly `unit` ("" for plain numbers).
+std::optional<long double> NumberWithUnit(std::string_view s, std::string_view unit, bool allow_minus) {
+  bool neg = false;
+  if (allow_minus && !s.empty() && s.front() == '-') neg = true, s.remove_prefix(1);
+  size_t i = 0;
+  long double v = 0;
+  if (!ScanNumber(s, i, v)) return std::nullopt;
+  if (s.substr(i) != unit) return std::nullopt;
+  if (v > kExact) return std::nullopt;
+  return neg ? -v : v;
+}
+
+std::vector<std::string> SplitLines(std::string_view text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string_view::npos) {
+      lines.emplace_back(text.substr(start));
+      break;
+    }
+    lines.emplace_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return lines;
+}
+
+// "a percent", "a duration", ... for messages.
+std::string TypePhrase(ValueType t) {
+  switch (t) {
+    case ValueType::kBool: return "a bool";
+    case ValueType::kNum: return "a number";
+    case ValueType::kDuration: return "a duration";
+    case ValueType::kPercent: return "a percent";
+    case ValueType::kSize: return "a size";
+    case ValueType::kString: return "text";
+    case ValueType::kLines: return "lines of text";
+    default: return fmt::format("a {}", ValueTypeName(t));
+  }
+}
+
+// How to write a value of this type, for messages.
+const char* TypeExample(ValueType t) {
+  switch (t) {
+    case ValueType::kBool: return "true or false";
+    case ValueType::kNum: return "12 or 0.5";
+    case ValueType::kDuration: return "5m or 90s";
+    case ValueType::kPercent: return "85%";
+    case ValueType::kSize: return "512MB or 1GB";
+    case ValueType::kString: return "\"some text\"";
+    case ValueType::kLines: return "a block of text or a list of lines";
+    default: return "?";
+  }
+}
+
+}  // namespace
+
+std::optional<int64_t> ParseDurationMs(const std::string& text) {
+  std::string_view s = Trim(text);
+  if (s == "0") return 0;
+  if (s.empty()) return std::nullopt;
+  struct Unit {
+    std::string_view name;
+    long double ms;
+  };
+  static constexpr Unit kUnits[] = {{"d", 86400000.0L}, {"h", 3600000.0L}, {"m", 60000.0L}, {"s", 1000.0L}, {"ms", 1.0L}};
+  size_t i = 0;
+  size_t last = 0;  // index into kUnits + 1 of the previous unit: units go from large to small
+  long double total = 0;
+  while (i < s.size()) {
+    long double v = 0;
+    if (!ScanNumber(s, i, v)) return std::nullopt;
+    size_t u = i;
+    while (u < s.size() && std::isalpha(static_cast<unsigned char>(s[u]))) ++u;
+    std::string_view name = s.substr(i, u - i);
+    size_t k = 0;
+    while (k < std::size(kUnits) && kUnits[k].name != name) ++k;
+    if (k == std::size(kUnits) || k + 1 <= last) return std::nullopt;
+    last = k + 1;
+    total += v * kUnits[k].ms;
+    i = u;
+  }
+  if (total > kExact) return std::nullopt;
+  return static_cast<int64_t>(std::llround(static_cast<double>(total)));
+}
+
+std::optional<Value> ParseLiteral(const std::string& text, ValueType want, std::string& error) {
+  std::string_view s = Trim(text);
+  auto fail = [&](const char* expected) -> std::optional<Value> {
+    error = fmt::format("expected {}, got {}", expected, Quote(text));
+    return std::nullopt;
+  };
+  switch (want) {
+    case ValueType::kBool: {
+      std::string lower;
+      for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lower == "true" || lower == "yes") return Value::Bool(true);
+      if (lower == "false" || lower == "no") return Value::Bool(false);
+      return fail("true or false");
+    }
+    case ValueType::kNum:
+      if (auto v = NumberWithUnit(s, "", true)) return Value::Number(ValueType::kNum, static_cast<double>(*v));
+      return fail("a number such as 12 or 0.5");
+    case ValueType::kDuration:
+      if (auto ms = ParseDurationMs(std::string(s))) return Value::Number(ValueType::kDuration, static_cast<double>(*ms));
+      return fail("a duration such as 5m or 90s");
+    case ValueType::kPercent:
+      if (auto v = NumberWithUnit(s, "%", true)) return Value::Number(ValueType::kPercent, static_cast<double>(*v));
+      return fail("a percent such as 80%");
+    case ValueType::kSize: {
+      struct Unit {
+        std::string_view name;
+        long double bytes;
+      };
+      static constexpr Unit kUnits[] = {{"B", 1.0L},
+                                        {"KB", 1024.0L},
+                                        {"MB", 1048576.0L},
+                                        {"GB", 1073741824.0L},
+                                        {"TB", 1099511627776.0L}};
+      size_t i = 0;
+      long double v = 0;
+      if (ScanNumber(s, i, v)) {
+        for (const auto& u : kUnits) {
+          if (s.substr(i) == u.name && v * u.bytes <= kExact)
+            return Value::Number(ValueType::kSize, static_cast<double>(v * u.bytes));
+        }
+      }
+      return fail("a size such as 512MB or 1GB (B, KB, MB, GB, TB)");
+    }
+    case ValueType::kString: return Value::String(text);
+    case ValueType::kLines: return Value::Lines(SplitLines(text));
+    default:
+      error = fmt::format("a value of type {} cannot be written in a file", ValueTypeName(want));
+      return std::nullopt;
+  }
+}
+
+namespace {
+
+// ---- Reading YAML --------------------------------------------------------------------------------
+Mark MarkOf(const YAML::Node& n) {
+  if (!n.IsDefined()) return {};
+  YAML::Mark m = n.Mark();
+  if (m.is_null() || m.line < 0 || m.column < 0) return {};
+  return Mark{m.line + 1, m.column + 1};
+}
+
+// Collects errors for one file, at most kMaxErrors of them.
+struct Reader {
+  std::string file;
+  std::vector<ConfigError>& errors;
+  size_t added = 0;  // errors kept (at most kMaxErrors)
+  size_t count = 0;  // errors found, kept or not
+  bool failed = false;
+
+  void Error(Mark m, std::string message) {
+    failed = true;
+    ++count;
+    if (added >= kMaxErrors) return;
+    ++added;
+    errors.push_back(ConfigError{file, m, std::move(message)});
+  }
+  void Error(const YAML::Node& n, std::string message) { Error(MarkOf(n), std::move(message)); }
+};
+
+// Reads at most `limit` bytes; larger files are refused before anything parses them.
+bool ReadFile(const std::string& path, size_t limit, std::string& text, std::string& error) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) {
+    error = fmt::format("cannot read: {}", std::strerror(errno));
+    return false;
+  }
+  text.clear();
+  char buf[65536];
+  bool too_big = false;
+  while (true) {
+    size_t n = std::fread(buf, 1, sizeof buf, f);
+    text.append(buf, n);
+    if (text.size() > limit) {
+      too_big = true;
+      break;
+    }
+    if (n < sizeof buf) break;
+  }
+  bool bad = std::ferror(f) != 0;
+  int err = errno;
+  std::fclose(f);
+  if (bad) {
+    error = fmt::format("cannot read: {}", std::strerror(err));
+    return false;
+  }
+  if (too_big) {
+    error = fmt::format("the file is larger than {} MiB: this is not a {} file", limit >> 20,
+                        limit == kScenarioLimit ? "scenario" : "configuration");
+    return false;
+  }
+  return true;
+}
+
+Mark MarkAtOffset(const std::string& text, size_t offset) {
+  Mark m{1, 1};
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') ++m.line, m.col = 1;
+    else ++m.col;
+  }
+  return m;
+}
+
+// The single document of a file; nullopt (with an error) on a syntax error.
+std::optional<YAML::Node> ParseYaml(const std::string& text, Reader& r) {
+  if (size_t nul = text.find('\0'); nul != std::string::npos) {
+    r.Error(MarkAtOffset(text, nul), "the file holds a NUL byte: it is not a YAML text file");
+    return std::nullopt;
+  }
+  try {
+    std::vector<YAML::Node> docs = YAML::LoadAll(text);
+    if (docs.empty()) return YAML::Node();
+    if (docs.size() > 1) {
+      r.Error(docs[1], "a second YAML document (after `---`): write one document per file");
+      return std::nullopt;
+    }
+    return docs[0];
+  } catch (const YAML::Exception& e) {
+    Mark m;
+    if (!e.mark.is_null() && e.mark.line >= 0) m = Mark{e.mark.line + 1, e.mark.column + 1};
+    r.Error(m, fmt::format("invalid YAML: {}", e.msg));
+  } catch (const std::exception& e) {
+    r.Error(Mark{}, fmt::format("invalid YAML: {}", e.what()));
+  }
+  return std::nullopt;
+}
+
+const char* NodeKind(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Map: return "a mapping";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Scalar: return "a single value";
+    default: return "nothing";
+  }
+}
+
+struct Field {
+  std::string key;
+  YAML::Node k, v;
+};
+
+// The entries of a mapping. Keys must be single values, appear once and (when `allowed` is not
+// empty) be among `allowed`; `what` names the mapping in messages ("a target").
+std::vector<Field> Fields(Reader& r, const YAML::Node& map, const std::vector<std::string>& allowed, std::string_view what) {
+  std::vector<Field> out;
+  if (!map.IsMap()) return out;
+  std::set<std::string> seen;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    const YAML::Node& k = it->first;
+    if (!k.IsScalar()) {
+      r.Error(k, fmt::format("a key in {} must be a single value, got {}", what, NodeKind(k)));
+      continue;
+    }
+    std::string key = k.Scalar();
+    if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      std::string msg = fmt::format("unknown key `{}` in {}", key, what);
+      std::string hint = Hint(key, allowed, "allowed");
+      if (hint.rfind("did you mean", 0) == 0) msg += fmt::format(" ({})", hint);
+      msg += fmt::format("; allowed: {}", Join(allowed));
+      r.Error(k, msg);
+      continue;
+    }
+    if (!seen.insert(key).second) {
+      r.Error(k, fmt::format("`{}` appears twice in {}: keep one", key, what));
+      continue;
+    }
+    out.push_back(Field{key, k, it->second});
+  }
+  return out;
+}
+
+const Field* Get(const std::vector<Field>& fields, std::string_view key) {
+  for (const auto& f : fields) {
+    if (f.key == key) return &f;
+  }
+  return nullptr;
+}
+
+// A mapping (null reads as an empty one). Reports and returns false otherwise.
+bool WantMap(Reader& r, const YAML::Node& n, std::string_view what, std::string_view example) {
+  if (n.IsMap() || n.IsNull()) return true;
+  r.Error(n, fmt::format("{} must be a mapping of key: value lines such as {}, got {}", what, example, NodeKind(n)));
+  return false;
+}
+
+// A single value; null reads as "" when `null_ok`.
+std::optional<std::string> WantScalar(Reader& r, const YAML::Node& n, std::string_view what, bool null_ok = false) {
+  if (n.IsScalar()) return n.Scalar();
+  if (n.IsNull() && null_ok) return std::string();
+  if (n.IsNull()) {
+    r.Error(n, fmt::format("{} has no value", what));
+  } else {
+    r.Error(n, fmt::format("{} must be a single value, got {}", what, NodeKind(n)));
+  }
+  return std::nullopt;
+}
+
+// A list of single values (null reads as an empty list).
+std::optional<std::vector<std::pair<std::string, YAML::Node>>> WantScalarList(Reader& r, const YAML::Node& n,
+                                                                            std::string_view what, std::string_view example) {
+  std::vector<std::pair<std::string, YAML::Node>> out;
+  if (n.IsNull()) return out;
+  if (!n.IsSequence()) {
+    r.Error(n, fmt::format("{} must be a list such as {}, got {}", what, example, NodeKind(n)));
+    return std::nullopt;
+  }
+  bool ok = true;
+  for (const auto& item : n) {
+    if (!item.IsScalar()) {
+      r.Error(item, fmt::format("each entry of {} must be a single value, got {}", what, NodeKind(item)));
+      ok = false;
+      continue;
+    }
+    out.emplace_back(item.Scalar(), item);
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+std::string FileName(const std::string& path) { return std::filesystem::path(path).filename().string(); }
+
+std::string ParentDirName(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::absolute(std::filesystem::path(path), ec);
+  if (ec) p = std::filesystem::path(path);
+  return p.lexically_normal().parent_path().filename().string();
+}
+
+// ---- The environment file ------------------------------------------------------------------------
+void LoadTargets(Reader& r, const YAML::Node& n, Environment& out) {
+  if (!WantMap(r, n, "targets", "redis: {capability: redis, address: \"redis://127.0.0.1:6379\"}")) return;
+  for (const auto& f : Fields(r, n, {}, "targets")) {
+    std::string what = fmt::format("target `{}`", f.key);
+    if (!f.v.IsMap()) {
+      r.Error(f.v, fmt::format("{} must be a mapping such as {{capability: redis, address: \"redis://127.0.0.1:6379\"}}, got {}",
+                               what, NodeKind(f.v)));
+      continue;
+    }
+    EnvTarget t;
+    t.name = f.key;
+    t.mark = MarkOf(f.k);
+    auto fields = Fields(r, f.v, {"capability", "address"}, fmt::format("target `{}`", f.key));
+    if (const Field* c = Get(fields, "capability")) {
+      if (auto s = WantScalar(r, c->v, what + "'s capability")) t.capability = *s;
+    }
+    if (const Field* a = Get(fields, "address")) {
+      if (auto s = WantScalar(r, a->v, what + "'s address")) t.address = *s;
+    } else {
+      r.Error(f.k, fmt::format("{} has no address: add one, e.g. address: \"http://127.0.0.1:8084\"", what));
+    }
+    out.targets[f.key] = std::move(t);
+  }
+}
+
+void LoadParams(Reader& r, const YAML::Node& n, Environment& out) {
+  if (!WantMap(r, n, "params", "\"*\": {ns: denis}")) return;
+  for (const auto& f : Fields(r, n, {}, "params")) {
+    std::string what = f.key == "*" ? std::string("params for every runbook (\"*\")") : fmt::format("params of runbook `{}`", f.key);
+    if (!f.v.IsMap()) {
+      if (!f.v.IsNull())
+        r.Error(f.v, fmt::format("{} must be a mapping of param: value such as {{ns: denis}}, got {}", what, NodeKind(f.v)));
+      out.params[f.key];
+      continue;
+    }
+    auto& params = out.params[f.key];
+    for (const auto& p : Fields(r, f.v, {}, what)) {
+      if (auto s = WantScalar(r, p.v, fmt::format("param `{}`", p.key))) params[p.key] = EnvParam{*s, MarkOf(p.v)};
+    }
+  }
+}
+
+void LoadContacts(Reader& r, const YAML::Node& n, Environment& out) {
+  if (!WantMap(r, n, "contacts", "sre: {slack: \"#sre-oncall\", pager: sre-primary}")) return;
+  for (const auto& f : Fields(r, n, {}, "contacts")) {
+    std::string what = fmt::format("contact `{}`", f.key);
+    EnvContact c;
+    c.name = f.key;
+    c.mark = MarkOf(f.k);
+    if (!f.v.IsMap() && !f.v.IsNull()) {
+      r.Error(f.v, fmt::format("{} must be a mapping of channel: address such as {{slack: \"#sre-oncall\"}}, got {}", what,
+                               NodeKind(f.v)));
+      continue;
+    }
+    for (const auto& ch : Fields(r, f.v, {}, what)) {
+      if (auto s = WantScalar(r, ch.v, fmt::format("{}'s {} channel", what, ch.key))) c.channels.push_back(EnvChannel{ch.key, *s});
+    }
+    out.contacts[f.key] = std::move(c);
+  }
+}
+
+void LoadExec(Reader& r, const YAML::Node& n, Environment& out) {
+  if (!WantMap(r, n, "exec", "{allow: [kubectl, redis-cli]}")) return;
+  auto fields = Fields(r, n, {"allow"}, "exec");
+  if (const Field* a = Get(fields, "allow")) {
+    out.exec_allow_given = true;
+    if (auto list = WantScalarList(r, a->v, "exec.allow", "[redis-cli, kubectl, curl]")) {
+      for (auto& [name, node] : *list) {
+        if (Trim(name).empty() || name.find_first_of(" \t/") != std::string::npos) {
+          r.Error(node, fmt::format("exec.allow lists program names such as kubectl, got {}", Quote(name)));
+          continue;
+        }
+        out.exec_allow.push_back(name);
+      }
+    }
+  }
+}
+
+void LoadSecrets(Reader& r, const YAML::Node& n, Environment& out) {
+  if (!WantMap(r, n, "secrets", "NEO4J_PASSWORD: {env: NEO4J_PASSWORD}")) return;
+  for (const auto& f : Fields(r, n, {}, "secrets")) {
+    std::string what = fmt::format("secret `{}`", f.key);
+    if (!f.v.IsMap()) {
+      r.Error(f.v, fmt::format("{} must be a mapping such as {{env: {}}} or {{file: /run/secrets/name}}, got {}", what, f.key,
+                               NodeKind(f.v)));
+      continue;
+    }
+    auto fields = Fields(r, f.v, {"env", "file"}, what);
+    const Field* env = Get(fields, "env");
+    const Field* file = Get(fields, "file");
+    if ((env != nullptr) == (file != nullptr)) {
+      if (fields.size() == f.v.size())  // no other error was reported for this secret
+        r.Error(f.v, fmt::format("{} needs exactly one source: env: VARIABLE or file: /path", what));
+      continue;
+    }
+    const Field* src = env ? env : file;
+    auto s = WantScalar(r, src->v, fmt::format("{}'s {}", what, src->key));
+    if (!s) continue;
+    if (Trim(*s).empty()) {
+      r.Error(src->v, fmt::format("{}'s {} is empty", what, src->key));
+      continue;
+    }
+    out.secrets[f.key] = EnvSecret{f.key, src->key + ":" + *s, MarkOf(f.k)};
+  }
+}
+
+void LoadState(Reader& r, const YAML::Node& n, Environment& out) {
+  if (!WantMap(r, n, "state", "{store: file, path: .runbook/state.json}")) return;
+  auto fields = Fields(r, n, {"store", "path"}, "state");
+  if (const Field* s = Get(fields, "store")) {
+    if (auto v = WantScalar(r, s->v, "state.store")) {
+      if (*v == "file" || *v == "memory") {
+        out.state.store = *v;
+      } else {
+        r.Error(s->v, fmt::format("state.store must be file or memory, got {}", Quote(*v)));
+      }
+    }
+  }
+  if (const Field* p = Get(fields, "path")) {
+    if (auto v = WantScalar(r, p->v, "state.path")) {
+      if (Trim(*v).empty()) r.Error(p->v, "state.path is empty: give a file such as .runbook/state.json");
+      else out.state.path = *v;
+    }
+  }
+}
+
+}  // namespace
+
+bool LoadEnvironment(const std::string& path, Environment& out, std::vector<ConfigError>& errors) {
+  Reader r{path, errors};
+  out = Environment{};
+  out.path = path;
+  std::string text, error;
+  if (!ReadFile(path, kEnvironmentLimit, text, error)) {
+    r.Error(Mark{}, error);
+    return false;
+  }
+  try {
+    auto root = ParseYaml(text, r);
+    if (!root) return false;
+    if (root->IsNull()) {
+      r.Error(Mark{1, 1}, "the environment file is empty: expected keys such as name:, targets: and contacts: "
+                          "(see docs/environment.md)");
+      return false;
+    }
+    if (!root->IsMap()) {
+      r.Error(*root, fmt::format("an environment file is a mapping of keys such as name:, targets: and contacts:, got {}",
+                                 NodeKind(*root)));
+      return false;
+    }
+    for (const auto& f : Fields(r, *root, {"name", "targets", "params", "contacts", "exec", "secrets", "state"},
+                                "the environment file")) {
+      if (f.key == "name") {
+        if (auto s = WantScalar(r, f.v, "name")) out.name = *s;
+      } else if (f.key == "targets") {
+        LoadTargets(r, f.v, out);
+      } else if (f.key == "params") {
+        LoadParams(r, f.v, out);
+      } else if (f.key == "contacts") {
+        LoadContacts(r, f.v, out);
+      } else if (f.key == "exec") {
+        LoadExec(r, f.v, out);
+      } else if (f.key == "secrets") {
+        LoadSecrets(r, f.v, out);
+      } else if (f.key == "state") {
+        LoadState(r, f.v, out);
+      }
+    }
+  } catch (const std::exception& e) {
+    r.Error(Mark{}, fmt::format("cannot read the YAML: {}", e.what()));
+  }
+  return !r.failed;
+}
+
+// ---- Scenario files ------------------------------------------------------------------------------
+std::string ScenarioRunbookName(const std::string& path) {
+  std::string text, error;
+  if (ReadFile(path, kScenarioLimit, text, error) && text.find('\0') == std::string::npos) {
+    try {
+      YAML::Node root = YAML::Load(text);
+      if (root.IsMap()) {
+        for (auto it = root.begin(); it != root.end(); ++it) {
+          if (it->first.IsScalar() && it->first.Scalar() == "runbook" && it->second.IsScalar()) return it->second.Scalar();
+        }
+      }
+    } catch (const std::exception&) {
+      // Not YAML: the directory decides; LoadScenario reports the syntax error.
+    }
+  }
+  return ParentDirName(path);
+}
+
+namespace {
+
+// A probe key as written: target.method(arg, ...).
+struct ProbeArg {
+  std::string text;
+  bool quoted = false;
+};
+struct ProbeKey {
+  std::string target, method;
+  std::vector<ProbeArg> args;
+};
+
+bool IsIdentStart(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
+bool IsIdentChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+std::optional<ProbeKey> ParseProbeKey(std::string_view s, std::string& error) {
+  ProbeKey k;
+  size_t i = 0;
+  auto blanks = [&] {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+  };
+  auto ident = [&](std::string& out) {
+    if (i >= s.size() || !IsIdentStart(s[i])) return false;
+    size_t start = i;
+    while (i < s.size() && IsIdentChar(s[i])) ++i;
+    out = std::string(s.substr(start, i - start));
+    return true;
+  };
+  blanks();
+  if (!ident(k.target)) {
+    error = "expected a target name first";
+    return std::nullopt;
+  }
+  blanks();
+  if (i >= s.size() || s[i] != '.') {
+    error = fmt::format("expected `.` and a method after `{}`", k.target);
+    return std::nullopt;
+  }
+  ++i;
+  blanks();
+  if (!ident(k.method)) {
+    error = fmt::format("expected a method name after `{}.`", k.target);
+    return std::nullopt;
+  }
+  blanks();
+  if (i >= s.size() || s[i] != '(') {
+    error = fmt::format("expected `(` after `{}.{}`: write {}.{}() even without arguments", k.target, k.method, k.target,
+                        k.method);
+    return std::nullopt;
+  }
+  ++i;
+  blanks();
+  if (i < s.size() && s[i] == ')') {
+    ++i;
+  } else {
+    while (true) {
+      blanks();
+      ProbeArg a;
+      if (i < s.size() && s[i] == '"') {
+        a.quoted = true;
+        ++i;
+        bool closed = false;
+        while (i < s.size()) {
+          char c = s[i++];
+          if (c == '"') {
+            closed = true;
+            break;
+          }
+          if (c == '\\') {
+            if (i >= s.size()) break;
+            char e = s[i++];
+            if (e == '"' || e == '\\') a.text += e;
+            else if (e == 'n') a.text += '\n';
+            else if (e == 't') a.text += '\t';
+            else {
+              error = fmt::format("unknown escape `\\{}` in a string: use \\\" or \\\\", e);
+              return std::nullopt;
+            }
+            continue;
+          }
+          a.text += c;
+        }
+        if (!closed) {
+          error = "a string argument is not closed: add the closing `\"`";
+          return std::nullopt;
+        }
+      } else {
+        size_t start = i;
+        while (i < s.size() && (IsIdentChar(s[i]) || s[i] == '.' || s[i] == '%' || s[i] == '-')) ++i;
+        if (i == start) {
+          error = "expected an argument: a \"string\", a number such as 5m or 80%, true or false";
+          return std::nullopt;
+        }
+        a.text = std::string(s.substr(start, i - start));
+      }
+      k.args.push_back(std::move(a));
+      blanks();
+      if (i < s.size() && s[i] == ',') {
+        ++i;
+        continue;
+      }
+      if (i < s.size() && s[i] == ')') {
+        ++i;
+        break;
+      }
+      error = "expected `,` or `)` after an argument";
+      return std::nullopt;
+    }
+  }
+  blanks();
+  if (i != s.size()) {
+    error = fmt::format("unexpected {} after `)`", Quote(s.substr(i)));
+    return std::nullopt;
+  }
+  return k;
+}
+
+// A command key split into argv like a `$` line: blanks separate words; "..." (escapes \" \\ \n \t)
+// and '...' quote (parts of) a word.
+std::optional<std::vector<std::string>> SplitArgv(std::string_view s, std::string& error) {
+  std::vector<std::string> argv;
+  size_t i = 0;
+  while (true) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+    if (i >= s.size()) break;
+    std::string word;
+    while (i < s.size() && s[i] != ' ' && s[i] != '\t') {
+      char c = s[i];
+      if (c == '"') {
+        ++i;
+        bool closed = false;
+        while (i < s.size()) {
+          char d = s[i++];
+          if (d == '"') {
+            closed = true;
+            break;
+          }
+          if (d == '\\' && i < s.size()) {
+            char e = s[i++];
+            if (e == 'n') word += '\n';
+            else if (e == 't') word += '\t';
+            else if (e == '"' || e == '\\') word += e;
+            else word += '\\', word += e;
+            continue;
+          }
+          word += d;
+        }
+        if (!closed) {
+          error = "a `\"` is not closed";
+          return std::nullopt;
+        }
+      } else if (c == '\'') {
+        size_t end = s.find('\'', i + 1);
+        if (end == std::string_view::npos) {
+          error = "a `'` is not closed";
+          return std::nullopt;
+        }
+        word += s.substr(i + 1, end - i - 1);
+        i = end + 1;
+      } else {
+        word += c;
+        ++i;
+      }
+    }
+    argv.push_back(std::move(word));
+  }
+  return argv;
+}
+
+std::string CollapseBlanks(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+std::string ShowMs(int64_t ms) { return ToString(Value::Number(ValueType::kDuration, static_cast<double>(ms))); }
+
+class ScenarioLoader {
+ public:
+  ScenarioLoader(Reader& r, const Program& p, const Registry& reg, Scenario& out) : r_(r), p_(p), reg_(reg), out_(out) {}
+
+  void Load(const YAML::Node& root) {
+    auto fields = Fields(r_, root, {"runbook", "description", "duration", "tick", "probes", "commands", "answers", "expect"},
+                         "a scenario");
+    // The runbook.
+    if (const Field* f = Get(fields, "runbook")) {
+      out_.runbook_mark = MarkOf(f->v);
+      if (auto s = WantScalar(r_, f->v, "runbook")) out_.runbook = *s;
+      else return;
+    } else {
+      out_.runbook = ParentDirName(out_.path);
+      out_.runbook_mark = Mark{1, 1};
+    }
+    if (const Field* f = Get(fields, "description")) {
+      if (auto s = WantScalar(r_, f->v, "description", true)) out_.description = *s;
+    }
+    if (const Field* f = Get(fields, "duration")) {
+      if (auto ms = Duration(f->v, "duration")) {
+        if (*ms < 1000 || *ms > kMaxScenarioMs)
+          r_.Error(f->v, fmt::format("duration must be from 1s to 24h, got {}", Quote(f->v.Scalar())));
+        else out_.duration_ms = *ms;
+      }
+    }
+    if (const Field* f = Get(fields, "tick")) {
+      if (auto ms = Duration(f->v, "tick")) {
+        if (*ms < 1000) r_.Error(f->v, fmt::format("tick must be at least 1s, got {}", Quote(f->v.Scalar())));
+        else if (*ms > out_.duration_ms)
+          r_.Error(f->v, fmt::format("tick {} is longer than the scenario's duration ({})", ShowMs(*ms), ShowMs(out_.duration_ms)));
+        else out_.tick_ms = *ms;
+      }
+    } else if (out_.tick_ms > out_.duration_ms) {
+      out_.tick_ms = out_.duration_ms;  // a scenario shorter than the default tick
+    }
+    if (!FindRunbook(Get(fields, "runbook") != nullptr)) return;
+    CollectNames();
+    if (const Field* f = Get(fields, "probes")) Probes(f->v);
+    if (const Field* f = Get(fields, "commands")) Commands(f->v);
+    if (const Field* f = Get(fields, "answers")) Answers(f->v);
+    if (const Field* f = Get(fields, "expect")) Expect(f->v);
+  }
+
+ private:
+  // ---- Names of the runbook ----------------------------------------------------------------------
+  bool FindRunbook(bool written) {
+    std::vector<std::string> names;
+    for (size_t i = 0; i < p_.runbooks.size(); ++i) {
+      const std::string& name = Str(p_.runbooks[i].name);
+      names.push_back(name);
+      if (name == out_.runbook) {
+        rb_ = &p_.runbooks[i];
+        rb_index_ = static_cast<uint32_t>(i);
+      }
+    }
+    if (rb_) return true;
+    std::string msg = written ? fmt::format("no runbook `{}` in the compiled program", out_.runbook)
+                              : fmt::format("this scenario has no `runbook:` key and its directory `{}` names no runbook",
+                                            out_.runbook);
+    r_.Error(out_.runbook_mark, fmt::format("{}; {}", msg, Hint(out_.runbook, names, "runbooks")));
+    return false;
+  }
+
+  const std::string& Str(uint32_t i) const {
+    static const std::string kEmpty;
+    return i < p_.strings.size() ? p_.strings[i] : kEmpty;
+  }
+
+  void CollectNames() {
+    for (const auto& s : rb_->symptoms) symptoms_.push_back(Str(s.name));
+    for (const auto& s : rb_->steps) steps_.push_back(Str(s.name));
+    for (const auto& row : rb_->rows) rows_.push_back(Str(row.text));
+    if (p_.policy) {
+      for (const auto& row : p_.policy->rows) rows_.push_back(Str(row.text));
+    }
+    for (const auto& c : p_.contacts) contacts_.push_back(Str(c.name));
+    // Questions: the operands of ASK in the runbook's and the policy's chunks.
+    std::set<std::string> seen;
+    for (const auto& chunk : p_.chunks) {
+      if (chunk.owner != rb_index_ && chunk.owner != kPolicyOwner) continue;
+      for (uint32_t w : chunk.code) {
+        if (OpByte(w) != static_cast<uint8_t>(Op::kASK)) continue;
+        uint32_t k = OperandA(w);
+        if (k >= p_.constants.size() || p_.constants[k].type != ValueType::kString) continue;
+        const std::string& q = Str(p_.constants[k].string);
+        if (seen.insert(q).second) questions_.push_back(q);
+      }
+    }
+  }
+
+  // ---- Scalars -----------------------------------------------------------------------------------
+  std::optional<int64_t> Duration(const YAML::Node& n, std::string_view what) {
+    auto s = WantScalar(r_, n, what);
+    if (!s) return std::nullopt;
+    auto ms = ParseDurationMs(*s);
+    if (!ms) r_.Error(n, fmt::format("{}: expected a duration such as 5m or 90s, got {}", what, Quote(*s)));
+    return ms;
+  }
+
+  // A time inside the scenario: 0s .. duration.
+  std::optional<int64_t> Time(const YAML::Node& n) {
+    auto ms = Duration(n, "at");
+    if (!ms) return std::nullopt;
+    if (*ms > out_.duration_ms) {
+      r_.Error(n, fmt::format("at {} is after the end of the scenario (duration: {})", ShowMs(*ms), ShowMs(out_.duration_ms)));
+      return std::nullopt;
+    }
+    return ms;
+  }
+
+  std::optional<bool> Bool(const YAML::Node& n, std::string_view what) {
+    auto s = WantScalar(r_, n, what);
+    if (!s) return std::nullopt;
+    std::string err;
+    auto v = ParseLiteral(*s, ValueType::kBool, err);
+    if (!v) {
+      r_.Error(n, fmt::format("{}: {}", what, err));
+      return std::nullopt;
+    }
+    return v->number != 0;
+  }
+
+  // `true` only: `timeout: true`, `unknown: true`.
+  bool Flag(const YAML::Node& n, std::string_view what) {
+    auto b = Bool(n, what);
+    if (b && !*b) r_.Error(n, fmt::format("`{}: false` says nothing: write `{}: true` or leave it out", what, what));
+    return b.value_or(false);
+  }
+
+  // Points strictly increasing in time.
+  bool InOrder(std::optional<int64_t>& last, int64_t at, const YAML::Node& at_node) {
+    if (last && at <= *last) {
+      r_.Error(at_node, fmt::format("at {} does not come after the previous point ({}): list points in time order, one per time",
+                                    ShowMs(at), ShowMs(*last)));
+      return false;
+    }
+    last = at;
+    return true;
+  }
+
+  // ---- Probes ------------------------------------------------------------------------------------
+  const Target* FindTarget(const std::string& name) const {
+    for (const auto& t : rb_->targets) {
+      if (Str(t.name) == name) return &t;
+    }
+    if (p_.policy) {
+      for (const auto& t : p_.policy->targets) {
+        if (Str(t.name) == name) return &t;
+      }
+    }
+    return nullptr;
+  }
+
+  void Probes(const YAML::Node& n) {
+    if (!WantMap(r_, n, "probes", "redis.ping(): true")) return;
+    std::set<std::string> seen;
+    for (const auto& f : Fields(r_, n, {}, "probes")) {
+      ProbeSeries ps;
+      ps.key = f.key;
+      ps.mark = MarkOf(f.k);
+      const NativeDecl* decl = ResolveProbe(f, ps);
+      if (!decl) continue;
+      std::string sig = ps.target + "." + ps.method + "(";
+      for (const auto& a : ps.args) sig += fmt::format("{}:{}:{};", ValueTypeName(a.type), a.type == ValueType::kString ? a.Text().size() : 0, ToString(a));
+      if (!seen.insert(sig).second) {
+        r_.Error(f.k, fmt::format("probe `{}` is listed twice (the same target, method and arguments): keep one", f.key));
+        continue;
+      }
+      if (ProbeTimeline(f.v, *decl, ps)) out_.probes.push_back(std::move(ps));
+    }
+  }
+
+  const NativeDecl* ResolveProbe(const Field& f, ProbeSeries& ps) {
+    std::string err;
+    auto key = ParseProbeKey(f.key, err);
+    if (!key) {
+      r_.Error(f.k, fmt::format("probe {}: {}; write target.method(args) as the runbook does, e.g. redis.ping() or "
+                                "api.metric(\"name\")",
+                                Quote(f.key), err));
+      return nullptr;
+    }
+    const Target* t = FindTarget(key->target);
+    if (!t) {
+      std::vector<std::string> names;
+      for (const auto& x : rb_->targets) names.push_back(Str(x.name));
+      if (p_.policy) {
+        for (const auto& x : p_.policy->targets) {
+          if (std::find(names.begin(), names.end(), Str(x.name)) == names.end()) names.push_back(Str(x.name));
+        }
+      }
+      r_.Error(f.k, fmt::format("no target `{}` in runbook {} or the policy; {}", key->target, out_.runbook,
+                                Hint(key->target, names, "targets")));
+      return nullptr;
+    }
+    const std::string& cap = Str(t->capability);
+    std::string native = cap + "." + key->method;
+    const NativeDecl* decl = reg_.Native(native);
+    if (!decl || decl->is_filter) {
+      std::vector<std::string> methods;
+      std::string prefix = cap + ".";
+      for (const auto& [name, d] : reg_.natives()) {
+        if (!d.is_filter && name.rfind(prefix, 0) == 0) methods.push_back(name.substr(prefix.size()));
+      }
+      r_.Error(f.k, fmt::format("`{}` is a {} target and {} has no method `{}`; {}", key->target, cap, cap, key->method,
+                                Hint(key->method, methods, "methods")));
+      return nullptr;
+    }
+    if (key->args.size() != decl->params.size()) {
+      std::vector<std::string> types;
+      for (auto p : decl->params) types.push_back(ValueTypeName(p));
+      r_.Error(f.k, fmt::format("{} takes {} argument{} ({}), got {}", native, decl->params.size(),
+                                decl->params.size() == 1 ? "" : "s", Join(types), key->args.size()));
+      return nullptr;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < key->args.size(); ++i) {
+      const ProbeArg& a = key->args[i];
+      ValueType want = decl->params[i];
+      if (want == ValueType::kString) {
+        if (!a.quoted) {
+          r_.Error(f.k, fmt::format("argument {} of {} is text: quote it, e.g. \"{}\"", i + 1, native, a.text));
+          ok = false;
+        } else {
+          ps.args.push_back(Value::String(a.text));
+        }
+        continue;
+      }
+      if (a.quoted) {
+        r_.Error(f.k, fmt::format("argument {} of {} is {}: write it without quotes, e.g. {}", i + 1, native, TypePhrase(want),
+                                  TypeExample(want)));
+        ok = false;
+        continue;
+      }
+      std::string lerr;
+      auto v = ParseLiteral(a.text, want, lerr);
+      if (!v) {
+        r_.Error(f.k, fmt::format("argument {} of {}: {}", i + 1, native, lerr));
+        ok = false;
+        continue;
+      }
+      ps.args.push_back(std::move(*v));
+    }
+    if (!ok) return nullptr;
+    ps.target = key->target;
+    ps.binding = Str(t->binding);
+    ps.method = native;
+    return decl;
+  }
+
+  // A probe value of the method's result type.
+  std::optional<Value> ProbeValue(const YAML::Node& n, const NativeDecl& decl, const std::string& key) {
+    if (decl.result == ValueType::kLines && n.IsSequence()) {
+      std::vector<std::string> lines;
+      for (const auto& item : n) {
+        if (!item.IsScalar()) {
+          r_.Error(item, fmt::format("{} returns lines: each entry must be one line of text, got {}", key, NodeKind(item)));
+          return std::nullopt;
+        }
+        lines.push_back(item.Scalar());
+      }
+      return Value::Lines(std::move(lines));
+    }
+    if (!n.IsScalar()) {
+      r_.Error(n, fmt::format("{} returns {}: write {}, got {}", key, TypePhrase(decl.result), TypeExample(decl.result),
+                              NodeKind(n)));
+      return std::nullopt;
+    }
+    std::string err;
+    auto v = ParseLiteral(n.Scalar(), decl.result, err);
+    if (!v) {
+      r_.Error(n, fmt::format("{} returns {}: write {}, got {}", key, TypePhrase(decl.result), TypeExample(decl.result),
+                              Quote(n.Scalar())));
+    }
+    return v;
+  }
+
+  bool ProbeTimeline(const YAML::Node& n, const NativeDecl& decl, ProbeSeries& ps) {
+    size_t before = r_.count;
+    if (n.IsScalar()) {
+      if (auto v = ProbeValue(n, decl, ps.key)) ps.points.push_back(ProbePoint{0, ProbePoint::Kind::kValue, *v, "", MarkOf(n)});
+    } else if (n.IsMap()) {
+      std::optional<int64_t> last;
+      ProbePointFrom(n, decl, ps, false, last);
+    } else if (n.IsSequence()) {
+      bool all_scalars = n.size() > 0 || decl.result == ValueType::kLines;
+      for (const auto& item : n) all_scalars = all_scalars && item.IsScalar();
+      if (decl.result == ValueType::kLines && all_scalars) {
+        if (auto v = ProbeValue(n, decl, ps.key)) ps.points.push_back(ProbePoint{0, ProbePoint::Kind::kValue, *v, "", MarkOf(n)});
+      } else if (n.size() == 0) {
+        r_.Error(n, fmt::format("probe {} has no points: give a value, or a list of {{at: 0s, value: ...}} points", ps.key));
+      } else {
+        std::optional<int64_t> last;
+        for (const auto& item : n) {
+          if (!item.IsMap()) {
+            r_.Error(item, fmt::format("each point of probe {} must be a mapping such as {{at: 1m, value: {}}}, got {}", ps.key,
+                                       decl.result == ValueType::kLines ? "\"a line\"" : TypeExample(decl.result), NodeKind(item)));
+            continue;
+          }
+          ProbePointFrom(item, decl, ps, true, last);
+        }
+      }
+    } else {
+      r_.Error(n, fmt::format("probe {} has no value: give a value, or a list of {{at: 0s, value: ...}} points", ps.key));
+    }
+    return r_.count == before;
+  }
+
+  void ProbePointFrom(const YAML::Node& n, const NativeDecl& decl, ProbeSeries& ps, bool at_required,
+                      std::optional<int64_t>& last) {
+    auto fields = Fields(r_, n, {"at", "value", "timeout", "error", "unknown"}, "a probe point");
+    ProbePoint pt;
+    pt.mark = MarkOf(n);
+    const Field* at = Get(fields, "at");
+    if (at) {
+      auto t = Time(at->v);
+      if (!t) return;
+      if (!InOrder(last, *t, at->v)) return;
+      pt.at_ms = *t;
+    } else if (at_required) {
+      r_.Error(n, "a point in a list needs `at:`, the time it starts, e.g. at: 2m");
+      return;
+    } else if (!InOrder(last, 0, n)) {
+      return;
+    }
+    int outcomes = 0;
+    for (const char* k : {"value", "timeout", "error", "unknown"}) outcomes += Get(fields, k) ? 1 : 0;
+    if (outcomes != 1) {
+      r_.Error(n, fmt::format("a probe point gives exactly one of value, timeout, error or unknown; this one gives {}", outcomes));
+      return;
+    }
+    if (const Field* f = Get(fields, "value")) {
+      auto v = ProbeValue(f->v, decl, ps.key);
+      if (!v) return;
+      pt.kind = ProbePoint::Kind::kValue;
+      pt.value = std::move(*v);
+    } else if (const Field* f = Get(fields, "timeout")) {
+      if (!Flag(f->v, "timeout")) return;
+      pt.kind = ProbePoint::Kind::kTimeout;
+      pt.reason = "timeout";
+    } else if (const Field* f = Get(fields, "unknown")) {
+      if (!Flag(f->v, "unknown")) return;
+      pt.kind = ProbePoint::Kind::kUnknown;
+      pt.reason = "unknown";
+    } else if (const Field* f = Get(fields, "error")) {
+      auto s = WantScalar(r_, f->v, "error");
+      if (!s) return;
+      if (Trim(*s).empty()) {
+        r_.Error(f->v, "error: give the error text, e.g. error: \"connection refused\"");
+        return;
+      }
+      pt.kind = ProbePoint::Kind::kError;
+      pt.reason = *s;
+    }
+    ps.points.push_back(std::move(pt));
+  }
+
+  // ---- Commands ----------------------------------------------------------------------------------
+  void Commands(const YAML::Node& n) {
+    if (!WantMap(r_, n, "commands", "redis-cli ping: {stdout: PONG}")) return;
+    std::set<std::vector<std::string>> seen;
+    for (const auto& f : Fields(r_, n, {}, "commands")) {
+      CommandSeries cs;
+      cs.key = f.key;
+      cs.mark = MarkOf(f.k);
+      std::string err;
+      auto argv = SplitArgv(f.key, err);
+      if (!argv) {
+        r_.Error(f.k, fmt::format("command {}: {}", Quote(f.key), err));
+        continue;
+      }
+      if (argv->empty()) {
+        r_.Error(f.k, "a command key is empty: write the command as the runbook runs it, e.g. redis-cli ping");
+        continue;
+      }
+      if (!seen.insert(*argv).second) {
+        r_.Error(f.k, fmt::format("command `{}` is listed twice: keep one", f.key));
+        continue;
+      }
+      cs.argv = std::move(*argv);
+      size_t before = r_.count;
+      std::optional<int64_t> last;
+      if (f.v.IsMap()) {
+        CommandPointFrom(f.v, cs, false, last);
+      } else if (f.v.IsSequence() && f.v.size() > 0) {
+        for (const auto& item : f.v) {
+          if (!item.IsMap()) {
+            r_.Error(item, fmt::format("each point of command `{}` must be a mapping such as {{at: 1m, stdout: PONG}}, got {}",
+                                       f.key, NodeKind(item)));
+            continue;
+          }
+          CommandPointFrom(item, cs, true, last);
+        }
+      } else {
+        r_.Error(f.v, fmt::format("command `{}` needs its output: a mapping such as {{stdout: PONG}} or a list of "
+                                  "{{at: 1m, exit: 1, stderr: ...}} points, got {}",
+                                  f.key, NodeKind(f.v)));
+      }
+      if (r_.count == before) out_.commands.push_back(std::move(cs));
+    }
+  }
+
+  void CommandPointFrom(const YAML::Node& n, CommandSeries& cs, bool at_required, std::optional<int64_t>& last) {
+    auto fields = Fields(r_, n, {"at", "stdout", "stderr", "exit", "timeout"}, "a command point");
+    CommandPoint pt;
+    pt.mark = MarkOf(n);
+    const Field* at = Get(fields, "at");
+    if (at) {
+      auto t = Time(at->v);
+      if (!t) return;
+      if (!InOrder(last, *t, at->v)) return;
+      pt.at_ms = *t;
+    } else if (at_required) {
+      r_.Error(n, "a point in a list needs `at:`, the time it starts, e.g. at: 2m");
+      return;
+    } else if (!InOrder(last, 0, n)) {
+      return;
+    }
+    if (const Field* f = Get(fields, "stdout")) {
+      auto s = WantScalar(r_, f->v, "stdout", true);
+      if (!s) return;
+      pt.out = *s;
+    }
+    if (const Field* f = Get(fields, "stderr")) {
+      auto s = WantScalar(r_, f->v, "stderr", true);
+      if (!s) return;
+      pt.err = *s;
+    }
+    if (const Field* f = Get(fields, "exit")) {
+      auto s = WantScalar(r_, f->v, "exit");
+      if (!s) return;
+      auto v = NumberWithUnit(Trim(*s), "", false);
+      if (!v || *v != std::floor(*v) || *v > 255) {
+        r_.Error(f->v, fmt::format("exit: expected an exit status from 0 to 255, got {}", Quote(*s)));
+        return;
+      }
+      pt.exit_code = static_cast<int>(*v);
+    }
+    if (const Field* f = Get(fields, "timeout")) {
+      auto b = Bool(f->v, "timeout");
+      if (!b) return;
+      pt.timeout = *b;
+    }
+    cs.points.push_back(std::move(pt));
+  }
+
+  // ---- Answers -----------------------------------------------------------------------------------
+  void Answers(const YAML::Node& n) {
+    if (!WantMap(r_, n, "answers", "\"¿Data loss?\": no")) return;
+    for (const auto& f : Fields(r_, n, {}, "answers")) {
+      if (!CheckQuestion(f.key, f.k)) continue;
+      std::optional<int64_t> last;
+      if (f.v.IsScalar()) {
+        if (auto b = Bool(f.v, "an answer")) out_.answers.push_back(AnswerPoint{f.key, 0, *b, MarkOf(f.v)});
+      } else if (f.v.IsMap()) {
+        AnswerFrom(f.key, f.v, false, last);
+      } else if (f.v.IsSequence() && f.v.size() > 0) {
+        for (const auto& item : f.v) {
+          if (!item.IsMap()) {
+            r_.Error(item, fmt::format("each answer in a list must be a mapping such as {{at: 2m, answer: yes}}, got {}",
+                                       NodeKind(item)));
+            continue;
+          }
+          AnswerFrom(f.key, item, true, last);
+        }
+      } else {
+        r_.Error(f.v, fmt::format("the answer to {} must be yes or no, or {{at: 2m, answer: yes}}, got {}", Quote(f.key),
+                                  NodeKind(f.v)));
+      }
+    }
+  }
+
+  void AnswerFrom(const std::string& question, const YAML::Node& n, bool at_required, std::optional<int64_t>& last) {
+    auto fields = Fields(r_, n, {"at", "answer"}, "an answer");
+    AnswerPoint a;
+    a.question = question;
+    a.mark = MarkOf(n);
+    if (const Field* at = Get(fields, "at")) {
+      auto t = Time(at->v);
+      if (!t || !InOrder(last, *t, at->v)) return;
+      a.at_ms = *t;
+    } else if (at_required) {
+      r_.Error(n, "an answer in a list needs `at:`, the time it is given, e.g. at: 2m");
+      return;
+    } else if (!InOrder(last, 0, n)) {
+      return;
+    }
+    const Field* ans = Get(fields, "answer");
+    if (!ans) {
+      r_.Error(n, "an answer needs `answer: yes` or `answer: no`");
+      return;
+    }
+    auto b = Bool(ans->v, "answer");
+    if (!b) return;
+    a.answer = *b;
+    out_.answers.push_back(std::move(a));
+  }
+
+  bool CheckQuestion(const std::string& q, const YAML::Node& at) {
+    if (std::find(questions_.begin(), questions_.end(), q) != questions_.end()) return true;
+    r_.Error(at, fmt::format("no condition of runbook {} or the policy asks {}; {}", out_.runbook, Quote(q),
+                             Hint(q, questions_, "questions asked")));
+    return false;
+  }
+
+  // ---- Expectations ------------------------------------------------------------------------------
+  bool CheckName(const std::string& name, const YAML::Node& at, const std::vector<std::string>& names, std::string_view noun,
+                 std::string_view owner) {
+    if (std::find(names.begin(), names.end(), name) != names.end()) return true;
+    r_.Error(at, fmt::format("no {} `{}` in {}; {}", noun, name, owner, Hint(name, names, std::string(noun) + "s")));
+    return false;
+  }
+  bool CheckStep(const std::string& s, const YAML::Node& at) {
+    return CheckName(s, at, steps_, "step", fmt::format("runbook {}", out_.runbook));
+  }
+  bool CheckSymptom(const std::string& s, const YAML::Node& at) {
+    return CheckName(s, at, symptoms_, "symptom", fmt::format("runbook {}", out_.runbook));
+  }
+  bool CheckContact(const std::string& s, const YAML::Node& at) {
+    return CheckName(s, at, contacts_, "contact", "the policy");
+  }
+  bool CheckRow(const std::string& s, const YAML::Node& at) {
+    if (std::find(rows_.begin(), rows_.end(), s) != rows_.end()) return true;
+    r_.Error(at, fmt::format("no escalation row `{}` in runbook {} or the policy (a row is named by its `when` cell as "
+                             "written); {}",
+                             s, out_.runbook, Hint(s, rows_, "rows")));
+    return false;
+  }
+
+  // A list of names, each checked by `check`.
+  template <typename Check>
+  std::optional<std::vector<std::string>> NameList(const YAML::Node& n, std::string_view what, std::string_view example,
+                                                   Check check) {
+    auto list = WantScalarList(r_, n, what, example);
+    if (!list) return std::nullopt;
+    std::vector<std::string> out;
+    bool ok = true;
+    for (auto& [name, node] : *list) {
+      if (!check(name, node)) ok = false;
+      out.push_back(name);
+    }
+    if (!ok) return std::nullopt;
+    return out;
+  }
+
+  void Expect(const YAML::Node& n) {
+    if (!WantMap(r_, n, "expect", "{severity: P2}")) return;
+    Expectations& e = out_.expect;
+    e.mark = MarkOf(n);
+    for (const auto& f : Fields(r_, n, {"symptoms", "steps", "skipped", "escalations", "pages", "severity", "pending"},
+                                "expect")) {
+      if (f.key == "symptoms") {
+        ExpectSymptoms(f.v);
+      } else if (f.key == "steps") {
+        ExpectSteps(f.v);
+      } else if (f.key == "skipped") {
+        e.skipped = NameList(f.v, "expect.skipped", "[restart]",
+                             [&](const std::string& s, const YAML::Node& at) { return CheckStep(s, at); });
+      } else if (f.key == "escalations") {
+        ExpectRows(f.v);
+      } else if (f.key == "pages") {
+        ExpectPages(f.v);
+      } else if (f.key == "severity") {
+        if (auto s = WantScalar(r_, f.v, "expect.severity")) {
+          if (*s == "P1" || *s == "P2" || *s == "P3" || *s == "P4") e.severity = *s;
+          else r_.Error(f.v, fmt::format("expect.severity must be P1, P2, P3 or P4, got {}", Quote(*s)));
+        }
+      } else if (f.key == "pending") {
+        ExpectPending(f.v);
+      }
+    }
+  }
+
+  void ExpectSymptoms(const YAML::Node& n) {
+    if (n.IsNull()) return;
+    if (!n.IsSequence()) {
+      r_.Error(n, fmt::format("expect.symptoms must be a list such as [{{at: 2m, hold: [ping_error]}}], got {}", NodeKind(n)));
+      return;
+    }
+    for (const auto& item : n) {
+      if (!item.IsMap()) {
+        r_.Error(item, fmt::format("each entry of expect.symptoms must be a mapping such as {{at: 2m, hold: [ping_error]}}, got {}",
+                                   NodeKind(item)));
+        continue;
+      }
+      auto fields = Fields(r_, item, {"at", "hold", "clear", "unknown"}, "a symptom check");
+      SymptomExpect se;
+      se.mark = MarkOf(item);
+      bool ok = true;
+      if (const Field* at = Get(fields, "at")) {
+        auto t = Time(at->v);
+        if (t) se.at_ms = *t;
+        else ok = false;
+      } else {
+        r_.Error(item, "a symptom check needs `at:`, the time to check, e.g. at: 2m");
+        ok = false;
+      }
+      std::map<std::string, std::string> where;  // symptom → the list it is in
+      for (const char* key : {"hold", "clear", "unknown"}) {
+        const Field* f = Get(fields, key);
+        if (!f) continue;
+        auto list = WantScalarList(r_, f->v, fmt::format("`{}`", key), "[ping_error]");
+        if (!list) {
+          ok = false;
+          continue;
+        }
+        auto& dest = std::string_view(key) == "hold" ? se.hold : std::string_view(key) == "clear" ? se.clear : se.unknown;
+        for (auto& [name, node] : *list) {
+          if (!CheckSymptom(name, node)) {
+            ok = false;
+            continue;
+          }
+          auto [it, inserted] = where.emplace(name, key);
+          if (!inserted) {
+            r_.Error(node, fmt::format("symptom `{}` is already in `{}` at this time", name, it->second));
+            ok = false;
+            continue;
+          }
+          dest.push_back(name);
+        }
+      }
+      if (ok && se.hold.empty() && se.clear.empty() && se.unknown.empty() && fields.size() == item.size()) {
+        r_.Error(item, "a symptom check names no symptom: add hold:, clear: or unknown: lists");
+        ok = false;
+      }
+      if (ok) out_.expect.symptoms.push_back(std::move(se));
+    }
+  }
+
+  // Optional `at` of an expectation entry.
+  bool OptionalAt(const std::vector<Field>& fields, std::optional<int64_t>& at_ms) {
+    const Field* at = Get(fields, "at");
+    if (!at) return true;
+    auto t = Time(at->v);
+    if (!t) return false;
+    at_ms = *t;
+    return true;
+  }
+
+  void ExpectSteps(const YAML::Node& n) {
+    std::vector<StepExpect> out;
+    if (!n.IsNull() && !n.IsSequence()) {
+      r_.Error(n, fmt::format("expect.steps must be a list such as [{{step: state, status: ok}}], got {}", NodeKind(n)));
+      return;
+    }
+    bool ok = true;
+    for (const auto& item : n) {
+      StepExpect se;
+      se.mark = MarkOf(item);
+      if (item.IsScalar()) {
+        se.step = item.Scalar();
+        if (!CheckStep(se.step, item)) ok = false;
+        out.push_back(std::move(se));
+        continue;
+      }
+      if (!item.IsMap()) {
+        r_.Error(item, fmt::format("each entry of expect.steps must be a mapping such as {{step: state, status: ok}}, got {}",
+                                   NodeKind(item)));
+        ok = false;
+        continue;
+      }
+      size_t before = r_.count;
+      auto fields = Fields(r_, item, {"step", "at", "run", "status"}, "a step expectation");
+      if (const Field* s = Get(fields, "step")) {
+        if (auto v = WantScalar(r_, s->v, "step")) {
+          se.step = *v;
+          CheckStep(se.step, s->v);
+        }
+      } else {
+        r_.Error(item, "a step expectation needs `step:`, the step's name");
+      }
+      OptionalAt(fields, se.at_ms);
+      if (const Field* run = Get(fields, "run")) {
+        if (auto list = WantScalarList(r_, run->v, "run", "[\"redis-cli ping\"]")) {
+          std::vector<std::string> cmds;
+          for (auto& [cmd, node] : *list) cmds.push_back(cmd);
+          se.run = std::move(cmds);
+        }
+      }
+      if (const Field* st = Get(fields, "status")) {
+        if (auto v = WantScalar(r_, st->v, "status")) {
+          if (*v == "ok" || *v == "failed" || *v == "pending") se.status = *v;
+          else r_.Error(st->v, fmt::format("status must be ok, failed or pending, got {}", Quote(*v)));
+        }
+      }
+      if (r_.count != before) ok = false;
+      out.push_back(std::move(se));
+    }
+    if (ok) out_.expect.steps = std::move(out);
+  }
+
+  void ExpectRows(const YAML::Node& n) {
+    std::vector<RowExpect> out;
+    if (!n.IsNull() && !n.IsSequence()) {
+      r_.Error(n, fmt::format("expect.escalations must be a list such as [{{row: \"ping_error for > 5m\", at: 6m}}], got {}",
+                              NodeKind(n)));
+      return;
+    }
+    bool ok = true;
+    for (const auto& item : n) {
+      RowExpect re;
+      re.mark = MarkOf(item);
+      size_t before = r_.count;
+      if (item.IsScalar()) {
+        re.row = CollapseBlanks(item.Scalar());
+        CheckRow(re.row, item);
+      } else if (item.IsMap()) {
+        auto fields = Fields(r_, item, {"row", "at"}, "an escalation expectation");
+        if (const Field* row = Get(fields, "row")) {
+          if (auto v = WantScalar(r_, row->v, "row")) {
+            re.row = CollapseBlanks(*v);
+            CheckRow(re.row, row->v);
+          }
+        } else {
+          r_.Error(item, "an escalation expectation needs `row:`, the row's `when` cell as written");
+        }
+        OptionalAt(fields, re.at_ms);
+      } else {
+        r_.Error(item, fmt::format("each entry of expect.escalations must be a mapping such as {{row: \"ping_error for > 5m\", "
+                                   "at: 6m}}, got {}",
+                                   NodeKind(item)));
+      }
+      if (r_.count != before) ok = false;
+      out.push_back(std::move(re));
+    }
+    if (ok) out_.expect.escalations = std::move(out);
+  }
+
+  void ExpectPages(const YAML::Node& n) {
+    std::vector<PageExpect> out;
+    if (!n.IsNull() && !n.IsSequence()) {
+      r_.Error(n, fmt::format("expect.pages must be a list such as [{{contact: sre, at: 6m}}], got {}", NodeKind(n)));
+      return;
+    }
+    bool ok = true;
+    for (const auto& item : n) {
+      PageExpect pe;
+      pe.mark = MarkOf(item);
+      size_t before = r_.count;
+      if (item.IsScalar()) {
+        pe.contact = item.Scalar();
+        CheckContact(pe.contact, item);
+      } else if (item.IsMap()) {
+        auto fields = Fields(r_, item, {"contact", "at"}, "a page expectation");
+        if (const Field* c = Get(fields, "contact")) {
+          if (auto v = WantScalar(r_, c->v, "contact")) {
+            pe.contact = *v;
+            CheckContact(pe.contact, c->v);
+          }
+        } else {
+          r_.Error(item, "a page expectation needs `contact:`, a contact of the policy");
+        }
+        OptionalAt(fields, pe.at_ms);
+      } else {
+        r_.Error(item, fmt::format("each entry of expect.pages must be a mapping such as {{contact: sre, at: 6m}}, got {}",
+                                   NodeKind(item)));
+      }
+      if (r_.count != before) ok = false;
+      out.push_back(std::move(pe));
+    }
+    if (ok) out_.expect.pages = std::move(out);
+  }
+
+  void ExpectPending(const YAML::Node& n) {
+    if (!WantMap(r_, n, "expect.pending", "{rows: [], steps: [], asks: []}")) return;
+    PendingExpect pe;
+    pe.mark = MarkOf(n);
+    for (const auto& f : Fields(r_, n, {"rows", "steps", "asks"}, "expect.pending")) {
+      if (f.key == "rows") {
+        auto list = WantScalarList(r_, f.v, "pending.rows", "['ask \"¿Data loss?\"']");
+        if (!list) continue;
+        std::vector<std::string> rows;
+        for (auto& [row, node] : *list) {
+          rows.push_back(CollapseBlanks(row));
+          CheckRow(rows.back(), node);
+        }
+        pe.rows = std::move(rows);
+      } else if (f.key == "steps") {
+        pe.steps = NameList(f.v, "pending.steps", "[restart]",
+                            [&](const std::string& s, const YAML::Node& at) { return CheckStep(s, at); });
+      } else if (f.key == "asks") {
+        pe.asks = NameList(f.v, "pending.asks", "[\"¿Data loss?\"]",
+                           [&](const std::string& s, const YAML::Node& at) { return CheckQuestion(s, at); });
+      }
+    }
+    out_.expect.pending = std::move(pe);
+  }
+
+  Reader& r_;
+  const Program& p_;
+  const Registry& reg_;
+  Scenario& out_;
+  const Runbook* rb_ = nullptr;
+  uint32_t rb_index_ = 0;
+  std::vector<std::string> symptoms_, steps_, rows_, contacts_, questions_;
+};
+
+std::string ScenarioName(const std::string& path) {
+  std::string name = FileName(path);
+  for (std::string_view suffix : {".scenario.yaml", ".scenario.yml", ".yaml", ".yml"}) {
+    if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      return name.substr(0, name.size() - suffix.size());
+    }
+  }
+  return name;
+}
+
+}  // namespace
+
+bool LoadScenario(const std::string& path, const Program& program, const Registry& registry, Scenario& out,
+                  std::vector<ConfigError>& errors) {
+  Reader r{path, errors};
+  out = Scenario{};
+  out.path = path;
+  out.name = ScenarioName(path);
+  std::string text, error;
+  if (!ReadFile(path, kScenarioLimit, text, error)) {
+    r.Error(Mark{}, error);
+    return false;
+  }
+  try {
+    auto root = ParseYaml(text, r);
+    if (!root) return false;
+    if (root->IsNull()) {
+      r.Error(Mark{1, 1}, "the scenario is empty: expected keys such as probes:, commands: and expect: "
+                          "(see docs/scenarios.md)");
+      return false;
+    }
+    if (!root->IsMap()) {
+      r.Error(*root, fmt::format("a scenario is a mapping of keys such as probes:, commands: and expect:, got {}",
+                                 NodeKind(*root)));
+      return false;
+    }
+    ScenarioLoader(r, program, registry, out).Load(*root);
+  } catch (const std::exception& e) {
+    r.Error(Mark{}, fmt::format("cannot read the YAML: {}", e.what()));
+  }
+  return !r.failed;
+}
+
+}  // namespace rb::rt

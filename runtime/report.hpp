@@ -1,0 +1,36 @@
+// How plans, rehearsals and test results are shown: a timeline for people (colour on a terminal),
+// JSON for tools, JUnit XML for CI. Secrets never reach any of them (commands carry *** already).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "runtime/executor.hpp"
+
+namespace rb::rt {
+
+std::string RenderPlan(const Plan& plan, bool color);
+std::string RenderTrace(const Trace& trace, const Scenario& scenario, bool color);
+std::string TraceJson(const Trace& trace);  // one JSON object, pretty-printed
+
+// The outcome of one scenario in `runbook test`.
+struct TestCase {
+  std::string runbook, scenario, path;
+  double seconds = 0;
+  std::vector<std::string> load_errors;  // the scenario (or its runbook) could not be loaded
+  std::vector<Mismatch> mismatches;
+  bool passed() const { return load_errors.empty() && mismatches.empty(); }
+};
+// "FAIL redis_down/outage" and the expected-vs-actual diff, one block per mismatch.
+std::string RenderFailure(const TestCase& test, bool color);
+std::string JUnitXml(const std::vector<TestCase>& tests, double seconds);
+
+// What no scenario exercised, over every runbook of a program (and its policy's rows).
+struct Coverage {
+  size_t symptoms = 0, symptoms_hit = 0, steps = 0, steps_hit = 0, rows = 0, rows_hit = 0;
+  std::vector<std::string> missed;  // "redis_down: step rate_limit", "policy: row | ask ... |"
+};
+Coverage ComputeCoverage(const Program& program, const std::vector<Trace>& traces);
+std::string RenderCoverage(const Coverage& coverage);
+
+}  // namespace rb::rt
