@@ -458,7 +458,7 @@ class Rehearsal : public EvalHost {
     bindings_ = Bind(p, rb, opt.env);
     for (const auto& e : bindings_.errors) trace_.errors.push_back(e.ToString());
     symptom_cache_.resize(r_.symptoms.size());
-    step_failed_.assign(r_.steps.size(), -1);
+    step_failed_.assign(r_.steps.size(), 0);  // `failed(step)` is false until the step ran and failed
     step_done_.assign(r_.steps.size(), false);
     rows_.resize(r_.rows.size() + (p.policy ? p.policy->rows.size() : 0));
     trace_.runbook = p.Str(r_.name);
@@ -659,6 +659,7 @@ class Rehearsal : public EvalHost {
     cur_.step = s;
     output_ = Value::Unknown();
     const Step& st = r_.steps[s];
+    step_failed_[s] = -1;  // unknown while it runs
     trace_.steps.push_back(StepRun{p_.Str(st.name), now_, {}, ""});
     trace_.steps_run.insert(p_.Str(st.name));
     Event(TraceEvent::Kind::kStepStart, p_.Str(st.name), p_.Str(st.title)).status = StepKindName(st.kind);
@@ -670,7 +671,7 @@ class Rehearsal : public EvalHost {
     while (cur_.item < st.items.size()) {
       const StepItem& it = st.items[cur_.item];
       switch (it.kind) {
-        case StepItem::Kind::kCommand: RunCommand(st, it.command, true); break;
+        case StepItem::Kind::kCommand: RunCommand(st, it.command, true, JudgedByExpect(st, cur_.item)); break;
         case StepItem::Kind::kText: Event(TraceEvent::Kind::kText, p_.Str(st.name), p_.Str(it.text)); break;
         case StepItem::Kind::kExpect:
           if (!Expect(st, it)) return false;
@@ -681,12 +682,22 @@ class Rehearsal : public EvalHost {
     std::string status = cur_.failed ? "failed" : cur_.pending ? "pending" : st.kind == StepKind::kManual ? "manual" : "ok";
     step_failed_[cur_.step] = cur_.failed ? 1 : cur_.pending ? -1 : 0;
     trace_.steps.back().status = status;
+    if (cur_.pending) trace_.pending_steps.push_back(p_.Str(st.name));
     Event(TraceEvent::Kind::kStepEnd, p_.Str(st.name)).status = status;
     cur_.active = false;
     return true;
   }
 
-  void RunCommand(const Step& st, const Command& c, bool record) {
+  // A command followed by an `expect` in its step is what the expectation polls: its exit status
+  // does not fail the step, the expectation's verdict does.
+  static bool JudgedByExpect(const Step& st, size_t item) {
+    for (size_t i = item + 1; i < st.items.size(); ++i) {
+      if (st.items[i].kind == StepItem::Kind::kExpect) return true;
+    }
+    return false;
+  }
+
+  void RunCommand(const Step& st, const Command& c, bool record, bool judged) {
     BoundCommand bc = BindCommand(p_, reg_, rb_, c, bindings_);
     std::string shown = bc.Display();
     if (record) trace_.steps.back().commands.push_back(shown);
@@ -713,11 +724,11 @@ class Rehearsal : public EvalHost {
       case ExecAnswer::Status::kOk: e.status = write ? "would run: ok" : "ok"; break;
       case ExecAnswer::Status::kFailed:
         e.status = fmt::format("{}exit {}", write ? "would run: " : "", a.exit_code);
-        cur_.failed = true;
+        cur_.failed |= !judged;
         break;
       case ExecAnswer::Status::kTimeout:
         e.status = "timeout";
-        cur_.failed = true;
+        cur_.failed |= !judged;
         break;
       case ExecAnswer::Status::kNoData: e.status = "no output in scenario"; break;
     }
@@ -738,7 +749,9 @@ class Rehearsal : public EvalHost {
       // A poll: run the step's read commands before this expectation again for fresh output.
       for (size_t i = 0; i < cur_.item; ++i) {
         const StepItem& prev = st.items[i];
-        if (prev.kind == StepItem::Kind::kCommand && prev.command.effect <= Effect::kRead) RunCommand(st, prev.command, false);
+        if (prev.kind == StepItem::Kind::kCommand && prev.command.effect <= Effect::kRead) {
+          RunCommand(st, prev.command, false, true);
+        }
       }
     }
     Tri t = ToTri(Eval(it.chunk));
