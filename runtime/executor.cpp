@@ -679,7 +679,10 @@ class Rehearsal : public EvalHost {
       }
       ++cur_.item;
     }
-    std::string status = cur_.failed ? "failed" : cur_.pending ? "pending" : st.kind == StepKind::kManual ? "manual" : "ok";
+    bool only_text = std::all_of(st.items.begin(), st.items.end(),
+                                 [](const StepItem& i) { return i.kind == StepItem::Kind::kText; });
+    // A step that only tells a person what to do is `manual`, whatever its kind: nothing was done.
+    std::string status = cur_.failed ? "failed" : cur_.pending ? "pending" : only_text ? "manual" : "ok";
     step_failed_[cur_.step] = cur_.failed ? 1 : cur_.pending ? -1 : 0;
     trace_.steps.back().status = status;
     if (cur_.pending) trace_.pending_steps.push_back(p_.Str(st.name));
@@ -730,7 +733,11 @@ class Rehearsal : public EvalHost {
         e.status = "timeout";
         cur_.failed |= !judged;
         break;
-      case ExecAnswer::Status::kNoData: e.status = "no output in scenario"; break;
+      case ExecAnswer::Status::kNoData:
+        // What a check would have seen is unknown: the step is pending, not passed.
+        e.status = "no output in scenario: unknown";
+        cur_.pending |= !judged;
+        break;
     }
     if (a.status == ExecAnswer::Status::kNoData || a.status == ExecAnswer::Status::kTimeout) {
       output_ = Value::Unknown();
@@ -808,6 +815,9 @@ class Rehearsal : public EvalHost {
       case EscAction::Kind::kPage: {
         const Contact& c = p_.contacts.at(a.value);
         PageSent page{p_.Str(c.name), p_.Str(c.display), p_.Str(c.handle), {}, now_};
+        bool again = std::any_of(trace_.pages.begin(), trace_.pages.end(),
+                                 [&](const PageSent& x) { return x.contact == page.contact && x.at_ms == now_; });
+        if (again) break;  // two rows paging the same person at the same moment send one page
         if (opt_.env) {
           auto it = opt_.env->contacts.find(page.contact);
           if (it != opt_.env->contacts.end()) {
