@@ -120,10 +120,15 @@ int main(int argc, char** argv) {
   explain->add_option("code", code, "The code, e.g. RB0050")->required();
   CLI::App* codes = app.add_subcommand("codes", "List every diagnostic code with its severity and title");
 
+  std::string caps_stdlib;
+  CLI::App* caps = app.add_subcommand("capabilities", "List every native capability: effect, dry-run behaviour, live implementation");
+  caps->add_option("--stdlib", caps_stdlib, "Read stdlib modules from DIR instead of the embedded copy");
+
   rb::cli::PlanArgs plan_args;
   CLI::App* plan = app.add_subcommand("plan", "Show the steps a runbook would run, every value bound; runs nothing");
   plan->add_option("file", plan_args.file, "A .rb.denis or .rbc file")->required();
   plan->add_option("--env", plan_args.env, "Environment file (YAML): targets, params, contacts");
+  plan->add_option("--param,-p", plan_args.params, "Bind a param: NAME=VALUE (wins over the environment); repeatable");
   plan->add_option("--runbook", plan_args.runbook, "Only this runbook of the file");
   plan->add_option("--color", plan_args.color, "Colour: auto, always, never")->check(CLI::IsMember({"auto", "always", "never"}));
   plan->add_option("--stdlib", plan_args.stdlib_dir, "Read stdlib modules from DIR instead of the embedded copy");
@@ -133,6 +138,7 @@ int main(int argc, char** argv) {
   rehearse->add_option("file", rehearse_args.file, "A .rb.denis or .rbc file holding the runbook")->required();
   rehearse->add_option("--scenario,-s", rehearse_args.scenario, "Scenario file (*.scenario.yaml)")->required();
   rehearse->add_option("--env", rehearse_args.env, "Environment file (YAML): targets, params, contacts");
+  rehearse->add_option("--param,-p", rehearse_args.params, "Bind a param: NAME=VALUE (wins over the scenario and the environment); repeatable");
   rehearse->add_option("--format", rehearse_args.format, "Output: text (a timeline) or json")->check(CLI::IsMember({"text", "json"}));
   rehearse->add_option("--color", rehearse_args.color, "Colour: auto, always, never")->check(CLI::IsMember({"auto", "always", "never"}));
   rehearse->add_option("--stdlib", rehearse_args.stdlib_dir, "Read stdlib modules from DIR instead of the embedded copy");
@@ -163,6 +169,7 @@ int main(int argc, char** argv) {
   if (lint->parsed()) return RunLint(lint_paths, format, color, stdlib_dir);
   if (compile->parsed()) return RunCompile(compile_paths, output, color, stdlib_dir);
   if (disasm->parsed()) return RunDisasm(disasm_path, !no_source, "auto", stdlib_dir);
+  if (caps->parsed()) return rb::cli::RunCapabilities(caps_stdlib);
   if (plan->parsed()) return rb::cli::RunPlan(plan_args);
   if (rehearse->parsed()) return rb::cli::RunRehearse(rehearse_args);
   if (test->parsed()) return rb::cli::RunTest(test_args);

@@ -9,6 +9,8 @@
 #include <iostream>
 #include <set>
 
+#include <fmt/format.h>
+
 #include "compiler/build.hpp"
 #include "compiler/codegen.hpp"
 #include "compiler/diagnostics.hpp"
@@ -56,6 +58,21 @@ bool LoadEnv(const std::string& path, rt::Environment& env) {
   return false;
 }
 
+// `--param NAME=VALUE` flags; false (with a message) on a malformed one.
+bool ParseParams(const std::vector<std::string>& flags, rt::ParamOverrides& out) {
+  out.source = "--param";
+  out.file = "--param";
+  for (const auto& f : flags) {
+    size_t eq = f.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::cerr << "runbook: --param " << f << ": write NAME=VALUE, e.g. --param queue=reports\n";
+      return false;
+    }
+    out.values[f.substr(0, eq)] = rt::EnvParam{f.substr(eq + 1), rt::Mark{}};
+  }
+  return true;
+}
+
 std::optional<uint32_t> FindRunbook(const rt::Program& p, const std::string& name) {
   for (uint32_t i = 0; i < p.runbooks.size(); ++i) {
     if (p.Str(p.runbooks[i].name) == name) return i;
@@ -70,6 +87,22 @@ std::string RunbookNames(const rt::Program& p) {
 }
 
 }  // namespace
+
+int RunCapabilities(const std::string& stdlib_dir) {
+  rt::Registry registry = StdlibRegistry(stdlib_dir);
+  std::vector<rt::CapabilitySlot> slots = rt::CapabilitySlots(registry);
+  std::cout << fmt::format("{:<52} {:<12} {:<10} {}\n", "capability", "effect", "dry run", "live");
+  for (const auto& s : slots) {
+    std::string sig = s.name + "(";
+    for (size_t i = 0; i < s.params.size(); ++i) sig += (i ? ", " : "") + std::string(rt::ValueTypeName(s.params[i]));
+    sig += ") -> " + std::string(rt::ValueTypeName(s.result));
+    std::cout << fmt::format("{:<52} {:<12} {:<10} {}\n", sig, rt::EffectName(s.effect), rt::DryBehaviourName(s.dry),
+                             s.live ? "yes" : "not yet");
+  }
+  std::cout << slots.size() << " capabilities; in plan and rehearse every read is answered by the scenario "
+               "and every write is recorded, never performed\n";
+  return 0;
+}
 
 int RunPlan(const PlanArgs& args) {
   rt::Registry registry = StdlibRegistry(args.stdlib_dir);
@@ -93,10 +126,12 @@ int RunPlan(const PlanArgs& args) {
     std::cerr << "runbook: " << args.file << " holds no runbook to plan\n";
     return 2;
   }
+  rt::ParamOverrides overrides;
+  if (!ParseParams(args.params, overrides)) return 2;
   bool color = UseColor(args.color);
   int rc = 0;
   for (size_t k = 0; k < which.size(); ++k) {
-    rt::Plan plan = rt::MakePlan(p, registry, which[k], args.env.empty() ? nullptr : &env);
+    rt::Plan plan = rt::MakePlan(p, registry, which[k], args.env.empty() ? nullptr : &env, {&overrides});
     if (k) std::cout << "\n";
     std::cout << rt::RenderPlan(plan, color);
     size_t unbound = 0;
@@ -104,7 +139,7 @@ int RunPlan(const PlanArgs& args) {
     if (unbound || !plan.bindings.errors.empty()) {
       std::cerr << "runbook: " << plan.runbook << ": "
                 << (unbound ? std::to_string(unbound) + " param(s) unbound: set them under `params:` in the environment file (--env)"
-                            : "the environment does not fit this runbook (see above)")
+                            : "a given value does not fit this runbook (see above)")
                 << "\n";
       rc = 1;
     }
@@ -131,10 +166,13 @@ int RunRehearse(const RehearseArgs& args) {
               << " does not hold (it has: " << RunbookNames(p) << ")\n";
     return 2;
   }
+  rt::ParamOverrides overrides;
+  if (!ParseParams(args.params, overrides)) return 2;
   rt::ScenarioProvider provider(sc);
   rt::MemoryStateStore state;
   rt::RehearseOptions options;
   options.env = args.env.empty() ? nullptr : &env;
+  options.params = &overrides;
   rt::Trace trace = rt::Rehearse(p, registry, *index, sc, provider, state, options);
   std::vector<rt::Mismatch> mismatches = rt::Check(sc, trace);
   if (args.format == "json") {

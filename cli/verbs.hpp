@@ -9,13 +9,18 @@ namespace rb::cli {
 
 bool UseColor(const std::string& mode);
 
+// The capability slots the host offers (from the stdlib declarations) and how each behaves dry.
+int RunCapabilities(const std::string& stdlib_dir);
+
 struct PlanArgs {
   std::string file, env, runbook, color = "auto", stdlib_dir;
+  std::vector<std::string> params;  // NAME=VALUE
 };
 int RunPlan(const PlanArgs& args);
 
 struct RehearseArgs {
   std::string file, scenario, env, format = "text", color = "auto", stdlib_dir;
+  std::vector<std::string> params;  // NAME=VALUE
 };
 int RunRehearse(const RehearseArgs& args);
 

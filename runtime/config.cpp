@@ -275,20 +275,41 @@ std::optional<Value> ParseLiteral(const std::string& text, ValueType want, std::
 namespace {
 
 // ---- Reading YAML --------------------------------------------------------------------------------
-Mark MarkOf(const YAML::Node& n) {
-  if (!n.IsDefined()) return {};
-  YAML::Mark m = n.Mark();
-  if (m.is_null() || m.line < 0 || m.column < 0) return {};
-  return Mark{m.line + 1, m.column + 1};
-}
-
-// Collects errors for one file, at most kMaxErrors of them.
+// Collects errors for one file, at most kMaxErrors of them, and turns yaml-cpp's positions (0-based,
+// columns in bytes) into 1-based lines and columns in characters, as the compiler's diagnostics count.
 struct Reader {
+  Reader(std::string f, std::vector<ConfigError>& e) : file(std::move(f)), errors(e) {}
+
   std::string file;
   std::vector<ConfigError>& errors;
   size_t added = 0;  // errors kept (at most kMaxErrors)
   size_t count = 0;  // errors found, kept or not
   bool failed = false;
+  const std::string* text = nullptr;
+  std::vector<size_t> line_starts;
+
+  void SetText(const std::string& t) {
+    text = &t;
+    line_starts.assign(1, t.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0);  // yaml-cpp skips a BOM
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (t[i] == '\n') line_starts.push_back(i + 1);
+    }
+  }
+
+  Mark At(int line0, int col0) const {
+    if (line0 < 0 || col0 < 0) return {};
+    Mark m{line0 + 1, col0 + 1};
+    if (!text || static_cast<size_t>(line0) >= line_starts.size()) return m;
+    size_t start = line_starts[static_cast<size_t>(line0)];
+    size_t end = start + static_cast<size_t>(col0);
+    if (end > text->size()) return m;
+    int chars = 0;
+    for (size_t i = start; i < end; ++i) chars += (static_cast<unsigned char>((*text)[i]) & 0xC0) != 0x80;
+    m.col = chars + 1;
+    return m;
+  }
+  Mark At(const YAML::Mark& m) const { return m.is_null() ? Mark{} : At(m.line, m.column); }
+  Mark At(const YAML::Node& n) const { return n.IsDefined() ? At(n.Mark()) : Mark{}; }
 
   void Error(Mark m, std::string message) {
     failed = true;
@@ -297,7 +318,7 @@ struct Reader {
     ++added;
     errors.push_back(ConfigError{file, m, std::move(message)});
   }
-  void Error(const YAML::Node& n, std::string message) { Error(MarkOf(n), std::move(message)); }
+  void Error(const YAML::Node& n, std::string message) { Error(At(n), std::move(message)); }
 };
 
 // Reads at most `limit` bytes; larger files are refused before anything parses them.
@@ -338,13 +359,14 @@ Mark MarkAtOffset(const std::string& text, size_t offset) {
   Mark m{1, 1};
   for (size_t i = 0; i < offset && i < text.size(); ++i) {
     if (text[i] == '\n') ++m.line, m.col = 1;
-    else ++m.col;
+    else if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++m.col;
   }
   return m;
 }
 
 // The single document of a file; nullopt (with an error) on a syntax error.
 std::optional<YAML::Node> ParseYaml(const std::string& text, Reader& r) {
+  r.SetText(text);
   if (size_t nul = text.find('\0'); nul != std::string::npos) {
     r.Error(MarkAtOffset(text, nul), "the file holds a NUL byte: it is not a YAML text file");
     return std::nullopt;
@@ -358,9 +380,7 @@ std::optional<YAML::Node> ParseYaml(const std::string& text, Reader& r) {
     }
     return docs[0];
   } catch (const YAML::Exception& e) {
-    Mark m;
-    if (!e.mark.is_null() && e.mark.line >= 0) m = Mark{e.mark.line + 1, e.mark.column + 1};
-    r.Error(m, fmt::format("invalid YAML: {}", e.msg));
+    r.Error(r.At(e.mark), fmt::format("invalid YAML: {}", e.msg));
   } catch (const std::exception& e) {
     r.Error(Mark{}, fmt::format("invalid YAML: {}", e.what()));
   }
@@ -387,8 +407,10 @@ std::vector<Field> Fields(Reader& r, const YAML::Node& map, const std::vector<st
   std::vector<Field> out;
   if (!map.IsMap()) return out;
   std::set<std::string> seen;
-  for (auto it = map.begin(); it != map.end(); ++it) {
-    const YAML::Node& k = it->first;
+  for (const auto& entry : map) {
+    // The iterator's pair is a proxy: copy the nodes (they are handles) before it goes away.
+    YAML::Node k = entry.first;
+    YAML::Node v = entry.second;
     if (!k.IsScalar()) {
       r.Error(k, fmt::format("a key in {} must be a single value, got {}", what, NodeKind(k)));
       continue;
@@ -406,7 +428,7 @@ std::vector<Field> Fields(Reader& r, const YAML::Node& map, const std::vector<st
       r.Error(k, fmt::format("`{}` appears twice in {}: keep one", key, what));
       continue;
     }
-    out.push_back(Field{key, k, it->second});
+    out.push_back(Field{key, k, v});
   }
   return out;
 }
@@ -480,7 +502,7 @@ void LoadTargets(Reader& r, const YAML::Node& n, Environment& out) {
     }
     EnvTarget t;
     t.name = f.key;
-    t.mark = MarkOf(f.k);
+    t.mark = r.At(f.k);
     auto fields = Fields(r, f.v, {"capability", "address"}, fmt::format("target `{}`", f.key));
     if (const Field* c = Get(fields, "capability")) {
       if (auto s = WantScalar(r, c->v, what + "'s capability")) t.capability = *s;
@@ -506,7 +528,7 @@ void LoadParams(Reader& r, const YAML::Node& n, Environment& out) {
     }
     auto& params = out.params[f.key];
     for (const auto& p : Fields(r, f.v, {}, what)) {
-      if (auto s = WantScalar(r, p.v, fmt::format("param `{}`", p.key))) params[p.key] = EnvParam{*s, MarkOf(p.v)};
+      if (auto s = WantScalar(r, p.v, fmt::format("param `{}`", p.key))) params[p.key] = EnvParam{*s, r.At(p.v)};
     }
   }
 }
@@ -517,7 +539,7 @@ void LoadContacts(Reader& r, const YAML::Node& n, Environment& out) {
     std::string what = fmt::format("contact `{}`", f.key);
     EnvContact c;
     c.name = f.key;
-    c.mark = MarkOf(f.k);
+    c.mark = r.At(f.k);
     if (!f.v.IsMap() && !f.v.IsNull()) {
       r.Error(f.v, fmt::format("{} must be a mapping of channel: address such as {{slack: \"#sre-oncall\"}}, got {}", what,
                                NodeKind(f.v)));
@@ -571,7 +593,7 @@ void LoadSecrets(Reader& r, const YAML::Node& n, Environment& out) {
       r.Error(src->v, fmt::format("{}'s {} is empty", what, src->key));
       continue;
     }
-    out.secrets[f.key] = EnvSecret{f.key, src->key + ":" + *s, MarkOf(f.k)};
+    out.secrets[f.key] = EnvSecret{f.key, src->key + ":" + *s, r.At(f.k)};
   }
 }
 
@@ -598,7 +620,7 @@ void LoadState(Reader& r, const YAML::Node& n, Environment& out) {
 }  // namespace
 
 bool LoadEnvironment(const std::string& path, Environment& out, std::vector<ConfigError>& errors) {
-  Reader r{path, errors};
+  Reader r(path, errors);
   out = Environment{};
   out.path = path;
   std::string text, error;
@@ -650,8 +672,10 @@ std::string ScenarioRunbookName(const std::string& path) {
     try {
       YAML::Node root = YAML::Load(text);
       if (root.IsMap()) {
-        for (auto it = root.begin(); it != root.end(); ++it) {
-          if (it->first.IsScalar() && it->first.Scalar() == "runbook" && it->second.IsScalar()) return it->second.Scalar();
+        for (const auto& entry : root) {
+          YAML::Node k = entry.first;
+          YAML::Node v = entry.second;
+          if (k.IsScalar() && k.Scalar() == "runbook" && v.IsScalar()) return v.Scalar();
         }
       }
     } catch (const std::exception&) {
@@ -850,11 +874,12 @@ class ScenarioLoader {
   ScenarioLoader(Reader& r, const Program& p, const Registry& reg, Scenario& out) : r_(r), p_(p), reg_(reg), out_(out) {}
 
   void Load(const YAML::Node& root) {
-    auto fields = Fields(r_, root, {"runbook", "description", "duration", "tick", "probes", "commands", "answers", "expect"},
+    auto fields = Fields(r_, root,
+                         {"runbook", "description", "duration", "tick", "params", "probes", "commands", "answers", "expect"},
                          "a scenario");
     // The runbook.
     if (const Field* f = Get(fields, "runbook")) {
-      out_.runbook_mark = MarkOf(f->v);
+      out_.runbook_mark = r_.At(f->v);
       if (auto s = WantScalar(r_, f->v, "runbook")) out_.runbook = *s;
       else return;
     } else {
@@ -883,6 +908,7 @@ class ScenarioLoader {
     }
     if (!FindRunbook(Get(fields, "runbook") != nullptr)) return;
     CollectNames();
+    if (const Field* f = Get(fields, "params")) Params(f->v);
     if (const Field* f = Get(fields, "probes")) Probes(f->v);
     if (const Field* f = Get(fields, "commands")) Commands(f->v);
     if (const Field* f = Get(fields, "answers")) Answers(f->v);
@@ -986,6 +1012,35 @@ class ScenarioLoader {
     return true;
   }
 
+  // ---- Params ------------------------------------------------------------------------------------
+  void Params(const YAML::Node& n) {
+    if (!WantMap(r_, n, "params", "{queue: celery}")) return;
+    std::vector<std::string> names;
+    for (const auto& p : rb_->params) names.push_back(Str(p.name));
+    for (const auto& f : Fields(r_, n, {}, "params")) {
+      const Param* param = nullptr;
+      for (const auto& p : rb_->params) {
+        if (Str(p.name) == f.key) param = &p;
+      }
+      if (!param) {
+        r_.Error(f.k, fmt::format("no param `{}` in runbook {}; {}", f.key, out_.runbook, Hint(f.key, names, "params")));
+        continue;
+      }
+      if (param->type == ValueType::kSecret || param->def == Param::Default::kSecret) {
+        r_.Error(f.k, fmt::format("param `{}` is a secret: a scenario never holds secrets (commands show it as ***)", f.key));
+        continue;
+      }
+      auto text = WantScalar(r_, f.v, fmt::format("param `{}`", f.key));
+      if (!text) continue;
+      std::string err;
+      if (!ParseLiteral(*text, param->type, err)) {
+        r_.Error(f.v, fmt::format("param `{}` is {}: {}", f.key, TypePhrase(param->type), err));
+        continue;
+      }
+      out_.params[f.key] = EnvParam{*text, r_.At(f.v)};
+    }
+  }
+
   // ---- Probes ------------------------------------------------------------------------------------
   const Target* FindTarget(const std::string& name) const {
     for (const auto& t : rb_->targets) {
@@ -1005,13 +1060,14 @@ class ScenarioLoader {
     for (const auto& f : Fields(r_, n, {}, "probes")) {
       ProbeSeries ps;
       ps.key = f.key;
-      ps.mark = MarkOf(f.k);
+      ps.mark = r_.At(f.k);
       const NativeDecl* decl = ResolveProbe(f, ps);
       if (!decl) continue;
-      std::string sig = ps.target + "." + ps.method + "(";
+      // Probes are answered by binding: the runbook's and the policy's targets of one binding are one probe.
+      std::string sig = ps.binding + "|" + ps.method + "(";
       for (const auto& a : ps.args) sig += fmt::format("{}:{}:{};", ValueTypeName(a.type), a.type == ValueType::kString ? a.Text().size() : 0, ToString(a));
       if (!seen.insert(sig).second) {
-        r_.Error(f.k, fmt::format("probe `{}` is listed twice (the same target, method and arguments): keep one", f.key));
+        r_.Error(f.k, fmt::format("probe `{}` is listed twice (the same binding, method and arguments): keep one", f.key));
         continue;
       }
       if (ProbeTimeline(f.v, *decl, ps)) out_.probes.push_back(std::move(ps));
@@ -1125,7 +1181,7 @@ class ScenarioLoader {
   bool ProbeTimeline(const YAML::Node& n, const NativeDecl& decl, ProbeSeries& ps) {
     size_t before = r_.count;
     if (n.IsScalar()) {
-      if (auto v = ProbeValue(n, decl, ps.key)) ps.points.push_back(ProbePoint{0, ProbePoint::Kind::kValue, *v, "", MarkOf(n)});
+      if (auto v = ProbeValue(n, decl, ps.key)) ps.points.push_back(ProbePoint{0, ProbePoint::Kind::kValue, *v, "", r_.At(n)});
     } else if (n.IsMap()) {
       std::optional<int64_t> last;
       ProbePointFrom(n, decl, ps, false, last);
@@ -1133,7 +1189,7 @@ class ScenarioLoader {
       bool all_scalars = n.size() > 0 || decl.result == ValueType::kLines;
       for (const auto& item : n) all_scalars = all_scalars && item.IsScalar();
       if (decl.result == ValueType::kLines && all_scalars) {
-        if (auto v = ProbeValue(n, decl, ps.key)) ps.points.push_back(ProbePoint{0, ProbePoint::Kind::kValue, *v, "", MarkOf(n)});
+        if (auto v = ProbeValue(n, decl, ps.key)) ps.points.push_back(ProbePoint{0, ProbePoint::Kind::kValue, *v, "", r_.At(n)});
       } else if (n.size() == 0) {
         r_.Error(n, fmt::format("probe {} has no points: give a value, or a list of {{at: 0s, value: ...}} points", ps.key));
       } else {
@@ -1157,7 +1213,7 @@ class ScenarioLoader {
                       std::optional<int64_t>& last) {
     auto fields = Fields(r_, n, {"at", "value", "timeout", "error", "unknown"}, "a probe point");
     ProbePoint pt;
-    pt.mark = MarkOf(n);
+    pt.mark = r_.At(n);
     const Field* at = Get(fields, "at");
     if (at) {
       auto t = Time(at->v);
@@ -1172,6 +1228,7 @@ class ScenarioLoader {
     }
     int outcomes = 0;
     for (const char* k : {"value", "timeout", "error", "unknown"}) outcomes += Get(fields, k) ? 1 : 0;
+    if (fields.size() != n.size()) return;  // a key was wrong: already reported
     if (outcomes != 1) {
       r_.Error(n, fmt::format("a probe point gives exactly one of value, timeout, error or unknown; this one gives {}", outcomes));
       return;
@@ -1209,7 +1266,7 @@ class ScenarioLoader {
     for (const auto& f : Fields(r_, n, {}, "commands")) {
       CommandSeries cs;
       cs.key = f.key;
-      cs.mark = MarkOf(f.k);
+      cs.mark = r_.At(f.k);
       std::string err;
       auto argv = SplitArgv(f.key, err);
       if (!argv) {
@@ -1222,6 +1279,12 @@ class ScenarioLoader {
       }
       if (!seen.insert(*argv).second) {
         r_.Error(f.k, fmt::format("command `{}` is listed twice: keep one", f.key));
+        continue;
+      }
+      if (std::string slot = SlotIn(f.key); !slot.empty()) {
+        r_.Error(f.k, fmt::format("command `{}` holds `{{{}}}`: commands are matched as bound, so write its value "
+                                  "(as `runbook plan` shows it) instead",
+                                  f.key, slot));
         continue;
       }
       cs.argv = std::move(*argv);
@@ -1247,10 +1310,26 @@ class ScenarioLoader {
     }
   }
 
+  // The first `{name}` in `text` that names a param or target of the runbook, else "".
+  std::string SlotIn(const std::string& text) const {
+    for (size_t open = text.find('{'); open != std::string::npos; open = text.find('{', open + 1)) {
+      size_t close = text.find('}', open);
+      if (close == std::string::npos) break;
+      std::string name = text.substr(open + 1, close - open - 1);
+      for (const auto& p : rb_->params) {
+        if (Str(p.name) == name) return name;
+      }
+      for (const auto& t : rb_->targets) {
+        if (Str(t.name) == name) return name;
+      }
+    }
+    return "";
+  }
+
   void CommandPointFrom(const YAML::Node& n, CommandSeries& cs, bool at_required, std::optional<int64_t>& last) {
     auto fields = Fields(r_, n, {"at", "stdout", "stderr", "exit", "timeout"}, "a command point");
     CommandPoint pt;
-    pt.mark = MarkOf(n);
+    pt.mark = r_.At(n);
     const Field* at = Get(fields, "at");
     if (at) {
       auto t = Time(at->v);
@@ -1298,7 +1377,7 @@ class ScenarioLoader {
       if (!CheckQuestion(f.key, f.k)) continue;
       std::optional<int64_t> last;
       if (f.v.IsScalar()) {
-        if (auto b = Bool(f.v, "an answer")) out_.answers.push_back(AnswerPoint{f.key, 0, *b, MarkOf(f.v)});
+        if (auto b = Bool(f.v, "an answer")) out_.answers.push_back(AnswerPoint{f.key, 0, *b, r_.At(f.v)});
       } else if (f.v.IsMap()) {
         AnswerFrom(f.key, f.v, false, last);
       } else if (f.v.IsSequence() && f.v.size() > 0) {
@@ -1321,7 +1400,7 @@ class ScenarioLoader {
     auto fields = Fields(r_, n, {"at", "answer"}, "an answer");
     AnswerPoint a;
     a.question = question;
-    a.mark = MarkOf(n);
+    a.mark = r_.At(n);
     if (const Field* at = Get(fields, "at")) {
       auto t = Time(at->v);
       if (!t || !InOrder(last, *t, at->v)) return;
@@ -1393,7 +1472,7 @@ class ScenarioLoader {
   void Expect(const YAML::Node& n) {
     if (!WantMap(r_, n, "expect", "{severity: P2}")) return;
     Expectations& e = out_.expect;
-    e.mark = MarkOf(n);
+    e.mark = r_.At(n);
     for (const auto& f : Fields(r_, n, {"symptoms", "steps", "skipped", "escalations", "pages", "severity", "pending"},
                                 "expect")) {
       if (f.key == "symptoms") {
@@ -1432,7 +1511,7 @@ class ScenarioLoader {
       }
       auto fields = Fields(r_, item, {"at", "hold", "clear", "unknown"}, "a symptom check");
       SymptomExpect se;
-      se.mark = MarkOf(item);
+      se.mark = r_.At(item);
       bool ok = true;
       if (const Field* at = Get(fields, "at")) {
         auto t = Time(at->v);
@@ -1493,7 +1572,7 @@ class ScenarioLoader {
     bool ok = true;
     for (const auto& item : n) {
       StepExpect se;
-      se.mark = MarkOf(item);
+      se.mark = r_.At(item);
       if (item.IsScalar()) {
         se.step = item.Scalar();
         if (!CheckStep(se.step, item)) ok = false;
@@ -1526,8 +1605,8 @@ class ScenarioLoader {
       }
       if (const Field* st = Get(fields, "status")) {
         if (auto v = WantScalar(r_, st->v, "status")) {
-          if (*v == "ok" || *v == "failed" || *v == "pending") se.status = *v;
-          else r_.Error(st->v, fmt::format("status must be ok, failed or pending, got {}", Quote(*v)));
+          if (*v == "ok" || *v == "failed" || *v == "pending" || *v == "manual") se.status = *v;
+          else r_.Error(st->v, fmt::format("status must be ok, failed, pending or manual, got {}", Quote(*v)));
         }
       }
       if (r_.count != before) ok = false;
@@ -1546,7 +1625,7 @@ class ScenarioLoader {
     bool ok = true;
     for (const auto& item : n) {
       RowExpect re;
-      re.mark = MarkOf(item);
+      re.mark = r_.At(item);
       size_t before = r_.count;
       if (item.IsScalar()) {
         re.row = CollapseBlanks(item.Scalar());
@@ -1582,7 +1661,7 @@ class ScenarioLoader {
     bool ok = true;
     for (const auto& item : n) {
       PageExpect pe;
-      pe.mark = MarkOf(item);
+      pe.mark = r_.At(item);
       size_t before = r_.count;
       if (item.IsScalar()) {
         pe.contact = item.Scalar();
@@ -1611,7 +1690,7 @@ class ScenarioLoader {
   void ExpectPending(const YAML::Node& n) {
     if (!WantMap(r_, n, "expect.pending", "{rows: [], steps: [], asks: []}")) return;
     PendingExpect pe;
-    pe.mark = MarkOf(n);
+    pe.mark = r_.At(n);
     for (const auto& f : Fields(r_, n, {"rows", "steps", "asks"}, "expect.pending")) {
       if (f.key == "rows") {
         auto list = WantScalarList(r_, f.v, "pending.rows", "['ask \"¿Data loss?\"']");
@@ -1656,7 +1735,7 @@ std::string ScenarioName(const std::string& path) {
 
 bool LoadScenario(const std::string& path, const Program& program, const Registry& registry, Scenario& out,
                   std::vector<ConfigError>& errors) {
-  Reader r{path, errors};
+  Reader r(path, errors);
   out = Scenario{};
   out.path = path;
   out.name = ScenarioName(path);

@@ -129,7 +129,7 @@ struct StepExpect {
   std::string step;
   std::optional<int64_t> at_ms;                 // when it started
   std::optional<std::vector<std::string>> run;  // its commands exactly as bound, space-joined
-  std::optional<std::string> status;            // ok | failed | pending
+  std::optional<std::string> status;            // ok | failed | pending | manual
   Mark mark;
 };
 struct RowExpect {
@@ -171,6 +171,9 @@ struct Scenario {
   std::vector<AnswerPoint> answers;
   Expectations expect;
   Mark runbook_mark;
+  // Values for the runbook's params in this scenario (`params: {queue: celery}`); they win over
+  // the environment and the defaults.
+  std::map<std::string, EnvParam> params;
 };
 
 // The runbook a scenario file rehearses without parsing all of it: its `runbook:` key, else the name

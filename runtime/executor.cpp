@@ -10,6 +10,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <tuple>
 
 namespace rb::rt {
 
@@ -244,22 +245,44 @@ std::vector<BoundTarget> BindTargets(const Program& p, const std::vector<Target>
 
 }  // namespace
 
-Bindings Bind(const Program& program, uint32_t runbook, const Environment* env) {
+Bindings Bind(const Program& program, uint32_t runbook, const Environment* env,
+              const std::vector<const ParamOverrides*>& overrides) {
   Bindings b;
   const Runbook& r = program.runbooks.at(runbook);
   const std::string& rname = program.Str(r.name);
+  std::string names;
+  for (const auto& p : r.params) names += (names.empty() ? "" : ", ") + program.Str(p.name);
+  for (const ParamOverrides* o : overrides) {
+    if (!o) continue;
+    for (const auto& [name, value] : o->values) {
+      bool known = std::any_of(r.params.begin(), r.params.end(), [&](const Param& p) { return program.Str(p.name) == name; });
+      if (!known) {
+        b.errors.push_back(ConfigError{o->file, value.mark,
+                                       fmt::format("{} has no param `{}` (it has: {})", rname, name,
+                                                   names.empty() ? "none" : names)});
+      }
+    }
+  }
   for (const auto& p : r.params) {
     BoundParam bp;
     bp.name = program.Str(p.name);
-    if (const EnvParam* e = FindEnvParam(env, rname, bp.name)) {
+    // The first that names the param wins: overrides in order, then the environment.
+    std::vector<std::tuple<const EnvParam*, std::string, std::string>> given;
+    for (const ParamOverrides* o : overrides) {
+      if (!o) continue;
+      auto it = o->values.find(bp.name);
+      if (it != o->values.end()) given.emplace_back(&it->second, o->source, o->file);
+    }
+    if (const EnvParam* e = FindEnvParam(env, rname, bp.name)) given.emplace_back(e, "environment", env->path);
+    for (const auto& [e, source, file] : given) {
       std::string error;
       std::optional<Value> v = ParseLiteral(e->text, p.type, error);
       if (v) {
         bp.value = *v;
-        bp.source = "environment";
-      } else {
-        b.errors.push_back(ConfigError{env->path, e->mark, fmt::format("param `{}` of {}: {}", bp.name, rname, error)});
+        bp.source = source;
+        break;
       }
+      b.errors.push_back(ConfigError{file, e->mark, fmt::format("param `{}` of {}: {}", bp.name, rname, error)});
     }
     if (bp.source.empty()) {
       if (p.def == Param::Default::kConstant) {
@@ -369,14 +392,15 @@ std::vector<std::string> ActionTexts(const Program& p, const std::vector<Step>* 
 
 }  // namespace
 
-Plan MakePlan(const Program& program, const Registry& registry, uint32_t runbook, const Environment* env) {
+Plan MakePlan(const Program& program, const Registry& registry, uint32_t runbook, const Environment* env,
+              const std::vector<const ParamOverrides*>& overrides) {
   const Runbook& r = program.runbooks.at(runbook);
   Plan plan;
   plan.runbook = program.Str(r.name);
   plan.title = program.Str(r.title);
   plan.severity = program.Str(r.severity);
   plan.owner = ContactText(program, r.owner);
-  plan.bindings = Bind(program, runbook, env);
+  plan.bindings = Bind(program, runbook, env, overrides);
   for (const auto& s : r.symptoms) plan.symptoms.emplace_back(program.Str(s.name), program.Str(s.description));
   for (const auto& s : r.steps) {
     PlanStep ps;
@@ -455,8 +479,19 @@ class Rehearsal : public EvalHost {
             const RehearseOptions& opt)
       : p_(p), reg_(reg), rb_(rb), r_(p.runbooks.at(rb)), sc_(sc), prov_(prov), state_(state), opt_(opt),
         vm_(p, opt.limits) {
-    bindings_ = Bind(p, rb, opt.env);
+    scenario_params_.file = sc.path;
+    scenario_params_.source = "scenario";
+    scenario_params_.values = sc.params;
+    bindings_ = Bind(p, rb, opt.env, {opt.params, &scenario_params_});
     for (const auto& e : bindings_.errors) trace_.errors.push_back(e.ToString());
+    for (const auto& bp : bindings_.params) {
+      if (bp.source != "unbound") continue;
+      // A rehearsal with a missing value would only show unknowns everywhere it is used.
+      trace_.errors.push_back(fmt::format(
+          "{}: param `{}` of {} has no value: give it under `params:` in the scenario, in the environment, or with "
+          "--param {}=VALUE",
+          sc.path, bp.name, p.Str(r_.name), bp.name));
+    }
     symptom_cache_.resize(r_.symptoms.size());
     step_failed_.assign(r_.steps.size(), 0);  // `failed(step)` is false until the step ran and failed
     step_done_.assign(r_.steps.size(), false);
@@ -685,7 +720,7 @@ class Rehearsal : public EvalHost {
     std::string status = cur_.failed ? "failed" : cur_.pending ? "pending" : only_text ? "manual" : "ok";
     step_failed_[cur_.step] = cur_.failed ? 1 : cur_.pending ? -1 : 0;
     trace_.steps.back().status = status;
-    if (cur_.pending) trace_.pending_steps.push_back(p_.Str(st.name));
+    if (status == "pending") trace_.pending_steps.push_back(p_.Str(st.name));
     Event(TraceEvent::Kind::kStepEnd, p_.Str(st.name)).status = status;
     cur_.active = false;
     return true;
@@ -882,6 +917,7 @@ class Rehearsal : public EvalHost {
   StateStore& state_;
   const RehearseOptions& opt_;
   Vm vm_;
+  ParamOverrides scenario_params_;
   Bindings bindings_;
   Trace trace_;
 
@@ -1019,10 +1055,10 @@ std::vector<Mismatch> Check(const Scenario& sc, const Trace& t) {
       if (w != got) out.push_back(Mismatch{pe.mark, what, Join(w), Join(got)});
     };
     same_set(pe.rows, t.pending_rows, "pending rows (unknown at the end, never fired)");
-    same_set(pe.steps, t.pending_steps, "pending steps (guard or expectation unknown)");
+    same_set(pe.steps, t.pending_steps, "pending steps (a guard, an expectation or a check's output unknown)");
     same_set(pe.asks, t.pending_asks, "unanswered questions");
   }
-  for (const auto& e : t.errors) out.push_back(Mismatch{Mark{}, "runtime error", "(none)", e});
+  for (const auto& e : t.errors) out.push_back(Mismatch{Mark{}, "rehearsal error", "(none)", e});
   return out;
 }
 

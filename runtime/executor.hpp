@@ -135,7 +135,16 @@ struct Bindings {
   std::vector<BoundTarget> policy_targets;
   std::vector<ConfigError> errors;     // an environment value of the wrong type
 };
-Bindings Bind(const Program& program, uint32_t runbook, const Environment* env);
+// Param values given for one run, by name: a scenario's `params:` or `--param NAME=VALUE`.
+struct ParamOverrides {
+  std::string file;    // where they were written ("" for the command line)
+  std::string source;  // "scenario", "--param"
+  std::map<std::string, EnvParam> values;
+};
+// Binds params (first override that names them, then the environment, then the default) and
+// targets. An override naming no param of the runbook, or a value of the wrong type, is an error.
+Bindings Bind(const Program& program, uint32_t runbook, const Environment* env,
+              const std::vector<const ParamOverrides*>& overrides = {});
 
 // A command's argv with its slots filled: params by value, targets by their environment address
 // (or binding name), secrets by a placeholder that prints as ***.
@@ -177,7 +186,8 @@ struct Plan {
   std::vector<PlanStep> steps;
   std::vector<PlanRow> rows;
 };
-Plan MakePlan(const Program& program, const Registry& registry, uint32_t runbook, const Environment* env);
+Plan MakePlan(const Program& program, const Registry& registry, uint32_t runbook, const Environment* env,
+              const std::vector<const ParamOverrides*>& overrides = {});
 
 // ---- Rehearsal ----------------------------------------------------------------------------------
 enum class Tri : uint8_t { kFalse, kTrue, kUnknown };
@@ -250,6 +260,7 @@ struct Trace {
 struct RehearseOptions {
   VmLimits limits;
   const Environment* env = nullptr;
+  const ParamOverrides* params = nullptr;  // --param values; they win over the scenario's `params:`
 };
 Trace Rehearse(const Program& program, const Registry& registry, uint32_t runbook, const Scenario& scenario,
                Provider& provider, StateStore& state, const RehearseOptions& options = {});

@@ -3,11 +3,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# Every rehearsal scenario's expectations, with the JUnit report CI can pick up.
+./build/runbook test runbooks -q --junit build/scenarios.junit.xml
 ctest --test-dir build --output-on-failure -j2
 
 # The same suite under AddressSanitizer and UBSan: the verifier sweeps (flipped and truncated .rbc
 # files), the bad-input cases and the VM limits must be memory-safe, not just pass.
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRUNBOOK_SANITIZE=ON >/dev/null
 cmake --build build-asan -j2
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j2
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+./build-asan/runbook test runbooks -q
+ctest --test-dir build-asan --output-on-failure -j2

@@ -241,6 +241,7 @@ probes:
   api.up("/chat"): true
 commands:
   redis-cli ping: {timeout: true}
+  kubectl get pods -n denis: {stdout: "redis-0 0/1 CrashLoopBackOff"}
 )"));
   // back's expectation reads the output of a timed-out ping: unknown at its deadline, so pending.
   EXPECT_EQ(t.pending_steps, (std::vector<std::string>{"restart", "back"}));
@@ -435,6 +436,7 @@ probes:
   api.up("/chat"): true
 commands:
   redis-cli ping: {stdout: "PONG"}
+  kubectl get pods -n denis: {stdout: "redis-0 1/1 Running"}
 answers: {"¿Datos perdidos?": no}
 expect:
   symptoms: [{at: 1m, hold: [down], clear: [slow]}]
@@ -498,6 +500,74 @@ TEST(Executor, EveryStdlibCapabilityHasASlotWithItsDryBehaviour) {
   }
   EXPECT_TRUE(ping);
   EXPECT_TRUE(flush);
+}
+
+}  // namespace
+}  // namespace rb::test
+
+namespace rb::test {
+namespace {
+
+// Every seed scenario, truncated at many lengths and with random bytes flipped: the loader either
+// rejects it with positioned errors or accepts it, and an accepted one rehearses without crashing.
+TEST(ExecutorSweep, MutatedSeedScenariosNeverCrash) {
+  std::filesystem::current_path(SourceDir());
+  LoadedProgram l = LoadSources({"runbooks"}, TestRegistry());
+  ASSERT_TRUE(l.program.has_value()) << l.error;
+  const rt::Program& p = *l.program;
+  std::vector<std::filesystem::path> seeds;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(SourceDir() / "runbooks")) {
+    if (e.path().string().find(".scenario.yaml") != std::string::npos) seeds.push_back(e.path());
+  }
+  std::sort(seeds.begin(), seeds.end());
+  ASSERT_FALSE(seeds.empty());
+  ScratchDir dir("scenario-sweep");
+  uint64_t rng = 0x9E3779B97F4A7C15ull;
+  auto next = [&] {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+  };
+  size_t accepted = 0, rejected = 0;
+  for (const auto& seed : seeds) {
+    std::string text = ReadAll(seed);
+    std::string rb_dir = seed.parent_path().filename().string();
+    std::filesystem::create_directories(dir.path() / rb_dir);
+    for (int k = 0; k < 40; ++k) {
+      std::string m = text;
+      if (k < 10) {
+        m.resize(m.size() * static_cast<size_t>(k) / 10);
+      } else {
+        for (int f = 0; f < 1 + k % 4; ++f) {
+          size_t at = next() % (m.empty() ? 1 : m.size());
+          if (at < m.size()) m[at] = static_cast<char>(next() & 0xFF);
+        }
+      }
+      std::string path = (dir.path() / rb_dir / "m.scenario.yaml").string();
+      std::ofstream(path, std::ios::binary | std::ios::trunc) << m;
+      rt::Scenario sc;
+      std::vector<rt::ConfigError> errors;
+      if (!rt::LoadScenario(path, p, TestRegistry(), sc, errors)) {
+        ++rejected;
+        ASSERT_FALSE(errors.empty());
+        EXPECT_EQ(errors[0].ToString().rfind(path, 0), 0u) << errors[0].ToString();
+        continue;
+      }
+      ++accepted;
+      uint32_t index = 0;
+      while (index < p.runbooks.size() && p.Str(p.runbooks[index].name) != sc.runbook) ++index;
+      ASSERT_LT(index, p.runbooks.size());
+      rt::ScenarioProvider provider(sc);
+      rt::MemoryStateStore state;
+      rt::Trace t = rt::Rehearse(p, TestRegistry(), index, sc, provider, state);
+      rt::Check(sc, t);
+      rt::TraceJson(t);
+    }
+  }
+  std::printf("[ sweep    ] %zu seed scenarios: %zu mutants accepted and rehearsed, %zu rejected\n", seeds.size(),
+              accepted, rejected);
+  EXPECT_GT(rejected, 0u);
 }
 
 }  // namespace
