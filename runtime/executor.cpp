@@ -415,6 +415,9 @@ Plan MakePlan(const Program& program, const Registry& registry, uint32_t runbook
           pi.kind = PlanItem::Kind::kCommand;
           pi.command = BindCommand(program, registry, runbook, it.command, plan.bindings);
           pi.filter = it.command.filter != kNoChunk ? program.Str(it.command.filter_text) : "";
+          if (env && env->exec_allow_given && !pi.command.argv.empty()) {
+            pi.allowed = std::find(env->exec_allow.begin(), env->exec_allow.end(), pi.command.argv[0]) != env->exec_allow.end();
+          }
           ps.effect = std::max(ps.effect, pi.command.effect);
           break;
         case StepItem::Kind::kText:

@@ -163,7 +163,8 @@ BoundCommand BindCommand(const Program& program, const Registry& registry, uint3
 struct PlanItem {
   enum class Kind : uint8_t { kCommand, kText, kExpect } kind = Kind::kText;
   BoundCommand command;
-  std::string filter;  // "|> grep(...)" present
+  std::string filter;  // the filters after `|>`, as written; empty: none
+  bool allowed = true; // the environment's exec.allow lists the program (always true without one)
   std::string text;    // instruction or expectation source
   int64_t within_ms = 0, every_ms = 0;
 };

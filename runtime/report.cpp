@@ -71,9 +71,10 @@ std::string RenderPlan(const Plan& plan, bool color) {
     for (const auto& it : s.items) {
       switch (it.kind) {
         case PlanItem::Kind::kCommand:
-          out += fmt::format("       $ {}{}  {}\n", it.command.Display(), it.filter.empty() ? "" : " |> " + it.filter,
+          out += fmt::format("       $ {}{}  {}{}\n", it.command.Display(), it.filter.empty() ? "" : " |> " + it.filter,
                              st(EffectColor(it.command.effect),
-                                fmt::format("{} ({})", EffectName(it.command.effect), it.command.rule)));
+                                fmt::format("{} ({})", EffectName(it.command.effect), it.command.rule)),
+                             it.allowed ? "" : st(kRed, "  NOT in exec.allow: a live run would refuse it"));
           break;
         case PlanItem::Kind::kText: out += fmt::format("       tell: {}\n", it.text); break;
         case PlanItem::Kind::kExpect:
