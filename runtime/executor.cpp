@@ -478,6 +478,7 @@ std::string TrimEnd(std::string s) {
 
 class Rehearsal : public EvalHost {
  public:
+
   Rehearsal(const Program& p, const Registry& reg, uint32_t rb, const Scenario& sc, Provider& prov, StateStore& state,
             const RehearseOptions& opt)
       : p_(p), reg_(reg), rb_(rb), r_(p.runbooks.at(rb)), sc_(sc), prov_(prov), state_(state), opt_(opt),
@@ -509,7 +510,15 @@ class Rehearsal : public EvalHost {
   Trace Run() {
     const int64_t tick = std::max<int64_t>(sc_.tick_ms, 1);
     int64_t next_tick = 0;
+    size_t instants = 0;
     for (now_ = 0; now_ <= sc_.duration_ms;) {
+      if (++instants > opt_.max_instants) {
+        // A fast poll over a long scenario: stop with an error instead of running for minutes.
+        Error(fmt::format("rehearsal stopped at {}: more than {} evaluation instants (a tick or an `every` "
+                          "too short for the scenario's duration)",
+                          FormatMs(now_), opt_.max_instants));
+        break;
+      }
       Evaluate();
       if (now_ == next_tick) next_tick += tick;
       int64_t next = next_tick;

@@ -262,6 +262,9 @@ struct RehearseOptions {
   VmLimits limits;
   const Environment* env = nullptr;
   const ParamOverrides* params = nullptr;  // --param values; they win over the scenario's `params:`
+  // Evaluation instants (ticks and polls) before the rehearsal stops with an error; 24h at 1s
+  // ticks is 86,401.
+  size_t max_instants = 200000;
 };
 Trace Rehearse(const Program& program, const Registry& registry, uint32_t runbook, const Scenario& scenario,
                Provider& provider, StateStore& state, const RehearseOptions& options = {});

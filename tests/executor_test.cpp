@@ -488,6 +488,34 @@ TEST(Executor, CoverageNamesWhatNoScenarioExercised) {
   EXPECT_NE(text.find("policy escalation: row | not api.up(\"/chat\") | never fired"), std::string::npos) << text;
 }
 
+TEST(Executor, AFastPollOverALongScenarioStopsWithAnError) {
+  rt::Program p = CompileText("poll.rb.denis", R"(import std.redis
+import policy.escalation
+runbook poll "P" {
+  severity P3
+  owner sre
+  target redis = redis("redis")
+  symptoms { up "u" : redis.ping() }
+  steps {
+    verify never "v" { expect not redis.ping() within 1d every 100ms }
+  }
+}
+)");
+  std::string path = WriteTemp("poll.scenario.yaml", "runbook: poll\nduration: 24h\nprobes:\n  redis.ping(): true\n");
+  rt::Scenario sc;
+  std::vector<rt::ConfigError> errors;
+  ASSERT_TRUE(rt::LoadScenario(path, p, TestRegistry(), sc, errors)) << (errors.empty() ? "" : errors[0].ToString());
+  rt::ScenarioProvider provider(sc);
+  rt::MemoryStateStore state;
+  rt::RehearseOptions options;
+  options.max_instants = 1000;
+  rt::Trace t = rt::Rehearse(p, TestRegistry(), 0, sc, provider, state, options);
+  ASSERT_EQ(t.errors.size(), 1u);
+  EXPECT_NE(t.errors[0].find("rehearsal stopped at 1m40s: more than 1000 evaluation instants"), std::string::npos)
+      << t.errors[0];
+  EXPECT_EQ(t.samples.size(), 1000u);
+}
+
 TEST(Executor, EveryStdlibCapabilityHasASlotWithItsDryBehaviour) {
   std::vector<rt::CapabilitySlot> slots = rt::CapabilitySlots(TestRegistry());
   ASSERT_GT(slots.size(), 20u);
