@@ -104,13 +104,30 @@ int RunCapabilities(const std::string& stdlib_dir) {
   return 0;
 }
 
-int RunPlan(const PlanArgs& args) {
-  rt::Registry registry = StdlibRegistry(args.stdlib_dir);
-  LoadedProgram loaded = LoadAny(args.file, registry, args.stdlib_dir);
-  if (!loaded.program) return ReportLoadFailure(loaded, args.color);
-  const rt::Program& p = *loaded.program;
+// What plan and rehearse start from: the host registry, the verified program, the environment.
+struct Inputs {
+  rt::Registry registry;
+  LoadedProgram loaded;
   rt::Environment env;
-  if (!args.env.empty() && !LoadEnv(args.env, env)) return 2;
+  bool has_env = false;
+  const rt::Environment* Env() const { return has_env ? &env : nullptr; }
+};
+// Loads them; returns 0, or the exit code after printing why not.
+int LoadInputs(const std::string& file, const std::string& env, const std::string& color,
+               const std::string& stdlib_dir, Inputs& in) {
+  in.registry = StdlibRegistry(stdlib_dir);
+  in.loaded = LoadAny(file, in.registry, stdlib_dir);
+  if (!in.loaded.program) return ReportLoadFailure(in.loaded, color);
+  in.has_env = !env.empty();
+  if (in.has_env && !LoadEnv(env, in.env)) return 2;
+  return 0;
+}
+
+int RunPlan(const PlanArgs& args) {
+  Inputs in;
+  if (int rc = LoadInputs(args.file, args.env, args.color, args.stdlib_dir, in)) return rc;
+  const rt::Program& p = *in.loaded.program;
+  const rt::Registry& registry = in.registry;
   std::vector<uint32_t> which;
   if (!args.runbook.empty()) {
     auto i = FindRunbook(p, args.runbook);
@@ -131,7 +148,7 @@ int RunPlan(const PlanArgs& args) {
   bool color = UseColor(args.color);
   int rc = 0;
   for (size_t k = 0; k < which.size(); ++k) {
-    rt::Plan plan = rt::MakePlan(p, registry, which[k], args.env.empty() ? nullptr : &env, {&overrides});
+    rt::Plan plan = rt::MakePlan(p, registry, which[k], in.Env(), {&overrides});
     if (k) std::cout << "\n";
     std::cout << rt::RenderPlan(plan, color);
     size_t unbound = 0;
@@ -148,12 +165,10 @@ int RunPlan(const PlanArgs& args) {
 }
 
 int RunRehearse(const RehearseArgs& args) {
-  rt::Registry registry = StdlibRegistry(args.stdlib_dir);
-  LoadedProgram loaded = LoadAny(args.file, registry, args.stdlib_dir);
-  if (!loaded.program) return ReportLoadFailure(loaded, args.color);
-  const rt::Program& p = *loaded.program;
-  rt::Environment env;
-  if (!args.env.empty() && !LoadEnv(args.env, env)) return 2;
+  Inputs in;
+  if (int rc = LoadInputs(args.file, args.env, args.color, args.stdlib_dir, in)) return rc;
+  const rt::Program& p = *in.loaded.program;
+  const rt::Registry& registry = in.registry;
   rt::Scenario sc;
   std::vector<rt::ConfigError> errors;
   if (!rt::LoadScenario(args.scenario, p, registry, sc, errors)) {
@@ -171,7 +186,7 @@ int RunRehearse(const RehearseArgs& args) {
   rt::ScenarioProvider provider(sc);
   rt::MemoryStateStore state;
   rt::RehearseOptions options;
-  options.env = args.env.empty() ? nullptr : &env;
+  options.env = in.Env();
   options.params = &overrides;
   rt::Trace trace = rt::Rehearse(p, registry, *index, sc, provider, state, options);
   std::vector<rt::Mismatch> mismatches = rt::Check(sc, trace);

@@ -617,30 +617,40 @@ void LoadState(Reader& r, const YAML::Node& n, Environment& out) {
   }
 }
 
+// Reads a YAML file whose top level must be a mapping; nullopt (with the error recorded) otherwise.
+// `text` holds the file for as long as `r` reports positions in it.
+std::optional<YAML::Node> ReadRoot(const std::string& path, size_t limit, Reader& r, std::string& text,
+                                   const char* subject, const char* mapping_of, const char* expected_keys) {
+  std::string error;
+  if (!ReadFile(path, limit, text, error)) {
+    r.Error(Mark{}, error);
+    return std::nullopt;
+  }
+  auto root = ParseYaml(text, r);
+  if (!root) return std::nullopt;
+  if (root->IsNull()) {
+    r.Error(Mark{1, 1}, fmt::format("{} empty: expected keys such as {}", subject, expected_keys));
+    return std::nullopt;
+  }
+  if (!root->IsMap()) {
+    r.Error(*root, fmt::format("{}, got {}", mapping_of, NodeKind(*root)));
+    return std::nullopt;
+  }
+  return root;
+}
+
 }  // namespace
 
 bool LoadEnvironment(const std::string& path, Environment& out, std::vector<ConfigError>& errors) {
   Reader r(path, errors);
   out = Environment{};
   out.path = path;
-  std::string text, error;
-  if (!ReadFile(path, kEnvironmentLimit, text, error)) {
-    r.Error(Mark{}, error);
-    return false;
-  }
+  std::string text;
   try {
-    auto root = ParseYaml(text, r);
+    auto root = ReadRoot(path, kEnvironmentLimit, r, text, "the environment file is",
+                         "an environment file is a mapping of keys such as name:, targets: and contacts:",
+                         "name:, targets: and contacts: (see docs/environment.md)");
     if (!root) return false;
-    if (root->IsNull()) {
-      r.Error(Mark{1, 1}, "the environment file is empty: expected keys such as name:, targets: and contacts: "
-                          "(see docs/environment.md)");
-      return false;
-    }
-    if (!root->IsMap()) {
-      r.Error(*root, fmt::format("an environment file is a mapping of keys such as name:, targets: and contacts:, got {}",
-                                 NodeKind(*root)));
-      return false;
-    }
     for (const auto& f : Fields(r, *root, {"name", "targets", "params", "contacts", "exec", "secrets", "state"},
                                 "the environment file")) {
       if (f.key == "name") {
@@ -1739,24 +1749,12 @@ bool LoadScenario(const std::string& path, const Program& program, const Registr
   out = Scenario{};
   out.path = path;
   out.name = ScenarioName(path);
-  std::string text, error;
-  if (!ReadFile(path, kScenarioLimit, text, error)) {
-    r.Error(Mark{}, error);
-    return false;
-  }
+  std::string text;
   try {
-    auto root = ParseYaml(text, r);
+    auto root = ReadRoot(path, kScenarioLimit, r, text, "the scenario is",
+                         "a scenario is a mapping of keys such as probes:, commands: and expect:",
+                         "probes:, commands: and expect: (see docs/scenarios.md)");
     if (!root) return false;
-    if (root->IsNull()) {
-      r.Error(Mark{1, 1}, "the scenario is empty: expected keys such as probes:, commands: and expect: "
-                          "(see docs/scenarios.md)");
-      return false;
-    }
-    if (!root->IsMap()) {
-      r.Error(*root, fmt::format("a scenario is a mapping of keys such as probes:, commands: and expect:, got {}",
-                                 NodeKind(*root)));
-      return false;
-    }
     ScenarioLoader(r, program, registry, out).Load(*root);
   } catch (const std::exception& e) {
     r.Error(Mark{}, fmt::format("cannot read the YAML: {}", e.what()));

@@ -10,12 +10,6 @@
 namespace rb::test {
 namespace {
 
-ProcessResult Runbook(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
-  std::filesystem::current_path(SourceDir());
-  args.insert(args.begin(), RUNBOOK_BINARY);
-  return RunProcess(args, env);
-}
-
 bool Has(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 
 // A copy of redis_down and the policy in a scratch directory, with one scenario of our own.

@@ -11,12 +11,6 @@
 namespace rb::test {
 namespace {
 
-ProcessResult Runbook(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
-  std::filesystem::current_path(SourceDir());
-  args.insert(args.begin(), RUNBOOK_BINARY);
-  return RunProcess(args, env);
-}
-
 const std::string kBad = "tests/golden/cli/bad.rb.denis";
 
 TEST(Cli, LintSeedRunbooksIsClean) {

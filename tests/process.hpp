@@ -7,8 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
+
+#include "tests/test_util.hpp"
 
 extern char** environ;
 
@@ -70,6 +73,13 @@ inline ProcessResult RunProcess(const std::vector<std::string>& argv, const std:
   waitpid(pid, &status, 0);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
+}
+
+// The `runbook` binary under test, run from the repository root.
+inline ProcessResult Runbook(std::vector<std::string> args, const std::vector<std::string>& env = {}) {
+  std::filesystem::current_path(SourceDir());
+  args.insert(args.begin(), RUNBOOK_BINARY);
+  return RunProcess(args, env);
 }
 
 }  // namespace rb::test
