@@ -191,7 +191,7 @@ int RunRehearse(const RehearseArgs& args) {
   rt::Trace trace = rt::Rehearse(p, registry, *index, sc, provider, state, options);
   std::vector<rt::Mismatch> mismatches = rt::Check(sc, trace);
   if (args.format == "json") {
-    std::cout << rt::TraceJson(trace);
+    std::cout << rt::TraceJson(trace, &mismatches);
   } else {
     bool color = UseColor(args.color);
     std::cout << rt::RenderTrace(trace, sc, color);

@@ -167,7 +167,7 @@ std::string RenderTrace(const Trace& t, const Scenario& sc, bool color) {
   return out;
 }
 
-std::string TraceJson(const Trace& t) {
+std::string TraceJson(const Trace& t, const std::vector<Mismatch>* mismatches) {
   using nlohmann::json;
   json j;
   j["runbook"] = t.runbook;
@@ -204,6 +204,14 @@ std::string TraceJson(const Trace& t) {
   j["pending"] = {{"rows", t.pending_rows}, {"steps", t.pending_steps}, {"asks", t.pending_asks}};
   j["unknown_probes"] = t.unknown_probes;
   j["errors"] = t.errors;
+  if (mismatches) {
+    json list = json::array();
+    for (const auto& m : *mismatches) {
+      list.push_back({{"what", m.what}, {"expected", m.expected}, {"actual", m.actual}, {"line", m.mark.line},
+                      {"column", m.mark.col}});
+    }
+    j["expectations"] = {{"met", mismatches->empty()}, {"mismatches", std::move(list)}};
+  }
   return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 

@@ -11,7 +11,8 @@ namespace rb::rt {
 
 std::string RenderPlan(const Plan& plan, bool color);
 std::string RenderTrace(const Trace& trace, const Scenario& scenario, bool color);
-std::string TraceJson(const Trace& trace);  // one JSON object, pretty-printed
+// One JSON object, pretty-printed; with `mismatches`, also the scenario's expectation results.
+std::string TraceJson(const Trace& trace, const std::vector<Mismatch>* mismatches = nullptr);
 
 // The outcome of one scenario in `runbook test`.
 struct TestCase {

@@ -141,6 +141,8 @@ TEST(CliRehearse, JsonHasTheWholeTrace) {
   EXPECT_EQ(j["steps"][2]["run"][0], "kubectl rollout restart statefulset/redis -n denis");
   EXPECT_EQ(j["severity"], "P2");
   EXPECT_TRUE(j["pending"]["asks"].empty());
+  EXPECT_EQ(j["expectations"]["met"], true);
+  EXPECT_TRUE(j["expectations"]["mismatches"].empty());
 }
 
 TEST(CliRehearse, AScenarioErrorNamesFileLineAndColumn) {
