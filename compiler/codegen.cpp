@@ -303,10 +303,26 @@ class Generator {
       }
     }
 
+    static bool HasWindow(const ast::Expr& e) {
+      if (e.kind == ast::ExprKind::kWindow) return true;
+      for (const auto& k : e.kids) {
+        if (k && HasWindow(*k)) return true;
+      }
+      return false;
+    }
+
     void Binary(const ast::Expr& e) {
       using B = ast::BinOp;
       const ast::Expr& a = *e.kids[0];
       const ast::Expr& b = *e.kids[1];
+      if ((e.op == B::kAnd || e.op == B::kOr) && HasWindow(b)) {
+        // A `for` window must see its condition at every evaluation (a false one closes it), so
+        // the operand holding it is never skipped.
+        Expr(a);
+        Expr(b);
+        Emit(e.op == B::kAnd ? Op::kAND : Op::kOR, 0, e.op_span);
+        return;
+      }
       if (e.op == B::kAnd || e.op == B::kOr) {
         // Short-circuit, Kleene: `false and x` is false and `true or x` is true without reading x.
         Expr(a);

@@ -1485,6 +1485,7 @@ class ScenarioLoader {
     e.mark = r_.At(n);
     for (const auto& f : Fields(r_, n, {"symptoms", "steps", "skipped", "escalations", "pages", "severity", "pending"},
                                 "expect")) {
+      e.key_marks[f.key] = r_.At(f.k);
       if (f.key == "symptoms") {
         ExpectSymptoms(f.v);
       } else if (f.key == "steps") {

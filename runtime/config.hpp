@@ -157,6 +157,11 @@ struct Expectations {
   std::optional<std::string> severity;             // at the end: P1..P4
   std::optional<PendingExpect> pending;
   Mark mark;
+  std::map<std::string, Mark> key_marks;  // where each key of `expect:` is written, for mismatches
+  Mark MarkOf(const std::string& key) const {
+    auto it = key_marks.find(key);
+    return it == key_marks.end() ? mark : it->second;
+  }
 };
 
 struct Scenario {

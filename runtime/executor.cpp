@@ -65,14 +65,12 @@ bool SameValue(const Value& a, const Value& b) {
   return ToString(a) == ToString(b);
 }
 
+// The last point at or before `now` (points are strictly increasing in time); null before the first.
 template <typename Points>
 auto PointAt(const Points& points, int64_t now) -> decltype(&points[0]) {
-  decltype(&points[0]) found = nullptr;
-  for (const auto& p : points) {
-    if (p.at_ms > now) break;
-    found = &p;
-  }
-  return found;
+  auto it = std::upper_bound(points.begin(), points.end(), now,
+                             [](int64_t t, const auto& p) { return t < p.at_ms; });
+  return it == points.begin() ? nullptr : &*(it - 1);
 }
 
 std::string ArgsText(const std::vector<Value>& args) {
@@ -353,12 +351,21 @@ BoundCommand BindCommand(const Program& program, const Registry& registry, uint3
   }
   // The effect the compiler derived matched slots on their defaults; the bound words decide now.
   if (!out.argv.empty() && !out.unbound) {
-    if (const ProgramDecl* decl = registry.Program(out.argv[0])) {
+    const ProgramDecl* decl = registry.Program(out.argv[0]);
+    std::optional<CommandMatch> m;
+    if (decl) {
       std::vector<std::optional<std::string>> words(out.argv.begin() + 1, out.argv.end());
-      if (auto m = MatchCommand(*decl, words)) {
-        out.effect = std::max(m->effect, command.effect);
-        if (m->effect >= command.effect) out.rule = m->rule;
-      }
+      m = MatchCommand(*decl, words);
+    }
+    if (m) {
+      out.effect = std::max(m->effect, command.effect);
+      if (m->effect >= command.effect) out.rule = m->rule;
+    } else {
+      // The bound words (say `kubectl cordon`) match no rule of the program: their effect is not
+      // declared anywhere, so nothing may run them.
+      out.undeclared = true;
+      out.effect = Effect::kDestructive;
+      out.rule = out.argv[0] + ": no rule for these words";
     }
   }
   return out;
@@ -415,6 +422,7 @@ Plan MakePlan(const Program& program, const Registry& registry, uint32_t runbook
           pi.kind = PlanItem::Kind::kCommand;
           pi.command = BindCommand(program, registry, runbook, it.command, plan.bindings);
           pi.filter = it.command.filter != kNoChunk ? program.Str(it.command.filter_text) : "";
+          pi.refused = pi.command.undeclared || pi.command.effect > MaxEffect(s.kind);
           if (env && env->exec_allow_given && !pi.command.argv.empty()) {
             pi.allowed = std::find(env->exec_allow.begin(), env->exec_allow.end(), pi.command.argv[0]) != env->exec_allow.end();
           }
@@ -454,8 +462,9 @@ Tri ToTri(const Value& v) {
   return Tri::kUnknown;
 }
 
-// The most a step of this kind may do.
-Effect Allowed(StepKind k) {
+}  // namespace
+
+Effect MaxEffect(StepKind k) {
   switch (k) {
     case StepKind::kCheck:
     case StepKind::kVerify:
@@ -465,6 +474,8 @@ Effect Allowed(StepKind k) {
   }
   return Effect::kRead;
 }
+
+namespace {
 
 int SeverityRank(const std::string& s) {
   if (s.size() == 2 && s[0] == 'P' && s[1] >= '1' && s[1] <= '4') return s[1] - '0';
@@ -685,6 +696,7 @@ class Rehearsal : public EvalHost {
             }
             if (g == Tri::kUnknown) {
               step_done_[s] = true;
+              step_failed_[s] = -1;  // it did not run, and whether it would have failed is unknown
               trace_.pending_steps.push_back(p_.Str(st.name));
               Event(TraceEvent::Kind::kStepPending, p_.Str(st.name), p_.Str(st.guard_text)).state = g;
               continue;
@@ -707,6 +719,9 @@ class Rehearsal : public EvalHost {
     output_ = Value::Unknown();
     const Step& st = r_.steps[s];
     step_failed_[s] = -1;  // unknown while it runs
+    // A step pending on its guard that a row's `run` starts is no longer pending.
+    auto& pend = trace_.pending_steps;
+    pend.erase(std::remove(pend.begin(), pend.end(), p_.Str(st.name)), pend.end());
     trace_.steps.push_back(StepRun{p_.Str(st.name), now_, {}, ""});
     trace_.steps_run.insert(p_.Str(st.name));
     Event(TraceEvent::Kind::kStepStart, p_.Str(st.name), p_.Str(st.title)).status = StepKindName(st.kind);
@@ -738,17 +753,18 @@ class Rehearsal : public EvalHost {
     return true;
   }
 
-  // A command followed by an `expect` in its step is what the expectation polls: its exit status
-  // does not fail the step, the expectation's verdict does.
+  // The command an `expect` polls is the last one before it (instruction lines aside): when it is
+  // a read, its exit status does not fail the step; the expectation's verdict does.
   static bool JudgedByExpect(const Step& st, size_t item) {
     for (size_t i = item + 1; i < st.items.size(); ++i) {
-      if (st.items[i].kind == StepItem::Kind::kExpect) return true;
+      if (st.items[i].kind != StepItem::Kind::kText) return st.items[i].kind == StepItem::Kind::kExpect;
     }
     return false;
   }
 
   void RunCommand(const Step& st, const Command& c, bool record, bool judged) {
     BoundCommand bc = BindCommand(p_, reg_, rb_, c, bindings_);
+    judged = judged && bc.effect <= Effect::kRead;  // a failed write is never excused
     std::string shown = bc.Display();
     if (record) trace_.steps.back().commands.push_back(shown);
     // A re-poll of an expectation runs its read commands again without adding to the timeline.
@@ -761,7 +777,14 @@ class Rehearsal : public EvalHost {
       output_ = Value::Unknown();
       return;
     }
-    if (bc.effect > Allowed(st.kind)) {
+    if (bc.undeclared) {
+      e.status = fmt::format("refused: no rule of program `{}` gives these bound words an effect",
+                             bc.argv.empty() ? std::string("?") : bc.argv[0]);
+      cur_.failed = true;
+      output_ = Value::Unknown();
+      return;
+    }
+    if (bc.effect > MaxEffect(st.kind)) {
       e.status = fmt::format("refused: with its bound words this is a {} command ({}); a {} step may not run it",
                              EffectName(bc.effect), bc.rule, StepKindName(st.kind));
       cur_.failed = true;
@@ -800,12 +823,15 @@ class Rehearsal : public EvalHost {
     if (cur_.expect_deadline < 0) {
       cur_.expect_deadline = now_ + static_cast<int64_t>(it.within_ms);
     } else {
-      // A poll: run the step's read commands before this expectation again for fresh output.
-      for (size_t i = 0; i < cur_.item; ++i) {
+      // A poll: run the command this expectation reads again, if it is a read, for fresh output.
+      for (size_t i = cur_.item; i-- > 0;) {
         const StepItem& prev = st.items[i];
-        if (prev.kind == StepItem::Kind::kCommand && prev.command.effect <= Effect::kRead) {
+        if (prev.kind == StepItem::Kind::kText) continue;
+        if (prev.kind == StepItem::Kind::kCommand &&
+            BindCommand(p_, reg_, rb_, prev.command, bindings_).effect <= Effect::kRead) {
           RunCommand(st, prev.command, false, true);
         }
+        break;
       }
     }
     Tri t = ToTri(Eval(it.chunk));
@@ -983,6 +1009,14 @@ std::vector<Mismatch> Check(const Scenario& sc, const Trace& t) {
   const Expectations& ex = sc.expect;
   for (const auto& se : ex.symptoms) {
     const SymptomSample* s = t.SampleAt(se.at_ms);
+    if (s && s->at_ms != se.at_ms) {
+      // Between evaluations nothing was decided: checking the last one would pass on stale data.
+      out.push_back(Mismatch{se.mark, fmt::format("symptoms at {}", FormatMs(se.at_ms)), "an evaluation instant",
+                             fmt::format("no evaluation at {}: symptoms are evaluated every {} (and at polls); "
+                                         "the nearest before is {}",
+                                         FormatMs(se.at_ms), FormatMs(sc.tick_ms), FormatMs(s->at_ms))});
+      continue;
+    }
     auto state_of = [&](const std::string& name) -> std::optional<Tri> {
       if (!s) return std::nullopt;
       for (size_t i = 0; i < t.symptom_names.size(); ++i) {
@@ -1007,7 +1041,7 @@ std::vector<Mismatch> Check(const Scenario& sc, const Trace& t) {
     for (const auto& s : *ex.steps) want.push_back(s.step);
     for (const auto& s : t.steps) got.push_back(s.name);
     if (want != got) {
-      out.push_back(Mismatch{ex.mark, "steps that ran, in order", Join(want), Join(got)});
+      out.push_back(Mismatch{ex.MarkOf("steps"), "steps that ran, in order", Join(want), Join(got)});
     } else {
       for (size_t i = 0; i < want.size(); ++i) {
         const StepExpect& se = (*ex.steps)[i];
@@ -1029,7 +1063,7 @@ std::vector<Mismatch> Check(const Scenario& sc, const Trace& t) {
     }
   }
   if (ex.skipped && *ex.skipped != t.skipped) {
-    out.push_back(Mismatch{ex.mark, "steps skipped (guard false)", Join(*ex.skipped), Join(t.skipped)});
+    out.push_back(Mismatch{ex.MarkOf("skipped"), "steps skipped (guard false)", Join(*ex.skipped), Join(t.skipped)});
   }
   if (ex.escalations) {
     std::vector<std::string> want, got;
@@ -1040,7 +1074,7 @@ std::vector<Mismatch> Check(const Scenario& sc, const Trace& t) {
       bool show = i < ex.escalations->size() ? (*ex.escalations)[i].at_ms.has_value() : with_times;
       got.push_back(fmt::format("| {} |{}", t.fired[i].when, show ? At(t.fired[i].at_ms) : ""));
     }
-    if (want != got) out.push_back(Mismatch{ex.mark, "escalation rows fired, in order", Join(want), Join(got)});
+    if (want != got) out.push_back(Mismatch{ex.MarkOf("escalations"), "escalation rows fired, in order", Join(want), Join(got)});
   }
   if (ex.pages) {
     std::vector<std::string> want, got;
@@ -1051,10 +1085,10 @@ std::vector<Mismatch> Check(const Scenario& sc, const Trace& t) {
       bool show = i < ex.pages->size() ? (*ex.pages)[i].at_ms.has_value() : with_times;
       got.push_back(t.pages[i].contact + (show ? At(t.pages[i].at_ms) : ""));
     }
-    if (want != got) out.push_back(Mismatch{ex.mark, "pages sent, in order", Join(want), Join(got)});
+    if (want != got) out.push_back(Mismatch{ex.MarkOf("pages"), "pages sent, in order", Join(want), Join(got)});
   }
   if (ex.severity && *ex.severity != t.severity) {
-    out.push_back(Mismatch{ex.mark, "severity at the end", *ex.severity, t.severity});
+    out.push_back(Mismatch{ex.MarkOf("severity"), "severity at the end", *ex.severity, t.severity});
   }
   if (ex.pending) {
     const PendingExpect& pe = *ex.pending;

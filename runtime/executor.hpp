@@ -146,6 +146,10 @@ struct ParamOverrides {
 Bindings Bind(const Program& program, uint32_t runbook, const Environment* env,
               const std::vector<const ParamOverrides*>& overrides = {});
 
+// The most a step of this kind may do: check, verify and manual read; action writes;
+// last_resort may destroy.
+Effect MaxEffect(StepKind k);
+
 // A command's argv with its slots filled: params by value, targets by their environment address
 // (or binding name), secrets by a placeholder that prints as ***.
 struct BoundCommand {
@@ -154,6 +158,7 @@ struct BoundCommand {
   Effect effect = Effect::kRead;     // re-derived from the bound words
   std::string rule;
   bool unbound = false;              // a slot has no value
+  bool undeclared = false;           // no rule of its program gives the bound words an effect: never run
   std::string Display() const;       // argv joined by spaces, quoting words with blanks
 };
 BoundCommand BindCommand(const Program& program, const Registry& registry, uint32_t runbook,
@@ -165,6 +170,7 @@ struct PlanItem {
   BoundCommand command;
   std::string filter;  // the filters after `|>`, as written; empty: none
   bool allowed = true; // the environment's exec.allow lists the program (always true without one)
+  bool refused = false; // too dangerous for its step once bound (or undeclared): a run refuses it
   std::string text;    // instruction or expectation source
   int64_t within_ms = 0, every_ms = 0;
 };

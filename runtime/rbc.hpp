@@ -13,7 +13,7 @@
 namespace rb::rt {
 
 inline constexpr char kMagic[4] = {'R', 'B', 'C', '\x1A'};
-inline constexpr uint16_t kFormatVersion = 1;
+inline constexpr uint16_t kFormatVersion = 2;  // 2: source text of guards, expectations, filters and rows
 inline constexpr size_t kHeaderSize = 32;
 inline constexpr size_t kMaxRbcBytes = 64u << 20;
 

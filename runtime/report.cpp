@@ -75,6 +75,10 @@ std::string RenderPlan(const Plan& plan, bool color) {
                              st(EffectColor(it.command.effect),
                                 fmt::format("{} ({})", EffectName(it.command.effect), it.command.rule)),
                              it.allowed ? "" : st(kRed, "  NOT in exec.allow: a live run would refuse it"));
+          if (it.refused) {
+            out += "         " + st(kRed, fmt::format("REFUSED: a {} step may not run this {} command",
+                                                     StepKindName(s.kind), EffectName(it.command.effect))) + "\n";
+          }
           break;
         case PlanItem::Kind::kText: out += fmt::format("       tell: {}\n", it.text); break;
         case PlanItem::Kind::kExpect:
@@ -157,7 +161,7 @@ std::string RenderTrace(const Trace& t, const Scenario& sc, bool color) {
     out += st(kMagenta, "pending") + " (unknown at the end; a person must decide):\n";
     for (const auto& q : t.pending_asks) out += fmt::format("  question \"{}\" unanswered\n", q);
     for (const auto& r : t.pending_rows) out += fmt::format("  row | {} | unknown\n", r);
-    for (const auto& s : t.pending_steps) out += fmt::format("  step {} not run: its condition is unknown\n", s);
+    for (const auto& s : t.pending_steps) out += fmt::format("  step {}: its guard, an expectation or a check's output is unknown\n", s);
   }
   if (!t.unknown_probes.empty()) {
     out += st(kMagenta, "unknown probes") + ":\n";

@@ -403,6 +403,7 @@ answers: {"¿Datos perdidos?": no}
 expect:
   symptoms:
     - {at: 1m, hold: [slow], clear: [down]}
+    - {at: 20s, clear: [down]}
   steps:
     - {step: state}
     - {step: back}
@@ -427,7 +428,11 @@ expect:
   ASSERT_TRUE(by.count("pages sent, in order"));
   EXPECT_EQ(by["pages sent, in order"].actual, "sre");
   EXPECT_EQ(by["severity at the end"].actual, "P2");
-  EXPECT_GT(by["steps that ran, in order"].mark.line, 0);
+  // Each mismatch points at its own key: `steps:` is on line 12 of the file (runbook: is line 1).
+  EXPECT_EQ(by["steps that ran, in order"].mark.line, 12);
+  EXPECT_EQ(by["severity at the end"].mark.line, 18);
+  ASSERT_TRUE(by.count("symptoms at 20s"));
+  EXPECT_NE(by["symptoms at 20s"].actual.find("no evaluation at 20s"), std::string::npos) << by["symptoms at 20s"].actual;
   // The same scenario with true expectations passes.
   rt::Scenario ok = f.Load(R"(duration: 4m
 probes:
@@ -514,6 +519,115 @@ runbook poll "P" {
   EXPECT_NE(t.errors[0].find("rehearsal stopped at 1m40s: more than 1000 evaluation instants"), std::string::npos)
       << t.errors[0];
   EXPECT_EQ(t.samples.size(), 1000u);
+}
+
+constexpr const char* kEdge = R"(import std.redis
+import std.kube
+import policy.escalation
+runbook edge "Edge" {
+  severity P3
+  owner sre
+  target redis = redis("redis")
+  param  ns = "denis"
+  symptoms {
+    x "cpu" : redis.cpu() > 50%
+    y "mem" : redis.memory_used() > 50%
+  }
+  steps {
+    action restart "Restart, then check" {
+      $ kubectl rollout restart statefulset/redis -n {ns}
+      $ redis-cli ping
+      expect output == "PONG" within 30s every 10s
+    }
+    check gated "Gated" when redis.ping() {
+      $ redis-cli info clients
+    }
+  }
+  escalate {
+    | when               | then     |
+    | x and (y for > 1m) | page sre |
+    | failed(gated)      | page ops |
+  }
+}
+)";
+
+rt::Trace RunEdge(const rt::Program& p, const std::string& yaml) {
+  std::string path = WriteTemp("edge.scenario.yaml", "runbook: edge\n" + yaml);
+  rt::Scenario sc;
+  std::vector<rt::ConfigError> errors;
+  EXPECT_TRUE(rt::LoadScenario(path, p, TestRegistry(), sc, errors)) << (errors.empty() ? "" : errors[0].ToString());
+  rt::ScenarioProvider provider(sc);
+  rt::MemoryStateStore state;
+  return rt::Rehearse(p, TestRegistry(), 0, sc, provider, state);
+}
+
+TEST(Executor, AWindowBehindAShortCircuitStillSeesEveryEvaluation) {
+  rt::Program p = CompileText("edge.rb.denis", kEdge);
+  // y holds at 0s, breaks at 15s, holds again from 30s; x is false from 15s to 1m, so a
+  // short-circuit `and` would skip the window exactly when y was false.
+  rt::Trace t = RunEdge(p, R"(duration: 3m
+probes:
+  redis.cpu(): [{at: 0s, value: 60%}, {at: 15s, value: 10%}, {at: 1m, value: 60%}]
+  redis.memory_used(): [{at: 0s, value: 60%}, {at: 15s, value: 10%}, {at: 30s, value: 60%}]
+  redis.ping(): true
+commands:
+  redis-cli ping: {stdout: "PONG"}
+  redis-cli info clients: {stdout: "connected_clients:3"}
+)");
+  ASSERT_FALSE(t.fired.empty());
+  EXPECT_EQ(Fired(t)[0], "x and (y for > 1m)@1m45s");  // first seen again at 30s, held > 1m at 1m45s
+}
+
+TEST(Executor, AFailedWriteIsNotExcusedByALaterExpectation) {
+  rt::Program p = CompileText("edge.rb.denis", kEdge);
+  rt::Trace t = RunEdge(p, R"(duration: 2m
+probes:
+  redis.cpu(): 60%
+  redis.memory_used(): 10%
+  redis.ping(): false
+commands:
+  kubectl rollout restart statefulset/redis -n denis: {exit: 1, stderr: "forbidden"}
+  redis-cli ping: [{at: 0s, exit: 1}, {at: 20s, stdout: "PONG"}]
+)");
+  ASSERT_GE(t.steps.size(), 1u);
+  EXPECT_EQ(t.steps[0].name, "restart");
+  EXPECT_EQ(t.steps[0].status, "failed");  // the ping that recovers does not hide the refused restart
+  // gated's guard is false (ping false): skipped, so failed(gated) is false, never pending.
+  EXPECT_EQ(t.skipped, std::vector<std::string>{"gated"});
+  EXPECT_TRUE(t.pending_rows.empty());
+}
+
+TEST(Executor, AGuardPendingStepLeavesFailedUnknown) {
+  rt::Program p = CompileText("edge.rb.denis", kEdge);
+  rt::Trace t = RunEdge(p, R"(duration: 1m
+probes:
+  redis.cpu(): 60%
+  redis.memory_used(): 10%
+  redis.ping(): {timeout: true}
+commands:
+  kubectl rollout restart statefulset/redis -n denis: {stdout: "restarted"}
+  redis-cli ping: {stdout: "PONG"}
+)");
+  EXPECT_EQ(t.pending_steps, std::vector<std::string>{"gated"});
+  EXPECT_EQ(t.pending_rows, std::vector<std::string>{"failed(gated)"});
+}
+
+TEST(Executor, BoundWordsNoRuleDeclaresAreRefused) {
+  Fixture f;
+  rt::Environment env;
+  env.params["cache"]["verb"] = rt::EnvParam{"cordon", rt::Mark{2, 3}};
+  rt::Plan plan = rt::MakePlan(f.program, TestRegistry(), f.index, &env);
+  const rt::PlanItem& item = plan.steps[0].items[1];
+  EXPECT_TRUE(item.command.undeclared);
+  EXPECT_TRUE(item.refused);
+  EXPECT_NE(rt::RenderPlan(plan, false).find("REFUSED: a check step may not run this destructive command"),
+            std::string::npos);
+  rt::Trace t = f.Run(f.Load("duration: 1m\n" + Healthy("false") + "commands:\n  redis-cli ping: {stdout: PONG}\n"), &env);
+  ASSERT_FALSE(t.steps.empty());
+  EXPECT_EQ(t.steps[0].status, "failed");
+  bool refused = false;
+  for (const auto& e : t.events) refused |= e.status.find("refused: no rule of program `kubectl`") == 0;
+  EXPECT_TRUE(refused);
 }
 
 TEST(Executor, EveryStdlibCapabilityHasASlotWithItsDryBehaviour) {
