@@ -173,7 +173,9 @@ int RunRehearse(const RehearseArgs& args) {
   std::vector<rt::ConfigError> errors;
   if (!rt::LoadScenario(args.scenario, p, registry, sc, errors)) {
     for (const auto& e : errors) std::cerr << e.ToString() << "\n";
-    return 1;
+    // An unreadable file is an I/O error (2); a scenario with mistakes in it is a finding (1).
+    bool io = std::any_of(errors.begin(), errors.end(), [](const rt::ConfigError& e) { return e.mark.line == 0; });
+    return io ? 2 : 1;
   }
   auto index = FindRunbook(p, sc.runbook);
   if (!index) {
@@ -183,6 +185,13 @@ int RunRehearse(const RehearseArgs& args) {
   }
   rt::ParamOverrides overrides;
   if (!ParseParams(args.params, overrides)) return 2;
+  for (const auto& [name, value] : overrides.values) {
+    const auto& params = p.runbooks[*index].params;
+    if (std::none_of(params.begin(), params.end(), [&](const rt::Param& q) { return p.Str(q.name) == name; })) {
+      std::cerr << "runbook: --param " << name << ": " << sc.runbook << " has no such param\n";
+      return 2;
+    }
+  }
   rt::ScenarioProvider provider(sc);
   rt::MemoryStateStore state;
   rt::RehearseOptions options;

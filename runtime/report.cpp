@@ -234,7 +234,36 @@ std::string RenderFailure(const TestCase& test, bool color) {
 
 namespace {
 
-std::string XmlEscape(const std::string& s) {
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not one.
+size_t Utf8Length(const std::string& s, size_t i) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = b(i);
+  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+  }
+  if (n == 2 && c < 0xC2) return 0;                                 // overlong
+  if (n == 3 && c == 0xE0 && b(i + 1) < 0xA0) return 0;             // overlong
+  if (n == 3 && c == 0xED && b(i + 1) >= 0xA0) return 0;            // surrogates
+  if (n == 4 && (c > 0xF4 || (c == 0xF0 && b(i + 1) < 0x90) || (c == 0xF4 && b(i + 1) >= 0x90))) return 0;
+  return n;
+}
+
+// Valid XML 1.0 text: escapes markup, drops control characters and replaces invalid UTF-8 with
+// U+FFFD, so a file name with a stray byte cannot make the report unreadable.
+std::string XmlEscape(const std::string& raw) {
+  std::string s;
+  for (size_t i = 0; i < raw.size();) {
+    size_t n = Utf8Length(raw, i);
+    if (n == 0) {
+      s += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      s.append(raw, i, n);
+      i += n;
+    }
+  }
   std::string out;
   for (unsigned char c : s) {
     switch (c) {

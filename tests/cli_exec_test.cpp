@@ -155,6 +155,20 @@ TEST(CliRehearse, AScenarioErrorNamesFileLineAndColumn) {
   EXPECT_TRUE(Has(r.err, "pong")) << r.err;
 }
 
+TEST(CliRehearse, MissingScenarioAndUnknownParamAreUsageErrors) {
+  Workdir w("cli-rehearse-usage");
+  std::string sc = w.Scenario("blip", kGoodExpect);
+  ProcessResult m = Runbook({"rehearse", w.dir / "redis_down.rb.denis", "--scenario", w.dir / "nope.scenario.yaml"});
+  EXPECT_EQ(m.exit_code, 2) << m.err;
+  EXPECT_TRUE(Has(m.err, "nope.scenario.yaml")) << m.err;
+  ProcessResult p = Runbook({"rehearse", w.dir / "redis_down.rb.denis", "--scenario", sc, "--param", "nss=x"});
+  EXPECT_EQ(p.exit_code, 2) << p.err;
+  EXPECT_TRUE(Has(p.err, "--param nss: redis_down has no such param")) << p.err;
+  ProcessResult ok = Runbook({"rehearse", w.dir / "redis_down.rb.denis", "--scenario", sc, "--param", "ns=denis-prod"});
+  EXPECT_EQ(ok.exit_code, 1) << ok.out;  // the expected restart command named -n denis
+  EXPECT_TRUE(Has(ok.out, "kubectl rollout restart statefulset/redis -n denis-prod")) << ok.out;
+}
+
 TEST(CliTest, FailingExpectationsShowADiffExitOneAndGoToJUnit) {
   Workdir w("cli-test-fail");
   w.Scenario("blip", kGoodExpect);

@@ -478,6 +478,9 @@ TEST(Executor, ReportsTimelineJsonAndJUnit) {
   EXPECT_NE(xml.find("name=\"bad&lt;&amp;&gt;\""), std::string::npos) << xml;
   EXPECT_NE(xml.find("<failure message=\"pages sent, in order\""), std::string::npos) << xml;
   EXPECT_NE(xml.find("x.scenario.yaml:3:4"), std::string::npos) << xml;
+  rt::TestCase odd{"cache", "h\xff\xc3\xa9\x01", "y.scenario.yaml", 0, {}, {}};
+  std::string oddxml = rt::JUnitXml({odd}, 0.1);
+  EXPECT_NE(oddxml.find("name=\"h\xEF\xBF\xBD\xc3\xa9&#xFFFD;\""), std::string::npos) << oddxml;
 }
 
 TEST(Executor, CoverageNamesWhatNoScenarioExercised) {
