@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "runtime/config.hpp"
+#include "runtime/executor.hpp"
 #include "tests/compile_util.hpp"
 
 namespace rb::test {
@@ -803,6 +804,12 @@ TEST(ConfigDocs, ScenarioExampleLoads) {
   ASSERT_TRUE(r.s.expect.escalations);
   ASSERT_TRUE(r.s.expect.pending);
   EXPECT_EQ(r.s.expect.severity, "P1");
+  // And what it promises is what the executor does.
+  rt::ScenarioProvider provider(r.s);
+  rt::MemoryStateStore state;
+  rt::Trace t = rt::Rehearse(RedisDown(), TestRegistry(), 0, r.s, provider, state);
+  std::vector<rt::Mismatch> m = rt::Check(r.s, t);
+  EXPECT_TRUE(m.empty()) << m[0].what << ": expected " << m[0].expected << ", got " << m[0].actual;
 }
 
 
