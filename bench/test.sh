@@ -11,6 +11,8 @@
 # The runbook corpus is the eight runbooks and the policy, plus every scenario under
 # runbooks/*/ replicated round-robin to N files. The promtool corpus is N unit-test files,
 # one per "scenario", over nine shared rule files that mirror the runbooks and the policy.
+# Both corpora must pass before anything is timed. The runbook binary is copied first and the
+# copy is timed, so a rebuild of build/runbook during the run cannot mix two builds.
 set -euo pipefail
 
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd)
@@ -37,7 +39,6 @@ die() { echo "test.sh: $*" >&2; exit 2; }
 [[ -x $RUNBOOK ]] || die "runbook binary not found or not executable: $RUNBOOK (build it first)"
 command -v "$PROMTOOL" >/dev/null || die "promtool not found (Debian package 'prometheus')"
 "$PROMTOOL" test rules --help >/dev/null 2>&1 || die "'$PROMTOOL test rules' is not available"
-rb_stamp=$(stat -c '%s %Y' -- "$RUNBOOK")   # size and mtime: stop if it is rebuilt while we measure it
 (( N >= 1000 )) || echo "note: N=$N < 1000: fine for a quick try, not for the reported figure" >&2
 
 SEED_DIR=$REPO/runbooks
@@ -58,6 +59,15 @@ CORPUS=$TMP/runbooks
 PROM=$TMP/prom
 TPL=$TMP/templates
 mkdir -p "$CORPUS/policy" "$PROM/rules" "$PROM/tests" "$TPL"
+
+# Run a private copy of the binary, so every runbook figure comes from one build even if
+# build/runbook is rebuilt while we run; refuse a copy taken while it was being written.
+rb_stamp=$(stat -c '%s %Y' -- "$RUNBOOK")
+cp -- "$RUNBOOK" "$TMP/runbook"
+[[ $(stat -c '%s %Y' -- "$RUNBOOK" 2>/dev/null || echo gone) == "$rb_stamp" ]] \
+  || die "$RUNBOOK changed while it was copied (being rebuilt?): wait for the build and run again"
+echo "binary: $RUNBOOK ($(date -u -d "@${rb_stamp#* }" '+%Y-%m-%d %H:%M:%SZ'), ${rb_stamp% *} bytes), run from a copy"
+RUNBOOK=$TMP/runbook
 
 # ---------------------------------------------------------------- timing helpers
 # Microsecond wall clock without forking (bash >= 5 has EPOCHREALTIME).
@@ -1019,9 +1029,6 @@ for (( r = 0; r < LAT_RUNS; r++ )); do
   lat_times+=("$t"); t=
 done
 read -r lat_p50 lat_p90 < <(printf '%s\n' "${lat_times[@]}" | percentiles 50 90)
-# All runbook figures must come from one build (others rebuild build/runbook while we run).
-[[ $(stat -c '%s %Y' -- "$RUNBOOK" 2>/dev/null || echo gone) == "$rb_stamp" ]] \
-  || die "$RUNBOOK changed during the run (rebuilt?): its figures may mix two builds; run again"
 
 pt_times=(); pt_cpu=()
 for (( r = 0; r < RUNS; r++ )); do

@@ -677,19 +677,28 @@ bool LoadEnvironment(const std::string& path, Environment& out, std::vector<Conf
 
 // ---- Scenario files ------------------------------------------------------------------------------
 std::string ScenarioRunbookName(const std::string& path) {
+  // A line scan, not a YAML parse: `runbook test` calls this for every scenario before loading it
+  // (which parses it fully and reports any mismatch), and parsing twice doubled its cost.
   std::string text, error;
-  if (ReadFile(path, kScenarioLimit, text, error) && text.find('\0') == std::string::npos) {
-    try {
-      YAML::Node root = YAML::Load(text);
-      if (root.IsMap()) {
-        for (const auto& entry : root) {
-          YAML::Node k = entry.first;
-          YAML::Node v = entry.second;
-          if (k.IsScalar() && k.Scalar() == "runbook" && v.IsScalar()) return v.Scalar();
-        }
-      }
-    } catch (const std::exception&) {
-      // Not YAML: the directory decides; LoadScenario reports the syntax error.
+  if (ReadFile(path, kScenarioLimit, text, error)) {
+    size_t at = 0;
+    while (at < text.size()) {
+      size_t end = text.find('\n', at);
+      std::string line = text.substr(at, end == std::string::npos ? std::string::npos : end - at);
+      at = end == std::string::npos ? text.size() : end + 1;
+      if (line.rfind("runbook:", 0) != 0) continue;
+      std::string v = line.substr(8);
+      size_t hash = v.find(" #");
+      if (hash != std::string::npos) v.resize(hash);
+      size_t b = v.find_first_not_of(" \t\r"), e = v.find_last_not_of(" \t\r");
+      if (b == std::string::npos) break;
+      v = v.substr(b, e - b + 1);
+      if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) v = v.substr(1, v.size() - 2);
+      // Runbook names are [a-z_][a-z0-9_]*; anything else (`[`, a block) leaves it to the parser.
+      bool name = !v.empty() && !std::isdigit(static_cast<unsigned char>(v[0])) &&
+                  std::all_of(v.begin(), v.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+      if (name) return v;
+      break;
     }
   }
   return ParentDirName(path);
