@@ -217,23 +217,7 @@ int RunRehearse(const RehearseArgs& args) {
 namespace {
 
 void FindScenarios(const fs::path& dir, std::vector<std::string>& out, std::vector<std::string>& io_errors) {
-  std::error_code ec;
-  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
-  if (ec) {
-    io_errors.push_back("cannot read directory " + dir.string() + ": " + ec.message());
-    return;
-  }
-  std::vector<std::string> found;
-  for (; it != end; it.increment(ec)) {
-    if (ec) break;
-    std::string name = it->path().filename().string();
-    if (it->is_directory(ec) && !name.empty() && name[0] == '.') {
-      it.disable_recursion_pending();
-      continue;
-    }
-    if (it->is_regular_file(ec) && EndsWith(name, ".scenario.yaml")) found.push_back(it->path().lexically_normal().string());
-  }
-  std::sort(found.begin(), found.end());
+  std::vector<std::string> found = FilesUnder(dir.string(), ".scenario.yaml", io_errors);
   out.insert(out.end(), found.begin(), found.end());
 }
 

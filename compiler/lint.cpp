@@ -10,35 +10,36 @@ namespace rb {
 
 namespace fs = std::filesystem;
 
-namespace {
-bool IsRunbookFile(const fs::path& p) {
-  std::string name = p.filename().string();
-  return name.size() > 9 && name.compare(name.size() - 9, 9, ".rb.denis") == 0;
+std::vector<std::string> FilesUnder(const std::string& dir, const std::string& suffix,
+                                    std::vector<std::string>& io_errors) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+  if (ec) {
+    io_errors.push_back("cannot read directory " + dir + ": " + ec.message());
+    return found;
+  }
+  for (; it != end; it.increment(ec)) {
+    if (ec) break;
+    const fs::path& e = it->path();
+    std::string name = e.filename().string();
+    if (it->is_directory(ec) && !name.empty() && name[0] == '.') {
+      it.disable_recursion_pending();
+      continue;
+    }
+    bool match = name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    if (match && it->is_regular_file(ec)) found.push_back(e.lexically_normal().string());
+  }
+  std::sort(found.begin(), found.end());
+  return found;
 }
-}  // namespace
 
 std::vector<std::string> ExpandPaths(const std::vector<std::string>& paths, std::vector<std::string>& io_errors) {
   std::vector<std::string> files;
   for (const auto& p : paths) {
     std::error_code ec;
     if (fs::is_directory(p, ec)) {
-      std::vector<std::string> found;
-      fs::recursive_directory_iterator it(p, fs::directory_options::skip_permission_denied, ec), end;
-      if (ec) {
-        io_errors.push_back("cannot read directory " + p + ": " + ec.message());
-        continue;
-      }
-      for (; it != end; it.increment(ec)) {
-        if (ec) break;
-        const fs::path& e = it->path();
-        std::string name = e.filename().string();
-        if (it->is_directory(ec) && !name.empty() && name[0] == '.') {
-          it.disable_recursion_pending();
-          continue;
-        }
-        if (it->is_regular_file(ec) && IsRunbookFile(e)) found.push_back(e.lexically_normal().string());
-      }
-      std::sort(found.begin(), found.end());
+      std::vector<std::string> found = FilesUnder(p, ".rb.denis", io_errors);
       files.insert(files.end(), found.begin(), found.end());
     } else if (fs::exists(p, ec)) {
       files.push_back(p);

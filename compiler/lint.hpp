@@ -19,6 +19,10 @@ struct LintResult {
   std::vector<std::string> io_errors;  // tool errors: exit 2
 };
 
+// The files under `dir` whose names end in `suffix`, sorted, hidden directories skipped.
+std::vector<std::string> FilesUnder(const std::string& dir, const std::string& suffix,
+                                    std::vector<std::string>& io_errors);
+
 // Expands directories into their *.rb.denis files (sorted, hidden directories skipped).
 std::vector<std::string> ExpandPaths(const std::vector<std::string>& paths, std::vector<std::string>& io_errors);
 

@@ -1228,23 +1228,31 @@ class ScenarioLoader {
     return r_.count == before;
   }
 
+  // When a timeline point starts: its `at:` (a time after the previous point's), or 0s when `at:`
+  // may be left out. nullopt once the problem is reported.
+  std::optional<int64_t> PointStart(const YAML::Node& n, const std::vector<Field>& fields, bool at_required,
+                                    std::optional<int64_t>& last, const char* missing_at) {
+    if (const Field* at = Get(fields, "at")) {
+      auto t = Time(at->v);
+      if (!t || !InOrder(last, *t, at->v)) return std::nullopt;
+      return t;
+    }
+    if (at_required) {
+      r_.Error(n, missing_at);
+      return std::nullopt;
+    }
+    if (!InOrder(last, 0, n)) return std::nullopt;
+    return 0;
+  }
+
   void ProbePointFrom(const YAML::Node& n, const NativeDecl& decl, ProbeSeries& ps, bool at_required,
                       std::optional<int64_t>& last) {
     auto fields = Fields(r_, n, {"at", "value", "timeout", "error", "unknown"}, "a probe point");
     ProbePoint pt;
     pt.mark = r_.At(n);
-    const Field* at = Get(fields, "at");
-    if (at) {
-      auto t = Time(at->v);
-      if (!t) return;
-      if (!InOrder(last, *t, at->v)) return;
-      pt.at_ms = *t;
-    } else if (at_required) {
-      r_.Error(n, "a point in a list needs `at:`, the time it starts, e.g. at: 2m");
-      return;
-    } else if (!InOrder(last, 0, n)) {
-      return;
-    }
+    auto start = PointStart(n, fields, at_required, last, "a point in a list needs `at:`, the time it starts, e.g. at: 2m");
+    if (!start) return;
+    pt.at_ms = *start;
     int outcomes = 0;
     for (const char* k : {"value", "timeout", "error", "unknown"}) outcomes += Get(fields, k) ? 1 : 0;
     if (fields.size() != n.size()) return;  // a key was wrong: already reported
@@ -1349,18 +1357,9 @@ class ScenarioLoader {
     auto fields = Fields(r_, n, {"at", "stdout", "stderr", "exit", "timeout"}, "a command point");
     CommandPoint pt;
     pt.mark = r_.At(n);
-    const Field* at = Get(fields, "at");
-    if (at) {
-      auto t = Time(at->v);
-      if (!t) return;
-      if (!InOrder(last, *t, at->v)) return;
-      pt.at_ms = *t;
-    } else if (at_required) {
-      r_.Error(n, "a point in a list needs `at:`, the time it starts, e.g. at: 2m");
-      return;
-    } else if (!InOrder(last, 0, n)) {
-      return;
-    }
+    auto start = PointStart(n, fields, at_required, last, "a point in a list needs `at:`, the time it starts, e.g. at: 2m");
+    if (!start) return;
+    pt.at_ms = *start;
     if (const Field* f = Get(fields, "stdout")) {
       auto s = WantScalar(r_, f->v, "stdout", true);
       if (!s) return;
@@ -1420,16 +1419,9 @@ class ScenarioLoader {
     AnswerPoint a;
     a.question = question;
     a.mark = r_.At(n);
-    if (const Field* at = Get(fields, "at")) {
-      auto t = Time(at->v);
-      if (!t || !InOrder(last, *t, at->v)) return;
-      a.at_ms = *t;
-    } else if (at_required) {
-      r_.Error(n, "an answer in a list needs `at:`, the time it is given, e.g. at: 2m");
-      return;
-    } else if (!InOrder(last, 0, n)) {
-      return;
-    }
+    auto start = PointStart(n, fields, at_required, last, "an answer in a list needs `at:`, the time it is given, e.g. at: 2m");
+    if (!start) return;
+    a.at_ms = *start;
     const Field* ans = Get(fields, "answer");
     if (!ans) {
       r_.Error(n, "an answer needs `answer: yes` or `answer: no`");

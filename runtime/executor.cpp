@@ -202,13 +202,6 @@ void FileStateStore::Save() {
 
 namespace {
 
-Value ConstantValue(const Program& p, uint32_t index) {
-  const Constant& c = p.constants.at(index);
-  if (c.type == ValueType::kString) return Value::String(p.Str(c.string));
-  if (c.type == ValueType::kBool) return Value::Bool(c.number != 0);
-  return Value::Number(c.type, c.number);
-}
-
 const EnvParam* FindEnvParam(const Environment* env, const std::string& runbook, const std::string& param) {
   if (!env) return nullptr;
   for (const std::string& scope : {runbook, std::string("*")}) {
@@ -284,7 +277,7 @@ Bindings Bind(const Program& program, uint32_t runbook, const Environment* env,
     }
     if (bp.source.empty()) {
       if (p.def == Param::Default::kConstant) {
-        bp.value = ConstantValue(program, p.value);
+        bp.value = FromConstant(program, program.constants.at(p.value));
         bp.source = "default";
       } else if (p.def == Param::Default::kSecret) {
         bp.value = Value::Secret(program.Str(p.value));
@@ -764,6 +757,7 @@ class Rehearsal : public EvalHost {
 
   void RunCommand(const Step& st, const Command& c, bool record, bool judged) {
     BoundCommand bc = BindCommand(p_, reg_, rb_, c, bindings_);
+    if (!record && bc.effect > Effect::kRead) return;  // a poll re-runs reads only
     judged = judged && bc.effect <= Effect::kRead;  // a failed write is never excused
     std::string shown = bc.Display();
     if (record) trace_.steps.back().commands.push_back(shown);
@@ -827,10 +821,7 @@ class Rehearsal : public EvalHost {
       for (size_t i = cur_.item; i-- > 0;) {
         const StepItem& prev = st.items[i];
         if (prev.kind == StepItem::Kind::kText) continue;
-        if (prev.kind == StepItem::Kind::kCommand &&
-            BindCommand(p_, reg_, rb_, prev.command, bindings_).effect <= Effect::kRead) {
-          RunCommand(st, prev.command, false, true);
-        }
+        if (prev.kind == StepItem::Kind::kCommand) RunCommand(st, prev.command, false, true);
         break;
       }
     }

@@ -103,4 +103,10 @@ std::string ToString(const Value& v) {
   return "?";
 }
 
+Value FromConstant(const Program& program, const Constant& c) {
+  if (c.type == ValueType::kString) return Value::String(program.strings.at(c.string));
+  if (c.type == ValueType::kBool) return Value::Bool(c.number != 0);
+  return Value::Number(c.type, c.number);
+}
+
 }  // namespace rb::rt

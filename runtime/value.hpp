@@ -43,6 +43,9 @@ struct Value {
   size_t HeapBytes() const;
 };
 
+// A constant-pool entry as a value.
+Value FromConstant(const Program& program, const Constant& constant);
+
 // Human-readable: units kept (5m, 80%, 1GB), secrets as ***, unknown as "unknown".
 std::string ToString(const Value& v);
 

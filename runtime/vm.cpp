@@ -97,10 +97,7 @@ Value Arith(Op op, const Value& a, const Value& b) {
 
 Vm::Vm(const Program& program, VmLimits limits) : program_(program), limits_(limits) {
   constants_.reserve(program.constants.size());
-  for (const Constant& k : program.constants) {
-    constants_.push_back(k.type == ValueType::kString ? Value::String(program.strings[k.string])
-                                                      : Value::Number(k.type, k.number));
-  }
+  for (const Constant& k : program.constants) constants_.push_back(FromConstant(program, k));
   stack_.resize((kMaxStack + 1) * (static_cast<size_t>(limits_.call_depth) + 1));
 }
 
