@@ -64,6 +64,7 @@ const char* StepKindName(StepKind k) {
 rt::ProgramDecl ToProgramDecl(const Program& p) {
   rt::ProgramDecl d;
   d.name = p.name;
+  for (const auto& o : p.options) d.options.push_back(rt::ProgramOption{o.names, o.value, o.secret});
   for (const auto& r : p.rules) d.rules.push_back(rt::ProgramRule{r.effect, r.words});
   d.default_effect = p.default_effect;
   return d;

@@ -259,9 +259,16 @@ struct ProgramRule {
   std::vector<std::string> words;  // consecutive non-flag words to match
   Span span;
 };
+struct ProgramOption {
+  std::vector<std::string> names;  // "-X", "--request"
+  std::string value;               // "METHOD"; empty when it takes none
+  bool secret = false;
+  Span span;
+};
 struct Program {
   std::string name;
   Span name_span;
+  std::vector<ProgramOption> options;
   std::vector<ProgramRule> rules;
   std::optional<Effect> default_effect;
   Span span;

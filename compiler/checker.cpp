@@ -3,8 +3,10 @@
 #include "runtime/registry.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <optional>
@@ -213,6 +215,36 @@ class Checker {
     for (auto& p : m.file.programs) {
       if (!programs.insert(p.name).second)
         Error(DiagKind::kDuplicate, p.name_span, fmt::format("program `{}` declared twice", p.name));
+      CheckProgramTable(p);
+    }
+  }
+
+  // A program's options are declared once each, and every option pattern names a declared option
+  // (whose value-taking the matcher needs), with a value only when the option takes one.
+  void CheckProgramTable(const ast::Program& p) {
+    std::map<std::string, const ast::ProgramOption*> names;
+    for (const auto& o : p.options) {
+      for (const auto& n : o.names) {
+        if (!names.emplace(n, &o).second) {
+          Error(DiagKind::kProgramTable, o.span, fmt::format("option `{}` of `{}` declared twice", n, p.name),
+                "declare each option once, with all its spellings: `-n|--namespace NS`");
+        }
+      }
+    }
+    for (const auto& r : p.rules) {
+      if (r.words.empty() || r.words[0].size() < 2 || r.words[0][0] != '-') continue;
+      auto it = names.find(r.words[0]);
+      if (it == names.end()) {
+        Error(DiagKind::kProgramTable, r.span,
+              fmt::format("`{}` is not among `{}`'s options", r.words[0], p.name),
+              fmt::format("declare it first, with a value name if it takes one: `options {} VALUE`", r.words[0]));
+      } else if (r.words.size() > 2 || (r.words.size() == 2 && it->second->value.empty())) {
+        Error(DiagKind::kProgramTable, r.span,
+              fmt::format("`{}` takes {}, so the pattern `{}` never matches", r.words[0],
+                          it->second->value.empty() ? "no value" : "one value", fmt::join(r.words, " ")),
+              it->second->value.empty() ? fmt::format("write `{}` alone, or declare `options {} VALUE`", r.words[0], r.words[0])
+                                        : fmt::format("write `\"{} VALUE\"`", r.words[0]));
+      }
     }
   }
 
@@ -639,7 +671,6 @@ class Checker {
         }
       }
     }
-    CheckPasswords(c, placeholders);
     // Effect from the program table.
     const ast::Word& prog = c.argv[0];
     c.effect = Effect::kRead;
@@ -661,6 +692,8 @@ class Checker {
         MatchEffect(*it->second, c);
       }
     }
+    auto known = prog.HasSlot() ? programs_.end() : programs_.find(prog.Literal());
+    CheckPasswords(c, placeholders, known == programs_.end() ? nullptr : &ProgramDecl(*known->second));
     for (auto& f : c.filters) {
       Ctx ctx;
       ctx.where = "command filter";
@@ -729,14 +762,14 @@ class Checker {
     return placeholders;
   }
 
-  void MatchEffect(const ast::Program& p, ast::Command& c) {
-    std::vector<std::optional<std::string>> words;  // argv after the program; nullopt for slots
-    std::optional<ast::Span> first_word;
+  // The argv after the program as the matcher sees it: nullopt for a word with a slot, except a lone
+  // `{param}` with a literal default, which matches on that default (`param verb = "delete"` makes
+  // `kubectl {verb} pod x` destructive); the verifier does the same.
+  std::vector<std::optional<std::string>> MatcherWords(const ast::Command& c) const {
+    std::vector<std::optional<std::string>> words;
     for (size_t i = 1; i < c.argv.size(); ++i) {
       const auto& w = c.argv[i];
       if (w.HasSlot()) {
-        // `{verb}` alone with a literal default matches on that default (`param verb = "delete"`
-        // makes `kubectl {verb} pod x` destructive); the verifier does the same.
         auto it = w.parts.size() == 1 ? symbols_.find(w.parts[0].text) : symbols_.end();
         if (it != symbols_.end() && it->second.param && it->second.param->init &&
             it->second.param->init->kind == ExprKind::kString) {
@@ -746,30 +779,39 @@ class Checker {
         }
         continue;
       }
-      std::string lit = w.Literal();
-      if (!first_word && (lit.empty() || lit[0] != '-')) first_word = w.span;
-      words.emplace_back(lit);
+      words.emplace_back(w.Literal());
     }
-    std::optional<rt::CommandMatch> m = rt::MatchCommand(ProgramDecl(p), words);
-    if (!m) {
-      std::string sub = "(none)";
-      for (const auto& w : words) {
-        if (w && !w->empty() && (*w)[0] != '-') {
-          sub = *w;
+    return words;
+  }
+
+  void MatchEffect(const ast::Program& p, ast::Command& c) {
+    std::vector<std::optional<std::string>> words = MatcherWords(c);
+    rt::CommandMatch m = rt::MatchCommand(ProgramDecl(p), words);
+    if (!m.declared) {
+      // Point at the word in sub-command position, else at the program.
+      ast::Span at = c.argv[0].span;
+      for (size_t i = 1; i < c.argv.size(); ++i) {
+        if (!c.argv[i].HasSlot() && c.argv[i].Literal() == m.subcommand) {
+          at = c.argv[i].span;
           break;
         }
       }
-      Error(DiagKind::kUnknownSubcommand, first_word.value_or(c.argv[0].span),
-            fmt::format("`{}` has no declared effect for sub-command `{}`", p.name, sub),
-            fmt::format("add `{}` to `program {}` ({}) as read, write or destructive", sub, p.name,
-                        program_where_[p.name]));
+      std::string hint = fmt::format("add `{}` to `program {}` ({}) as read, write or destructive", m.subcommand,
+                                     p.name, program_where_[p.name]);
+      if (!m.guess.empty()) {
+        hint = fmt::format("`{}` is not among `{}`'s options, so the word after it may be its value; declare it "
+                           "in `program {}` ({}): `options {}` (no value) or `options {} VALUE`",
+                           m.guess, p.name, p.name, program_where_[p.name], m.guess, m.guess);
+      }
+      Error(DiagKind::kUnknownSubcommand, at,
+            fmt::format("`{}` has no declared effect for sub-command `{}`", p.name, m.subcommand), hint);
       c.effect = Effect::kWrite;  // assume the worst for the code generator
       c.effect_known = false;
-      c.matched_rule = p.name + " " + sub;
+      c.matched_rule = m.rule;
       return;
     }
-    c.effect = m->effect;
-    c.matched_rule = m->rule;
+    c.effect = m.effect;
+    c.matched_rule = m.rule;
   }
 
   // The runtime's view of a program declaration (one matcher serves the checker and the verifier).
@@ -779,10 +821,14 @@ class Checker {
     return program_decls_.emplace(&p, ast::ToProgramDecl(p)).first->second;
   }
 
-  void CheckPasswords(const ast::Command& c, const std::set<size_t>& placeholders) {
-    static const std::set<std::string> kFlags = {"-p", "--password", "--pass", "-a", "--token", "--secret",
-                                                 "--api-key", "--apikey"};
-    std::string prog = c.argv[0].Literal();
+  // Credentials written into a command, in any spelling: a value of an option the program's table
+  // marks secret (`-p X`, `-pX`, `-p=X`, `--password=X`), a well-known credential option of a program
+  // that does not declare it, user:password in a URL, an Authorization (or API-key) header, and the
+  // seed's `<pass>` placeholders. Each finding masks the literal in the printed source line.
+  void CheckPasswords(const ast::Command& c, const std::set<size_t>& placeholders, const rt::ProgramDecl* prog) {
+    static const std::set<std::string> kCredentialOptions = {
+        "--password", "--passwd", "--pass", "--token", "--secret", "--api-key", "--apikey",
+        "--access-token", "--auth-token", "--client-secret", "--private-key-password"};
     auto secret_slot = [&](const ast::Word& w) {
       for (const auto& part : w.parts) {
         if (!part.is_slot) continue;
@@ -791,42 +837,133 @@ class Checker {
       }
       return false;
     };
+    // The literal `value` inside argv word `w`, as a source span (the whole word when not found as is).
+    auto value_span = [&](const ast::Word& w, const std::string& value) {
+      std::string_view text = std::string_view(mod_->source->text()).substr(w.span.begin, w.span.end - w.span.begin);
+      size_t at = value.empty() ? std::string::npos : text.rfind(value);
+      if (at == std::string::npos) return w.span;
+      return ast::Span{static_cast<uint32_t>(w.span.begin + at), static_cast<uint32_t>(w.span.begin + at + value.size())};
+    };
+    std::set<size_t> reported;  // argv indices already reported
+    auto literal = [&](size_t argv_index, const std::string& value, const std::string& what, const std::string& hint) {
+      const ast::Word& w = c.argv[argv_index];
+      if (!reported.insert(argv_index).second) return;
+      ast::Span span = value_span(w, value);
+      diags_.Mask(mod_->source, span);
+      Error(DiagKind::kLiteralPassword, span, what, hint);
+    };
+    const std::string kHint = "bind a param to a secret (param pass = secret(\"NAME\")) and write {pass}";
     for (size_t i = 1; i < c.argv.size(); ++i) {
       const ast::Word& w = c.argv[i];
       std::string lit = w.Literal();
       if (!w.HasSlot() && (lit == "<pass>" || lit == "<password>" || lit == "<token>" || lit == "<secret>")) {
+        reported.insert(i);
         Error(DiagKind::kLiteralPassword, w.span, fmt::format("placeholder `{}` where a password goes", lit),
               "param pass = secret(\"NAME\") and write {pass}");
+      }
+    }
+    // Options, read the way the matcher reads them.
+    std::vector<std::optional<std::string>> words;
+    for (size_t i = 1; i < c.argv.size(); ++i) {
+      words.push_back(c.argv[i].HasSlot() ? std::nullopt : std::optional<std::string>(c.argv[i].Literal()));
+    }
+    rt::ProgramDecl none;
+    for (const rt::OptionUse& u : rt::OptionUses(prog ? *prog : none, words)) {
+      bool secret = u.option ? u.option->secret : kCredentialOptions.count(u.spelled) > 0;
+      if (!secret) continue;
+      std::optional<size_t> vw = u.value_word;
+      if (!vw && !u.option && u.word + 1 < words.size()) vw = u.word + 1;  // `--password X` of an unknown program
+      if (!vw) continue;
+      size_t argv_index = *vw + 1;
+      if (placeholders.count(argv_index) || reported.count(argv_index)) continue;
+      const ast::Word& v = c.argv[argv_index];
+      if (v.HasSlot()) {
+        if (!secret_slot(v)) {
+          reported.insert(argv_index);
+          std::string name;
+          for (const auto& part : v.parts) {
+            if (part.is_slot) name = part.text;
+          }
+          Error(DiagKind::kLiteralPassword, v.span,
+                fmt::format("`{}` takes a credential but `{}` is not a secret", u.spelled, name), kHint);
+        }
         continue;
       }
-      for (const char* eq : {"--password=", "--pass=", "--token=", "password="}) {
-        if (lit.rfind(eq, 0) == 0 && !secret_slot(w)) {
-          Error(DiagKind::kLiteralPassword, w.span, "password written in the command",
-                fmt::format("write {}{{pass}} with param pass = secret(\"NAME\")", eq));
-        }
-      }
-      // `-p` means port for redis-cli and others; it is a password flag only for these programs.
-      bool password_flag = kFlags.count(lit) > 0;
-      if (lit == "-p") password_flag = prog == "cypher-shell" || prog == "mysql" || prog == "psql-password";
-      if (lit == "-a") password_flag = prog == "redis-cli";
-      if (password_flag && i + 1 < c.argv.size() && !placeholders.count(i + 1)) {
-        const ast::Word& v = c.argv[i + 1];
-        if (!secret_slot(v)) {
-          Error(DiagKind::kLiteralPassword, v.span,
-                v.HasSlot() ? fmt::format("`{}` takes a password but `{}` is not a secret", lit, v.Literal().empty() ? v.parts[0].text : v.Literal())
-                            : fmt::format("literal password after `{}`", lit),
-                "bind a param to a secret (param pass = secret(\"NAME\")) and write {pass}");
-          ++i;
-        }
-      }
-      if (prog == "curl" && (lit == "-u" || lit == "--user") && i + 1 < c.argv.size()) {
-        const ast::Word& v = c.argv[i + 1];
-        if (!v.HasSlot() && v.Literal().find(':') != std::string::npos) {
-          Error(DiagKind::kLiteralPassword, v.span, "user:password written in the command",
-                "write user:{pass} with param pass = secret(\"NAME\")");
+      std::string value = v.Literal().substr(*vw == u.word ? u.value_offset : 0);
+      if (value.empty()) continue;
+      literal(argv_index, value, fmt::format("credential written after `{}`", u.spelled),
+              *vw == u.word && u.value_offset > 0
+                  ? fmt::format("write {}{{pass}} with param pass = secret(\"NAME\")", v.Literal().substr(0, u.value_offset))
+                  : kHint);
+    }
+    // Credentials inside any word: a URL's user:password, headers, `password=` pairs.
+    for (size_t i = 1; i < c.argv.size(); ++i) {
+      const ast::Word& w = c.argv[i];
+      if (placeholders.count(i) || reported.count(i)) continue;
+      for (const auto& part : w.parts) {
+        if (part.is_slot) continue;
+        if (auto cred = CredentialIn(part.text)) {
+          literal(i, cred->value, cred->what, cred->hint);
+          break;
         }
       }
     }
+  }
+
+  struct Credential {
+    std::string value, what, hint;
+  };
+  // A credential written in literal text, if any.
+  static std::optional<Credential> CredentialIn(const std::string& text) {
+    std::string lower = text;
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    // scheme://user:password@host
+    for (size_t at = lower.find("://"); at != std::string::npos; at = lower.find("://", at + 3)) {
+      size_t auth = at + 3;
+      size_t end = text.find_first_of("/?#", auth);
+      std::string authority = text.substr(auth, end == std::string::npos ? std::string::npos : end - auth);
+      size_t atsign = authority.rfind('@');
+      if (atsign == std::string::npos) continue;
+      size_t colon = authority.find(':');
+      if (colon == std::string::npos || colon > atsign || colon + 1 == atsign) continue;
+      return Credential{authority.substr(colon + 1, atsign - colon - 1), "user:password written in a URL",
+                        "write scheme://user:{pass}@host with param pass = secret(\"NAME\")"};
+    }
+    // Authorization: Bearer|Basic|Token ..., and API-key headers.
+    static const char* kHeaders[] = {"authorization:", "proxy-authorization:", "x-api-key:", "api-key:",
+                                     "x-auth-token:", "private-token:", "x-vault-token:"};
+    for (const char* h : kHeaders) {
+      size_t n = std::strlen(h);
+      size_t b = lower.find_first_not_of(" \t");
+      if (b == std::string::npos || lower.compare(b, n, h) != 0) continue;
+      std::string rest = text.substr(b + n);
+      size_t v = rest.find_first_not_of(" \t");
+      if (v == std::string::npos) return std::nullopt;
+      rest = rest.substr(v);
+      // The scheme (Bearer, Basic, ...) stays readable; the credential after it is the secret.
+      size_t sp = rest.find(' ');
+      std::string value = std::string(h).find("authorization") != std::string::npos && sp != std::string::npos
+                              ? rest.substr(sp + 1) : rest;
+      size_t vb = value.find_first_not_of(" \t");
+      if (vb == std::string::npos) return std::nullopt;
+      return Credential{value.substr(vb), fmt::format("credential written in the `{}` header", text.substr(b, n - 1)),
+                        fmt::format("write \"{} {{token}}\" with param token = secret(\"NAME\")", text.substr(b, n - 1) +
+                                    (sp != std::string::npos && std::string(h).find("authorization") != std::string::npos
+                                         ? ": " + rest.substr(0, sp) : ":"))};
+    }
+    // password=..., passwd=..., token=... pairs (connection strings, query strings).
+    for (const char* k : {"password=", "passwd=", "pwd="}) {
+      size_t at = lower.find(k);
+      if (at == std::string::npos) continue;
+      if (at > 0 && (std::isalnum(static_cast<unsigned char>(lower[at - 1])) || lower[at - 1] == '_')) continue;
+      size_t vb = at + std::strlen(k);
+      size_t ve = text.find_first_of("&; ", vb);
+      std::string value = text.substr(vb, ve == std::string::npos ? std::string::npos : ve - vb);
+      if (value.empty()) continue;
+      return Credential{value, "password written in the command",
+                        fmt::format("write {}{{pass}} with param pass = secret(\"NAME\")", text.substr(at, std::strlen(k)))};
+    }
+    return std::nullopt;
   }
 
   // ---- Escalation -------------------------------------------------------------------------------

@@ -110,9 +110,20 @@ std::string Printable(std::string_view s) {
 }
 
 // The source line (cut around the span when long) and a caret line under the span.
-void AppendSnippet(std::string& out, const Diagnostic& d, const Located& loc, bool color) {
+void AppendSnippet(std::string& out, const Diagnostic& d, const Located& loc, bool color,
+                   const std::vector<ast::Span>& masks) {
   if (!d.source) return;
+  std::string masked;  // the line with every credential's code points replaced by `*`
   std::string_view line = d.source->Line(loc.start.line);
+  if (!masks.empty()) {
+    uint32_t base = d.source->LineStart(loc.start.line);
+    for (size_t i = 0; i < line.size(); ++i) {
+      uint32_t at = base + static_cast<uint32_t>(i);
+      bool hide = std::any_of(masks.begin(), masks.end(), [&](const ast::Span& m) { return at >= m.begin && at < m.end; });
+      masked += hide ? '*' : line[i];  // byte for byte, so offsets and columns stay where they were
+    }
+    line = masked;
+  }
   constexpr size_t kMaxShown = 160;  // bytes of context: a 5 MB line does not flood the terminal
   uint32_t line_start = d.source->LineStart(loc.start.line);
   size_t start = std::min<size_t>(d.span.begin - line_start, line.size());
@@ -153,7 +164,7 @@ std::string RenderText(const Diagnostics& diags, const RenderOptions& o) {
     const char* sev_color = !o.color ? "" : d.severity() == Severity::kError ? "\x1b[1;31m" : "\x1b[1;33m";
     out += fmt::format("{}{}:{}:{}:{} {}{}[{}]{}: {}{}{}\n", bold, loc.path, loc.start.line, loc.start.column, off,
                        sev_color, SeverityName(d.severity()), info.code, off, bold, d.message, off);
-    AppendSnippet(out, d, loc, o.color);
+    AppendSnippet(out, d, loc, o.color, diags.MasksOf(d.source.get()));
     if (!d.hint.empty()) out += fmt::format("      = hint: {}\n", d.hint);
   }
   size_t e = diags.errors(), w = diags.warnings();

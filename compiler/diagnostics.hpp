@@ -47,6 +47,8 @@ class Diagnostics {
  public:
   void Add(DiagKind kind, std::shared_ptr<const Source> source, ast::Span span, std::string message,
            std::string hint = {});
+  // Marks a span of a source as a credential: every snippet that shows it prints `*` instead.
+  void Mask(std::shared_ptr<const Source> source, ast::Span span) { masks_.push_back({std::move(source), span}); }
   const std::vector<Diagnostic>& all() const { return diags_; }
   size_t errors() const;
   size_t warnings() const;
@@ -54,6 +56,21 @@ class Diagnostics {
 
  private:
   std::vector<Diagnostic> diags_;
+  struct Masked {
+    std::shared_ptr<const Source> source;
+    ast::Span span;
+  };
+  std::vector<Masked> masks_;
+
+ public:
+  // The masked spans of `source` (for renderers).
+  std::vector<ast::Span> MasksOf(const Source* source) const {
+    std::vector<ast::Span> out;
+    for (const auto& m : masks_) {
+      if (m.source.get() == source) out.push_back(m.span);
+    }
+    return out;
+  }
 };
 
 enum class OutputFormat { kText, kJson, kSarif, kGithub };

@@ -33,7 +33,9 @@ template<> inline constexpr const char* kMessage<g::symptom> = "expected a sympt
 template<> inline constexpr const char* kMessage<g::runbook_close> = "expected a runbook section (`severity`, `owner`, `tags`, `target`, `param`, `symptoms`, `look`, `steps`, `escalate`) or `}`";
 template<> inline constexpr const char* kMessage<g::policy_close> = "expected a policy entry (`target`, `contact`, `escalate`) or `}`";
 template<> inline constexpr const char* kMessage<g::capability_close> = "expected a method (`read|write|destructive name(args) -> type \"doc\"`) or `}`";
-template<> inline constexpr const char* kMessage<g::program_close> = "expected a rule (`read|write|destructive sub-command, ...` or `default EFFECT`) or `}`";
+template<> inline constexpr const char* kMessage<g::program_close> = "expected a rule (`read|write|destructive sub-command, ...`, `options -h HOST, ...`, `secret -a PASSWORD` or `default EFFECT`) or `}`";
+template<> inline constexpr const char* kMessage<g::option_spec> = "expected an option such as `-h HOST`, `-X|--request METHOD` or `--raw`";
+template<> inline constexpr const char* kMessage<g::option_flag> = "expected another spelling of the option after `|`, e.g. `-n|--namespace`";
 template<> inline constexpr const char* kMessage<g::body_close> = "expected a `$ command`, a \"text\" line, `expect ...` or `}`";
 template<> inline constexpr const char* kMessage<g::step_open> = "expected `{` to open the step body (or `when CONDITION` before it)";
 template<> inline constexpr const char* kMessage<g::expr> = "expected an expression";
@@ -76,7 +78,7 @@ template<> inline constexpr const char* kMessage<g::formals> = "expected `(` and
 template<> inline constexpr const char* kMessage<g::formals_close> = "expected `,` or `)` in the parameter list";
 template<> inline constexpr const char* kMessage<g::arrow> = "expected `->` and the result type";
 template<> inline constexpr const char* kMessage<g::effect> = "expected an effect: read, write or destructive";
-template<> inline constexpr const char* kMessage<g::sub_pattern> = "expected a sub-command word or a quoted word sequence";
+template<> inline constexpr const char* kMessage<g::sub_pattern> = "expected a sub-command word, an option (`-d`) or a quoted word sequence";
 template<> inline constexpr const char* kMessage<g::program_name> = "expected a program name";
 template<> inline constexpr const char* kMessage<g::module_path> = "expected a module path, e.g. std.redis";
 // clang-format on
@@ -193,7 +195,8 @@ using Selector = pt::selector<Rule,
     g::text_line, g::escalate_block, g::table_row, g::when_cell, g::act_page, g::act_run, g::act_runbook,
     g::act_manual, g::act_declare, g::contact_ref, g::step_ref, g::runbook_ref, g::severity_ref, g::contact,
     g::contact_display, g::contact_handle, g::method, g::eff_read, g::eff_write, g::eff_destructive,
-    g::formal, g::arrow, g::default_rule, g::effect_rule, g::sub_word, g::program_name,
+    g::formal, g::arrow, g::default_rule, g::effect_rule, g::sub_word, g::program_name, g::options_rule,
+    g::secret_rule, g::option_spec, g::option_flag, g::option_value,
     g::paren, g::number, g::window_bound, g::dq_string, g::sq_string, g::list_lit, g::ask_expr, g::kw_true,
     g::kw_false, g::kw_unknown, g::name_ref, g::call_args, g::member_suffix, g::or_op, g::and_op, g::not_op,
     g::cmp_op, g::window_op, g::pipe_op, g::add_op, g::mul_op, g::neg_op>,
@@ -807,11 +810,24 @@ class Builder {
     for (const auto& r : n.children) {
       if (r->is_type<g::default_rule>()) {
         p.default_effect = EffectOf(*r->children.back());
+      } else if (r->is_type<g::options_rule>() || r->is_type<g::secret_rule>()) {
+        for (const auto& spec : r->children) {
+          ast::ProgramOption o;
+          o.secret = r->is_type<g::secret_rule>();
+          o.span = SpanOf(*spec);
+          for (const auto& part : spec->children) {
+            if (part->is_type<g::option_flag>()) o.names.emplace_back(part->string_view());
+            if (part->is_type<g::option_value>()) o.value = std::string(part->string_view());
+          }
+          p.options.push_back(std::move(o));
+        }
       } else if (r->is_type<g::effect_rule>()) {
         ast::Effect eff = EffectOf(*r->children[0]);
         for (size_t i = 1; i < r->children.size(); ++i) {
           const Node& pat = *r->children[i];
-          std::string text = pat.is_type<g::sub_word>() ? std::string(pat.string_view()) : Str(pat);
+          std::string text = pat.is_type<g::string>() || pat.is_type<g::dq_string>() || pat.is_type<g::sq_string>()
+                                 ? Str(pat)
+                                 : std::string(pat.string_view());
           ast::ProgramRule rule;
           rule.effect = eff;
           rule.span = SpanOf(pat);

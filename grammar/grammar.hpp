@@ -213,12 +213,24 @@ struct capability_decl : seq<key<TAO_PEGTL_STRING("capability")>, ws, must<decl_
                              star<method, ws>, must<capability_close>> {};
 struct program_name : seq<ident_first, star<sor<ident_other, one<'-', '.'>>>> {};
 struct sub_word : seq<ident_first, star<sor<ident_other, one<'-'>>>> {};
-struct sub_pattern : sor<string, sub_word> {};
+struct option_flag : seq<one<'-'>, opt<one<'-'>>, ranges<'a', 'z', 'A', 'Z', '0', '9'>,
+                         star<sor<ident_other, one<'-', '.'>>>> {};                    // -h, --no-raw
+struct sub_pattern : sor<string, sub_word, option_flag> {};
 struct default_rule : seq<key<TAO_PEGTL_STRING("default")>, sp, must<effect>> {};
 struct effect_rule : seq<effect, sp, must<sub_pattern>, star<sp, one<','>, ws, must<sub_pattern>>> {};
+// `options -h HOST, -X|--request METHOD, --raw`: the program's options, spelled as in its --help;
+// an upper-case name after an option says it takes a value. `secret` lists options whose value is a
+// credential.
+struct option_value : seq<range<'A', 'Z'>, star<ranges<'A', 'Z', '0', '9', '_', '_', ':', ':'>>> {};
+struct option_alias : seq<one<'|'>, must<option_flag>> {};
+struct option_spec : seq<option_flag, star<option_alias>, opt<blank_char, sp, option_value>> {};
+struct options_rule : seq<key<TAO_PEGTL_STRING("options")>, sp, must<option_spec>,
+                          star<sp, one<','>, ws, must<option_spec>>> {};
+struct secret_rule : seq<key<TAO_PEGTL_STRING("secret")>, sp, must<option_spec>,
+                         star<sp, one<','>, ws, must<option_spec>>> {};
 struct program_close : one<'}'> {};
 struct program_decl : seq<key<TAO_PEGTL_STRING("program")>, ws, must<program_name>, ws, must<block_open>, ws,
-                          star<sor<default_rule, effect_rule>, ws>, must<program_close>> {};
+                          star<sor<default_rule, options_rule, secret_rule, effect_rule>, ws>, must<program_close>> {};
 struct filter_decl : seq<key<TAO_PEGTL_STRING("filter")>, ws, signature> {};
 
 // ---- Files --------------------------------------------------------------------------------------

@@ -348,7 +348,7 @@ BoundCommand BindCommand(const Program& program, const Registry& registry, uint3
     std::optional<CommandMatch> m;
     if (decl) {
       std::vector<std::optional<std::string>> words(out.argv.begin() + 1, out.argv.end());
-      m = MatchCommand(*decl, words);
+      if (CommandMatch found = MatchCommand(*decl, words); found.declared) m = std::move(found);
     }
     if (m) {
       out.effect = std::max(m->effect, command.effect);

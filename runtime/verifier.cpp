@@ -259,8 +259,9 @@ class Verifier {
       }
       words.push_back(slot ? std::nullopt : std::optional<std::string>(lit));
     }
-    auto m = MatchCommand(*reg_.Program(program), words);
-    if (!m) throw Reject{at, fmt::format("`{}` has no declared effect for this sub-command", program)};
+    CommandMatch found = MatchCommand(*reg_.Program(program), words);
+    if (!found.declared) throw Reject{at, fmt::format("`{}` has no declared effect for this sub-command", program)};
+    const CommandMatch* m = &found;
     if (m->effect != c.effect) {
       throw Reject{at, fmt::format("command `{}` is recorded as {} but is {}", m->rule, EffectName(c.effect),
                                    EffectName(m->effect))};

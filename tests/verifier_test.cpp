@@ -1184,9 +1184,13 @@ runbook verbs "Verbs" {
   EXPECT_MESSAGE(r, "command `kubectl get` is recorded as destructive but is read");
   EXPECT_EQ(r.error.offset, RunbookAt(r));
 
-  p = base;  // no default: the slot matches no rule, and kubectl has no default effect
+  // No default: the slot in sub-command position may be any sub-command, so the most dangerous rule
+  // of kubectl applies (fail closed): destructive, as recorded; recorded as a read it is refused.
+  p = base;
   p.runbooks[0].params[0].def = rt::Param::Default::kNone;
-  EXPECT_MESSAGE(Reject(p), "`kubectl` has no declared effect for this sub-command");
+  ExpectLoads(p);
+  CommandOf(p, 0, 0).effect = rt::Effect::kRead;
+  EXPECT_MESSAGE(Reject(p), "is recorded as read but is destructive");
 }
 
 TEST(VerifierCommands, SlotOfAMissingParamOrTarget) {
