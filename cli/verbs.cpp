@@ -1,5 +1,6 @@
 #include "cli/verbs.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include "compiler/diagnostics.hpp"
 #include "runtime/config.hpp"
 #include "runtime/executor.hpp"
+#include "runtime/files.hpp"
 #include "runtime/report.hpp"
 
 namespace fs = std::filesystem;
@@ -221,6 +223,13 @@ void FindScenarios(const fs::path& dir, std::vector<std::string>& out, std::vect
   out.insert(out.end(), found.begin(), found.end());
 }
 
+// "is a FIFO, not a file" for a path that exists but is neither a regular file nor a directory.
+std::string NotAFileAt(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) return {};
+  return rt::NotAFile(st.st_mode);
+}
+
 std::string Key(const std::string& path) {
   std::error_code ec;
   fs::path c = fs::weakly_canonical(path, ec);
@@ -242,6 +251,8 @@ int RunTest(const TestArgs& args) {
     if (fs::is_directory(p, ec)) {
       FindScenarios(p, scenarios, io_errors);
       for (const auto& f : ExpandPaths({p}, io_errors)) add_source(f);
+    } else if (std::string what = NotAFileAt(p); !what.empty()) {
+      io_errors.push_back("cannot read " + p + ": " + what);
     } else if (EndsWith(p, ".scenario.yaml") && fs::exists(p, ec)) {
       scenarios.push_back(p);
     } else if (EndsWith(p, ".rb.denis") && fs::exists(p, ec)) {
@@ -266,7 +277,10 @@ int RunTest(const TestArgs& args) {
       }
     }
   }
-  for (const auto& e : io_errors) std::cerr << "runbook: " << e << "\n";
+  std::set<std::string> said;  // a broken link is found by both walks (scenarios and sources)
+  for (const auto& e : io_errors) {
+    if (said.insert(e).second) std::cerr << "runbook: " << e << "\n";
+  }
   if (!io_errors.empty()) return 2;
   if (scenarios.empty()) {
     std::cerr << "runbook: no *.scenario.yaml under " << paths[0] << (paths.size() > 1 ? " ..." : "")

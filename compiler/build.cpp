@@ -12,6 +12,7 @@
 #include "compiler/checker.hpp"
 #include "compiler/codegen.hpp"
 #include "compiler/workspace.hpp"
+#include "runtime/files.hpp"
 #include "runtime/rbc.hpp"
 #include "runtime/verifier.hpp"
 
@@ -113,17 +114,13 @@ LoadedProgram LoadAny(const std::string& path, const rt::Registry& registry, con
   LoadedProgram out;
   const std::string ext = ".rbc";
   if (path.size() > ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      out.error = fmt::format("cannot read {}: {}", path, std::strerror(errno));
+    std::string text, error;
+    if (rt::ReadRegularFile(path, rt::kMaxRbcBytes, text, error) == rt::FileRead::kFailed) {
+      out.error = fmt::format("cannot read {}: {}", path, error);
       return out;
     }
-    std::vector<uint8_t> bytes;
-    char buf[65536];
-    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-      bytes.insert(bytes.end(), buf, buf + in.gcount());
-      if (bytes.size() > rt::kMaxRbcBytes) break;
-    }
+    // An oversized file keeps its first bytes: the loader reports the size.
+    std::vector<uint8_t> bytes(text.begin(), text.end());
     auto loaded = rt::LoadProgram(bytes, registry);
     if (auto* err = std::get_if<rt::LoadError>(&loaded)) {
       out.error = fmt::format("{}: rejected at byte {}: {}", path, err->offset, err->message);

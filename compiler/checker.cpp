@@ -1,11 +1,13 @@
 #include "compiler/checker.hpp"
 
 #include "runtime/registry.hpp"
+#include "runtime/verifier.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <map>
@@ -587,7 +589,24 @@ class Checker {
             "e.g. 2m, 30s, 500ms");
       return std::nullopt;
     }
+    if (!DurationInRange(e, what)) return std::nullopt;
     return e.value;
+  }
+
+  // The program keeps `within`, `every` and `for` bounds as whole milliseconds up to 366 days; a
+  // value outside that is reported here rather than rounded away or refused by the verifier.
+  bool DurationInRange(const Expr& e, const char* what) {
+    if (e.value > static_cast<double>(rt::kMaxDurationMs)) {
+      Error(DiagKind::kBadWindow, e.span, fmt::format("`{}` is at most 366d", what),
+            "an incident runbook waits minutes or hours; write e.g. 30m");
+      return false;
+    }
+    if (e.value < 1 || e.value != std::floor(e.value)) {
+      Error(DiagKind::kBadWindow, e.span, fmt::format("`{}` is counted in whole milliseconds", what),
+            fmt::format("write a whole number of ms, e.g. {}ms", std::max(1.0, std::round(e.value))));
+      return false;
+    }
+    return true;
   }
 
   void CheckPolling(ast::Expect& x) {
@@ -1086,12 +1105,59 @@ class Checker {
   // ---- Expressions ------------------------------------------------------------------------------
 
   void ExpectBool(Expr& e, const Ctx& ctx, const char* what) {
+    // Each condition compiles to one chunk, which the verifier caps in length.
+    if (size_t n = InstructionBound(e); n > rt::kMaxChunkInstructions) {
+      Error(DiagKind::kConditionTooLarge, e.span,
+            fmt::format("{} compiles to up to {} instructions; one condition holds at most {}", what, n, rt::kMaxChunkInstructions),
+            "split it into symptoms and combine them by name, e.g. `a or b`");
+      return;
+    }
     Type t = CheckExpr(e, ctx);
     if (t != Type::kBool && t != Type::kError) {
       std::string hint = IsNumeric(t) ? "compare it, e.g. `> 0`" : "";
       Error(DiagKind::kTypeMismatch, e.span, fmt::format("{} must be a bool, this is {}", what, ast::TypeName(t)),
             hint);
     }
+  }
+
+  // An upper bound on the instructions codegen emits for `e` (it emits fewer where it folds
+  // constants), with the final RETURN. Walked with an explicit stack: chains can be long.
+  static size_t InstructionBound(const Expr& root) {
+    size_t n = 1;
+    std::vector<const Expr*> todo{&root};
+    while (!todo.empty()) {
+      const Expr& e = *todo.back();
+      todo.pop_back();
+      switch (e.kind) {
+        case ExprKind::kBinary:
+          n += (e.op == ast::BinOp::kAnd || e.op == ast::BinOp::kOr) ? 2 : 1;  // jump and operator
+          break;
+        case ExprKind::kWindow:
+          n += 1;
+          todo.push_back(e.kids[0].get());  // the bound is an operand, not code
+          continue;
+        case ExprKind::kMember:
+          n += 1;  // the target
+          continue;
+        case ExprKind::kNumber:
+        case ExprKind::kString:
+        case ExprKind::kBool:
+        case ExprKind::kUnknown:
+        case ExprKind::kAsk:
+        case ExprKind::kName:
+        case ExprKind::kList:
+        case ExprKind::kNot:
+        case ExprKind::kNeg:
+        case ExprKind::kPipe:
+        case ExprKind::kCall:
+          n += 1;
+          break;
+      }
+      for (const auto& k : e.kids) {
+        if (k) todo.push_back(k.get());
+      }
+    }
+    return n;
   }
 
   Type SetType(Expr& e, Type t) {
@@ -1176,6 +1242,7 @@ class Checker {
         const Expr& bound = *e.kids[1];
         if (bound.unit != Type::kDuration || bound.value <= 0) {
           Error(DiagKind::kBadWindow, bound.span, "the `for` window needs a positive duration", "e.g. for > 5m");
+        } else if (!DurationInRange(bound, "for")) {
         } else if (t == Type::kBool && !HasHistory(*e.kids[0])) {
           Error(DiagKind::kRowNeverFires, e.span,
                 "this `for` window waits on something with no history (an answer or a constant): it never fires",

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <tuple>
 #include <stdexcept>
 
@@ -74,10 +75,15 @@ class Generator {
       hash = rt::Fnv1a64(m.source->text().data(), m.source->text().size(), hash);
     };
     // Everything the output depends on: the roots and, transitively, what they import (stdlib too).
-    std::vector<const Module*> order(roots.begin(), roots.end());
+    // Breadth first, without recursion; `listed` keeps a long import chain linear.
+    std::vector<const Module*> order;
+    std::set<const Module*> listed;
+    for (const Module* m : roots) {
+      if (listed.insert(m).second) order.push_back(m);
+    }
     for (size_t i = 0; i < order.size(); ++i) {
       for (const Module* v : order[i]->Visible()) {
-        if (std::find(order.begin(), order.end(), v) == order.end()) order.push_back(v);
+        if (listed.insert(v).second) order.push_back(v);
       }
     }
     for (const Module* m : order) hash_module(*m);

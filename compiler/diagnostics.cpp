@@ -97,7 +97,11 @@ std::string Printable(std::string_view s) {
       size_t n = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
       bool ok = n > 0 && c <= 0xF4 && i + n <= s.size();
       for (size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-      if (ok) {
+      if (ok && InvisibleName(DecodeUtf8(s.substr(i), n))) {
+        // Shown, not obeyed: a raw override would reorder the snippet in the terminal too.
+        out += fmt::format("<U+{:04X}>", DecodeUtf8(s.substr(i), n));
+        i += n;
+      } else if (ok) {
         out.append(s.substr(i, n));
         i += n;
       } else {

@@ -877,6 +877,8 @@ bool CheckBytes(const std::shared_ptr<const Source>& src, Diagnostics& diags) {
     return false;
   }
   size_t line_start = 0;
+  size_t invisible = 0;  // hidden characters seen (RB0012)
+  constexpr size_t kMaxInvisibleReports = 20;
   for (size_t i = 0; i < t.size();) {
     unsigned char c = static_cast<unsigned char>(t[i]);
     if (c == 0) {
@@ -894,6 +896,20 @@ bool CheckBytes(const std::shared_ptr<const Source>& src, Diagnostics& diags) {
       diags.Add(DiagKind::kInvalidUtf8, src, {static_cast<uint32_t>(i), static_cast<uint32_t>(i + 1)},
                 fmt::format("invalid UTF-8 byte 0x{:02X}", c), "re-save the file as UTF-8");
       return false;
+    }
+    if (n > 1) {
+      uint32_t cp = DecodeUtf8(std::string_view(t).substr(i), n);
+      const char* name = InvisibleName(cp);
+      // A byte-order mark may open the file; past a few reports the rest are the same finding.
+      if (name && !(cp == 0xFEFF && i == 0) && ++invisible <= kMaxInvisibleReports) {
+        bool reorders = (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E ||
+                        cp == 0x200F || cp == 0x061C;
+        diags.Add(DiagKind::kInvisibleChar, src, {static_cast<uint32_t>(i), static_cast<uint32_t>(i + n)},
+                  fmt::format(reorders ? "U+{:04X} {} changes the order in which the text after it is shown"
+                                       : "U+{:04X} {} is not shown: the text reads as if it were absent",
+                              cp, name),
+                  "delete it; it can make the line read differently from what runs");
+      }
     }
     i += n;
     if (i - line_start > kMaxLineBytes) {

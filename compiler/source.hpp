@@ -38,4 +38,12 @@ class Source {
 // Number of code points in a UTF-8 byte range (invalid bytes count as one each).
 uint32_t CodePoints(std::string_view s);
 
+// The Unicode name of a bidirectional-control or invisible code point (U+202E "RIGHT-TO-LEFT
+// OVERRIDE", U+200B "ZERO WIDTH SPACE", ...), or null for any other. Such a character can make a
+// line display differently from what the compiler reads (Trojan Source, CVE-2021-42574).
+const char* InvisibleName(uint32_t code_point);
+
+// The code point of the valid `n`-byte UTF-8 sequence at s[0].
+uint32_t DecodeUtf8(std::string_view s, size_t n);
+
 }  // namespace rb

@@ -3,13 +3,12 @@
 #include <fmt/format.h>
 
 #include <filesystem>
-#include <fstream>
-#include <functional>
 #include <sstream>
 #include <algorithm>
 #include <cstring>
 
 #include "compiler/parser.hpp"
+#include "runtime/files.hpp"
 
 namespace rb {
 
@@ -17,31 +16,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Reads a module. An oversized file is kept (its first bytes) so that the parser reports it as a
+// diagnostic (RB0004) rather than a tool error.
 bool ReadFile(const std::string& path, std::string& out, std::string& error) {
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    error = "is a directory";
-    return false;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = std::strerror(errno);
-    return false;
-  }
-  // Read the file's own size, but at most one byte past the limit: the parser reports an oversized
-  // file without us holding all of it.
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  in.seekg(0, std::ios::beg);
-  size_t want = size > 0 ? std::min<size_t>(static_cast<size_t>(size), kMaxFileBytes + 1) : 0;
-  out.assign(want, '\0');
-  in.read(out.data(), static_cast<std::streamsize>(want));
-  out.resize(static_cast<size_t>(in.gcount()));
-  if (size < 0) {  // not seekable (a pipe): read in chunks up to the limit
-    char buf[65536];
-    while (out.size() <= kMaxFileBytes && in.read(buf, sizeof buf).gcount() > 0) out.append(buf, static_cast<size_t>(in.gcount()));
-  }
-  return true;
+  return rt::ReadRegularFile(path, kMaxFileBytes, out, error) != rt::FileRead::kFailed;
 }
 
 std::string Canonical(const std::string& path) {
@@ -131,8 +109,10 @@ Module* Workspace::ResolveImport(Module& from, const ast::Import& imp) {
   fs::path dir = fs::absolute(from.source->path(), ec).parent_path();
   for (int up = 0; up < 16; ++up) {
     fs::path candidate = (dir / rel).lexically_normal();
-    if (fs::is_regular_file(candidate, ec)) {
-      fs::path shown = fs::proximate(candidate, ec);
+    if (fs::exists(candidate, ec)) {
+      // Shown relative to the current directory by the path the import resolved through, never the
+      // target of a symlink on the way (fs::proximate would resolve them).
+      fs::path shown = candidate.lexically_proximate(fs::current_path(ec));
       if (ec || shown.empty()) shown = candidate;
       return LoadPath(shown.lexically_normal().string(), true);
     }
@@ -164,31 +144,51 @@ void Workspace::ResolveImports() {
     if (m.key != "std.text") m.prelude = Stdlib("text");
     for (const auto& imp : m.file.imports) m.resolved.push_back(ResolveImport(m, imp));
   }
-  // Cycle detection: depth-first with colours; a back edge is reported once, at its import.
+  // Cycle detection: depth-first with colours over an explicit stack (an import chain of any length
+  // must not exhaust the call stack); a back edge is reported once, at its import.
   std::map<const Module*, int> colour;  // 0 white, 1 on the stack, 2 done
-  std::vector<const Module*> stack;
-  std::function<void(Module&)> visit = [&](Module& m) {
-    colour[&m] = 1;
-    stack.push_back(&m);
-    for (size_t k = 0; k < m.resolved.size(); ++k) {
+  struct Frame {
+    Module* m;
+    size_t next;  // the next import of `m` to follow
+  };
+  std::vector<Frame> frames;
+  for (size_t i = 0; i < modules_.size(); ++i) {
+    if (colour[modules_[i].get()] != 0) continue;
+    colour[modules_[i].get()] = 1;
+    frames.push_back(Frame{modules_[i].get(), 0});
+    while (!frames.empty()) {
+      Frame& f = frames.back();
+      Module& m = *f.m;
+      if (f.next == m.resolved.size()) {
+        colour[&m] = 2;
+        frames.pop_back();
+        continue;
+      }
+      size_t k = f.next++;
       Module* target = m.resolved[k];
       if (!target) continue;
-      if (colour[target] == 1 && reported_cycles_.insert({&m, k}).second) {
+      int& c = colour[target];
+      if (c == 1 && reported_cycles_.insert({&m, k}).second) {
+        // The modules on the cycle, the middle of a long one elided: the report stays one line.
+        constexpr ptrdiff_t kShown = 4;
         std::string chain;
-        auto it = std::find(stack.begin(), stack.end(), target);
-        for (; it != stack.end(); ++it) chain += (*it)->source->path() + " → ";
+        auto it = std::find_if(frames.begin(), frames.end(), [&](const Frame& g) { return g.m == target; });
+        ptrdiff_t length = frames.end() - it;
+        for (ptrdiff_t j = 0; it != frames.end(); ++it, ++j) {
+          if (length > 2 * kShown && j >= kShown && j < length - kShown) {
+            if (j == kShown) chain += fmt::format("… {} more … → ", length - 2 * kShown);
+            continue;
+          }
+          chain += it->m->source->path() + " → ";
+        }
         chain += target->source->path();
         diags_.Add(DiagKind::kImportCycle, m.source, m.file.imports[k].span, fmt::format("import cycle: {}", chain),
                    "move what both modules need into a third module that both import");
-      } else if (colour[target] == 0) {
-        visit(*target);
+      } else if (c == 0) {
+        c = 1;
+        frames.push_back(Frame{target, 0});  // invalidates `f`, which is not used again
       }
     }
-    stack.pop_back();
-    colour[&m] = 2;
-  };
-  for (size_t i = 0; i < modules_.size(); ++i) {
-    if (colour[modules_[i].get()] == 0) visit(*modules_[i]);
   }
 }
 

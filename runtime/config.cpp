@@ -15,6 +15,8 @@
 #include <string_view>
 #include <utility>
 
+#include "runtime/files.hpp"
+
 namespace rb::rt {
 
 std::string ConfigError::ToString() const {
@@ -323,36 +325,15 @@ struct Reader {
 
 // Reads at most `limit` bytes; larger files are refused before anything parses them.
 bool ReadFile(const std::string& path, size_t limit, std::string& text, std::string& error) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) {
-    error = fmt::format("cannot read: {}", std::strerror(errno));
-    return false;
+  switch (ReadRegularFile(path, limit, text, error)) {
+    case FileRead::kOk: return true;
+    case FileRead::kFailed: error = fmt::format("cannot read: {}", error); return false;
+    case FileRead::kTooLarge:
+      error = fmt::format("the file is larger than {} MiB: this is not a {} file", limit >> 20,
+                          limit == kScenarioLimit ? "scenario" : "configuration");
+      return false;
   }
-  text.clear();
-  char buf[65536];
-  bool too_big = false;
-  while (true) {
-    size_t n = std::fread(buf, 1, sizeof buf, f);
-    text.append(buf, n);
-    if (text.size() > limit) {
-      too_big = true;
-      break;
-    }
-    if (n < sizeof buf) break;
-  }
-  bool bad = std::ferror(f) != 0;
-  int err = errno;
-  std::fclose(f);
-  if (bad) {
-    error = fmt::format("cannot read: {}", std::strerror(err));
-    return false;
-  }
-  if (too_big) {
-    error = fmt::format("the file is larger than {} MiB: this is not a {} file", limit >> 20,
-                        limit == kScenarioLimit ? "scenario" : "configuration");
-    return false;
-  }
-  return true;
+  return false;
 }
 
 Mark MarkAtOffset(const std::string& text, size_t offset) {

@@ -12,6 +12,8 @@
 #include <sstream>
 #include <tuple>
 
+#include "runtime/files.hpp"
+
 namespace rb::rt {
 
 const char* DryBehaviourName(DryBehaviour d) { return d == DryBehaviour::kAnswered ? "answered" : "recorded"; }
@@ -140,15 +142,22 @@ std::optional<int64_t> MemoryStateStore::Get(const std::string& key) {
 void MemoryStateStore::Set(const std::string& key, int64_t value) { values_[key] = value; }
 void MemoryStateStore::Erase(const std::string& key) { values_.erase(key); }
 
+namespace {
+constexpr size_t kMaxStateBytes = 16u << 20;  // one timestamp per open window: far below this
+}  // namespace
+
 FileStateStore::FileStateStore(std::string path) : path_(std::move(path)) {}
 
 bool FileStateStore::Load(std::string& error) {
   values_.clear();
-  std::ifstream in(path_, std::ios::binary);
-  if (!in) return true;  // no file yet: no window is open
-  std::stringstream ss;
-  ss << in.rdbuf();
-  nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::symlink_status(path_, ec))) return true;  // no file yet: no window is open
+  std::string text, read_error;
+  if (ReadRegularFile(path_, kMaxStateBytes, text, read_error) != FileRead::kOk) {
+    error = fmt::format("{}: cannot read the state file: {}", path_, read_error);
+    return false;
+  }
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("first_seen") || !j["first_seen"].is_object()) {
     error = fmt::format("{}: not a runbook state file (expected {{\"first_seen\": {{...}}}}); move it away to start afresh", path_);
     return false;

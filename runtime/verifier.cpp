@@ -211,7 +211,7 @@ class Verifier {
 
   void Windows(const std::vector<Window>& ws, uint64_t at) const {
     for (const auto& w : ws) {
-      if (w.bound_ms == 0 || w.bound_ms > 366ull * 86400000) throw Reject{at, "window bound out of range"};
+      if (w.bound_ms == 0 || w.bound_ms > kMaxDurationMs) throw Reject{at, "window bound out of range"};
     }
   }
 
@@ -324,7 +324,7 @@ class Verifier {
             if (it.every_ms > 0 && (it.within_ms == 0 || it.every_ms > it.within_ms)) {
               throw Reject{at, "expectation polls more slowly than its deadline"};
             }
-            if (it.within_ms > 366ull * 86400000) throw Reject{at, "expectation deadline out of range"};
+            if (it.within_ms > kMaxDurationMs) throw Reject{at, "expectation deadline out of range"};
             break;
         }
       }

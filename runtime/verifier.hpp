@@ -20,6 +20,8 @@ namespace rb::rt {
 
 inline constexpr size_t kMaxChunkInstructions = 1u << 16;
 inline constexpr size_t kMaxStack = 256;
+// The longest `within`, `every` and `for` duration a program may hold: 366 days in milliseconds.
+inline constexpr uint64_t kMaxDurationMs = 366ull * 86400000;
 
 // Verifies a program in place (it fills Chunk::max_stack). Returns the first problem found.
 std::optional<LoadError> Verify(Program& program, const Registry& registry);

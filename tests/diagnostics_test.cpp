@@ -39,6 +39,7 @@ std::set<std::string> GeneratedCaseCodes() {
   big[kMaxFileBytes / 2] = '\n';
   auto r = LintFromRoot({WriteTemp("too_large.rb.denis", big)});
   for (const auto& c : Codes(r)) codes.insert(c);
+  for (const auto& c : Codes(LintFromRoot({WriteTemp("huge_condition.rb.denis", HugeConditionRunbook())}))) codes.insert(c);
   return codes;
 }
 

@@ -67,6 +67,18 @@ class ScratchDir {
   std::filesystem::path path_;
 };
 
+// A runbook whose one expectation compiles to more instructions than a chunk holds (RB0013):
+// 600 lines of 60 probes each, about 470 KB.
+inline std::string HugeConditionRunbook() {
+  std::string inner;
+  for (int i = 0; i < 60; ++i) inner += i ? " and r.ping()" : "r.ping()";
+  std::string cond;
+  for (int i = 0; i < 600; ++i) cond += (i ? " or\n        (" : "(") + inner + ")";
+  return "import std.redis\nimport policy.escalation\n\nrunbook huge \"Huge\" {\n  severity P2\n  owner    sre\n"
+         "  target r = redis(\"cache\")\n  steps {\n    verify v \"V\" {\n      $ redis-cli ping\n      expect " +
+         cond + "\n    }\n  }\n}\n";
+}
+
 inline std::string ReadAll(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
