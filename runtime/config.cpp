@@ -1,6 +1,7 @@
 #include "runtime/config.hpp"
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <filesystem>
 #include <iterator>
 #include <set>
+#include <sstream>
 #include <string_view>
 #include <utility>
 
@@ -345,21 +347,205 @@ Mark MarkAtOffset(const std::string& text, size_t offset) {
   return m;
 }
 
-// The single document of a file; nullopt (with an error) on a syntax error.
+// ---- One YAML document, bounded -------------------------------------------------------------------
+// Limits on any scenario or environment file (docs/scenarios.md, docs/environment.md): nesting depth,
+// and how many values aliases may add. yaml-cpp shares an aliased node, but the loaders walk it once
+// per alias, so without a bound a small file could make them walk millions of values.
+constexpr size_t kMaxYamlDepth = 64;
+constexpr uint64_t kAliasFloor = 50'000;     // values aliases may add to any file
+constexpr uint64_t kAliasFactor = 3;         // ... or this many per value the file holds, if more
+constexpr uint64_t kAliasCap = 1'000'000;    // ... but never more than this
+
+// Why the first pass stopped early: a refusal worded where it is found, a second document, or aliases
+// past kAliasCap (both worded by ParseYaml, which knows the text and the counts).
+enum class YamlStop { kRefused, kSecondDocument, kAliasCap };
+struct YamlRefusal {
+  YamlStop stop;
+  YAML::Mark mark;
+  std::string message;  // for kRefused
+};
+
+// Counts the events of the file's first document, with what every anchor expands to, and refuses
+// (throws YamlRefusal) nesting beyond kMaxYamlDepth, an alias inside its own anchor, aliases adding
+// more than kAliasCap values, and the start of a second document.
+class YamlBudget final : public YAML::EventHandler {
+ public:
+  // One alias event: the values aliases had added once it was counted, for naming the culprit.
+  struct Use {
+    uint64_t added_after;
+    YAML::Mark mark;
+    YAML::anchor_t anchor;
+  };
+  // An anchor's name, where it is defined and, once its node is complete, how many values it stands for.
+  struct Anchor {
+    std::string name;
+    YAML::Mark mark;
+    uint64_t size = 0;
+    bool open = false;
+  };
+
+  uint64_t own() const { return own_; }
+  uint64_t added() const { return added_; }
+  const std::vector<Use>& uses() const { return uses_; }
+  const Anchor& anchor(YAML::anchor_t a) const { return anchors_[a]; }
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (documents_++ > 0) throw YamlRefusal{YamlStop::kSecondDocument, mark, ""};
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t anchor) override { Leaf(anchor); }
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t anchor, const std::string&) override { Leaf(anchor); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    ++own_;
+    if (anchor >= anchors_.size())
+      throw YamlRefusal{YamlStop::kRefused, mark, "invalid YAML: the alias names no anchor"};
+    const Anchor& a = anchors_[anchor];
+    if (a.open) {
+      throw YamlRefusal{YamlStop::kRefused, mark,
+                        fmt::format("the alias *{0} sits inside the value &{0} names (line {1}): an alias "
+                                    "cannot contain itself; write the value out",
+                                    a.name, a.mark.line + 1)};
+    }
+    added_ += a.size > 0 ? a.size - 1 : 0;
+    uses_.push_back({added_, mark, anchor});
+    if (added_ > kAliasCap) throw YamlRefusal{YamlStop::kAliasCap, mark, ""};
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    Open(mark, anchor);
+  }
+  void OnSequenceEnd() override { Close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    Open(mark, anchor);
+  }
+  void OnMapEnd() override { Close(); }
+  void OnAnchor(const YAML::Mark& mark, const std::string& name) override { pending_ = {name, mark}; }
+
+ private:
+  // The values counted so far, aliases expanded.
+  uint64_t Total() const { return own_ + added_; }
+
+  Anchor& Define(YAML::anchor_t anchor) {
+    if (anchor >= anchors_.size()) anchors_.resize(anchor + 1);
+    anchors_[anchor] = std::move(pending_);
+    pending_ = {};
+    return anchors_[anchor];
+  }
+  void Leaf(YAML::anchor_t anchor) {
+    ++own_;
+    if (anchor != YAML::NullAnchor) Define(anchor).size = 1;
+  }
+  void Open(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    if (open_.size() >= kMaxYamlDepth) {
+      throw YamlRefusal{YamlStop::kRefused, mark,
+                        fmt::format("lists and mappings nest more than {} deep here: a scenario or environment "
+                                    "needs a few levels; flatten the file",
+                                    kMaxYamlDepth)};
+    }
+    uint64_t before = Total();
+    ++own_;
+    if (anchor != YAML::NullAnchor) Define(anchor).open = true;
+    open_.push_back({anchor, before});
+  }
+  void Close() {
+    if (open_.empty()) return;
+    auto [anchor, before] = open_.back();
+    open_.pop_back();
+    if (anchor == YAML::NullAnchor) return;
+    anchors_[anchor].open = false;
+    anchors_[anchor].size = Total() - before;
+  }
+
+  size_t documents_ = 0;
+  uint64_t own_ = 0;    // events in the file, an alias counting one
+  uint64_t added_ = 0;  // values aliases add beyond their own event
+  std::vector<Anchor> anchors_;  // by yaml-cpp's anchor number (1, 2, ...)
+  Anchor pending_;               // the anchor named just before the next node
+  std::vector<std::pair<YAML::anchor_t, uint64_t>> open_;  // open lists and mappings: anchor, Total() before
+  std::vector<Use> uses_;
+};
+
+// The values aliases may add to a file holding `own` values of its own.
+uint64_t AliasLimit(uint64_t own) { return std::min(kAliasCap, std::max(kAliasFloor, kAliasFactor * own)); }
+
+// "12,345": counts in messages.
+std::string Count(uint64_t n) {
+  std::string s = std::to_string(n);
+  for (size_t i = s.size(); i > 3; i -= 3) s.insert(i - 3, ",");
+  return s;
+}
+
+// The message for something after the end of the first document, at byte `offset` of `text`.
+std::string AfterDocument(const std::string& text, size_t offset) {
+  if (text.compare(offset, 3, "---") == 0) return "a second YAML document (after `---`): write one document per file";
+  // A `...` line ended the first document.
+  size_t dots = offset == 0 ? std::string::npos : text.rfind("\n...", offset - 1);
+  if (dots != std::string::npos && (dots + 4 == text.size() || std::isspace(static_cast<unsigned char>(text[dots + 4]))))
+    return "a second YAML document (after `...`): write one document per file";
+  size_t end = offset < text.size() ? offset + 1 : offset;
+  while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) ++end;
+  std::string what = text.substr(offset, end - offset);
+  if (what == ",") return "invalid YAML: unexpected `,`: a comma separates items only inside [ ] or { }";
+  return fmt::format("invalid YAML: unexpected {} after the end of the document: a file holds one YAML document",
+                     Quote(what));
+}
+
+// The single document of a file; nullopt (with an error) on a syntax error or a refused limit.
+// Loads with one HandleNextDocument: yaml-cpp 0.7's LoadAll never ends on a file such as `,`.
 std::optional<YAML::Node> ParseYaml(const std::string& text, Reader& r) {
   r.SetText(text);
   if (size_t nul = text.find('\0'); nul != std::string::npos) {
     r.Error(MarkAtOffset(text, nul), "the file holds a NUL byte: it is not a YAML text file");
     return std::nullopt;
   }
+  auto offset_of = [&](const YAML::Mark& m) {
+    if (m.line < 0 || static_cast<size_t>(m.line) >= r.line_starts.size()) return text.size();
+    return std::min(text.size(), r.line_starts[static_cast<size_t>(m.line)] + static_cast<size_t>(std::max(m.column, 0)));
+  };
+  YamlBudget budget;
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(text);
-    if (docs.empty()) return YAML::Node();
-    if (docs.size() > 1) {
-      r.Error(docs[1], "a second YAML document (after `---`): write one document per file");
-      return std::nullopt;
+    // First pass: events only, no nodes; a second document stops it at its first event.
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    if (!parser.HandleNextDocument(budget)) return YAML::Node();
+    parser.HandleNextDocument(budget);
+  } catch (const YamlRefusal& refusal) {
+    switch (refusal.stop) {
+      case YamlStop::kRefused:
+        r.Error(r.At(refusal.mark), refusal.message);
+        return std::nullopt;
+      case YamlStop::kSecondDocument:
+        r.Error(r.At(refusal.mark), AfterDocument(text, offset_of(refusal.mark)));
+        return std::nullopt;
+      case YamlStop::kAliasCap:
+        break;  // worded below, with the alias that first went past the limit
     }
-    return docs[0];
+  } catch (const YAML::Exception& e) {
+    r.Error(r.At(e.mark), fmt::format("invalid YAML: {}", e.msg));
+    return std::nullopt;
+  } catch (const std::exception& e) {
+    r.Error(Mark{}, fmt::format("invalid YAML: {}", e.what()));
+    return std::nullopt;
+  }
+  uint64_t limit = AliasLimit(budget.own());
+  if (budget.added() > limit) {
+    const auto& uses = budget.uses();
+    auto first = std::find_if(uses.begin(), uses.end(), [&](const YamlBudget::Use& u) { return u.added_after > limit; });
+    const auto& a = budget.anchor(first->anchor);
+    std::string culprit = fmt::format("*{} here repeats the {} values of &{} (line {}); write them out, or alias less",
+                                      a.name, Count(a.size), a.name, a.mark.line + 1);
+    if (budget.added() > kAliasCap) {
+      r.Error(r.At(first->mark), fmt::format("aliases expand this file by more than {} values, more than any file may: {}",
+                                             Count(kAliasCap), culprit));
+    } else {
+      r.Error(r.At(first->mark), fmt::format("aliases expand this file from {} to {} values; at most {} may come from "
+                                             "aliases: {}",
+                                             Count(budget.own()), Count(budget.own() + budget.added()), Count(limit),
+                                             culprit));
+    }
+    return std::nullopt;
+  }
+  try {
+    return YAML::Load(text);  // one document, as the first pass saw it
   } catch (const YAML::Exception& e) {
     r.Error(r.At(e.mark), fmt::format("invalid YAML: {}", e.msg));
   } catch (const std::exception& e) {
