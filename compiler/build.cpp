@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -113,16 +114,12 @@ LoadedProgram LoadAny(const std::string& path, const rt::Registry& registry, con
   LoadedProgram out;
   const std::string ext = ".rbc";
   if (path.size() > ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      out.error = fmt::format("cannot read {}: {}", path, std::strerror(errno));
-      return out;
-    }
+    // Sized once from fstat (no growth by doubling); a FIFO or device is refused, not waited on.
     std::vector<uint8_t> bytes;
-    char buf[65536];
-    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-      bytes.insert(bytes.end(), buf, buf + in.gcount());
-      if (bytes.size() > rt::kMaxRbcBytes) break;
+    std::string err = rt::ReadRegularFile(path, rt::kMaxRbcBytes, bytes);
+    if (!err.empty()) {
+      out.error = fmt::format("cannot read {}: {}", path, err);
+      return out;
     }
     auto loaded = rt::LoadProgram(bytes, registry);
     if (auto* err = std::get_if<rt::LoadError>(&loaded)) {
@@ -147,6 +144,11 @@ LoadedProgram LoadSources(const std::vector<std::string>& paths, const rt::Regis
     out.error = fmt::format("internal error: {} compiles to a program the verifier rejects: {}",
                             files.empty() ? std::string("(nothing)") : files[0], err->message);
     return out;
+  }
+  for (const auto& m : front.ws->modules()) {
+    if (m->source && std::find(program.files.begin(), program.files.end(), m->source->path()) != program.files.end()) {
+      out.sources.emplace(m->source->path(), m->source->text());
+    }
   }
   out.program = std::move(program);
   return out;
