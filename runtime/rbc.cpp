@@ -107,14 +107,14 @@ class Reader {
   void Resize(std::vector<T>& v, const char* what, size_t min_size) {
     size_t at = pos_;
     uint32_t n = Count(what, min_size);
-    Charge(at, what, n, sizeof(T));
+    Charge(at, what, n, size_t{n} * sizeof(T));
     v.resize(n);
   }
   std::string Str(const char* what) {
     size_t at = pos_;
     uint32_t n = Count(what, 1);
     // Beyond the short-string buffer (15 bytes in libstdc++) a string owns a heap block of n + 1.
-    if (n >= sizeof(std::string) / 2) Charge(at, what, 1, size_t{n} + 1);
+    if (n >= sizeof(std::string) / 2) Charge(at, what, n, size_t{n} + 1);
     std::string s(reinterpret_cast<const char*>(b_.data() + pos_), n);
     pos_ += n;
     return s;
@@ -126,8 +126,8 @@ class Reader {
     if (v > max) throw Fail{at, fmt::format("{} has invalid value {}", what, v)};
     return static_cast<E>(v);
   }
-  void Charge(size_t at, const char* what, size_t n, size_t each) {
-    size_t bytes = n * each;  // n < 2^32 and each is a struct size: no overflow in 64 bits
+  // Takes `bytes` (for `n` elements of `what`) from the budget, or rejects the count at `at`.
+  void Charge(size_t at, const char* what, size_t n, size_t bytes) {
     if (bytes > budget_) {
       throw Fail{at, fmt::format("{} count {} would need {} bytes of memory, more than the {} left of the "
                                  "{}x-the-file-size limit; the file is corrupt or crafted",
@@ -585,7 +585,7 @@ std::variant<Program, LoadError> Deserialize(const std::vector<uint8_t>& bytes) 
     end = section(kFile, "FILE");
     size_t files_at = r.pos();
     r.Resize(p.files, "files", 12);
-    r.Charge(files_at, "files", p.files.size(), sizeof(uint64_t));
+    r.Charge(files_at, "files", p.files.size(), p.files.size() * sizeof(uint64_t));
     p.file_hashes.resize(p.files.size());
     for (size_t i = 0; i < p.files.size(); ++i) {
       p.files[i] = r.Str("file");
@@ -635,7 +635,7 @@ std::variant<Program, LoadError> Deserialize(const std::vector<uint8_t>& bytes) 
       c.file = r.U32("chunk file");
       size_t at = r.pos();
       uint32_t n = r.Count("instructions", 8);
-      r.Charge(at, "instructions", n, 2 * sizeof(uint32_t));  // the code and its line table
+      r.Charge(at, "instructions", n, size_t{n} * 2 * sizeof(uint32_t));  // the code and its line table
       c.byte_offset = r.pos();
       c.code.resize(n);
       for (auto& word : c.code) word = r.U32("instruction");

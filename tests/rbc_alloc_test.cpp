@@ -191,6 +191,34 @@ TEST(RbcLoaderMemory, CraftedFilesTakeAtMostASmallMultipleOfTheirSize) {
   std::printf("  worst: %.2fx (%s)\n", worst, worst_name.c_str());
 }
 
+// The verifier joins each command word's literal parts to match it against the host's rules; a word of
+// many parts naming one long string must not make it build a string far larger than the file.
+TEST(RbcLoaderMemory, CommandWordsOfRepeatedLongStringsStayBounded) {
+  (void)TestRegistry();
+  rt::Program p = CompileFile("runbooks/redis_down.rb.denis");
+  uint32_t big = static_cast<uint32_t>(p.strings.size());
+  p.strings.push_back(std::string(200000, 'x'));
+  rt::Command* cmd = nullptr;
+  for (auto& step : p.runbooks[0].steps) {
+    for (auto& item : step.items) {
+      if (!cmd && item.kind == rt::StepItem::Kind::kCommand && item.command.argv.size() >= 2) cmd = &item.command;
+    }
+  }
+  ASSERT_NE(cmd, nullptr);
+  cmd->argv[1].assign(500, rt::WordPart{rt::WordPart::Kind::kLiteral, big});  // 100 MB once joined
+  std::vector<uint8_t> bytes = rt::Serialize(p);
+  std::string message;
+  size_t peak = PeakDuring([&] {
+    auto r = rt::LoadProgram(bytes, TestRegistry());
+    if (auto* e = std::get_if<rt::LoadError>(&r)) message = e->message;
+    return r;
+  });
+  double multiple = static_cast<double>(peak) / static_cast<double>(bytes.size());
+  std::printf("  long joined word: %zu bytes in, %zu bytes peak, %.2fx: %s\n", bytes.size(), peak, multiple, message.c_str());
+  EXPECT_NE(message.find("longer than"), std::string::npos) << message;
+  EXPECT_LE(multiple, kMaxMultiple);
+}
+
 // Loading and verifying real compiled runbooks stays within the bound too (they are accepted).
 TEST(RbcLoaderMemory, CompiledRunbooksLoadWithinTheBound) {
   namespace fs = std::filesystem;
