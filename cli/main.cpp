@@ -64,7 +64,8 @@ int RunCompile(const std::vector<std::string>& paths, const std::string& output,
   return 0;
 }
 
-int RunDisasm(const std::string& path, bool source_lines, const std::string& color, const std::string& stdlib_dir) {
+int RunDisasm(const std::string& path, bool source_lines, const std::vector<std::string>& source_dirs,
+              const std::string& color, const std::string& stdlib_dir) {
   rb::rt::Registry registry = rb::StdlibRegistry(stdlib_dir);
   rb::LoadedProgram loaded = rb::LoadAny(path, registry, stdlib_dir);
   if (!loaded.program) {
@@ -78,6 +79,10 @@ int RunDisasm(const std::string& path, bool source_lines, const std::string& col
   }
   rb::DisasmOptions options;
   options.source_lines = source_lines;
+  options.sources = std::move(loaded.sources);  // a source input: the texts it was compiled from
+  const std::string ext = ".rbc";
+  if (path.size() > ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0) options.rbc_path = path;
+  options.source_dirs = source_dirs;
   std::cout << rb::Disassemble(*loaded.program, options);
   return 0;
 }
@@ -109,10 +114,15 @@ int main(int argc, char** argv) {
   compile->add_option("--stdlib", stdlib_dir, "Read stdlib modules from DIR instead of the embedded copy");
 
   std::string disasm_path;
+  std::vector<std::string> source_dirs;
   bool no_source = false;
   CLI::App* disasm = app.add_subcommand("disasm", "Show the bytecode of a .rbc (or of a .rb.denis, compiled in memory)");
   disasm->add_option("file", disasm_path, "A .rbc or .rb.denis file")->required();
   disasm->add_flag("--no-source", no_source, "Do not interleave source lines");
+  disasm->add_option("--source-dir", source_dirs,
+                     "Also look for the sources in DIR (after the .rbc's folder); only files whose content hash "
+                     "matches the .rbc are shown; repeatable")
+      ->allow_extra_args(false);  // one folder per --source-dir, so the file after it stays the file
   disasm->add_option("--stdlib", stdlib_dir, "Read stdlib modules from DIR instead of the embedded copy");
 
   std::string code;
@@ -168,7 +178,7 @@ int main(int argc, char** argv) {
 
   if (lint->parsed()) return RunLint(lint_paths, format, color, stdlib_dir);
   if (compile->parsed()) return RunCompile(compile_paths, output, color, stdlib_dir);
-  if (disasm->parsed()) return RunDisasm(disasm_path, !no_source, "auto", stdlib_dir);
+  if (disasm->parsed()) return RunDisasm(disasm_path, !no_source, source_dirs, "auto", stdlib_dir);
   if (caps->parsed()) return rb::cli::RunCapabilities(caps_stdlib);
   if (plan->parsed()) return rb::cli::RunPlan(plan_args);
   if (rehearse->parsed()) return rb::cli::RunRehearse(rehearse_args);

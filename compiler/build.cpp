@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -144,6 +145,11 @@ LoadedProgram LoadSources(const std::vector<std::string>& paths, const rt::Regis
     out.error = fmt::format("internal error: {} compiles to a program the verifier rejects: {}",
                             files.empty() ? std::string("(nothing)") : files[0], err->message);
     return out;
+  }
+  for (const auto& m : front.ws->modules()) {
+    if (m->source && std::find(program.files.begin(), program.files.end(), m->source->path()) != program.files.end()) {
+      out.sources.emplace(m->source->path(), m->source->text());
+    }
   }
   out.program = std::move(program);
   return out;

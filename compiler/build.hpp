@@ -2,6 +2,7 @@
 // verb uses to get a verified Program from either a `.rb.denis` source or a compiled `.rbc`.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +33,9 @@ struct LoadedProgram {
   std::optional<rt::Program> program;  // set on success
   LintResult lint;                     // diagnostics when the input was source with errors
   std::string error;                   // tool error: unreadable file, rejected .rbc
+  // The text of each file a source input was compiled from, by the path the program records (empty
+  // for a `.rbc`): disasm shows these lines without reading any file again.
+  std::map<std::string, std::string> sources;
 };
 
 // A verified Program from a `.rb.denis` (compiled in memory) or a `.rbc` (read and verified).

@@ -107,7 +107,10 @@ class Generator {
   }
   uint32_t File(const Module& m) {
     auto [it, fresh] = files_.emplace(m.source->path(), static_cast<uint32_t>(prog_.files.size()));
-    if (fresh) prog_.files.push_back(m.source->path());
+    if (fresh) {
+      prog_.files.push_back(m.source->path());
+      prog_.file_hashes.push_back(rt::Fnv1a64(m.source->text().data(), m.source->text().size()));
+    }
     return it->second;
   }
   uint32_t Constant(rt::ValueType type, double number, const std::string& text = {}) {

@@ -2,17 +2,56 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
+#include <filesystem>
 #include <map>
+#include <optional>
 #include <sstream>
 
+#include "compiler/parser.hpp"
+#include "runtime/files.hpp"
 #include "runtime/rbc.hpp"
 #include "runtime/value.hpp"
 
 namespace rb {
 namespace {
 
+namespace fs = std::filesystem;
 using rt::Op;
+
+// How many trailing components of a recorded name are tried, and how many missing names a note lists.
+constexpr size_t kMaxNameComponents = 8;
+constexpr size_t kMaxNamesInNote = 3;
+
+// The relative names under which a recorded source is looked for in a folder, most specific first:
+// its trailing components, never anything that climbs out of the folder (`..`) or starts at a root.
+std::vector<fs::path> Candidates(const std::string& recorded) {
+  std::vector<fs::path> parts;
+  for (const fs::path& part : fs::path(recorded).relative_path()) {
+    if (part == "..") {
+      parts.clear();  // only what follows the last `..` stays inside the folder
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+  }
+  if (parts.size() > kMaxNameComponents) parts.erase(parts.begin(), parts.end() - kMaxNameComponents);
+  std::vector<fs::path> out;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    fs::path rel;
+    for (size_t j = i; j < parts.size(); ++j) rel /= parts[j];
+    out.push_back(rel);
+  }
+  return out;
+}
+
+std::vector<std::string> SplitLines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) {
+    if (!l.empty() && l.back() == '\r') l.pop_back();
+    lines.push_back(l);
+  }
+  return lines;
+}
 using rt::Shape;
 
 class Printer {
@@ -24,6 +63,7 @@ class Printer {
     out_ += fmt::format("; {} strings, {} constants, {} imports, {} contacts, {} chunks, {} runbooks{}\n",
                         p_.strings.size(), p_.constants.size(), p_.imports.size(), p_.contacts.size(),
                         p_.chunks.size(), p_.runbooks.size(), p_.policy ? ", 1 policy" : "");
+    const size_t note_at = out_.size();
     for (size_t i = 0; i < p_.imports.size(); ++i) {
       const auto& im = p_.imports[i];
       std::string params;
@@ -37,6 +77,7 @@ class Printer {
     }
     for (size_t i = 0; i < p_.runbooks.size(); ++i) Runbook(p_.runbooks[i], static_cast<uint32_t>(i));
     if (p_.policy) Policy(*p_.policy);
+    if (!missing_.empty()) out_.insert(note_at, MissingNote());
     return out_;
   }
 
@@ -53,17 +94,62 @@ class Printer {
     return rt::ToString(rt::Value::Number(c.type, c.number));
   }
 
+  // The folders searched for source files: the .rbc's own, then the ones the user named.
+  std::vector<std::string> SearchDirs() const {
+    std::vector<std::string> dirs;
+    if (!o_.rbc_path.empty()) {
+      fs::path parent = fs::path(o_.rbc_path).parent_path();
+      dirs.push_back(parent.empty() ? "." : parent.string());
+    }
+    dirs.insert(dirs.end(), o_.source_dirs.begin(), o_.source_dirs.end());
+    return dirs;
+  }
+
+  // The text of recorded file `file` whose hash is the one the program records: from memory, else
+  // from a regular file under a search folder. Recorded names are only ever joined under a folder.
+  std::optional<std::string> FindSource(uint32_t file) const {
+    if (file >= p_.file_hashes.size()) return std::nullopt;
+    const uint64_t want = p_.file_hashes[file];
+    auto matches = [&](const std::string& text) { return rt::Fnv1a64(text.data(), text.size()) == want; };
+    const std::string& recorded = p_.files[file];
+    if (auto it = o_.sources.find(recorded); it != o_.sources.end() && matches(it->second)) return it->second;
+    std::vector<fs::path> names = Candidates(recorded);
+    for (const std::string& dir : SearchDirs()) {
+      for (const fs::path& name : names) {
+        std::string text, error;
+        if (rt::ReadRegularFile((fs::path(dir) / name).string(), kMaxFileBytes, text, error) == rt::FileRead::kOk &&
+            matches(text)) {
+          return text;
+        }
+      }
+    }
+    return std::nullopt;
+  }
+
+  // Why some source lines are missing, once, under the header.
+  std::string MissingNote() const {
+    std::string names;
+    for (size_t i = 0; i < missing_.size() && i < kMaxNamesInNote; ++i) {
+      names += (i ? ", " : "") + p_.files[missing_[i]];
+    }
+    if (missing_.size() > kMaxNamesInNote) names += fmt::format(" and {} more", missing_.size() - kMaxNamesInNote);
+    std::string where;
+    if (!o_.rbc_path.empty()) where = " beside " + o_.rbc_path;
+    for (size_t i = 0; i < o_.source_dirs.size(); ++i) {
+      where += (i == 0 ? (where.empty() ? " under " : " or under ") : ", ") + o_.source_dirs[i];
+    }
+    return fmt::format("; source lines not shown for {}: no file with the recorded content hash{}; "
+                       "pass --source-dir DIR (the folder holding the sources as compiled)\n",
+                       names, where.empty() ? " was found" : where);
+  }
+
   std::string SourceLine(uint32_t file, uint32_t line) {
     if (!o_.source_lines || file >= p_.files.size()) return {};
     auto it = sources_.find(file);
     if (it == sources_.end()) {
-      std::vector<std::string> lines;
-      std::ifstream in(p_.files[file]);
-      for (std::string l; std::getline(in, l);) {
-        if (!l.empty() && l.back() == '\r') l.pop_back();
-        lines.push_back(l);
-      }
-      it = sources_.emplace(file, std::move(lines)).first;
+      std::optional<std::string> text = FindSource(file);
+      if (!text) missing_.push_back(file);  // in order of first use: the note is deterministic
+      it = sources_.emplace(file, text ? SplitLines(*text) : std::vector<std::string>{}).first;
     }
     if (line == 0 || line > it->second.size()) return {};
     std::string s = it->second[line - 1];
@@ -247,7 +333,8 @@ class Printer {
   const rt::Program& p_;
   const DisasmOptions& o_;
   std::string out_;
-  std::map<uint32_t, std::vector<std::string>> sources_;
+  std::map<uint32_t, std::vector<std::string>> sources_;  // lines by file index; empty when not found
+  std::vector<uint32_t> missing_;                         // files whose source was not found
 };
 
 }  // namespace

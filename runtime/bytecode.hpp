@@ -202,6 +202,7 @@ struct Program {
   uint64_t source_hash = 0;              // FNV-1a 64 over the source files' paths and bytes
   std::vector<std::string> strings;      // [0] is always ""
   std::vector<std::string> files;        // source paths, for line tables
+  std::vector<uint64_t> file_hashes;     // FNV-1a 64 of each file's bytes, parallel to `files`
   std::vector<Constant> constants;
   std::vector<Import> imports;
   std::vector<Contact> contacts;

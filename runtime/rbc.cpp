@@ -22,6 +22,9 @@ uint32_t Fnv1a32(const void* data, size_t size) {
 
 namespace {
 
+// The smallest runbook record: five u32 fields and nine empty u32-counted tables.
+constexpr size_t kMinRunbookBytes = 5 * 4 + 9 * 4;
+
 // Section tags, in file order.
 constexpr uint32_t Tag(const char (&s)[5]) {
   return uint32_t(uint8_t(s[0])) | uint32_t(uint8_t(s[1])) << 8 | uint32_t(uint8_t(s[2])) << 16 |
@@ -64,7 +67,9 @@ struct Fail {
 
 class Reader {
  public:
-  Reader(const std::vector<uint8_t>& b, size_t pos, size_t end) : b_(b), pos_(pos), end_(end) {}
+  // `budget`: the bytes of memory the records read through this reader may take in all.
+  Reader(const std::vector<uint8_t>& b, size_t pos, size_t end, size_t budget = 0)
+      : b_(b), pos_(pos), end_(end), budget_(budget) {}
   size_t pos() const { return pos_; }
   size_t left() const { return end_ - pos_; }
   void Need(size_t n, const char* what) const {
@@ -92,8 +97,20 @@ class Reader {
     }
     return n;
   }
+  // Reads a count of elements of `min_size` bytes each in the file and resizes `v` to it, once the
+  // memory that takes fits the budget.
+  template <typename T>
+  void Resize(std::vector<T>& v, const char* what, size_t min_size) {
+    size_t at = pos_;
+    uint32_t n = Count(what, min_size);
+    Charge(at, what, n, size_t{n} * sizeof(T));
+    v.resize(n);
+  }
   std::string Str(const char* what) {
+    size_t at = pos_;
     uint32_t n = Count(what, 1);
+    // Beyond the short-string buffer (15 bytes in libstdc++) a string owns a heap block of n + 1.
+    if (n >= sizeof(std::string) / 2) Charge(at, what, n, size_t{n} + 1);
     std::string s(reinterpret_cast<const char*>(b_.data() + pos_), n);
     pos_ += n;
     return s;
@@ -105,6 +122,15 @@ class Reader {
     if (v > max) throw Fail{at, fmt::format("{} has invalid value {}", what, v)};
     return static_cast<E>(v);
   }
+  // Takes `bytes` (for `n` elements of `what`) from the budget, or rejects the count at `at`.
+  void Charge(size_t at, const char* what, size_t n, size_t bytes) {
+    if (bytes > budget_) {
+      throw Fail{at, fmt::format("{} count {} would need {} bytes of memory, more than the {} left of the "
+                                 "{}x-the-file-size limit; the file is corrupt or crafted",
+                                 what, n, bytes, budget_, kMaxMemoryPerFileByte)};
+    }
+    budget_ -= bytes;
+  }
   void Expect(uint32_t tag, const char* name) {
     size_t at = pos_;
     uint32_t t = U32("section tag");
@@ -114,6 +140,7 @@ class Reader {
  private:
   const std::vector<uint8_t>& b_;
   size_t pos_, end_;
+  size_t budget_;
 };
 
 // ---- Writing ------------------------------------------------------------------------------------
@@ -228,7 +255,8 @@ void PutRunbook(Writer& w, const Runbook& r) {
 // ---- Reading ------------------------------------------------------------------------------------
 
 std::vector<Target> GetTargets(Reader& r) {
-  std::vector<Target> ts(r.Count("targets", 12));
+  std::vector<Target> ts;
+  r.Resize(ts, "targets", 12);
   for (auto& t : ts) {
     t.name = r.U32("target name");
     t.capability = r.U32("target capability");
@@ -237,11 +265,12 @@ std::vector<Target> GetTargets(Reader& r) {
   return ts;
 }
 std::vector<EscRow> GetRows(Reader& r) {
-  std::vector<EscRow> rows(r.Count("escalation rows", 12));
+  std::vector<EscRow> rows;
+  r.Resize(rows, "escalation rows", 12);
   for (auto& row : rows) {
     row.chunk = r.U32("row chunk");
     row.text = r.U32("row text");
-    row.actions.resize(r.Count("row actions", 5));
+    r.Resize(row.actions, "row actions", 5);
     for (auto& a : row.actions) {
       a.kind = r.Enum<EscAction::Kind>("action kind", 4);
       a.value = r.U32("action value");
@@ -250,7 +279,8 @@ std::vector<EscRow> GetRows(Reader& r) {
   return rows;
 }
 std::vector<Window> GetWindows(Reader& r) {
-  std::vector<Window> ws(r.Count("windows", 9));
+  std::vector<Window> ws;
+  r.Resize(ws, "windows", 9);
   for (auto& x : ws) {
     x.bound_ms = r.U64("window bound");
     x.inclusive = r.Enum<uint8_t>("window inclusive", 1) != 0;
@@ -266,52 +296,52 @@ Runbook GetRunbook(Reader& r) {
   rb.severity = r.U32("runbook severity");
   rb.owner = r.U32("runbook owner");
   rb.file = r.U32("runbook file");
-  rb.tags.resize(r.Count("tags", 4));
+  r.Resize(rb.tags, "tags", 4);
   for (auto& t : rb.tags) t = r.U32("tag");
   rb.targets = GetTargets(r);
-  rb.params.resize(r.Count("params", 10));
+  r.Resize(rb.params, "params", 10);
   for (auto& p : rb.params) {
     p.name = r.U32("param name");
     p.type = r.Enum<ValueType>("param type", static_cast<uint8_t>(ValueType::kNone));
     p.def = r.Enum<Param::Default>("param default kind", 2);
     p.value = r.U32("param value");
   }
-  rb.symptoms.resize(r.Count("symptoms", 12));
+  r.Resize(rb.symptoms, "symptoms", 12);
   for (auto& s : rb.symptoms) {
     s.name = r.U32("symptom name");
     s.description = r.U32("symptom description");
     s.chunk = r.U32("symptom chunk");
   }
-  rb.dashboards.resize(r.Count("dashboards", 8));
+  r.Resize(rb.dashboards, "dashboards", 8);
   for (auto& d : rb.dashboards) {
     d.title = r.U32("dashboard title");
-    d.panels.resize(r.Count("panels", 8));
+    r.Resize(d.panels, "panels", 8);
     for (auto& p : d.panels) {
       p.title = r.U32("panel title");
       p.chunk = r.U32("panel chunk");
     }
   }
-  rb.kibana.resize(r.Count("kibana queries", 8));
+  r.Resize(rb.kibana, "kibana queries", 8);
   for (auto& k : rb.kibana) {
     k.index = r.U32("kibana index");
     k.query = r.U32("kibana query");
   }
-  rb.steps.resize(r.Count("steps", 21));
+  r.Resize(rb.steps, "steps", 21);
   for (auto& s : rb.steps) {
     s.kind = r.Enum<StepKind>("step kind", 4);
     s.name = r.U32("step name");
     s.title = r.U32("step title");
     s.guard = r.U32("step guard");
     s.guard_text = r.U32("step guard text");
-    s.items.resize(r.Count("step items", 5));
+    r.Resize(s.items, "step items", 5);
     for (auto& it : s.items) {
       it.kind = r.Enum<StepItem::Kind>("item kind", 2);
       switch (it.kind) {
         case StepItem::Kind::kCommand: {
           Command& c = it.command;
-          c.argv.resize(r.Count("argv", 4));
+          r.Resize(c.argv, "argv", 4);
           for (auto& word : c.argv) {
-            word.resize(r.Count("word parts", 5));
+            r.Resize(word, "word parts", 5);
             for (auto& part : word) {
               part.kind = r.Enum<WordPart::Kind>("word part kind", 2);
               part.value = r.U32("word part value");
@@ -358,7 +388,10 @@ std::vector<uint8_t> Serialize(const Program& p) {
 
   s = w.Begin(kFile);
   w.U32(static_cast<uint32_t>(p.files.size()));
-  for (const auto& f : p.files) w.Str(f);
+  for (size_t i = 0; i < p.files.size(); ++i) {
+    w.Str(p.files[i]);
+    w.U64(i < p.file_hashes.size() ? p.file_hashes[i] : 0);
+  }
   w.End(s);
 
   s = w.Begin(kCons);
@@ -461,7 +494,7 @@ std::variant<Program, LoadError> Deserialize(const std::vector<uint8_t>& bytes) 
     }
     if (sections != 7 && sections != 8) throw Fail{16, fmt::format("unexpected section count {}", sections)};
 
-    Reader r(bytes, kHeaderSize, bytes.size());
+    Reader r(bytes, kHeaderSize, bytes.size(), kMaxMemoryPerFileByte * bytes.size());
     auto section = [&](uint32_t tag, const char* name) {
       r.Expect(tag, name);
       uint32_t len = r.U32("section length");
@@ -477,17 +510,23 @@ std::variant<Program, LoadError> Deserialize(const std::vector<uint8_t>& bytes) 
     };
 
     size_t end = section(kStrs, "STRS");
-    p.strings.resize(r.Count("strings", 4));
+    r.Resize(p.strings, "strings", 4);
     for (auto& s : p.strings) s = r.Str("string");
     close(end, "STRS");
 
     end = section(kFile, "FILE");
-    p.files.resize(r.Count("files", 4));
-    for (auto& f : p.files) f = r.Str("file");
+    size_t files_at = r.pos();
+    r.Resize(p.files, "files", 12);
+    r.Charge(files_at, "files", p.files.size(), p.files.size() * sizeof(uint64_t));
+    p.file_hashes.resize(p.files.size());
+    for (size_t i = 0; i < p.files.size(); ++i) {
+      p.files[i] = r.Str("file");
+      p.file_hashes[i] = r.U64("file content hash");
+    }
     close(end, "FILE");
 
     end = section(kCons, "CONS");
-    p.constants.resize(r.Count("constants", 5));
+    r.Resize(p.constants, "constants", 5);
     for (auto& c : p.constants) {
       c.type = r.Enum<ValueType>("constant type", static_cast<uint8_t>(ValueType::kNone));
       if (c.type == ValueType::kString) {
@@ -499,20 +538,20 @@ std::variant<Program, LoadError> Deserialize(const std::vector<uint8_t>& bytes) 
     close(end, "CONS");
 
     end = section(kImpt, "IMPT");
-    p.imports.resize(r.Count("imports", 11));
+    r.Resize(p.imports, "imports", 11);
     for (auto& im : p.imports) {
       im.byte_offset = r.pos();
       im.name = r.U32("import name");
       im.effect = r.Enum<Effect>("import effect", 3);
       im.is_filter = r.Enum<uint8_t>("import filter flag", 1) != 0;
       im.result = r.Enum<ValueType>("import result", static_cast<uint8_t>(ValueType::kNone));
-      im.params.resize(r.Count("import params", 1));
+      r.Resize(im.params, "import params", 1);
       for (auto& t : im.params) t = r.Enum<ValueType>("import param", static_cast<uint8_t>(ValueType::kNone));
     }
     close(end, "IMPT");
 
     end = section(kCont, "CONT");
-    p.contacts.resize(r.Count("contacts", 12));
+    r.Resize(p.contacts, "contacts", 12);
     for (auto& c : p.contacts) {
       c.name = r.U32("contact name");
       c.display = r.U32("contact display");
@@ -521,12 +560,14 @@ std::variant<Program, LoadError> Deserialize(const std::vector<uint8_t>& bytes) 
     close(end, "CONT");
 
     end = section(kCode, "CODE");
-    p.chunks.resize(r.Count("chunks", 13));
+    r.Resize(p.chunks, "chunks", 13);
     for (auto& c : p.chunks) {
       c.cls = r.Enum<ChunkClass>("chunk class", 1);
       c.owner = r.U32("chunk owner");
       c.file = r.U32("chunk file");
+      size_t at = r.pos();
       uint32_t n = r.Count("instructions", 8);
+      r.Charge(at, "instructions", n, size_t{n} * 2 * sizeof(uint32_t));  // the code and its line table
       c.byte_offset = r.pos();
       c.code.resize(n);
       for (auto& word : c.code) word = r.U32("instruction");
@@ -536,7 +577,7 @@ std::variant<Program, LoadError> Deserialize(const std::vector<uint8_t>& bytes) 
     close(end, "CODE");
 
     end = section(kRunb, "RUNB");
-    p.runbooks.resize(r.Count("runbooks", 40));
+    r.Resize(p.runbooks, "runbooks", kMinRunbookBytes);
     for (auto& rb : p.runbooks) rb = GetRunbook(r);
     close(end, "RUNB");
 

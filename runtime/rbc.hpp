@@ -13,9 +13,13 @@
 namespace rb::rt {
 
 inline constexpr char kMagic[4] = {'R', 'B', 'C', '\x1A'};
-inline constexpr uint16_t kFormatVersion = 2;  // 2: source text of guards, expectations, filters and rows
+// 2: source text of guards, expectations, filters and rows; 3: a content hash per source file.
+inline constexpr uint16_t kFormatVersion = 3;
 inline constexpr size_t kHeaderSize = 32;
 inline constexpr size_t kMaxRbcBytes = 64u << 20;
+// The most the reader allocates for a file's records, per byte of file: a count that would need more
+// is refused before anything is allocated, so no file can make the loader take much more than its size.
+inline constexpr size_t kMaxMemoryPerFileByte = 4;
 
 struct LoadError {
   uint64_t offset = 0;  // byte offset in the file
@@ -30,5 +34,6 @@ uint64_t Fnv1a64(const void* data, size_t size, uint64_t seed = 0xcbf29ce4842223
 uint32_t Fnv1a32(const void* data, size_t size);
 // Recomputes the checksum in a serialised program's header (for tools and tamper tests).
 void Reseal(std::vector<uint8_t>& bytes);
+
 
 }  // namespace rb::rt

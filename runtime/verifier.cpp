@@ -219,6 +219,7 @@ class Verifier {
     if (c.argv.empty()) throw Reject{at, "command has no argv"};
     std::vector<std::optional<std::string>> words;
     std::string program;
+    size_t literal_bytes = 0;  // of the whole command, checked before each part is joined
     for (size_t i = 0; i < c.argv.size(); ++i) {
       const auto& word = c.argv[i];
       if (word.empty()) throw Reject{at, "command word has no parts"};
@@ -228,6 +229,11 @@ class Verifier {
         switch (part.kind) {
           case WordPart::Kind::kLiteral:
             Str(part.value, at, "command word");
+            literal_bytes += p_.strings[part.value].size();
+            if (lit.size() + p_.strings[part.value].size() > kMaxCommandWordBytes || literal_bytes > kMaxCommandBytes) {
+              throw Reject{at, fmt::format("command word {} is longer than {} bytes (or the command's words than {})", i,
+                                           kMaxCommandWordBytes, kMaxCommandBytes)};
+            }
             lit += p_.strings[part.value];
             break;
           case WordPart::Kind::kParam:

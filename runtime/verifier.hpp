@@ -23,6 +23,12 @@ inline constexpr size_t kMaxStack = 256;
 // The longest `within`, `every` and `for` duration a program may hold: 366 days in milliseconds.
 inline constexpr uint64_t kMaxDurationMs = 366ull * 86400000;
 
+// The literal bytes of one command word (Linux's MAX_ARG_STRLEN: a longer argument cannot be run),
+// and of all the words of one command. The verifier joins each word's parts to match it, so these
+// bound what a word of many parts naming one long string can make it build.
+inline constexpr size_t kMaxCommandWordBytes = 128u << 10;
+inline constexpr size_t kMaxCommandBytes = 256u << 10;
+
 // Verifies a program in place (it fills Chunk::max_stack). Returns the first problem found.
 std::optional<LoadError> Verify(Program& program, const Registry& registry);
 

@@ -2,6 +2,9 @@
 // and `explain`.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "runtime/rbc.hpp"
@@ -251,13 +254,14 @@ TEST(CliDisasm, ShowsInstructionsAndSourceLines) {
   ScratchDir dir("cli-disasm");
   std::string rbc = dir / "redis_down.rbc";
   ASSERT_EQ(Runbook({"compile", kRedisDown, "-o", rbc}).exit_code, 0);
-  ProcessResult r = Runbook({"disasm", rbc});
+  ProcessResult r = Runbook({"disasm", rbc, "--source-dir", "runbooks"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   for (const char* want : {"runbook redis_down \"Redis Caído\"", "CALL          redis.ping/1", "NOT", "RETURN",
                            "JUMP_IF_TRUE", "WINDOW", "; for > 5m", "FAILED", "OUTPUT", "CALL          grep/2",
                            "; runbooks/redis_down.rb.denis:21", "not redis.ping()", "policy escalation"}) {
     EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << r.out;
   }
+  EXPECT_EQ(r.out.find("source lines not shown"), std::string::npos) << r.out;
   EXPECT_TRUE(r.err.empty()) << r.err;
 
   ProcessResult bare = Runbook({"disasm", rbc, "--no-source"});
@@ -265,6 +269,7 @@ TEST(CliDisasm, ShowsInstructionsAndSourceLines) {
   EXPECT_NE(bare.out.find("CALL          redis.ping/1"), std::string::npos) << bare.out;
   EXPECT_NE(bare.out.find("; runbooks/redis_down.rb.denis:21"), std::string::npos) << bare.out;
   EXPECT_EQ(bare.out.find("not redis.ping()"), std::string::npos) << bare.out;
+  EXPECT_EQ(bare.out.find("source lines not shown"), std::string::npos) << bare.out;  // none were asked for
 }
 
 TEST(CliDisasm, SourceFileIsCompiledInMemory) {
@@ -272,12 +277,14 @@ TEST(CliDisasm, SourceFileIsCompiledInMemory) {
   ProcessResult src = Runbook({"disasm", kRedisDown});
   ASSERT_EQ(src.exit_code, 0) << src.out << src.err;
   EXPECT_NE(src.out.find("CALL          redis.ping/1"), std::string::npos) << src.out;
+  EXPECT_NE(src.out.find("not redis.ping()"), std::string::npos) << src.out;  // the texts just compiled
+  EXPECT_EQ(src.out.find("source lines not shown"), std::string::npos) << src.out;
   EXPECT_FALSE(fs::exists(SourceDir() / "runbooks" / "redis_down.rbc"));  // nothing written
 
-  // The same program as the compiled file.
+  // The same program as the compiled file, its sources found under the folder it was compiled from.
   std::string rbc = dir / "redis_down.rbc";
   ASSERT_EQ(Runbook({"compile", kRedisDown, "-o", rbc}).exit_code, 0);
-  EXPECT_EQ(Runbook({"disasm", rbc}).out, src.out);
+  EXPECT_EQ(Runbook({"disasm", rbc, "--source-dir", "."}).out, src.out);
 
   // A source with errors: its diagnostics and exit 1; a missing file: exit 2.
   WriteBrokenRunbook(dir);
@@ -329,6 +336,201 @@ TEST(CliDisasm, RejectsAFlippedByteInTheCode) {
   // The untouched file still loads.
   EXPECT_EQ(Runbook({"disasm", rbc, "--no-source"}).exit_code, 0);
 }
+
+// ---- disasm finds sources only by content hash, beside the .rbc or under --source-dir ---------------
+
+std::vector<uint8_t> ReadBytes(const std::string& path) {
+  std::string text = ReadAll(path);
+  return std::vector<uint8_t>(text.begin(), text.end());
+}
+void WriteBytes(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()),
+                                              static_cast<std::streamsize>(bytes.size()));
+}
+uint64_t ContentHash(const std::string& text) { return rt::Fnv1a64(text.data(), text.size()); }
+
+// Rewrites the FILE section of a real .rbc in place, byte by byte, and makes the header agree again:
+// what someone crafting a file would do.
+std::vector<uint8_t> WithFileTable(std::vector<uint8_t> b, const std::vector<std::string>& paths, uint64_t hash) {
+  auto get32 = [&](size_t at) {
+    uint32_t v;
+    std::memcpy(&v, &b.at(at), 4);
+    return v;
+  };
+  size_t file = rt::kHeaderSize + 8 + get32(rt::kHeaderSize + 4);  // after STRS
+  EXPECT_EQ(std::memcmp(&b.at(file), "FILE", 4), 0);
+  size_t end = file + 8 + get32(file + 4);
+  std::vector<uint8_t> body;
+  auto put = [&](const void* p, size_t n) { body.insert(body.end(), static_cast<const uint8_t*>(p), static_cast<const uint8_t*>(p) + n); };
+  uint32_t n = static_cast<uint32_t>(paths.size());
+  put(&n, 4);
+  for (const auto& path : paths) {
+    uint32_t len = static_cast<uint32_t>(path.size());
+    put(&len, 4);
+    put(path.data(), path.size());
+    put(&hash, 8);
+  }
+  uint32_t len = static_cast<uint32_t>(body.size());
+  std::memcpy(&b[file + 4], &len, 4);
+  b.erase(b.begin() + static_cast<long>(file + 8), b.begin() + static_cast<long>(end));
+  b.insert(b.begin() + static_cast<long>(file + 8), body.begin(), body.end());
+  uint32_t size = static_cast<uint32_t>(b.size());
+  std::memcpy(&b[20], &size, 4);
+  rt::Reseal(b);
+  return b;
+}
+
+// Whether the disassembly shows any text after a `; FILE:LINE` comment of this recorded file.
+bool ShowsLinesOf(const std::string& out, const std::string& recorded) {
+  const std::string marker = "; " + recorded + ":";
+  for (size_t at = out.find(marker); at != std::string::npos; at = out.find(marker, at + 1)) {
+    size_t eol = out.find('\n', at);
+    std::string rest = out.substr(at + marker.size(), eol - at - marker.size());
+    if (rest.find_first_not_of("0123456789") != std::string::npos) return true;
+  }
+  return false;
+}
+
+// The name a .rbc records for a file whose path ends with `suffix` (imports are recorded as resolved,
+// e.g. `../../tmp/x/policy/escalation.rb.denis`).
+std::string RecordedName(const std::string& rbc, const std::string& suffix) {
+  auto parsed = rt::Deserialize(ReadBytes(rbc));
+  if (!std::holds_alternative<rt::Program>(parsed)) return "<unreadable " + rbc + ">";
+  for (const auto& f : std::get<rt::Program>(parsed).files) {
+    if (f.size() >= suffix.size() && f.compare(f.size() - suffix.size(), suffix.size(), suffix) == 0) return f;
+  }
+  return "<no file " + suffix + " in " + rbc + ">";
+}
+
+// A copy of redis_down and its policy in `dir`, compiled beside itself.
+std::string CompileCopyBeside(const ScratchDir& dir) {
+  fs::create_directories(dir.path() / "policy");
+  fs::copy_file(SourceDir() / "runbooks" / "policy" / "escalation.rb.denis", dir.path() / "policy" / "escalation.rb.denis");
+  fs::copy_file(SourceDir() / kRedisDown, dir.path() / "redis_down.rb.denis");
+  ProcessResult r = Runbook({"compile", dir / "redis_down.rb.denis"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  return dir / "redis_down.rbc";
+}
+
+// A crafted .rbc whose file table names a file elsewhere on the machine, even with that file's true
+// content hash, shows none of its lines: recorded paths are never opened as given.
+TEST(CliDisasm, CraftedFileTableDoesNotReadTheMachine) {
+  ScratchDir secret_dir("cli-disasm-secret");
+  std::string secret = secret_dir / "shadow";
+  std::string secret_text;
+  for (int i = 1; i <= 300; ++i) secret_text += "root:SECRET-" + std::to_string(i) + ":19000:0:99999:7:::\n";
+  std::ofstream(secret, std::ios::binary) << secret_text;
+
+  ScratchDir dir("cli-disasm-crafted");
+  std::string rbc = dir / "redis_down.rbc";
+  ASSERT_EQ(Runbook({"compile", kRedisDown, "-o", rbc}).exit_code, 0);
+  const std::vector<uint8_t> real = ReadBytes(rbc);
+  auto parsed = rt::Deserialize(real);
+  ASSERT_TRUE(std::holds_alternative<rt::Program>(parsed)) << std::get<rt::LoadError>(parsed).message;
+  const size_t files = std::get<rt::Program>(parsed).files.size();
+
+  for (const std::string& named : {secret, std::string("../cli-disasm-secret/shadow"), std::string("/etc/shadow")}) {
+    SCOPED_TRACE(named);
+    std::string crafted = dir / "crafted.rbc";
+    WriteBytes(crafted, WithFileTable(real, std::vector<std::string>(files, named), ContentHash(secret_text)));
+    for (const std::vector<std::string>& extra : {std::vector<std::string>{}, {"--source-dir", "runbooks"}}) {
+      std::vector<std::string> args = {"disasm", crafted};
+      args.insert(args.end(), extra.begin(), extra.end());
+      ProcessResult r = Runbook(args);
+      ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+      EXPECT_NE(r.out.find("CALL          redis.ping/1"), std::string::npos) << r.out;
+      EXPECT_EQ(r.out.find("SECRET"), std::string::npos) << r.out;
+      EXPECT_FALSE(ShowsLinesOf(r.out, named)) << r.out;
+      EXPECT_NE(r.out.find("; source lines not shown for " + named), std::string::npos) << r.out;
+      EXPECT_NE(r.out.find("no file with the recorded content hash beside " + crafted), std::string::npos) << r.out;
+      EXPECT_NE(r.out.find("pass --source-dir DIR"), std::string::npos) << r.out;
+    }
+  }
+}
+
+// The source beside the .rbc is shown while it is the file compiled; once edited, its lines go and
+// the note names it, while the unchanged policy beside it still shows.
+TEST(CliDisasm, SourceEditedAfterTheCompileIsNotShown) {
+  ScratchDir dir("cli-disasm-edited");
+  std::string rbc = CompileCopyBeside(dir);
+  std::string src = dir / "redis_down.rb.denis";
+  std::string policy = RecordedName(rbc, "/policy/escalation.rb.denis");
+  ProcessResult r = Runbook({"disasm", rbc});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(ShowsLinesOf(r.out, src)) << r.out;
+  EXPECT_TRUE(ShowsLinesOf(r.out, policy)) << r.out;
+  EXPECT_EQ(r.out.find("source lines not shown"), std::string::npos) << r.out;
+
+  std::ofstream(src, std::ios::binary | std::ios::app) << "\n// edited after the compile\n";
+  r = Runbook({"disasm", rbc});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_FALSE(ShowsLinesOf(r.out, src)) << r.out;
+  EXPECT_TRUE(ShowsLinesOf(r.out, policy)) << r.out;
+  EXPECT_NE(r.out.find("; source lines not shown for " + src + ": no file with the recorded content hash beside " + rbc +
+                       "; pass --source-dir DIR"),
+            std::string::npos)
+      << r.out;
+  size_t note = r.out.find("; source lines not shown");
+  ASSERT_NE(note, std::string::npos);
+  std::string note_line = r.out.substr(note, r.out.find('\n', note) - note);
+  EXPECT_EQ(note_line.find(policy), std::string::npos) << "the note names only the edited file: " << note_line;
+}
+
+// --source-dir finds a source compiled elsewhere, by its trailing path components, passing over a
+// folder whose copy of the file has another hash.
+TEST(CliDisasm, SourceDirFindsTheFileWithTheRecordedHash) {
+  ScratchDir dir("cli-disasm-source-dir");
+  std::string rbc = dir / "out.rbc";
+  ASSERT_EQ(Runbook({"compile", kRedisDown, "-o", rbc}).exit_code, 0);
+  ScratchDir decoy("cli-disasm-decoy");
+  std::ofstream(decoy / "redis_down.rb.denis", std::ios::binary) << ReadAll(SourceDir() / kRedisDown) << "\n// edited\n";
+
+  ProcessResult none = Runbook({"disasm", rbc});
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  EXPECT_FALSE(ShowsLinesOf(none.out, kRedisDown)) << none.out;
+  EXPECT_NE(none.out.find("; source lines not shown for " + kRedisDown + ", runbooks/policy/escalation.rb.denis: "
+                          "no file with the recorded content hash beside " + rbc + "; pass --source-dir DIR"),
+            std::string::npos)
+      << none.out;
+
+  ProcessResult wrong = Runbook({"disasm", rbc, "--source-dir", decoy.path().string()});
+  EXPECT_FALSE(ShowsLinesOf(wrong.out, kRedisDown)) << wrong.out;
+  EXPECT_NE(wrong.out.find("beside " + rbc + " or under " + decoy.path().string() + ";"), std::string::npos) << wrong.out;
+
+  ProcessResult found = Runbook({"disasm", rbc, "--source-dir", decoy.path().string(), "--source-dir",
+                                 (SourceDir() / "runbooks").string()});
+  ASSERT_EQ(found.exit_code, 0) << found.err;
+  EXPECT_TRUE(ShowsLinesOf(found.out, kRedisDown)) << found.out;
+  EXPECT_TRUE(ShowsLinesOf(found.out, "runbooks/policy/escalation.rb.denis")) << found.out;  // as policy/escalation.rb.denis
+  EXPECT_NE(found.out.find("not redis.ping()"), std::string::npos) << found.out;
+  EXPECT_EQ(found.out.find("source lines not shown"), std::string::npos) << found.out;
+  EXPECT_EQ(found.out.find("// edited"), std::string::npos) << found.out;
+}
+
+// A FIFO or a directory where a source should be is passed over at once, not waited on (ctest's
+// timeout catches a hang); a FIFO named as the .rbc itself is refused.
+TEST(CliDisasm, FifoOrDirectoryAsASourceDoesNotBlock) {
+  ScratchDir dir("cli-disasm-fifo");
+  std::string rbc = CompileCopyBeside(dir);
+  std::string src = dir / "redis_down.rb.denis";
+  std::string policy = RecordedName(rbc, "/policy/escalation.rb.denis");
+  fs::remove(src);
+  ASSERT_EQ(mkfifo(src.c_str(), 0600), 0) << std::strerror(errno);
+  fs::remove(dir / "policy/escalation.rb.denis");
+  fs::create_directory(dir / "policy/escalation.rb.denis");
+
+  ProcessResult r = Runbook({"disasm", rbc});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("CALL          redis.ping/1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("; source lines not shown for " + src + ", " + policy + ":"), std::string::npos) << r.out;
+
+  std::string fifo_rbc = dir / "fifo.rbc";
+  ASSERT_EQ(mkfifo(fifo_rbc.c_str(), 0600), 0) << std::strerror(errno);
+  ProcessResult f = Runbook({"disasm", fifo_rbc});
+  EXPECT_EQ(f.exit_code, 2) << f.out << f.err;
+  EXPECT_NE(f.err.find("cannot read " + fifo_rbc + ": is a FIFO, not a file"), std::string::npos) << f.err;
+}
+
 
 }  // namespace
 }  // namespace rb::test

@@ -120,14 +120,18 @@ TEST_P(DisasmGolden, MatchesExpectedBytecode) {
     }
   }
 
-  std::string actual = Disassemble(p);
+  // The sources are found under the repository root, by the relative names the program records.
+  DisasmOptions options;
+  options.source_dirs = {SourceDir().string()};
+  std::string actual = Disassemble(p, options);
   EXPECT_NE(actual.find("  ; " + rel + ":"), std::string::npos) << "no source line of the case:\n" << actual;
+  EXPECT_EQ(actual.find("source lines not shown"), std::string::npos) << actual;
 
   // The program read back from its .rbc disassembles identically (nothing is lost in the file).
   std::vector<uint8_t> bytes = rt::Serialize(p);
   auto loaded = rt::LoadProgram(bytes, TestRegistry());
   ASSERT_TRUE(std::holds_alternative<rt::Program>(loaded)) << rel << ": " << std::get<rt::LoadError>(loaded).message;
-  EXPECT_EQ(Disassemble(std::get<rt::Program>(loaded)), actual) << rel;
+  EXPECT_EQ(Disassemble(std::get<rt::Program>(loaded), options), actual) << rel;
 
   fs::path golden = SourceDir() / (rel + ".disasm");
   const char* refresh = std::getenv("RUNBOOK_REFRESH_GOLDENS");

@@ -310,7 +310,7 @@ TEST(VerifierFile, BadMagic) {
 }
 
 TEST(VerifierFile, UnsupportedVersion) {
-  for (uint16_t v : {uint16_t{0}, uint16_t{1}, uint16_t{3}, uint16_t{0x0100}, uint16_t{0xFFFF}}) {
+  for (uint16_t v : {uint16_t{0}, uint16_t{1}, uint16_t{2}, uint16_t{4}, uint16_t{0x0100}, uint16_t{0xFFFF}}) {
     std::vector<uint8_t> b = rt::Serialize(RedisDown());
     std::memcpy(&b[4], &v, 2);
     Rejection r = RejectBytes(b);
@@ -433,6 +433,25 @@ TEST(VerifierFile, CountExceedsTheBytesLeft) {
     EXPECT_MESSAGE(r, c.needle);
     EXPECT_EQ(r.error.offset, c.at) << c.needle;
   }
+}
+
+// Counts that fit the bytes left but whose records take far more memory than their bytes: a file of
+// nothing but empty step items (5 bytes each, 72 in memory) or empty strings is refused before the
+// reader allocates more than 4 bytes per byte of file (tests/rbc_alloc_test.cpp measures it).
+TEST(VerifierFile, CountWithinTheBytesLeftButOverTheMemoryBudget) {
+  rt::Program p = RedisDown();
+  p.runbooks[0].steps.back().items.resize(200000);  // text items naming string 0
+  std::vector<uint8_t> b = rt::Serialize(p);
+  Rejection r = RejectBytes(b);
+  EXPECT_MESSAGE(r, "step items count 200000 would need " + Str(200000 * sizeof(rt::StepItem)) + " bytes of memory");
+  EXPECT_MESSAGE(r, "of the 4x-the-file-size limit; the file is corrupt or crafted");
+  EXPECT_LT(r.error.offset, b.size());
+
+  p = RedisDown();
+  p.strings.resize(p.strings.size() + 200000);  // empty strings: 4 bytes in the file, 32 in memory
+  r = RejectBytes(rt::Serialize(p));
+  EXPECT_MESSAGE(r, "strings count " + Str(p.strings.size()) + " would need");
+  EXPECT_EQ(r.error.offset, SectionAt(rt::Serialize(RedisDown()), "STRS") + 8);
 }
 
 TEST(VerifierFile, SectionLengthPastTheEnd) {
