@@ -974,7 +974,7 @@ ast::File Parse(const std::shared_ptr<const Source>& source, Diagnostics& diags)
       msg = msg.find("`}`") != std::string::npos ? "the file ends before a closing `}`: a block is not closed"
                                                    : msg + ": the file ends here";
       if (t.back() == '\n') at = t.size() - 1;
-      end = at + 1;
+      end = std::min(at + 1, t.size());  // a file without a final newline: the span ends at its end
     }
     if (msg.find("nesting depth") != std::string::npos) {
       kind = DiagKind::kTooDeep;

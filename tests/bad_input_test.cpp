@@ -160,6 +160,19 @@ TEST(BadInput, StepWithoutItsBraceSaysSo) {
       << o.result.diags.all().front().message;
 }
 
+// Found by fuzz_lint: an unclosed block at the end of a file without a final newline reported a span
+// one byte past the end of the file.
+TEST(BadInput, UnclosedBlockWithoutFinalNewlineStaysInsideTheFile) {
+  std::string text = "runbook r \"T\" {\n  steps {";
+  Outcome o = LintText("no_newline.rb.denis", text);
+  ASSERT_FALSE(o.result.diags.all().empty());
+  for (const Diagnostic& d : o.result.diags.all()) {
+    ASSERT_TRUE(d.source);
+    EXPECT_LE(d.span.begin, d.span.end);
+    EXPECT_LE(d.span.end, text.size()) << d.message;
+  }
+}
+
 // The in-memory entry point (the lint fuzz target's) reports what linting the same file reports.
 TEST(BadInput, LintSourceMatchesLintOfTheFile) {
   std::string text = "runbook r \"T\" {\n  severity P9\n}\n";
