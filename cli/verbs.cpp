@@ -187,7 +187,8 @@ int RunRehearse(const RehearseArgs& args) {
   }
   rt::ParamOverrides overrides;
   if (!ParseParams(args.params, overrides)) return 2;
-  for (const auto& [name, value] : overrides.values) {
+  for (const auto& entry : overrides.values) {
+    const std::string& name = entry.first;  // not a structured binding: the lambda below captures it
     const auto& params = p.runbooks[*index].params;
     if (std::none_of(params.begin(), params.end(), [&](const rt::Param& q) { return p.Str(q.name) == name; })) {
       std::cerr << "runbook: --param " << name << ": " << sc.runbook << " has no such param\n";

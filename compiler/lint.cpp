@@ -140,4 +140,14 @@ LintResult Lint(const LintOptions& options) {
   return result;
 }
 
+LintResult LintSource(const std::string& display_path, std::string text, const std::string& stdlib_dir) {
+  LintResult result;
+  Workspace ws(WorkspaceOptions{stdlib_dir}, result.diags);
+  if (ws.AddText(display_path, std::move(text))) ++result.files;
+  Check(ws, result.diags);
+  for (const auto& e : ws.io_errors()) result.io_errors.push_back(e);
+  result.diags.Sort();
+  return result;
+}
+
 }  // namespace rb

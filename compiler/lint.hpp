@@ -27,5 +27,8 @@ std::vector<std::string> FilesUnder(const std::string& dir, const std::string& s
 std::vector<std::string> ExpandPaths(const std::vector<std::string>& paths, std::vector<std::string>& io_errors);
 
 LintResult Lint(const LintOptions& options);
+// Lints one in-memory text as if it were the file `display_path` (as `Lint` of that one file would,
+// without reading it; the files it imports are read from disk).
+LintResult LintSource(const std::string& display_path, std::string text, const std::string& stdlib_dir = {});
 
 }  // namespace rb

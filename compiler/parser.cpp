@@ -37,7 +37,7 @@ template<> inline constexpr const char* kMessage<g::program_close> = "expected a
 template<> inline constexpr const char* kMessage<g::option_spec> = "expected an option such as `-h HOST`, `-X|--request METHOD` or `--raw`";
 template<> inline constexpr const char* kMessage<g::option_flag> = "expected another spelling of the option after `|`, e.g. `-n|--namespace`";
 template<> inline constexpr const char* kMessage<g::body_close> = "expected a `$ command`, a \"text\" line, `expect ...` or `}`";
-template<> inline constexpr const char* kMessage<g::step_open> = "expected `{` to open the step body (or `when CONDITION` before it)";
+template<> inline constexpr const char* kMessage<pegtl::at<g::step_open>> = "expected `{` to open the step body (or `when CONDITION` before it)";
 template<> inline constexpr const char* kMessage<g::expr> = "expected an expression";
 template<> inline constexpr const char* kMessage<g::unary_expr> = "expected an operand";
 template<> inline constexpr const char* kMessage<g::mul_expr> = "expected an operand";
@@ -1006,7 +1006,7 @@ ast::File Parse(const std::shared_ptr<const Source>& source, Diagnostics& diags)
       msg = msg.find("`}`") != std::string::npos ? "the file ends before a closing `}`: a block is not closed"
                                                    : msg + ": the file ends here";
       if (t.back() == '\n') at = t.size() - 1;
-      end = at + 1;
+      end = std::min(at + 1, t.size());  // a file without a final newline: the span ends at its end
     }
     if (msg.find("nesting depth") != std::string::npos) {
       kind = DiagKind::kTooDeep;

@@ -57,6 +57,12 @@ Module* Workspace::LoadPath(const std::string& display_path, bool report_missing
 
 Module* Workspace::AddFile(const std::string& path) { return LoadPath(path, true); }
 
+Module* Workspace::AddText(const std::string& display_path, std::string text) {
+  std::string key = Canonical(display_path);
+  if (auto it = by_key_.find(key); it != by_key_.end()) return it->second;
+  return Parsed(key, fs::path(display_path).lexically_normal().string(), std::move(text), false);
+}
+
 Module* Workspace::Stdlib(const std::string& name) {
   std::string key = "std." + name;
   if (auto it = by_key_.find(key); it != by_key_.end()) return it->second;

@@ -43,6 +43,9 @@ class Workspace {
 
   // Loads and parses a file named by the user. Returns null and records an I/O error on failure.
   Module* AddFile(const std::string& path);
+  // Parses `text` as the file `display_path` without reading it (in-memory lint, fuzzing); its
+  // imports still resolve from disk beside `display_path`.
+  Module* AddText(const std::string& display_path, std::string text);
   // Resolves imports of every loaded module (loading what they name) and reports cycles.
   void ResolveImports();
   // A runbook by name: among loaded modules, else NAME.rb.denis in `near`'s directory (loaded on demand).

@@ -254,7 +254,10 @@ Bindings Bind(const Program& program, uint32_t runbook, const Environment* env,
   for (const auto& p : r.params) names += (names.empty() ? "" : ", ") + program.Str(p.name);
   for (const ParamOverrides* o : overrides) {
     if (!o) continue;
-    for (const auto& [name, value] : o->values) {
+    for (const auto& entry : o->values) {
+      // Plain references, not a structured binding: C++17 lambdas cannot capture one (clang refuses).
+      const std::string& name = entry.first;
+      const auto& value = entry.second;
       bool known = std::any_of(r.params.begin(), r.params.end(), [&](const Param& p) { return program.Str(p.name) == name; });
       if (!known) {
         b.errors.push_back(ConfigError{o->file, value.mark,

@@ -14,3 +14,7 @@ cmake --build build-asan -j2
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ./build-asan/runbook test runbooks -q
 ctest --test-dir build-asan --output-on-failure -j2
+
+# Every fuzz target (tests/fuzz/) for FUZZ_SECONDS each (default 60) under libFuzzer, ASan and UBSan:
+# any crash, hang or out-of-memory fails the run. ctest above already replayed their corpora.
+bash scripts/fuzz.sh

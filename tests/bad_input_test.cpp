@@ -153,6 +153,37 @@ TEST(BadInput, RecoversAfterASyntaxErrorAndKeepsChecking) {
   EXPECT_TRUE(has("RB0001", 11));
 }
 
+TEST(BadInput, StepWithoutItsBraceSaysSo) {
+  Outcome o = LintText("no_brace.rb.denis", "runbook r \"T\" {\n  steps {\n    check a \"A\" foo\n  }\n}\n");
+  ExpectFirst(o, "RB0001", 3, 17);
+  EXPECT_NE(o.result.diags.all().front().message.find("expected `{` to open the step body"), std::string::npos)
+      << o.result.diags.all().front().message;
+}
+
+// Found by fuzz_lint: an unclosed block at the end of a file without a final newline reported a span
+// one byte past the end of the file.
+TEST(BadInput, UnclosedBlockWithoutFinalNewlineStaysInsideTheFile) {
+  std::string text = "runbook r \"T\" {\n  steps {";
+  Outcome o = LintText("no_newline.rb.denis", text);
+  ASSERT_FALSE(o.result.diags.all().empty());
+  for (const Diagnostic& d : o.result.diags.all()) {
+    ASSERT_TRUE(d.source);
+    EXPECT_LE(d.span.begin, d.span.end);
+    EXPECT_LE(d.span.end, text.size()) << d.message;
+  }
+}
+
+// The in-memory entry point (the lint fuzz target's) reports what linting the same file reports.
+TEST(BadInput, LintSourceMatchesLintOfTheFile) {
+  std::string text = "runbook r \"T\" {\n  severity P9\n}\n";
+  Outcome o = LintText("in_memory.rb.denis", text);
+  LintResult m = LintSource(WriteTemp("in_memory.rb.denis", text), text);
+  EXPECT_EQ(m.files, 1u);
+  EXPECT_EQ(RenderText(m), RenderText(o.result));
+  EXPECT_EQ(Codes(m), Codes(o.result));
+  EXPECT_FALSE(m.diags.all().empty());
+}
+
 TEST(BadInput, MissingFileIsAnIoError) {
   LintResult r = LintFromRoot({"does/not/exist.rb.denis"});
   ASSERT_EQ(r.io_errors.size(), 1u);

@@ -1,0 +1,28 @@
+// Environment YAML → the environment loader, as every verb given `--env FILE` runs it. The loader reads
+// files only, so each input is written to a scratch file. Properties: no crash, hang or escaping
+// exception; a refused file says why, and a message names a position inside the file when it has one.
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "runtime/config.hpp"
+#include "tests/fuzz/fuzz_util.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const std::string kPath = (rb::fuzz::ScratchDir() / "input.env.yaml").string();
+  if (FILE* f = std::fopen(kPath.c_str(), "wb")) {
+    std::fwrite(data, 1, size, f);
+    std::fclose(f);
+  }
+  rb::rt::Environment env;
+  std::vector<rb::rt::ConfigError> errors;
+  bool ok = rb::rt::LoadEnvironment(kPath, env, errors);
+  for (const auto& e : errors) {
+    FUZZ_CHECK(!e.message.empty());
+    FUZZ_CHECK(e.mark.line <= static_cast<int>(size) + 1);
+    (void)e.ToString();
+  }
+  FUZZ_CHECK(ok || !errors.empty());
+  return 0;
+}
