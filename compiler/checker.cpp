@@ -781,24 +781,30 @@ class Checker {
     return placeholders;
   }
 
-  // The argv after the program as the matcher sees it: nullopt for a word with a slot, except a lone
-  // `{param}` with a literal default, which matches on that default (`param verb = "delete"` makes
-  // `kubectl {verb} pod x` destructive); the verifier does the same.
+  // The argv after the program as the matcher (and the verifier) sees it: literal parts, a param's
+  // literal string default in its place (`param verb = "delete"` makes `kubectl {verb} pod x`
+  // destructive), rt::kSlotChar for any other slot; nullopt for a word of nothing but such slots.
   std::vector<std::optional<std::string>> MatcherWords(const ast::Command& c) const {
     std::vector<std::optional<std::string>> words;
     for (size_t i = 1; i < c.argv.size(); ++i) {
-      const auto& w = c.argv[i];
-      if (w.HasSlot()) {
-        auto it = w.parts.size() == 1 ? symbols_.find(w.parts[0].text) : symbols_.end();
+      std::string text;
+      bool known = false;
+      for (const auto& part : c.argv[i].parts) {
+        if (!part.is_slot) {
+          text += part.text;
+          known = true;
+          continue;
+        }
+        auto it = symbols_.find(part.text);
         if (it != symbols_.end() && it->second.param && it->second.param->init &&
             it->second.param->init->kind == ExprKind::kString) {
-          words.emplace_back(it->second.param->init->text);
+          text += it->second.param->init->text;
+          known = true;
         } else {
-          words.emplace_back(std::nullopt);
+          text += rt::kSlotChar;
         }
-        continue;
       }
-      words.emplace_back(w.Literal());
+      words.push_back(known ? std::optional<std::string>(text) : std::nullopt);
     }
     return words;
   }
@@ -842,8 +848,9 @@ class Checker {
 
   // Credentials written into a command, in any spelling: a value of an option the program's table
   // marks secret (`-p X`, `-pX`, `-p=X`, `--password=X`), a well-known credential option of a program
-  // that does not declare it, user:password in a URL, an Authorization (or API-key) header, and the
-  // seed's `<pass>` placeholders. Each finding masks the literal in the printed source line.
+  // that does not declare it, user:password in a URL, an Authorization (or API-key, cookie) header in
+  // any word or option value, `password=`-style pairs, and the seed's `<pass>` placeholders. Each
+  // finding masks the literal in every printed source line.
   void CheckPasswords(const ast::Command& c, const std::set<size_t>& placeholders, const rt::ProgramDecl* prog) {
     static const std::set<std::string> kCredentialOptions = {
         "--password", "--passwd", "--pass", "--token", "--secret", "--api-key", "--apikey",
@@ -856,22 +863,24 @@ class Checker {
       }
       return false;
     };
-    // The literal `value` inside argv word `w`, as a source span (the whole word when not found as is).
-    auto value_span = [&](const ast::Word& w, const std::string& value) {
-      std::string_view text = std::string_view(mod_->source->text()).substr(w.span.begin, w.span.end - w.span.begin);
-      size_t at = value.empty() ? std::string::npos : text.rfind(value);
-      if (at == std::string::npos) return w.span;
-      return ast::Span{static_cast<uint32_t>(w.span.begin + at), static_cast<uint32_t>(w.span.begin + at + value.size())};
-    };
     std::set<size_t> reported;  // argv indices already reported
-    auto literal = [&](size_t argv_index, const std::string& value, const std::string& what, const std::string& hint) {
+    // Reports the literal `value`, found in argv word `argv_index`'s source at or after byte `hint`
+    // (quotes and escapes only move it later); masks it, or the whole word when it is not found.
+    auto literal = [&](size_t argv_index, const std::string& value, size_t hint, const std::string& what,
+                       const std::string& hint_text) {
       const ast::Word& w = c.argv[argv_index];
       if (!reported.insert(argv_index).second) return;
-      ast::Span span = value_span(w, value);
+      std::string_view text = std::string_view(mod_->source->text()).substr(w.span.begin, w.span.end - w.span.begin);
+      size_t at = value.empty() ? std::string::npos : text.find(value, std::min(hint, text.size()));
+      ast::Span span = at == std::string::npos
+                           ? w.span
+                           : ast::Span{static_cast<uint32_t>(w.span.begin + at), static_cast<uint32_t>(w.span.begin + at + value.size())};
       diags_.Mask(mod_->source, span);
-      Error(DiagKind::kLiteralPassword, span, what, hint);
+      Error(DiagKind::kLiteralPassword, span, what, hint_text);
     };
     const std::string kHint = "bind a param to a secret (param pass = secret(\"NAME\")) and write {pass}";
+    // Each word as text, with rt::kSlotChar for its slots: a credential that holds a slot is not literal.
+    std::vector<std::optional<std::string>> words;
     for (size_t i = 1; i < c.argv.size(); ++i) {
       const ast::Word& w = c.argv[i];
       std::string lit = w.Literal();
@@ -880,23 +889,27 @@ class Checker {
         Error(DiagKind::kLiteralPassword, w.span, fmt::format("placeholder `{}` where a password goes", lit),
               "param pass = secret(\"NAME\") and write {pass}");
       }
-    }
-    // Options, read the way the matcher reads them.
-    std::vector<std::optional<std::string>> words;
-    for (size_t i = 1; i < c.argv.size(); ++i) {
-      words.push_back(c.argv[i].HasSlot() ? std::nullopt : std::optional<std::string>(c.argv[i].Literal()));
+      std::string text;
+      for (const auto& part : w.parts) text += part.is_slot ? std::string(1, rt::kSlotChar) : part.text;
+      words.emplace_back(text);
     }
     rt::ProgramDecl none;
     for (const rt::OptionUse& u : rt::OptionUses(prog ? *prog : none, words)) {
       bool secret = u.option ? u.option->secret : kCredentialOptions.count(u.spelled) > 0;
-      if (!secret) continue;
       std::optional<size_t> vw = u.value_word;
-      if (!vw && !u.option && u.word + 1 < words.size()) vw = u.word + 1;  // `--password X` of an unknown program
+      if (!vw && !u.option && secret && u.word + 1 < words.size()) vw = u.word + 1;  // `--password X`, undeclared
       if (!vw) continue;
       size_t argv_index = *vw + 1;
       if (placeholders.count(argv_index) || reported.count(argv_index)) continue;
       const ast::Word& v = c.argv[argv_index];
-      if (v.HasSlot()) {
+      size_t offset = *vw == u.word ? u.value_offset : 0;
+      std::string value = words[*vw]->substr(std::min(offset, words[*vw]->size()));
+      if (!secret) {
+        // Any option's value may carry a header or a URL: `-HAuthorization: Bearer ...`.
+        if (auto cred = CredentialIn(value)) literal(argv_index, cred->value, offset + cred->offset, cred->what, cred->hint);
+        continue;
+      }
+      if (value.find(rt::kSlotChar) != std::string::npos) {
         if (!secret_slot(v)) {
           reported.insert(argv_index);
           std::string name;
@@ -908,34 +921,27 @@ class Checker {
         }
         continue;
       }
-      std::string value = v.Literal().substr(*vw == u.word ? u.value_offset : 0);
       if (value.empty()) continue;
-      literal(argv_index, value, fmt::format("credential written after `{}`", u.spelled),
-              *vw == u.word && u.value_offset > 0
-                  ? fmt::format("write {}{{pass}} with param pass = secret(\"NAME\")", v.Literal().substr(0, u.value_offset))
-                  : kHint);
+      literal(argv_index, value, offset, fmt::format("credential written after `{}`", u.spelled),
+              offset > 0 ? fmt::format("write {}{{pass}} with param pass = secret(\"NAME\")", words[*vw]->substr(0, offset))
+                         : kHint);
     }
     // Credentials inside any word: a URL's user:password, headers, `password=` pairs.
     for (size_t i = 1; i < c.argv.size(); ++i) {
-      const ast::Word& w = c.argv[i];
       if (placeholders.count(i) || reported.count(i)) continue;
-      for (const auto& part : w.parts) {
-        if (part.is_slot) continue;
-        if (auto cred = CredentialIn(part.text)) {
-          literal(i, cred->value, cred->what, cred->hint);
-          break;
-        }
-      }
+      if (auto cred = CredentialIn(*words[i - 1])) literal(i, cred->value, cred->offset, cred->what, cred->hint);
     }
   }
 
   struct Credential {
-    std::string value, what, hint;
+    std::string value;
+    size_t offset = 0;  // of the value in the text
+    std::string what, hint;
   };
-  // A credential written in literal text, if any.
+  // A credential written literally in `text` (slots appear as rt::kSlotChar), if any.
   static std::optional<Credential> CredentialIn(const std::string& text) {
-    std::string lower = text;
-    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const std::string lower = rt::LowerAscii(text);
+    auto literal = [](const std::string& v) { return !v.empty() && v.find(rt::kSlotChar) == std::string::npos; };
     // scheme://user:password@host
     for (size_t at = lower.find("://"); at != std::string::npos; at = lower.find("://", at + 3)) {
       size_t auth = at + 3;
@@ -944,43 +950,44 @@ class Checker {
       size_t atsign = authority.rfind('@');
       if (atsign == std::string::npos) continue;
       size_t colon = authority.find(':');
-      if (colon == std::string::npos || colon > atsign || colon + 1 == atsign) continue;
-      return Credential{authority.substr(colon + 1, atsign - colon - 1), "user:password written in a URL",
+      if (colon == std::string::npos || colon > atsign) continue;
+      std::string value = authority.substr(colon + 1, atsign - colon - 1);
+      if (!literal(value)) continue;
+      return Credential{value, auth + colon + 1, "user:password written in a URL",
                         "write scheme://user:{pass}@host with param pass = secret(\"NAME\")"};
     }
-    // Authorization: Bearer|Basic|Token ..., and API-key headers.
+    // Authorization: Bearer|Basic|Token ..., and API-key and cookie headers.
     static const char* kHeaders[] = {"authorization:", "proxy-authorization:", "x-api-key:", "api-key:",
-                                     "x-auth-token:", "private-token:", "x-vault-token:"};
+                                     "x-auth-token:", "private-token:", "x-vault-token:", "cookie:"};
+    size_t b = lower.find_first_not_of(" \t");
     for (const char* h : kHeaders) {
       size_t n = std::strlen(h);
-      size_t b = lower.find_first_not_of(" \t");
       if (b == std::string::npos || lower.compare(b, n, h) != 0) continue;
-      std::string rest = text.substr(b + n);
-      size_t v = rest.find_first_not_of(" \t");
+      size_t v = lower.find_first_not_of(" \t", b + n);
       if (v == std::string::npos) return std::nullopt;
-      rest = rest.substr(v);
       // The scheme (Bearer, Basic, ...) stays readable; the credential after it is the secret.
-      size_t sp = rest.find(' ');
-      std::string value = std::string(h).find("authorization") != std::string::npos && sp != std::string::npos
-                              ? rest.substr(sp + 1) : rest;
-      size_t vb = value.find_first_not_of(" \t");
-      if (vb == std::string::npos) return std::nullopt;
-      return Credential{value.substr(vb), fmt::format("credential written in the `{}` header", text.substr(b, n - 1)),
-                        fmt::format("write \"{} {{token}}\" with param token = secret(\"NAME\")", text.substr(b, n - 1) +
-                                    (sp != std::string::npos && std::string(h).find("authorization") != std::string::npos
-                                         ? ": " + rest.substr(0, sp) : ":"))};
+      bool scheme = std::strstr(h, "authorization") != nullptr;
+      size_t sp = text.find(' ', v);
+      size_t from = scheme && sp != std::string::npos ? text.find_first_not_of(" \t", sp) : v;
+      if (from == std::string::npos) return std::nullopt;
+      std::string value = text.substr(from);
+      if (!literal(value)) return std::nullopt;
+      std::string name = text.substr(b, n - 1);
+      return Credential{value, from, fmt::format("credential written in the `{}` header", name),
+                        fmt::format("write \"{}: {}{{token}}\" with param token = secret(\"NAME\")", name,
+                                    scheme && sp != std::string::npos ? text.substr(v, sp - v) + " " : "")};
     }
-    // password=..., passwd=..., token=... pairs (connection strings, query strings).
-    for (const char* k : {"password=", "passwd=", "pwd="}) {
-      size_t at = lower.find(k);
-      if (at == std::string::npos) continue;
-      if (at > 0 && (std::isalnum(static_cast<unsigned char>(lower[at - 1])) || lower[at - 1] == '_')) continue;
-      size_t vb = at + std::strlen(k);
-      size_t ve = text.find_first_of("&; ", vb);
-      std::string value = text.substr(vb, ve == std::string::npos ? std::string::npos : ve - vb);
-      if (value.empty()) continue;
-      return Credential{value, "password written in the command",
-                        fmt::format("write {}{{pass}} with param pass = secret(\"NAME\")", text.substr(at, std::strlen(k)))};
+    // password=..., token=... pairs (connection strings, query strings, KEY=value), `MY_PASSWORD=` too.
+    for (const char* k : {"password=", "passwd=", "pwd=", "token=", "secret=", "api_key=", "apikey="}) {
+      for (size_t at = lower.find(k); at != std::string::npos; at = lower.find(k, at + 1)) {
+        if (at > 0 && std::isalnum(static_cast<unsigned char>(lower[at - 1]))) continue;  // `mypassword=`
+        size_t vb = at + std::strlen(k);
+        size_t ve = text.find_first_of("&; ", vb);
+        std::string value = text.substr(vb, ve == std::string::npos ? std::string::npos : ve - vb);
+        if (!literal(value)) continue;
+        return Credential{value, vb, "credential written in the command",
+                          fmt::format("write {}{{pass}} with param pass = secret(\"NAME\")", text.substr(at, std::strlen(k)))};
+      }
     }
     return std::nullopt;
   }

@@ -2,24 +2,48 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 namespace rb::rt {
 
 namespace {
 
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 bool WordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
-// `needle` occurs in `hay` as whole words (both already lower-case).
+// Text as `~` patterns compare it: lower case, `/* */` and `//` comments and backticks removed,
+// runs of blanks as one space (`CALL  /* x */ `dbms`.killQuery` reads `call dbms.killquery`).
+std::string Normalize(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
+      size_t end = text.find("*/", i + 2);
+      i = end == std::string::npos ? text.size() : end + 1;
+      c = ' ';
+    } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '/' && (i == 0 || text[i - 1] != ':')) {
+      size_t end = text.find('\n', i);
+      i = end == std::string::npos ? text.size() : end;
+      c = ' ';
+    } else if (c == '`') {
+      continue;
+    }
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      if (!out.empty() && out.back() != ' ') out += ' ';
+      continue;
+    }
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+// `needle` occurs in `hay` (both normalized) with word boundaries where its ends are word characters.
 bool ContainsWords(const std::string& hay, const std::string& needle) {
+  if (needle.empty()) return false;
   for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + 1)) {
-    bool left = at == 0 || !WordChar(hay[at - 1]);
+    bool left = at == 0 || !WordChar(needle.front()) || !WordChar(hay[at - 1]);
     size_t end = at + needle.size();
-    bool right = end >= hay.size() || !WordChar(hay[end]);
+    bool right = end >= hay.size() || !WordChar(needle.back()) || !WordChar(hay[end]);
     if (left && right) return true;
   }
   return false;
@@ -33,51 +57,44 @@ std::string Join(const std::string& program, const std::vector<std::string>& wor
 
 bool IsTilde(const ProgramRule& r) { return !r.words.empty() && r.words[0].size() > 1 && r.words[0][0] == '~'; }
 bool IsFlag(const ProgramRule& r) { return !r.words.empty() && r.words[0].size() > 1 && r.words[0][0] == '-'; }
+bool Unknown(const std::optional<std::string>& w) { return !w || w->find(kSlotChar) != std::string::npos; }
 
-// One option occurrence in a reading.
-struct Use {
-  const ProgramOption* option = nullptr;
-  std::string spelled;
-  size_t word = 0;
-  bool has_value = false;
-  std::optional<std::string> value;  // nullopt with has_value: a slot
-  std::optional<size_t> value_word;
-  size_t value_offset = 0;
-};
-
-// One way of reading the words: which are options (with their values) and which are positional.
+// One way of reading the words: which are options (with their values) and which positional.
 struct Reading {
-  std::vector<Use> uses;
+  std::vector<OptionUse> uses;
   std::vector<size_t> positional;  // word indices
   std::string guess;               // the first undeclared option this reading gave a value
 };
 
 // Reads the words, deciding each undeclared option without an attached value by `choices` (true:
-// it takes the next word), in order; `points` counts how many such decisions the words contain.
+// it takes the next word, or inside a short cluster the rest of the word), in order; `points`
+// counts how many such decisions the words contain.
 Reading Read(const ProgramDecl& prog, const std::vector<std::optional<std::string>>& words,
              const std::vector<bool>& choices, size_t& points) {
   Reading r;
   points = 0;
   const size_t n = words.size();
-  // An undeclared option: perhaps it takes the next word.
-  auto undeclared = [&](Use& u, size_t& i) {
-    if (i + 1 >= n) return;
+  auto decide = [&] {
     bool take = points < choices.size() && choices[points];
     ++points;
-    if (!take) return;
-    ++i;
-    u.has_value = true;
-    u.value = words[i];
-    u.value_word = i;
-    if (r.guess.empty()) r.guess = u.spelled;
+    return take;
   };
-  // A declared option taking a value from the next word.
-  auto next_value = [&](Use& u, size_t& i) {
+  auto attach = [&](OptionUse& u, size_t word, size_t offset) {
+    u.has_value = true;
+    u.value = words[word]->substr(offset);
+    u.value_word = word;
+    u.value_offset = offset;
+  };
+  // The next word as the option's value, if there is one.
+  auto take_next = [&](OptionUse& u, size_t& i) {
     if (i + 1 >= n) return;
     ++i;
     u.has_value = true;
     u.value = words[i];
     u.value_word = i;
+  };
+  auto guessed = [&](const OptionUse& u) {
+    if (r.guess.empty()) r.guess = u.spelled;
   };
   for (size_t i = 0; i < n; ++i) {
     const auto& w = words[i];
@@ -89,64 +106,55 @@ Reading Read(const ProgramDecl& prog, const std::vector<std::optional<std::strin
       for (size_t k = i + 1; k < n; ++k) r.positional.push_back(k);
       break;
     }
+    OptionUse u;
+    u.word = i;
     if ((*w)[1] == '-') {  // --name, --name=value
       size_t eq = w->find('=');
-      Use u;
       u.spelled = w->substr(0, eq);
-      u.word = i;
       u.option = prog.FindOption(u.spelled);
       if (eq != std::string::npos) {
-        u.has_value = true;
-        u.value = w->substr(eq + 1);
-        u.value_word = i;
-        u.value_offset = eq + 1;
-      } else if (!u.option) {
-        undeclared(u, i);
-      } else if (u.option->TakesValue()) {
-        next_value(u, i);
+        attach(u, i, eq + 1);
+      } else if (u.option ? u.option->TakesValue() : i + 1 < n && decide()) {
+        take_next(u, i);
+        if (!u.option) guessed(u);
       }
       r.uses.push_back(std::move(u));
       continue;
     }
     // -n, -n=value, -nvalue, and clusters of single-letter flags ending in one that may take a value.
     if (const ProgramOption* whole = prog.FindOption(*w)) {
-      Use u;
       u.option = whole;
       u.spelled = *w;
-      u.word = i;
-      if (whole->TakesValue()) next_value(u, i);
+      if (whole->TakesValue()) take_next(u, i);
       r.uses.push_back(std::move(u));
       continue;
     }
-    size_t eq = w->find('=');
-    if (eq != std::string::npos) {
-      if (const ProgramOption* o = prog.FindOption(w->substr(0, eq)); o && eq >= 2) {
-        Use u{o, w->substr(0, eq), i, true, w->substr(eq + 1), i, eq + 1};
+    if (size_t eq = w->find('='); eq != std::string::npos && eq >= 2) {
+      if (const ProgramOption* o = prog.FindOption(w->substr(0, eq))) {
+        u.option = o;
+        u.spelled = w->substr(0, eq);
+        attach(u, i, eq + 1);
         r.uses.push_back(std::move(u));
         continue;
       }
     }
-    for (size_t k = 1; k < w->size(); ++k) {
-      Use u;
-      u.spelled = std::string("-") + (*w)[k];
-      u.word = i;
-      u.option = prog.FindOption(u.spelled);
-      bool last = k + 1 == w->size();
-      if (u.option && u.option->TakesValue()) {
-        size_t from = k + 1 < w->size() && (*w)[k + 1] == '=' ? k + 2 : k + 1;
-        if (from < w->size() || !last) {
-          u.has_value = true;
-          u.value = w->substr(from);
-          u.value_word = i;
-          u.value_offset = from;
-        } else {
-          next_value(u, i);
-        }
-        r.uses.push_back(std::move(u));
+    const std::string word = *w;  // `i` may move on to the value word below
+    for (size_t k = 1; k < word.size(); ++k) {
+      OptionUse c;
+      c.word = u.word;
+      c.spelled = std::string("-") + word[k];
+      c.option = prog.FindOption(c.spelled);
+      bool last = k + 1 == word.size();
+      bool value = c.option ? c.option->TakesValue() : (last ? i + 1 < n : true) && decide();
+      if (value) {
+        if (!c.option) guessed(c);
+        size_t from = !last && word[k + 1] == '=' ? k + 2 : k + 1;
+        if (!last) attach(c, c.word, from);
+        else take_next(c, i);
+        r.uses.push_back(std::move(c));
         break;
       }
-      if (!u.option && last) undeclared(u, i);
-      r.uses.push_back(std::move(u));
+      r.uses.push_back(std::move(c));
     }
   }
   return r;
@@ -165,59 +173,38 @@ struct Best {
   }
 };
 
+// The rules on one option: with a value (`-X DELETE`) and bare (`-d`).
+struct OptionRules {
+  std::vector<const ProgramRule*> valued, bare;
+};
+
 // The effect of one reading; false when its sub-command is covered by no rule and no default.
-bool Judge(const ProgramDecl& prog, const std::vector<std::optional<std::string>>& words, const Reading& r,
-           Best& best, std::string& subcommand) {
+bool Judge(const ProgramDecl& prog, const std::vector<std::optional<std::string>>& words,
+           const std::map<const ProgramOption*, OptionRules>& by_option, const Reading& r, Best& best,
+           std::string& subcommand) {
   std::vector<std::optional<std::string>> pos;
   for (size_t i : r.positional) pos.push_back(words[i]);
+  std::vector<std::string> normalized;  // for `~` patterns; "" for a word that is only a slot
+  for (const auto& w : pos) normalized.push_back(w ? Normalize(*w) : std::string());
   bool names_sub = false;
   Best local;
   for (const auto& rule : prog.rules) {
-    if (rule.words.empty()) continue;
+    if (rule.words.empty() || IsFlag(rule)) continue;
     if (IsTilde(rule)) {
-      std::string needle = Lower(rule.words[0].substr(1));
-      for (size_t k = 1; k < rule.words.size(); ++k) needle += " " + Lower(rule.words[k]);
-      for (const auto& w : pos) {
-        if (w && ContainsWords(Lower(*w), needle)) {
-          local.Take(rule.effect, prog.name + " (" + Join(rule.words[0].substr(1), {rule.words.begin() + 1, rule.words.end()}) + " in an argument)");
+      std::string needle = Normalize(Join(rule.words[0].substr(1), {rule.words.begin() + 1, rule.words.end()}));
+      for (size_t k = 0; k < pos.size(); ++k) {
+        // A word that is only a slot may hold the pattern; a word with literal text is read as it is.
+        if (!pos[k] || ContainsWords(normalized[k], needle)) {
+          local.Take(rule.effect, prog.name + " (" + rule.words[0].substr(1) + " in an argument)");
           break;
         }
       }
       continue;
     }
-    if (IsFlag(rule)) {
-      const ProgramOption* o = prog.FindOption(rule.words[0]);
-      if (!o) continue;
-      for (const auto& u : r.uses) {
-        if (u.option != o) continue;
-        bool hit;
-        if (rule.words.size() > 1) {
-          // `-X DELETE`: that value; a slot may be any value.
-          hit = u.has_value && (!u.value || Lower(*u.value) == Lower(rule.words[1]));
-        } else {
-          // `-d`: any value no pattern of this option names; a bare flag has no value to name.
-          hit = true;
-          if (u.has_value && u.value) {
-            for (const auto& other : prog.rules) {
-              if (IsFlag(other) && other.words.size() > 1 && prog.FindOption(other.words[0]) == o &&
-                  Lower(other.words[1]) == Lower(*u.value)) {
-                hit = false;
-              }
-            }
-          }
-        }
-        if (hit) {
-          local.Take(rule.effect, Join(prog.name, rule.words));
-          break;
-        }
-      }
-      continue;
-    }
-    if (rule.words.size() > pos.size()) continue;
     for (size_t i = 0; i + rule.words.size() <= pos.size(); ++i) {
       bool match = true;
       for (size_t k = 0; k < rule.words.size() && match; ++k) {
-        match = pos[i + k] && Lower(*pos[i + k]) == Lower(rule.words[k]);
+        match = pos[i + k] && LowerAscii(*pos[i + k]) == LowerAscii(rule.words[k]);
       }
       if (match) {
         local.Take(rule.effect, Join(prog.name, rule.words));
@@ -225,26 +212,36 @@ bool Judge(const ProgramDecl& prog, const std::vector<std::optional<std::string>
       }
     }
   }
-  // A value that no pattern of its option names, on an option that has no bare pattern: the most
-  // dangerous of that option's patterns (`-X PURGE` when only GET, POST and DELETE are written).
+  // Option rules, once per option occurrence: a value a pattern names takes that pattern; another
+  // value takes the bare pattern, else the most dangerous valued one; a slot value may be any value.
   for (const auto& u : r.uses) {
-    if (!u.option || !u.has_value || !u.value) continue;
-    bool named = false, bare = false;
-    std::optional<Effect> worst;
-    for (const auto& rule : prog.rules) {
-      if (!IsFlag(rule) || prog.FindOption(rule.words[0]) != u.option) continue;
-      if (rule.words.size() == 1) {
-        bare = true;
-      } else {
-        if (Lower(rule.words[1]) == Lower(*u.value)) named = true;
-        if (!worst || rule.effect > *worst) worst = rule.effect;
+    auto it = u.option ? by_option.find(u.option) : by_option.end();
+    if (it == by_option.end()) continue;
+    const OptionRules& rules = it->second;
+    if (u.has_value && Unknown(u.value)) {
+      for (const ProgramRule* rule : rules.valued) local.Take(rule->effect, Join(prog.name, rule->words) + " (a slot may be any value)");
+      for (const ProgramRule* rule : rules.bare) local.Take(rule->effect, Join(prog.name, rule->words));
+      continue;
+    }
+    bool named = false;
+    if (u.has_value) {
+      for (const ProgramRule* rule : rules.valued) {
+        if (LowerAscii(rule->words[1]) == LowerAscii(*u.value)) {
+          local.Take(rule->effect, Join(prog.name, rule->words));
+          named = true;
+        }
       }
     }
-    if (worst && !named && !bare) local.Take(*worst, prog.name + " " + u.spelled + " " + *u.value + " (a value no rule names)");
+    if (named) continue;
+    for (const ProgramRule* rule : rules.bare) local.Take(rule->effect, Join(prog.name, rule->words));
+    if (rules.bare.empty() && u.has_value) {
+      for (const ProgramRule* rule : rules.valued) {
+        local.Take(rule->effect, prog.name + " " + u.spelled + " " + *u.value + " (a value no rule names)");
+      }
+    }
   }
-  if (!pos.empty() && !pos[0]) {
-    // A slot where the sub-command goes may be any sub-command. (A `~` pattern looks inside text
-    // the slot does not have yet: the bound words decide it when the command is about to run.)
+  if (!pos.empty() && Unknown(pos[0])) {
+    // A slot where the sub-command goes may be any sub-command.
     for (const auto& rule : prog.rules) {
       if (IsTilde(rule) || IsFlag(rule)) continue;
       local.Take(rule.effect, prog.name + " {…} (a slot in sub-command position: the most dangerous rule applies)");
@@ -269,6 +266,11 @@ constexpr size_t kMaxReadings = 256;  // 8 undeclared options with a word after 
 
 }  // namespace
 
+std::string LowerAscii(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
 const ProgramOption* ProgramDecl::FindOption(const std::string& name) const {
   for (const auto& o : options) {
     for (const auto& n : o.names) {
@@ -290,6 +292,13 @@ const ProgramOption* ProgramDecl::FindOption(const std::string& name) const {
 }
 
 CommandMatch MatchCommand(const ProgramDecl& program, const std::vector<std::optional<std::string>>& words) {
+  std::map<const ProgramOption*, OptionRules> by_option;
+  for (const auto& rule : program.rules) {
+    if (!IsFlag(rule)) continue;
+    if (const ProgramOption* o = program.FindOption(rule.words[0])) {
+      (rule.words.size() > 1 ? by_option[o].valued : by_option[o].bare).push_back(&rule);
+    }
+  }
   CommandMatch out;
   Best best;
   // Every reading of the undeclared options, enumerated by their decisions: a prefix of choices,
@@ -317,7 +326,7 @@ CommandMatch MatchCommand(const ProgramDecl& program, const std::vector<std::opt
       todo.push_back(std::move(next));
     }
     std::string s;
-    if (!Judge(program, words, r, best, s) && declared) {
+    if (!Judge(program, words, by_option, r, best, s) && declared) {
       declared = false;
       sub = s;
       guess = r.guess;
@@ -338,12 +347,7 @@ CommandMatch MatchCommand(const ProgramDecl& program, const std::vector<std::opt
 
 std::vector<OptionUse> OptionUses(const ProgramDecl& program, const std::vector<std::optional<std::string>>& words) {
   size_t points = 0;
-  Reading r = Read(program, words, {}, points);
-  std::vector<OptionUse> out;
-  for (const auto& u : r.uses) {
-    out.push_back(OptionUse{u.option, u.spelled, u.word, u.value_word, u.value_offset});
-  }
-  return out;
+  return Read(program, words, {}, points).uses;
 }
 
 const NativeDecl* Registry::Native(const std::string& name) const {

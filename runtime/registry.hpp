@@ -58,29 +58,40 @@ struct CommandMatch {
   std::string guess;       // an undeclared option whose value-taking changed the reading, if any
 };
 
-// One option occurrence in a command, for the credential check: the word it sits in, where its value
-// is (the next word, or the attached text `-pXYZ`, `--password=XYZ` from byte `value_offset`).
+// A character standing for the unknown text of a slot inside a word (`-X{method}`, `http://{host}/x`):
+// the matcher treats a value holding it as any value, and a sub-command holding it as any sub-command.
+// A word that is only a slot may be passed as nullopt.
+inline constexpr char kSlotChar = '\x1F';
+
+// One option occurrence in a command (also for the credential check): the word it sits in, and its
+// value: the next word, or the attached text `-pXYZ`, `--password=XYZ` from byte `value_offset`.
 struct OptionUse {
   const ProgramOption* option = nullptr;  // null for an option the program does not declare
   std::string spelled;                    // as written: "-p", "--password"
   size_t word = 0;                        // index into the words
+  bool has_value = false;
+  std::optional<std::string> value;       // nullopt (with has_value): a slot
   std::optional<size_t> value_word;       // the value's word index (== word when attached)
   size_t value_offset = 0;                // byte offset of the value inside value_word
 };
 
-// The effect of running `program` with these words after it; nullopt marks a word with an
-// interpolated slot. Fails closed:
-//   - options are skipped with their values, in every spelling (`-n NS`, `-nNS`, `--namespace=NS`,
-//     short clusters `-sXPOST`), so the sub-command is the first positional word, as the program sees it;
+// The effect of running `program` with these words after it. Fails closed:
+//   - options are skipped with their values in every spelling these programs accept (`-n NS`,
+//     `-nNS`, `-n=NS`, `--namespace=NS`, short clusters `-sXPOST`, long prefixes `--req`), so the
+//     sub-command is the first positional word;
 //   - the effect is the most dangerous of every rule that matches anywhere (a read rule never
 //     lowers it) and, when no rule names the sub-command, the program's default;
-//   - an option the program does not declare is read both with and without a value, and the more
-//     dangerous reading wins; a slot in sub-command position may be anything, so the most dangerous
-//     effect of the table applies; a slot option value may be any value.
+//   - an option the program does not declare is read both with and without a value (inside a short
+//     cluster: with the rest of the word as its value, or not), and the more dangerous reading wins;
+//   - a slot where the sub-command goes may be any sub-command, a slot value any value, and a word
+//     that is only a slot may hold any `~` word.
 CommandMatch MatchCommand(const ProgramDecl& program, const std::vector<std::optional<std::string>>& words);
 
-// Every option occurrence in the words (undeclared options included), in order.
+// Every option occurrence in the words (undeclared options read as taking no value), in order.
 std::vector<OptionUse> OptionUses(const ProgramDecl& program, const std::vector<std::optional<std::string>>& words);
+
+// ASCII lower case, as the matcher compares words.
+std::string LowerAscii(std::string s);
 
 class Registry {
  public:

@@ -223,36 +223,43 @@ class Verifier {
     for (size_t i = 0; i < c.argv.size(); ++i) {
       const auto& word = c.argv[i];
       if (word.empty()) throw Reject{at, "command word has no parts"};
+      // The word as the matcher sees it (as the compiler builds it): literal parts, a param's literal
+      // string default in its place, kSlotChar for any other slot; nullopt when nothing is known.
       std::string lit;
-      bool slot = false;
+      bool slot = false, known = false;
+      auto add = [&](const std::string& text) {
+        literal_bytes += text.size();
+        if (lit.size() + text.size() > kMaxCommandWordBytes || literal_bytes > kMaxCommandBytes) {
+          throw Reject{at, fmt::format("command word {} is longer than {} bytes (or the command's words than {})", i,
+                                       kMaxCommandWordBytes, kMaxCommandBytes)};
+        }
+        lit += text;
+      };
       for (const auto& part : word) {
         switch (part.kind) {
           case WordPart::Kind::kLiteral:
             Str(part.value, at, "command word");
-            literal_bytes += p_.strings[part.value].size();
-            if (lit.size() + p_.strings[part.value].size() > kMaxCommandWordBytes || literal_bytes > kMaxCommandBytes) {
-              throw Reject{at, fmt::format("command word {} is longer than {} bytes (or the command's words than {})", i,
-                                           kMaxCommandWordBytes, kMaxCommandBytes)};
-            }
-            lit += p_.strings[part.value];
+            add(p_.strings[part.value]);
+            known = true;
             break;
-          case WordPart::Kind::kParam:
+          case WordPart::Kind::kParam: {
             if (part.value >= r.params.size()) throw Reject{at, "command slot names a missing param"};
             slot = true;
+            const Param& param = r.params[part.value];
+            if (param.def == Param::Default::kConstant && param.value < p_.constants.size() &&
+                p_.constants[param.value].type == ValueType::kString && p_.constants[param.value].string < p_.strings.size()) {
+              add(p_.strings[p_.constants[param.value].string]);
+              known = true;
+            } else {
+              add(std::string(1, kSlotChar));
+            }
             break;
+          }
           case WordPart::Kind::kTarget:
             if (part.value >= r.targets.size()) throw Reject{at, "command slot names a missing target"};
             slot = true;
+            add(std::string(1, kSlotChar));
             break;
-        }
-      }
-      // A word that is one param slot with a string default matches on that default (as the compiler).
-      if (slot && word.size() == 1 && word[0].kind == WordPart::Kind::kParam) {
-        const Param& param = r.params[word[0].value];
-        if (param.def == Param::Default::kConstant && param.value < p_.constants.size() &&
-            p_.constants[param.value].type == ValueType::kString && p_.constants[param.value].string < p_.strings.size()) {
-          lit = p_.strings[p_.constants[param.value].string];
-          slot = false;
         }
       }
       if (i == 0) {
@@ -263,23 +270,22 @@ class Verifier {
         program = lit;
         continue;
       }
-      words.push_back(slot ? std::nullopt : std::optional<std::string>(lit));
+      words.push_back(known ? std::optional<std::string>(lit) : std::nullopt);
     }
-    CommandMatch found = MatchCommand(*reg_.Program(program), words);
-    if (!found.declared) throw Reject{at, fmt::format("`{}` has no declared effect for this sub-command", program)};
-    const CommandMatch* m = &found;
-    if (m->effect != c.effect) {
-      throw Reject{at, fmt::format("command `{}` is recorded as {} but is {}", m->rule, EffectName(c.effect),
-                                   EffectName(m->effect))};
+    const CommandMatch m = MatchCommand(*reg_.Program(program), words);
+    if (!m.declared) throw Reject{at, fmt::format("`{}` has no declared effect for this sub-command", program)};
+    if (m.effect != c.effect) {
+      throw Reject{at, fmt::format("command `{}` is recorded as {} but is {}", m.rule, EffectName(c.effect),
+                                   EffectName(m.effect))};
     }
     Str(c.rule, at, "command rule");
     Str(c.filter_text, at, "command filter text");
-    if ((kind == StepKind::kCheck || kind == StepKind::kVerify) && m->effect > Effect::kRead) {
-      throw Reject{at, fmt::format("a {} step runs `{}`, which is {}", StepKindName(kind), m->rule, EffectName(m->effect))};
+    if ((kind == StepKind::kCheck || kind == StepKind::kVerify) && m.effect > Effect::kRead) {
+      throw Reject{at, fmt::format("a {} step runs `{}`, which is {}", StepKindName(kind), m.rule, EffectName(m.effect))};
     }
     if (kind == StepKind::kManual) throw Reject{at, "a manual step runs a command"};
-    if (m->effect == Effect::kDestructive && kind != StepKind::kLastResort) {
-      throw Reject{at, fmt::format("destructive `{}` outside a last_resort step", m->rule)};
+    if (m.effect == Effect::kDestructive && kind != StepKind::kLastResort) {
+      throw Reject{at, fmt::format("destructive `{}` outside a last_resort step", m.rule)};
     }
     ChunkRef(c.filter, owner, ChunkClass::kFilter, true, at, "command filter");
   }

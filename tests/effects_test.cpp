@@ -20,8 +20,22 @@ std::vector<std::optional<std::string>> Words(const std::string& line) {
   bool in_word = false, quoted = false;
   auto flush = [&] {
     if (!in_word) return;
-    if (cur.size() > 2 && cur.front() == '{' && cur.back() == '}' && cur.find('}') == cur.size() - 1) out.emplace_back(std::nullopt);
-    else out.emplace_back(cur);
+    if (cur.size() > 2 && cur.front() == '{' && cur.back() == '}' && cur.find('}') == cur.size() - 1) {
+      out.emplace_back(std::nullopt);  // only a slot
+    } else {
+      // A slot inside a word is the matcher's slot character, as the compiler passes it.
+      std::string w;
+      for (size_t i = 0; i < cur.size(); ++i) {
+        size_t close = cur[i] == '{' ? cur.find('}', i) : std::string::npos;
+        if (close != std::string::npos && close > i + 1 && cur.find(' ', i) > close) {
+          w += rt::kSlotChar;
+          i = close;
+        } else {
+          w += cur[i];
+        }
+      }
+      out.emplace_back(w);
+    }
     cur.clear();
     in_word = false;
   };
@@ -162,6 +176,34 @@ const Case kHostile[] = {
     {"cypher-shell -u DELETE \"RETURN 1\"", R},    // DELETE is the user name
     {"cypher-shell --param \"x => 1\" \"MATCH (n) SET n.x = $x\"", W},
     {"cypher-shell --change-password", W},
+    // Found in review: unknown letters inside clusters, values the tables missed, other URL schemes,
+    // Cypher written to dodge a pattern, modes with no sub-command, slots inside option words.
+    {"curl -PH -XDELETE http://api/v1/jobs", D},   // `-P H`: the -XDELETE is an option, not -H's value
+    {"curl -tH -XDELETE http://api", D},
+    {"curl -PH --data-binary @f http://api/v1/jobs", W},
+    {"redis-cli --show-pushes ping hset k f v", W},   // --show-pushes takes `ping`: the command is HSET
+    {"curl gopher://redis:6379/_FLUSHALL", D},
+    {"curl dict://redis:6379/FLUSHALL", D},
+    {"curl --url gopher://redis:6379/_FLUSHALL", D},
+    {"curl --trace /tmp/t http://api", W},
+    {"curl http://{host}/health", R},
+    {"curl -X{m} http://api/v1/jobs", D},
+    {"curl --request={m} http://api/v1/jobs", D},
+    {"cypher-shell {query}", D},
+    {"cypher-shell \"CALL  dbms.killQuery('q-1')\"", D},
+    {"cypher-shell \"CALL `dbms`.`killQuery`('q-1')\"", D},
+    {"cypher-shell \"CALL /* x */ dbms.killQuery('q-1')\"", D},
+    {"cypher-shell \"CALL dbms.killTransaction('tx-1')\"", D},
+    {"cypher-shell \"TERMINATE TRANSACTIONS 'tx-1'\"", D},
+    {"cypher-shell \"STOP DATABASE neo4j\"", D},
+    {"cypher-shell \"GRANT ROLE admin TO bob\"", W},
+    {"cypher-shell \"CALL dbms.setConfigValue('a', 'b')\"", W},
+    {"cypher-shell \"CALL apoc.schema.assert({}, {})\"", D},
+    {"cypher-shell \"CALL db.createLabel('X')\"", W},
+    {"redis-cli --bigkeys --rdb /tmp/dump.rdb", W},
+    {"redis-cli getdel k", D},
+    {"redis-cli module load /tmp/x.so", D},
+    {"celery -A app control terminate t1", D},
 };
 
 TEST(Effects, HostileSpellingsGetTheirTrueEffect) {
