@@ -50,4 +50,46 @@ class FakeHost : public rt::EvalHost {
   rt::Vm* vm_ = nullptr;
 };
 
+// A value of each declared type, for probes that answer.
+inline rt::Value Sample(rt::ValueType t) {
+  switch (t) {
+    case rt::ValueType::kBool: return rt::Value::Bool(true);
+    case rt::ValueType::kNum: return rt::Value::Number(t, 3);
+    case rt::ValueType::kDuration: return rt::Value::Number(t, 5000);
+    case rt::ValueType::kPercent: return rt::Value::Number(t, 85);
+    case rt::ValueType::kSize: return rt::Value::Number(t, 1024);
+    case rt::ValueType::kString: return rt::Value::String("PONG");
+    case rt::ValueType::kLines: return rt::Value::Lines({"used_memory:1024", "ConnectionError", "rate_limit 0"});
+    default: return rt::Value::Unknown();
+  }
+}
+
+// Evaluates every chunk of a verified program under `limits`: once with probes, answers, params,
+// windows and command output all known, once with everything unknown; `each` sees every result.
+inline void EvalEveryChunk(const rt::Program& p, const rt::VmLimits& limits,
+                           const std::function<void(uint32_t chunk, const rt::EvalResult&)>& each) {
+  FakeHost host(p);
+  rt::Vm vm(p, limits);
+  host.SetVm(&vm);
+  for (int pass = 0; pass < 2; ++pass) {
+    host.probes.clear();
+    host.answers.clear();
+    host.params.clear();
+    host.windows.clear();
+    host.output = rt::Value::Unknown();
+    if (pass == 0) {
+      for (const rt::Import& im : p.imports) {
+        if (!im.is_filter) host.probes[p.strings[im.name]] = Sample(im.result);
+      }
+      for (const rt::Constant& k : p.constants) {
+        if (k.type == rt::ValueType::kString) host.answers[p.strings[k.string]] = rt::Value::Bool(k.string % 2 == 0);
+      }
+      host.params[0] = rt::Value::String("denis");
+      host.windows[0] = rt::Value::Bool(true);
+      host.output = rt::Value::String("PONG\nused_memory:1024\nrate_limit_fallback 0\nError x\n");
+    }
+    for (uint32_t c = 0; c < p.chunks.size(); ++c) each(c, vm.Eval(c, host));
+  }
+}
+
 }  // namespace rb::test

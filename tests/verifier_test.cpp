@@ -1339,19 +1339,6 @@ TEST(VerifierRunbook, ParamDefaults) {
 
 // ---- Sweeps -------------------------------------------------------------------------------------------
 
-rt::Value Sample(rt::ValueType t) {
-  switch (t) {
-    case rt::ValueType::kBool: return rt::Value::Bool(true);
-    case rt::ValueType::kNum: return rt::Value::Number(t, 3);
-    case rt::ValueType::kDuration: return rt::Value::Number(t, 5000);
-    case rt::ValueType::kPercent: return rt::Value::Number(t, 85);
-    case rt::ValueType::kSize: return rt::Value::Number(t, 1024);
-    case rt::ValueType::kString: return rt::Value::String("PONG");
-    case rt::ValueType::kLines: return rt::Value::Lines({"used_memory:1024", "ConnectionError", "rate_limit 0"});
-    default: return rt::Value::Unknown();
-  }
-}
-
 struct EvalStats {
   size_t evals = 0, ok = 0, errors = 0;
   std::vector<std::string> problems;  // the first few
@@ -1363,38 +1350,16 @@ struct EvalStats {
 // Evaluates every chunk of a verified program with the default limits: once with probes answering
 // (values of their declared types), once with everything unknown. Each result is a value or an error.
 void EvalEveryChunk(const rt::Program& p, EvalStats& stats, const std::string& what) {
-  FakeHost host(p);
-  rt::Vm vm(p);
-  host.SetVm(&vm);
-  for (int pass = 0; pass < 2; ++pass) {
-    host.probes.clear();
-    host.answers.clear();
-    host.params.clear();
-    host.windows.clear();
-    host.output = rt::Value::Unknown();
-    if (pass == 0) {
-      for (const rt::Import& im : p.imports) {
-        if (!im.is_filter) host.probes[p.strings[im.name]] = Sample(im.result);
-      }
-      for (const rt::Constant& k : p.constants) {
-        if (k.type == rt::ValueType::kString) host.answers[p.strings[k.string]] = rt::Value::Bool(k.string % 2 == 0);
-      }
-      host.params[0] = rt::Value::String("denis");
-      host.windows[0] = rt::Value::Bool(true);
-      host.output = rt::Value::String("PONG\nused_memory:1024\nrate_limit_fallback 0\nError x\n");
+  test::EvalEveryChunk(p, rt::VmLimits{}, [&](uint32_t c, const rt::EvalResult& r) {
+    ++stats.evals;
+    if (r.ok) {
+      ++stats.ok;
+      (void)rt::ToString(r.value);
+    } else {
+      ++stats.errors;
+      if (r.error.empty()) stats.Problem(what + ": chunk " + Str(c) + " failed without an error message");
     }
-    for (uint32_t c = 0; c < p.chunks.size(); ++c) {
-      rt::EvalResult r = vm.Eval(c, host);
-      ++stats.evals;
-      if (r.ok) {
-        ++stats.ok;
-        (void)rt::ToString(r.value);
-      } else {
-        ++stats.errors;
-        if (r.error.empty()) stats.Problem(what + ": chunk " + Str(c) + " failed without an error message");
-      }
-    }
-  }
+  });
 }
 
 struct SweepStats {

@@ -21,50 +21,16 @@
 
 namespace {
 
-rb::rt::Value Sample(rb::rt::ValueType t) {
-  using rb::rt::Value;
-  using rb::rt::ValueType;
-  switch (t) {
-    case ValueType::kBool: return Value::Bool(true);
-    case ValueType::kNum: return Value::Number(t, 3);
-    case ValueType::kDuration: return Value::Number(t, 5000);
-    case ValueType::kPercent: return Value::Number(t, 85);
-    case ValueType::kSize: return Value::Number(t, 1024);
-    case ValueType::kString: return Value::String("PONG");
-    case ValueType::kLines: return Value::Lines({"used_memory:1024", "ConnectionError", "rate_limit 0"});
-    default: return Value::Unknown();
-  }
-}
-
 void RunEveryChunk(const rb::rt::Program& p) {
   rb::rt::VmLimits limits;
   limits.instruction_budget = 20000;
   limits.memory_bytes = 1u << 20;
   limits.call_depth = 8;
   limits.deadline = std::chrono::milliseconds(2000);
-  rb::test::FakeHost host(p);
-  rb::rt::Vm vm(p, limits);
-  host.SetVm(&vm);
-  for (int pass = 0; pass < 2; ++pass) {
-    host.probes.clear();
-    host.answers.clear();
-    host.params.clear();
-    host.windows.clear();
-    host.output = rb::rt::Value::Unknown();
-    if (pass == 0) {
-      for (const rb::rt::Import& im : p.imports) {
-        if (!im.is_filter) host.probes[p.strings[im.name]] = Sample(im.result);
-      }
-      host.params[0] = rb::rt::Value::String("denis");
-      host.windows[0] = rb::rt::Value::Bool(true);
-      host.output = rb::rt::Value::String("PONG\nused_memory:1024\nrate_limit_fallback 0\nError x\n");
-    }
-    for (uint32_t c = 0; c < p.chunks.size(); ++c) {
-      rb::rt::EvalResult r = vm.Eval(c, host);
-      if (r.ok) (void)rb::rt::ToString(r.value);
-      else FUZZ_CHECK(!r.error.empty());
-    }
-  }
+  rb::test::EvalEveryChunk(p, limits, [](uint32_t, const rb::rt::EvalResult& r) {
+    if (r.ok) (void)rb::rt::ToString(r.value);
+    else FUZZ_CHECK(!r.error.empty());
+  });
 }
 
 void Try(const std::vector<uint8_t>& bytes) {
