@@ -1741,5 +1741,23 @@ TEST(VerifierRunsSafelyDeathTest, GrepOverAVeryLongLine) {
       ::testing::ExitedWithCode(0), "");
 }
 
+// The .rbc fuzz target's seeds are compiled runbooks this build loads: after a format or stdlib
+// change they would all be rejected at the header and the fuzzer would never reach the sections.
+TEST(FuzzCorpus, RbcSeedsLoadWithThisBuild) {
+  size_t loaded = 0;
+  for (const auto& e : std::filesystem::directory_iterator(SourceDir() / "tests" / "fuzz" / "corpus" / "fuzz_rbc")) {
+    if (e.path().filename() == "header_only.rbc") continue;
+    std::string text = ReadAll(e.path());
+    auto r = rt::LoadProgram(std::vector<uint8_t>(text.begin(), text.end()), TestRegistry());
+    const auto* err = std::get_if<rt::LoadError>(&r);
+    EXPECT_EQ(err, nullptr) << e.path() << ": " << (err ? err->message : "")
+                            << "; recompile the seeds: for f in runbooks/*.rb.denis; do build/runbook compile $f -o "
+                               "tests/fuzz/corpus/fuzz_rbc/$(basename $f .rb.denis).rbc; done; build/runbook compile "
+                               "runbooks -o tests/fuzz/corpus/fuzz_rbc/all_runbooks.rbc";
+    loaded += err == nullptr;
+  }
+  EXPECT_GE(loaded, 9u);
+}
+
 }  // namespace
 }  // namespace rb::test
