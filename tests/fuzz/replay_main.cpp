@@ -41,7 +41,9 @@ int main(int argc, char** argv) {
     std::ifstream in(f, std::ios::binary);
     std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::fprintf(stderr, "replay: %s (%zu bytes)\n", f.string().c_str(), bytes.size());
-    LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    // As libFuzzer does, never a null pointer, even for an empty input.
+    static const uint8_t kEmpty = 0;
+    LLVMFuzzerTestOneInput(bytes.empty() ? &kEmpty : reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   }
   std::printf("replay: %zu inputs ran cleanly\n", files.size());
   return 0;
