@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <map>
 
 namespace rb::rt {
 
@@ -164,8 +163,9 @@ struct Best {
   bool any = false;
   Effect effect = Effect::kRead;
   std::string rule;
+  bool Wants(Effect e) const { return !any || e > effect; }
   void Take(Effect e, const std::string& text) {
-    if (!any || e > effect) {
+    if (Wants(e)) {
       effect = e;
       rule = text;
       any = true;
@@ -173,41 +173,62 @@ struct Best {
   }
 };
 
-// The rules on one option: with a value (`-X DELETE`) and bare (`-d`).
-struct OptionRules {
-  std::vector<const ProgramRule*> valued, bare;
+}  // namespace
+
+// The rules on each option (by index into `options`): with a value (`-X DELETE`) and bare (`-d`),
+// by index into `rules`; each rule's words in lower case and each `~` pattern normalized.
+struct PreparedRules {
+  struct OptionRules {
+    std::vector<size_t> valued, bare;
+  };
+  std::vector<OptionRules> by_option;
+  std::vector<std::vector<std::string>> lower_rules;
+  std::vector<std::string> needles;  // "" for a rule that is not a `~` pattern
+};
+
+namespace {
+
+// A program table's prepared rules and a command's words in the forms they are compared in, each
+// computed once per match (the readings only choose which words are positional).
+struct Prepared {
+  const PreparedRules& table;
+  std::vector<std::optional<std::string>> lower;  // the words, lower case
+  std::vector<std::string> normalized;            // the words for `~` patterns; "" for a slot word
 };
 
 // The effect of one reading; false when its sub-command is covered by no rule and no default.
-bool Judge(const ProgramDecl& prog, const std::vector<std::optional<std::string>>& words,
-           const std::map<const ProgramOption*, OptionRules>& by_option, const Reading& r, Best& best,
-           std::string& subcommand) {
+bool Judge(const ProgramDecl& prog, const std::vector<std::optional<std::string>>& words, const Prepared& prep,
+           const Reading& r, Best& best, std::string& subcommand) {
+  const PreparedRules& table = prep.table;
   std::vector<std::optional<std::string>> pos;
   for (size_t i : r.positional) pos.push_back(words[i]);
-  std::vector<std::string> normalized;  // for `~` patterns; "" for a word that is only a slot
-  for (const auto& w : pos) normalized.push_back(w ? Normalize(*w) : std::string());
   bool names_sub = false;
   Best local;
-  for (const auto& rule : prog.rules) {
+  for (size_t ri = 0; ri < prog.rules.size(); ++ri) {
+    const ProgramRule& rule = prog.rules[ri];
     if (rule.words.empty() || IsFlag(rule)) continue;
     if (IsTilde(rule)) {
-      std::string needle = Normalize(Join(rule.words[0].substr(1), {rule.words.begin() + 1, rule.words.end()}));
+      if (!local.Wants(rule.effect)) continue;
       for (size_t k = 0; k < pos.size(); ++k) {
         // A word that is only a slot may hold the pattern; a word with literal text is read as it is.
-        if (!pos[k] || ContainsWords(normalized[k], needle)) {
+        if (!pos[k] || ContainsWords(prep.normalized[r.positional[k]], table.needles[ri])) {
           local.Take(rule.effect, prog.name + " (" + rule.words[0].substr(1) + " in an argument)");
           break;
         }
       }
       continue;
     }
-    for (size_t i = 0; i + rule.words.size() <= pos.size(); ++i) {
+    const std::vector<std::string>& want = table.lower_rules[ri];
+    // Only a match at the sub-command can matter once the effect is as high as this rule's.
+    size_t last = local.Wants(rule.effect) ? pos.size() : std::min(pos.size(), want.size());
+    for (size_t i = 0; i + want.size() <= last; ++i) {
       bool match = true;
-      for (size_t k = 0; k < rule.words.size() && match; ++k) {
-        match = pos[i + k] && LowerAscii(*pos[i + k]) == LowerAscii(rule.words[k]);
+      for (size_t k = 0; k < want.size() && match; ++k) {
+        const auto& w = prep.lower[r.positional[i + k]];
+        match = w && *w == want[k];
       }
       if (match) {
-        local.Take(rule.effect, Join(prog.name, rule.words));
+        if (local.Wants(rule.effect)) local.Take(rule.effect, Join(prog.name, rule.words));
         if (i == 0) names_sub = true;
       }
     }
@@ -215,28 +236,29 @@ bool Judge(const ProgramDecl& prog, const std::vector<std::optional<std::string>
   // Option rules, once per option occurrence: a value a pattern names takes that pattern; another
   // value takes the bare pattern, else the most dangerous valued one; a slot value may be any value.
   for (const auto& u : r.uses) {
-    auto it = u.option ? by_option.find(u.option) : by_option.end();
-    if (it == by_option.end()) continue;
-    const OptionRules& rules = it->second;
+    if (!u.option) continue;
+    const PreparedRules::OptionRules& rules = table.by_option[static_cast<size_t>(u.option - prog.options.data())];
+    auto rule = [&](size_t i) -> const ProgramRule& { return prog.rules[i]; };
     if (u.has_value && Unknown(u.value)) {
-      for (const ProgramRule* rule : rules.valued) local.Take(rule->effect, Join(prog.name, rule->words) + " (a slot may be any value)");
-      for (const ProgramRule* rule : rules.bare) local.Take(rule->effect, Join(prog.name, rule->words));
+      for (size_t i : rules.valued) local.Take(rule(i).effect, Join(prog.name, rule(i).words) + " (a slot may be any value)");
+      for (size_t i : rules.bare) local.Take(rule(i).effect, Join(prog.name, rule(i).words));
       continue;
     }
     bool named = false;
     if (u.has_value) {
-      for (const ProgramRule* rule : rules.valued) {
-        if (LowerAscii(rule->words[1]) == LowerAscii(*u.value)) {
-          local.Take(rule->effect, Join(prog.name, rule->words));
+      const std::string value = LowerAscii(*u.value);
+      for (size_t i : rules.valued) {
+        if (table.lower_rules[i][1] == value) {
+          local.Take(rule(i).effect, Join(prog.name, rule(i).words));
           named = true;
         }
       }
     }
     if (named) continue;
-    for (const ProgramRule* rule : rules.bare) local.Take(rule->effect, Join(prog.name, rule->words));
+    for (size_t i : rules.bare) local.Take(rule(i).effect, Join(prog.name, rule(i).words));
     if (rules.bare.empty() && u.has_value) {
-      for (const ProgramRule* rule : rules.valued) {
-        local.Take(rule->effect, prog.name + " " + u.spelled + " " + *u.value + " (a value no rule names)");
+      for (size_t i : rules.valued) {
+        local.Take(rule(i).effect, prog.name + " " + u.spelled + " " + *u.value + " (a value no rule names)");
       }
     }
   }
@@ -262,7 +284,7 @@ bool Judge(const ProgramDecl& prog, const std::vector<std::optional<std::string>
   return true;
 }
 
-constexpr size_t kMaxReadings = 256;  // 8 undeclared options with a word after each
+constexpr size_t kMaxReadings = 64;  // 6 undeclared options with a word after each
 
 }  // namespace
 
@@ -291,13 +313,36 @@ const ProgramOption* ProgramDecl::FindOption(const std::string& name) const {
   return found;
 }
 
-CommandMatch MatchCommand(const ProgramDecl& program, const std::vector<std::optional<std::string>>& words) {
-  std::map<const ProgramOption*, OptionRules> by_option;
-  for (const auto& rule : program.rules) {
+void ProgramDecl::Prepare() {
+  auto t = std::make_shared<PreparedRules>();
+  t->by_option.resize(options.size());
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const ProgramRule& rule = rules[i];
+    std::vector<std::string> lower;
+    for (const auto& w : rule.words) lower.push_back(LowerAscii(w));
+    t->lower_rules.push_back(std::move(lower));
+    t->needles.push_back(IsTilde(rule) ? Normalize(Join(rule.words[0].substr(1), {rule.words.begin() + 1, rule.words.end()}))
+                                       : std::string());
     if (!IsFlag(rule)) continue;
-    if (const ProgramOption* o = program.FindOption(rule.words[0])) {
-      (rule.words.size() > 1 ? by_option[o].valued : by_option[o].bare).push_back(&rule);
+    if (const ProgramOption* o = FindOption(rule.words[0])) {
+      auto& by = t->by_option[static_cast<size_t>(o - options.data())];
+      (rule.words.size() > 1 ? by.valued : by.bare).push_back(i);
     }
+  }
+  prepared = std::move(t);
+}
+
+CommandMatch MatchCommand(const ProgramDecl& program, const std::vector<std::optional<std::string>>& words) {
+  std::shared_ptr<const PreparedRules> table = program.prepared;
+  if (!table) {
+    ProgramDecl copy = program;
+    copy.Prepare();
+    table = copy.prepared;
+  }
+  Prepared prep{*table, {}, {}};
+  for (const auto& w : words) {
+    prep.lower.push_back(w ? std::optional<std::string>(LowerAscii(*w)) : std::nullopt);
+    prep.normalized.push_back(w ? Normalize(*w) : std::string());
   }
   CommandMatch out;
   Best best;
@@ -326,10 +371,12 @@ CommandMatch MatchCommand(const ProgramDecl& program, const std::vector<std::opt
       todo.push_back(std::move(next));
     }
     std::string s;
-    if (!Judge(program, words, by_option, r, best, s) && declared) {
+    if (!Judge(program, words, prep, r, best, s)) {
+      // One reading with a sub-command nobody declared refuses the command: no need to read on.
       declared = false;
       sub = s;
       guess = r.guess;
+      break;
     }
   }
   out.declared = declared;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +48,10 @@ struct ProgramDecl {
   // The option spelled `name` (exactly, or a long option's unique prefix as getopt allows); null
   // when the program declares no such option.
   const ProgramOption* FindOption(const std::string& name) const;
+  // The rules in the forms the matcher compares (lower case, normalized, grouped by option),
+  // computed once when the table is complete; MatchCommand computes them itself when absent.
+  std::shared_ptr<const struct PreparedRules> prepared;
+  void Prepare();
 };
 
 // How one command's words were read: what decided its effect, or why nothing could.
@@ -96,7 +101,10 @@ std::string LowerAscii(std::string s);
 class Registry {
  public:
   void AddNative(NativeDecl decl) { natives_[decl.name] = std::move(decl); }
-  void AddProgram(ProgramDecl decl) { programs_[decl.name] = std::move(decl); }
+  void AddProgram(ProgramDecl decl) {
+    if (!decl.prepared) decl.Prepare();
+    programs_[decl.name] = std::move(decl);
+  }
   const NativeDecl* Native(const std::string& name) const;
   const ProgramDecl* Program(const std::string& name) const;
   size_t size() const { return natives_.size(); }
