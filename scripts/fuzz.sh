@@ -8,15 +8,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(clang-14 libclang-rt-14-dev)
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "fuzz: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || exit 2
-fi
+bash scripts/install.sh "${PACKAGES[@]}" || exit 2
 
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 TARGETS=("$@")

@@ -10,11 +10,7 @@
 #include "tests/fuzz/fuzz_util.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static const std::string kPath = (rb::fuzz::ScratchDir() / "input.env.yaml").string();
-  if (FILE* f = std::fopen(kPath.c_str(), "wb")) {
-    std::fwrite(data, 1, size, f);
-    std::fclose(f);
-  }
+  const std::string kPath = rb::fuzz::WriteScratch("input.env.yaml", data, size);
   rb::rt::Environment env;
   std::vector<rb::rt::ConfigError> errors;
   bool ok = rb::rt::LoadEnvironment(kPath, env, errors);

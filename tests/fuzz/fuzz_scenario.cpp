@@ -32,11 +32,7 @@ struct Seed {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const Seed kSeed;
-  static const std::string kPath = (rb::fuzz::ScratchDir() / "input.scenario.yaml").string();
-  if (FILE* f = std::fopen(kPath.c_str(), "wb")) {
-    std::fwrite(data, 1, size, f);
-    std::fclose(f);
-  }
+  const std::string kPath = rb::fuzz::WriteScratch("input.scenario.yaml", data, size);
   rb::rt::Scenario sc;
   std::vector<rb::rt::ConfigError> errors;
   bool ok = rb::rt::LoadScenario(kPath, kSeed.program, kSeed.registry, sc, errors);

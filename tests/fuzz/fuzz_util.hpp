@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -36,5 +37,15 @@ inline std::filesystem::path ScratchDir() {
   return kDir;
 }
 
+
+// Writes the input to `name` in the scratch directory, for loaders that read only files; its path.
+inline std::string WriteScratch(const char* name, const uint8_t* data, size_t size) {
+  std::string path = (ScratchDir() / name).string();
+  if (FILE* f = std::fopen(path.c_str(), "wb")) {
+    std::fwrite(data, 1, size, f);
+    std::fclose(f);
+  }
+  return path;
+}
 
 }  // namespace rb::fuzz
