@@ -12,6 +12,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "lang/units.hpp"
 #include "runtime/files.hpp"
 
 namespace rb::rt {
@@ -27,20 +28,7 @@ const char* TriName(Tri t) {
   return "?";
 }
 
-std::string FormatMs(int64_t ms) {
-  if (ms == 0) return "0s";
-  std::string out = ms < 0 ? "-" : "";
-  int64_t v = ms < 0 ? -ms : ms;
-  struct U { const char* name; int64_t ms; };
-  for (U u : {U{"h", 3600000}, U{"m", 60000}, U{"s", 1000}}) {
-    if (v >= u.ms) {
-      out += std::to_string(v / u.ms) + u.name;
-      v %= u.ms;
-    }
-  }
-  if (v) out += std::to_string(v) + "ms";
-  return out;
-}
+std::string FormatMs(int64_t ms) { return lang::FormatDuration(static_cast<double>(ms)); }
 
 std::vector<CapabilitySlot> CapabilitySlots(const Registry& registry) {
   std::vector<CapabilitySlot> out;

@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "lang/units.hpp"
+
 namespace rb::rt {
 
 Value Value::String(std::string s) {
@@ -44,35 +46,14 @@ size_t Value::HeapBytes() const {
   return n;
 }
 
-namespace {
-std::string Num(double v) {
-  if (std::floor(v) == v && std::fabs(v) < 1e15) return fmt::format("{}", static_cast<long long>(v));
-  return fmt::format("{:.6g}", v);
-}
-}  // namespace
-
 std::string ToString(const Value& v) {
   switch (v.type) {
     case ValueType::kUnknown: return "unknown";
     case ValueType::kBool: return v.number != 0 ? "true" : "false";
-    case ValueType::kNum: return Num(v.number);
-    case ValueType::kDuration: {
-      double ms = v.number;
-      struct U { const char* name; double ms; };
-      for (U u : {U{"d", 86400000}, U{"h", 3600000}, U{"m", 60000}, U{"s", 1000}}) {
-        if (std::fabs(ms) >= u.ms && std::fmod(ms, u.ms) == 0) return Num(ms / u.ms) + u.name;
-      }
-      return Num(ms) + "ms";
-    }
-    case ValueType::kPercent: return Num(v.number) + "%";
-    case ValueType::kSize: {
-      double b = v.number;
-      struct U { const char* name; double bytes; };
-      for (U u : {U{"TB", 1099511627776.0}, U{"GB", 1073741824.0}, U{"MB", 1048576.0}, U{"KB", 1024.0}}) {
-        if (std::fabs(b) >= u.bytes && std::fmod(b, u.bytes) == 0) return Num(b / u.bytes) + u.name;
-      }
-      return Num(b) + "B";
-    }
+    case ValueType::kNum: return lang::FormatNumber(v.number);
+    case ValueType::kDuration: return lang::FormatDuration(v.number);
+    case ValueType::kPercent: return lang::FormatQuantity(lang::Dimension::kPercent, v.number);
+    case ValueType::kSize: return lang::FormatSize(v.number);
     case ValueType::kString: return v.Text();
     case ValueType::kLines: {
       std::string s;
