@@ -97,6 +97,7 @@ class Checker {
       if (checked_.insert(m).second) CheckModule(*m);
     }
     CheckDuplicatesAcrossFiles();  // after the loop: hand-overs may have loaded more files
+    CheckOnePolicy();
   }
 
  private:
@@ -112,6 +113,36 @@ class Checker {
   }
 
   // ---- Global -----------------------------------------------------------------------------------
+
+  // A compiled program carries one policy (its contacts and rows apply to every runbook in it), so
+  // the runbooks checked together must all see the same one: a second would be dropped by codegen
+  // and its contacts would name nobody.
+  void CheckOnePolicy() {
+    const Module* policy = nullptr;  // the first policy module seen, and where it was imported
+    const Module* first_user = nullptr;
+    for (const auto& owner : ws_.modules()) {
+      const Module& m = *owner;
+      if (m.is_stdlib || m.file.runbooks.empty()) continue;
+      auto visit = [&](const Module& p, ast::Span at) {
+        if (p.file.policies.empty()) return;
+        if (!policy) {
+          policy = &p, first_user = &m;
+          return;
+        }
+        if (&p == policy) return;
+        std::string first = first_user == &m ? "this file" : first_user->source->path();
+        diags_.Add(DiagKind::kSecondPolicy, m.source, at,
+                   fmt::format("a second policy `{}`: `{}` is already imported by {}", p.file.policies.front().name,
+                               policy->file.policies.front().name, first),
+                   "runbooks checked and compiled together use one policy: move these contacts and rows into it, "
+                   "or lint and compile the runbooks of each policy separately");
+      };
+      if (!m.file.policies.empty()) visit(m, m.file.policies.front().name_span);
+      for (size_t i = 0; i < m.file.imports.size() && i < m.resolved.size(); ++i) {
+        if (m.resolved[i]) visit(*m.resolved[i], m.file.imports[i].span);
+      }
+    }
+  }
 
   void CheckDuplicatesAcrossFiles() {
     std::map<std::string, std::pair<const Module*, const ast::Runbook*>> seen;

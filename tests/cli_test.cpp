@@ -532,5 +532,23 @@ TEST(CliDisasm, FifoOrDirectoryAsASourceDoesNotBlock) {
 }
 
 
+// Drift: importing two policies linted clean, then `plan` and `rehearse` aborted with an uncaught
+// std::out_of_range (exit 134) on a row paging the second policy's contact. Lint, plan and compile
+// now refuse it the same way, in one file and across the files compiled together.
+TEST(Cli, SecondPolicyIsADiagnosticNotACrash) {
+  const std::string two = "tests/golden/escalation/second_policy.rb.denis";
+  for (std::vector<std::string> args : {std::vector<std::string>{"lint", two}, {"plan", two},
+                                        {"rehearse", two, "--scenario", "unused.scenario.yaml"}}) {
+    ProcessResult r = Runbook(args);  // the runbook is compiled before the scenario is read
+    EXPECT_EQ(r.exit_code, 1) << args[0] << r.out << r.err;
+    EXPECT_NE((r.out + r.err).find("error[RB0022]"), std::string::npos) << args[0] << r.out << r.err;
+  }
+  ProcessResult both = Runbook({"compile", "tests/golden/clean/redis_memory.rb.denis",
+                                "tests/golden/escalation/oncall_only.rb.denis", "-o", "/dev/null"});
+  EXPECT_EQ(both.exit_code, 1) << both.out << both.err;
+  EXPECT_NE((both.out + both.err).find("oncall_only.rb.denis:3:1: error[RB0022]"), std::string::npos) << both.out << both.err;
+  EXPECT_EQ(Runbook({"lint", "tests/golden/escalation/oncall_only.rb.denis"}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace rb::test
