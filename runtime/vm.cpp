@@ -288,6 +288,12 @@ EvalResult Vm::Run(uint32_t chunk_index, EvalHost& host) {
     }
     CASE(POP) { *--sp = Value(); NEXT(); }
     CASE(RETURN) {
+      // The verifier proved, from opcodes.def's pops and pushes, that RETURN finds exactly one value:
+      // a handler that pops or pushes other than its row says would show here (tests/vm_stack_test.cpp).
+      if (sp != stack_.data() + base + 1) {
+        throw RuntimeError{fmt::format("internal: {} values on the stack at RETURN, the verifier computed 1",
+                                       sp - (stack_.data() + base))};
+      }
       Value result = std::move(*--sp);
       return finish(EvalResult{true, std::move(result), {}});
     }
