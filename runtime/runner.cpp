@@ -335,7 +335,8 @@ class Runner::Impl {
           paged_.clear();
           paged_at_ = facts_.now_ms;
         }
-        if (!paged_.insert(page.contact).second) break;  // two rows paging the same person at the same moment send one page
+        // Two rows paging the same person at the same moment send one page.
+        if (!paged_.insert(page.contact).second) break;
         if (opt_.env) {
           auto it = opt_.env->contacts.find(page.contact);
           if (it != opt_.env->contacts.end()) {
