@@ -1,0 +1,189 @@
+#include "runtime/binding.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
+#include <tuple>
+
+namespace rb::rt {
+
+namespace {
+
+const EnvParam* FindEnvParam(const Environment* env, const std::string& runbook, const std::string& param) {
+  if (!env) return nullptr;
+  for (const std::string& scope : {runbook, std::string("*")}) {
+    auto it = env->params.find(scope);
+    if (it == env->params.end()) continue;
+    auto p = it->second.find(param);
+    if (p != it->second.end()) return &p->second;
+  }
+  return nullptr;
+}
+
+std::vector<BoundTarget> BindTargets(const Program& p, const std::vector<Target>& targets, const Environment* env,
+                                     std::vector<ConfigError>& errors) {
+  std::vector<BoundTarget> out;
+  for (const auto& t : targets) {
+    BoundTarget b{p.Str(t.name), p.Str(t.capability), p.Str(t.binding), ""};
+    if (env) {
+      auto it = env->targets.find(b.binding);
+      if (it != env->targets.end()) {
+        b.address = it->second.address;
+        if (!it->second.capability.empty() && it->second.capability != b.capability) {
+          errors.push_back(ConfigError{env->path, it->second.mark,
+                                     fmt::format("target `{}` is a {} in the environment, but runbooks use it as a {}",
+                                                 b.binding, it->second.capability, b.capability)});
+        }
+      }
+    }
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+}  // namespace
+
+Bindings Bind(const Program& program, uint32_t runbook, const Environment* env,
+              const std::vector<const ParamOverrides*>& overrides) {
+  Bindings b;
+  const Runbook& r = program.runbooks.at(runbook);
+  const std::string& rname = program.Str(r.name);
+  std::string names;
+  for (const auto& p : r.params) names += (names.empty() ? "" : ", ") + program.Str(p.name);
+  for (const ParamOverrides* o : overrides) {
+    if (!o) continue;
+    for (const auto& entry : o->values) {
+      // Plain references, not a structured binding: C++17 lambdas cannot capture one (clang refuses).
+      const std::string& name = entry.first;
+      const auto& value = entry.second;
+      bool known = std::any_of(r.params.begin(), r.params.end(), [&](const Param& p) { return program.Str(p.name) == name; });
+      if (!known) {
+        b.errors.push_back(ConfigError{o->file, value.mark,
+                                       fmt::format("{} has no param `{}` (it has: {})", rname, name,
+                                                   names.empty() ? "none" : names)});
+      }
+    }
+  }
+  for (const auto& p : r.params) {
+    BoundParam bp;
+    bp.name = program.Str(p.name);
+    // The first that names the param wins: overrides in order, then the environment.
+    std::vector<std::tuple<const EnvParam*, std::string, std::string>> given;
+    for (const ParamOverrides* o : overrides) {
+      if (!o) continue;
+      auto it = o->values.find(bp.name);
+      if (it != o->values.end()) given.emplace_back(&it->second, o->source, o->file);
+    }
+    if (const EnvParam* e = FindEnvParam(env, rname, bp.name)) given.emplace_back(e, "environment", env->path);
+    for (const auto& [e, source, file] : given) {
+      std::string error;
+      std::optional<Value> v = ParseLiteral(e->text, p.type, error);
+      if (v) {
+        bp.value = *v;
+        bp.source = source;
+        break;
+      }
+      b.errors.push_back(ConfigError{file, e->mark, fmt::format("param `{}` of {}: {}", bp.name, rname, error)});
+    }
+    if (bp.source.empty()) {
+      if (p.def == Param::Default::kConstant) {
+        bp.value = FromConstant(program, program.constants.at(p.value));
+        bp.source = "default";
+      } else if (p.def == Param::Default::kSecret) {
+        bp.value = Value::Secret(program.Str(p.value));
+        bp.source = "secret";
+      } else {
+        bp.source = "unbound";
+      }
+    }
+    b.params.push_back(std::move(bp));
+  }
+  b.targets = BindTargets(program, r.targets, env, b.errors);
+  if (program.policy) b.policy_targets = BindTargets(program, program.policy->targets, env, b.errors);
+  return b;
+}
+
+std::string BoundCommand::Display() const {
+  std::string s;
+  for (const auto& w : argv) {
+    if (!s.empty()) s += ' ';
+    bool quote = w.empty() || w.find_first_of(" \t\"'") != std::string::npos;
+    if (!quote) {
+      s += w;
+      continue;
+    }
+    s += '"';
+    for (char c : w) {
+      if (c == '"' || c == '\\') s += '\\';
+      s += c;
+    }
+    s += '"';
+  }
+  return s;
+}
+
+BoundCommand BindCommand(const Program& program, const Registry& registry, uint32_t runbook, const Command& command,
+                         const Bindings& bindings) {
+  BoundCommand out;
+  out.effect = command.effect;
+  out.rule = program.Str(command.rule);
+  for (const auto& word : command.argv) {
+    std::string w;
+    for (const auto& part : word) {
+      switch (part.kind) {
+        case WordPart::Kind::kLiteral: w += program.Str(part.value); break;
+        case WordPart::Kind::kParam: {
+          const BoundParam& p = bindings.params.at(part.value);
+          if (p.value.type == ValueType::kSecret) out.has_secret = true;
+          if (p.value.IsUnknown()) {
+            out.unbound = true;
+            w += "{" + p.name + "}";
+          } else {
+            w += ToString(p.value);
+          }
+          break;
+        }
+        case WordPart::Kind::kTarget: {
+          const BoundTarget& t = bindings.targets.at(part.value);
+          w += t.address.empty() ? t.binding : t.address;
+          break;
+        }
+      }
+    }
+    out.argv.push_back(std::move(w));
+  }
+  // The effect the compiler derived matched slots on their defaults; the bound words decide now.
+  if (!out.argv.empty() && !out.unbound) {
+    const ProgramDecl* decl = registry.Program(out.argv[0]);
+    std::optional<CommandMatch> m;
+    if (decl) {
+      std::vector<std::optional<std::string>> words(out.argv.begin() + 1, out.argv.end());
+      if (CommandMatch found = MatchCommand(*decl, words); found.declared) m = std::move(found);
+    }
+    if (m) {
+      out.effect = std::max(m->effect, command.effect);
+      if (m->effect >= command.effect) out.rule = m->rule;
+    } else {
+      // The bound words (say `kubectl cordon`) match no rule of the program: their effect is not
+      // declared anywhere, so nothing may run them.
+      out.undeclared = true;
+      out.effect = Effect::kDestructive;
+      out.rule = out.argv[0] + ": no rule for these words";
+    }
+  }
+  return out;
+}
+
+Effect MaxEffect(StepKind k) {
+  switch (k) {
+    case StepKind::kCheck:
+    case StepKind::kVerify:
+    case StepKind::kManual: return Effect::kRead;
+    case StepKind::kAction: return Effect::kWrite;
+    case StepKind::kLastResort: return Effect::kDestructive;
+  }
+  return Effect::kRead;
+}
+
+}  // namespace rb::rt

@@ -1,0 +1,61 @@
+// Binding: a runbook's params and targets given their values for one run (overrides, the
+// environment, defaults), and a command's words filled in, its effect re-derived from the bound words.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "runtime/bytecode.hpp"
+#include "runtime/config.hpp"
+#include "runtime/registry.hpp"
+#include "runtime/value.hpp"
+
+namespace rb::rt {
+
+struct BoundParam {
+  std::string name;
+  Value value;          // unknown when unbound
+  std::string source;   // "default", "environment", "secret", "unbound"
+};
+struct BoundTarget {
+  std::string name, capability, binding;
+  std::string address;  // from the environment; empty without one
+};
+struct Bindings {
+  std::vector<BoundParam> params;    // parallel to Runbook::params
+  std::vector<BoundTarget> targets;  // parallel to Runbook::targets
+  std::vector<BoundTarget> policy_targets;
+  std::vector<ConfigError> errors;     // an environment value of the wrong type
+};
+// Param values given for one run, by name: a scenario's `params:` or `--param NAME=VALUE`.
+struct ParamOverrides {
+  std::string file;    // where they were written ("" for the command line)
+  std::string source;  // "scenario", "--param"
+  std::map<std::string, EnvParam> values;
+};
+// Binds params (first override that names them, then the environment, then the default) and
+// targets. An override naming no param of the runbook, or a value of the wrong type, is an error.
+Bindings Bind(const Program& program, uint32_t runbook, const Environment* env,
+              const std::vector<const ParamOverrides*>& overrides = {});
+
+// The most a step of this kind may do: check, verify and manual read; action writes;
+// last_resort may destroy.
+Effect MaxEffect(StepKind k);
+
+// A command's argv with its slots filled: params by value, targets by their environment address
+// (or binding name), secrets by a placeholder that prints as ***.
+struct BoundCommand {
+  std::vector<std::string> argv;     // secrets shown as ***
+  bool has_secret = false;           // a word holds a secret (shown as ***)
+  Effect effect = Effect::kRead;     // re-derived from the bound words
+  std::string rule;
+  bool unbound = false;              // a slot has no value
+  bool undeclared = false;           // no rule of its program gives the bound words an effect: never run
+  std::string Display() const;       // argv joined by spaces, quoting words with blanks
+};
+BoundCommand BindCommand(const Program& program, const Registry& registry, uint32_t runbook,
+                         const Command& command, const Bindings& bindings);
+
+}  // namespace rb::rt

@@ -1,0 +1,89 @@
+#include "runtime/plan.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace rb::rt {
+
+namespace {
+
+std::string ContactText(const Program& p, uint32_t index) {
+  if (index >= p.contacts.size()) return "?";
+  const Contact& c = p.contacts[index];
+  return fmt::format("{} ({} {})", p.Str(c.name), p.Str(c.display), p.Str(c.handle));
+}
+
+}  // namespace
+
+std::vector<std::string> ActionTexts(const Program& p, const std::vector<Step>* steps, const EscRow& row) {
+  std::vector<std::string> out;
+  for (const auto& a : row.actions) {
+    switch (a.kind) {
+      case EscAction::Kind::kPage: out.push_back("page " + ContactText(p, a.value)); break;
+      case EscAction::Kind::kRun:
+        out.push_back("run " + (steps && a.value < steps->size() ? p.Str((*steps)[a.value].name) : std::string("?")));
+        break;
+      case EscAction::Kind::kRunbook: out.push_back("runbook " + p.Str(a.value)); break;
+      case EscAction::Kind::kManual: out.push_back("manual \"" + p.Str(a.value) + "\""); break;
+      case EscAction::Kind::kDeclare: out.push_back("declare " + p.Str(a.value)); break;
+    }
+  }
+  return out;
+}
+
+Plan MakePlan(const Program& program, const Registry& registry, uint32_t runbook, const Environment* env,
+              const std::vector<const ParamOverrides*>& overrides) {
+  const Runbook& r = program.runbooks.at(runbook);
+  Plan plan;
+  plan.runbook = program.Str(r.name);
+  plan.title = program.Str(r.title);
+  plan.severity = program.Str(r.severity);
+  plan.owner = ContactText(program, r.owner);
+  plan.bindings = Bind(program, runbook, env, overrides);
+  for (const auto& s : r.symptoms) plan.symptoms.emplace_back(program.Str(s.name), program.Str(s.description));
+  for (const auto& s : r.steps) {
+    PlanStep ps;
+    ps.name = program.Str(s.name);
+    ps.title = program.Str(s.title);
+    ps.kind = s.kind;
+    ps.guard = s.guard == kNoChunk ? "" : program.Str(s.guard_text);
+    for (const auto& it : s.items) {
+      PlanItem pi;
+      switch (it.kind) {
+        case StepItem::Kind::kCommand:
+          pi.kind = PlanItem::Kind::kCommand;
+          pi.command = BindCommand(program, registry, runbook, it.command, plan.bindings);
+          pi.filter = it.command.filter != kNoChunk ? program.Str(it.command.filter_text) : "";
+          pi.refused = pi.command.undeclared || pi.command.effect > MaxEffect(s.kind);
+          if (env && env->exec_allow_given && !pi.command.argv.empty()) {
+            pi.allowed = std::find(env->exec_allow.begin(), env->exec_allow.end(), pi.command.argv[0]) != env->exec_allow.end();
+          }
+          ps.effect = std::max(ps.effect, pi.command.effect);
+          break;
+        case StepItem::Kind::kText:
+          pi.kind = PlanItem::Kind::kText;
+          pi.text = program.Str(it.text);
+          break;
+        case StepItem::Kind::kExpect:
+          pi.kind = PlanItem::Kind::kExpect;
+          pi.text = program.Str(it.text);
+          pi.within_ms = static_cast<int64_t>(it.within_ms);
+          pi.every_ms = static_cast<int64_t>(it.every_ms);
+          ps.effect = std::max(ps.effect, Effect::kRead);
+          break;
+      }
+      ps.items.push_back(std::move(pi));
+    }
+    plan.steps.push_back(std::move(ps));
+  }
+  for (const auto& row : r.rows) plan.rows.push_back(PlanRow{program.Str(row.text), ActionTexts(program, &r.steps, row), false});
+  if (program.policy) {
+    for (const auto& row : program.policy->rows) {
+      plan.rows.push_back(PlanRow{program.Str(row.text), ActionTexts(program, nullptr, row), true});
+    }
+  }
+  return plan;
+}
+
+}  // namespace rb::rt

@@ -1,0 +1,42 @@
+#include "runtime/rehearse.hpp"
+
+#include <fmt/format.h>
+
+#include "runtime/scenario_provider.hpp"
+
+namespace rb::rt {
+
+Trace Rehearse(const Program& program, const Registry& registry, uint32_t runbook, const Scenario& scenario,
+               Provider& provider, StateStore& state, const RehearseOptions& options) {
+  ParamOverrides scenario_params;
+  scenario_params.file = scenario.path;
+  scenario_params.source = "scenario";
+  scenario_params.values = scenario.params;
+  Bindings bindings = Bind(program, runbook, options.env, {options.params, &scenario_params});
+  std::vector<std::string> unbound;
+  for (const auto& bp : bindings.params) {
+    if (bp.source != "unbound") continue;
+    // A rehearsal with a missing value would only show unknowns everywhere it is used.
+    unbound.push_back(fmt::format(
+        "{}: param `{}` of {} has no value: give it under `params:` in the scenario, in the environment, or with "
+        "--param {}=VALUE",
+        scenario.path, bp.name, program.Str(program.runbooks.at(runbook).name), bp.name));
+  }
+
+  VirtualClock clock;
+  ScenarioAnswers answers(scenario);
+  RecordingNotifier notifier;
+  RunnerOptions run;
+  run.limits = options.limits;
+  run.env = options.env;
+  run.name = scenario.name;
+  run.duration_ms = scenario.duration_ms;
+  run.tick_ms = scenario.tick_ms;
+  run.max_instants = options.max_instants;
+  Runner runner(program, registry, runbook, std::move(bindings), RunnerWorld{clock, provider, answers, state, notifier},
+                run);
+  for (auto& e : unbound) runner.AddError(std::move(e));
+  return runner.Run();
+}
+
+}  // namespace rb::rt

@@ -1,0 +1,133 @@
+// The runner: one loop that plays a runbook over time. At each evaluation instant it evaluates the
+// symptoms, opens the incident, runs the steps in order with their guards and `expect` polls, and
+// fires the escalation rows (the runbook's, then the policy's). Everything it reads or does in the
+// world goes through the interfaces below, so a rehearsal (virtual clock, scenario provider) and a
+// live run (real clock, live providers) are the same runner with other parts plugged in.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/binding.hpp"
+#include "runtime/bytecode.hpp"
+#include "runtime/config.hpp"
+#include "runtime/registry.hpp"
+#include "runtime/state_store.hpp"
+#include "runtime/trace.hpp"
+#include "runtime/value.hpp"
+#include "runtime/vm.hpp"
+
+namespace rb::rt {
+
+// ---- Clock: when the next evaluation instant is --------------------------------------------------
+// Times are ms since the run started. The runner asks for the instant it needs next (a tick or an
+// `expect` poll); a virtual clock jumps there, a real one waits for it.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual int64_t Now() = 0;
+  virtual void AdvanceTo(int64_t at_ms) = 0;
+};
+// A rehearsal's clock: starts at 0 and moves only when the runner advances it.
+class VirtualClock : public Clock {
+ public:
+  int64_t Now() override { return now_; }
+  void AdvanceTo(int64_t at_ms) override { now_ = at_ms; }
+
+ private:
+  int64_t now_ = 0;
+};
+
+// ---- Provider: probes and commands ---------------------------------------------------------------
+// A probe as the runtime sees it: which target, which method, which arguments.
+struct ProbeCall {
+  std::string target;   // the runbook's (or policy's) target name: api
+  std::string binding;  // its environment binding: denis-api
+  std::string method;   // redis.ping
+  std::vector<Value> args;
+  Effect effect = Effect::kRead;
+};
+struct ProbeAnswer {
+  Value value;         // unknown when the probe failed, timed out or has no data
+  std::string reason;  // why it is unknown: "timeout", "connection refused", "no data in scenario"
+};
+struct ExecAnswer {
+  enum class Status : uint8_t { kOk, kFailed, kTimeout, kNoData } status = Status::kNoData;
+  int exit_code = 0;
+  std::string out, err;
+};
+
+// Where the runner's reads and commands go. The scenario provider answers from a timeline; live
+// providers (Redis, HTTP, exec with the environment's allowlist) implement the same interface later.
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  virtual ProbeAnswer Probe(const ProbeCall& call, int64_t now_ms) = 0;
+  // A command; `effect` is re-derived from the bound argv. Dry providers never run writes.
+  virtual ExecAnswer Exec(const std::vector<std::string>& argv, Effect effect, int64_t now_ms) = 0;
+};
+
+// ---- Answers: the replies to `ask` questions ------------------------------------------------------
+// A scenario's `answers:` in a rehearsal; the on-call person's approvals in a live run.
+class Answers {
+ public:
+  virtual ~Answers() = default;
+  // The answer given by `now_ms`, if any (nullopt: not answered yet, the question stays unknown).
+  virtual std::optional<bool> Answer(const std::string& question, int64_t now_ms) = 0;
+};
+
+// ---- Notifier: pages ----------------------------------------------------------------------------
+// Receives every page the escalation rows decide, complete with the contact's channels. It records
+// what it did in the trace: the recording notifier of a rehearsal only records; a live one sends too.
+class Notifier {
+ public:
+  virtual ~Notifier() = default;
+  virtual void Page(const PageSent& page, Trace& trace) = 0;
+};
+// Sends nothing: records the page and a `page` event in the trace (rehearsals, dry runs).
+class RecordingNotifier : public Notifier {
+ public:
+  void Page(const PageSent& page, Trace& trace) override;
+};
+
+// ---- The runner ---------------------------------------------------------------------------------
+// The parts a run is played against. All must outlive the runner.
+struct RunnerWorld {
+  Clock& clock;
+  Provider& provider;
+  Answers& answers;
+  StateStore& state;  // first-seen times of `for > D` windows
+  Notifier& notifier;
+};
+struct RunnerOptions {
+  VmLimits limits;
+  const Environment* env = nullptr;  // contacts' channels for pages; none: pages name no channel
+  std::string name;                  // what is played (the scenario's name), shown in the trace
+  int64_t duration_ms = 0;           // the run evaluates from 0 to this instant, inclusive
+  int64_t tick_ms = 15000;           // between evaluation instants; also an `expect`'s default poll
+  // Evaluation instants (ticks and polls) before the run stops with an error.
+  size_t max_instants = 200000;
+};
+
+class Runner {
+ public:
+  // `bindings` are the run's params and targets; their errors are the trace's first errors.
+  Runner(const Program& program, const Registry& registry, uint32_t runbook, Bindings bindings,
+         const RunnerWorld& world, const RunnerOptions& options);
+  ~Runner();
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+  // An error found before the run starts (a param without a value): the run reports it and fails.
+  void AddError(std::string message);
+  // Plays the run from the clock's current instant to `duration_ms`. Call once.
+  Trace Run();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rb::rt
