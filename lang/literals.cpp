@@ -42,10 +42,10 @@ std::string UnitHint() {
 
 std::optional<Quantity> ScanNumber(std::string_view text, LiteralProblem& problem) {
   size_t used = Matched<g::number>(text);
-  if (used != text.size()) {
+  if (used == 0 || used != text.size()) {
     problem.kind = LiteralError::kSyntax;
     problem.begin = used;
-    problem.end = used + 1;
+    problem.end = used < text.size() ? used + 1 : used;
     problem.message = used == 0 ? "expected a number (digits, then an optional unit)"
                                 : fmt::format("unexpected {} after `{}`", Shown(text[used]), text.substr(0, used));
     problem.hint = "write digits and a unit with nothing between them: 12, 0.5, 80%, 5m, 1h30m, 512MB";
