@@ -50,17 +50,6 @@ const char* BinOpText(BinOp op) {
   return "?";
 }
 
-const char* StepKindName(StepKind k) {
-  switch (k) {
-    case StepKind::kCheck: return "check";
-    case StepKind::kAction: return "action";
-    case StepKind::kLastResort: return "last_resort";
-    case StepKind::kManual: return "manual";
-    case StepKind::kVerify: return "verify";
-  }
-  return "?";
-}
-
 rt::ProgramDecl ToProgramDecl(const Program& p) {
   rt::ProgramDecl d;
   d.name = p.name;

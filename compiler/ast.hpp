@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "lang/enums.hpp"
 #include "runtime/bytecode.hpp"
 #include "runtime/registry.hpp"
 
@@ -103,8 +104,7 @@ struct Command {
   std::string matched_rule;       // the sub-command rule that set the effect
 };
 
-enum class StepKind : uint8_t { kCheck, kAction, kLastResort, kManual, kVerify };
-const char* StepKindName(StepKind k);
+using StepKind = lang::StepKind;  // lang/step_kind.def
 
 struct Expect {
   ExprPtr cond;
@@ -157,7 +157,7 @@ struct KibanaQuery {
   Span span;
 };
 
-enum class ActionKind : uint8_t { kPage, kRun, kRunbook, kManual, kDeclare };
+using ActionKind = lang::ActionKind;  // lang/action_kind.def
 struct EscAction {
   ActionKind kind = ActionKind::kPage;
   std::string arg;  // contact, step, runbook, text or severity

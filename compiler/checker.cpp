@@ -56,7 +56,7 @@ std::string DidYouMean(const std::string& name, const std::vector<std::string>& 
   return best ? fmt::format("did you mean `{}`?", *best) : std::string();
 }
 
-bool ValidSeverity(const std::string& s) { return s == "P1" || s == "P2" || s == "P3" || s == "P4"; }
+bool ValidSeverity(const std::string& s) { return lang::FromName<lang::Severity>(s).has_value(); }
 
 // What a name in an expression refers to.
 enum class SymKind { kSymptom, kParam, kTarget, kStep };
@@ -563,7 +563,7 @@ class Checker {
             // RB0052 said it all: the command does not belong here at all.
           } else if ((s.kind == ast::StepKind::kCheck || s.kind == ast::StepKind::kVerify) && e >= Effect::kWrite) {
             Error(DiagKind::kEffectInRead, item.command.span,
-                  fmt::format("{} step `{}` runs a {} command: {}", ast::StepKindName(s.kind), s.name,
+                  fmt::format("{} step `{}` runs a {} command: {}", lang::Name(s.kind), s.name,
                               ast::EffectName(e), item.command.matched_rule),
                   e == Effect::kDestructive
                       ? "make the step `last_resort`, or run a read-only sub-command"
@@ -571,7 +571,7 @@ class Checker {
           } else if (e == Effect::kDestructive && s.kind != ast::StepKind::kLastResort) {
             Error(DiagKind::kDestructiveNotLastResort, item.command.span,
                   fmt::format("`{}` is destructive but step `{}` is `{}`", item.command.matched_rule, s.name,
-                              ast::StepKindName(s.kind)),
+                              lang::Name(s.kind)),
                   "make the step `last_resort`");
           }
           break;

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "compiler/checker.hpp"
+#include "lang/text.hpp"
 #include "runtime/rbc.hpp"
 
 namespace rb {
@@ -376,17 +377,7 @@ class Generator {
   // An expression's source text with runs of blanks collapsed, interned: reports quote it.
   uint32_t SourceText(const Module& m, ast::Span span) {
     std::string_view raw = std::string_view(m.source->text()).substr(span.begin, span.end - span.begin);
-    std::string out;
-    for (char c : raw) {
-      bool blank = c == ' ' || c == '\t' || c == '\n' || c == '\r';
-      if (blank) {
-        if (!out.empty() && out.back() != ' ') out += ' ';
-      } else {
-        out += c;
-      }
-    }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    return Intern(out);
+    return Intern(lang::CollapseBlanks(raw));
   }
 
   uint32_t Condition(const Module& m, const Scope& scope, uint32_t owner, const ast::Expr& e) {

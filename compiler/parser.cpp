@@ -9,6 +9,8 @@
 #include <tao/pegtl/contrib/parse_tree.hpp>
 
 #include "grammar/grammar.hpp"
+#include "lang/literals.hpp"
+#include "lang/words.hpp"
 
 namespace rb {
 namespace {
@@ -264,13 +266,10 @@ class Builder {
 
   // Decodes a dq_string / sq_string, or the one such child of a string-derived rule (title, ...).
   std::string Str(const Node& n) const {
-    if (n.is_type<g::sq_string>()) {
-      std::string_view v = n.string_view();
-      return std::string(v.substr(1, v.size() - 2));
-    }
-    if (n.is_type<g::dq_string>()) {
-      std::string_view v = n.string_view();
-      return Unescape(v.substr(1, v.size() - 2), SpanOf(n).begin + 1);
+    if (n.is_type<g::sq_string>() || n.is_type<g::dq_string>()) {
+      lang::LiteralProblem p;
+      if (auto text = lang::ScanString(n.string_view(), p)) return std::move(*text);
+      throw Problem(p, SpanOf(n).begin);
     }
     for (const auto& c : n.children) {
       if (c->is_type<g::dq_string>() || c->is_type<g::sq_string>()) return Str(*c);
@@ -278,90 +277,36 @@ class Builder {
     throw std::logic_error(fmt::format("parser: {} holds no string", n.type));
   }
 
-  std::string Unescape(std::string_view v, uint32_t offset) const {
-    std::string out;
-    for (size_t i = 0; i < v.size(); ++i) {
-      if (v[i] != '\\') {
-        out += v[i];
-        continue;
-      }
-      char e = i + 1 < v.size() ? v[i + 1] : '\0';
-      switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case '{': out += '{'; break;
-        case '}': out += '}'; break;
-        default: {
-          ast::Span sp{offset + static_cast<uint32_t>(i), offset + static_cast<uint32_t>(i + 2)};
-          throw BuildError{DiagKind::kBadEscape, sp, fmt::format("invalid escape `\\{}` in string", e),
-                           "write `\\\\` for a backslash, or use '...' for raw text"};
-        }
-      }
-      ++i;
+  // A literal the scanner refused, as the diagnostic the parser reports; `offset`: where the
+  // scanned text starts in the file.
+  static BuildError Problem(const lang::LiteralProblem& p, uint32_t offset) {
+    DiagKind kind = DiagKind::kSyntax;
+    switch (p.kind) {
+      case lang::LiteralError::kBadEscape: kind = DiagKind::kBadEscape; break;
+      case lang::LiteralError::kUnknownUnit: kind = DiagKind::kUnknownUnit; break;
+      case lang::LiteralError::kRange: kind = DiagKind::kNumberRange; break;
+      case lang::LiteralError::kCompound: kind = DiagKind::kCompoundDuration; break;
+      case lang::LiteralError::kSyntax: kind = DiagKind::kSyntax; break;  // the grammar matched it: not reached
     }
-    return out;
+    ast::Span sp{offset + static_cast<uint32_t>(p.begin), offset + static_cast<uint32_t>(p.end)};
+    return BuildError{kind, sp, p.message, p.hint};
   }
 
-  // Numbers: exact integer arithmetic, checked; the value is kept in base units as a double that
-  // represents it exactly (|v| <= 2^53).
+  // Numbers: the value is kept in base units as a double that represents it exactly (|v| <= 2^53).
   ast::ExprPtr Number(const Node& n) const {
     auto e = std::make_unique<ast::Expr>();
     e->kind = ast::ExprKind::kNumber;
     e->span = SpanOf(n);
-    std::string_view v = n.string_view();
-    size_t i = 0;
-    constexpr uint64_t kLimit = uint64_t{1} << 53;
-    uint64_t whole = 0;
-    bool overflow = false;
-    for (; i < v.size() && std::isdigit(static_cast<unsigned char>(v[i])); ++i) {
-      whole = whole * 10 + static_cast<uint64_t>(v[i] - '0');
-      if (whole > kLimit) overflow = true, whole = kLimit;
+    lang::LiteralProblem p;
+    auto q = lang::ScanNumber(n.string_view(), p);
+    if (!q) throw Problem(p, e->span.begin);
+    e->value = q->value;
+    switch (q->dimension) {
+      case lang::Dimension::kNone: e->unit = ast::Type::kNum; break;
+      case lang::Dimension::kDuration: e->unit = ast::Type::kDuration; break;
+      case lang::Dimension::kPercent: e->unit = ast::Type::kPercent; break;
+      case lang::Dimension::kSize: e->unit = ast::Type::kSize; break;
     }
-    uint64_t frac = 0, scale = 1;
-    if (i < v.size() && v[i] == '.') {
-      for (++i; i < v.size() && std::isdigit(static_cast<unsigned char>(v[i])); ++i) {
-        if (scale < 1000000000000ull) frac = frac * 10 + static_cast<uint64_t>(v[i] - '0'), scale *= 10;
-      }
-    }
-    std::string_view unit = v.substr(i);
-    struct UnitInfo {
-      std::string_view name;
-      ast::Type type;
-      uint64_t factor;
-    };
-    static constexpr UnitInfo kUnits[] = {
-        {"", ast::Type::kNum, 1},
-        {"ms", ast::Type::kDuration, 1},
-        {"s", ast::Type::kDuration, 1000},
-        {"m", ast::Type::kDuration, 60000},
-        {"h", ast::Type::kDuration, 3600000},
-        {"d", ast::Type::kDuration, 86400000},
-        {"%", ast::Type::kPercent, 1},
-        {"B", ast::Type::kSize, 1},
-        {"KB", ast::Type::kSize, 1ull << 10},
-        {"MB", ast::Type::kSize, 1ull << 20},
-        {"GB", ast::Type::kSize, 1ull << 30},
-        {"TB", ast::Type::kSize, 1ull << 40},
-    };
-    const UnitInfo* u = nullptr;
-    for (const auto& k : kUnits) {
-      if (k.name == unit) u = &k;
-    }
-    if (!u) {
-      ast::Span sp{e->span.begin + static_cast<uint32_t>(i), e->span.end};
-      throw BuildError{DiagKind::kUnknownUnit, sp, fmt::format("unknown unit `{}`", unit),
-                       "durations: ms s m h d; percentages: %; sizes: B KB MB GB TB"};
-    }
-    long double value = static_cast<long double>(whole) * u->factor +
-                        static_cast<long double>(frac) * u->factor / static_cast<long double>(scale);
-    if (overflow || value > static_cast<long double>(kLimit)) {
-      throw BuildError{DiagKind::kNumberRange, e->span, fmt::format("`{}` is too large", v),
-                       "numbers are exact up to 2^53 in base units (milliseconds, bytes)"};
-    }
-    e->value = static_cast<double>(value);
-    e->unit = u->type;
     return e;
   }
 
@@ -568,45 +513,19 @@ class Builder {
     return rows;
   }
 
+  // One word of a `$` line, decoded by the language's word splitter (lang/words.hpp).
   ast::Word Word(const Node& n) const {
+    uint32_t offset = SpanOf(n).begin;
+    lang::LiteralProblem p;
+    auto decoded = lang::DecodeWord(n.string_view(), lang::WordRule::kDollarLine, p);
+    if (!decoded) throw Problem(p, offset);
+    auto span = [&](lang::TextSpan t) {
+      return ast::Span{offset + static_cast<uint32_t>(t.begin), offset + static_cast<uint32_t>(t.end)};
+    };
     ast::Word w;
-    w.span = SpanOf(n);
-    auto lit = [&](std::string text, const Node& at) {
-      if (!w.parts.empty() && !w.parts.back().is_slot) {
-        w.parts.back().text += text;
-        w.parts.back().span.end = SpanOf(at).end;
-      } else {
-        w.parts.push_back(ast::WordPart{false, std::move(text), SpanOf(at)});
-      }
-    };
-    auto piece = [&](const Node& c, auto& self) -> void {
-      if (c.is_type<g::cmd_interp>()) {
-        std::string_view v = c.string_view();
-        w.parts.push_back(ast::WordPart{true, std::string(v.substr(1, v.size() - 2)), SpanOf(c)});
-      } else if (c.is_type<g::cmd_lbrace>()) {
-        lit("{", c);
-      } else if (c.is_type<g::cmd_rbrace>()) {
-        lit("}", c);
-      } else if (c.is_type<g::cmd_bare>() || c.is_type<g::cmd_sq_text>() || c.is_type<g::cmd_dq_brace>()) {
-        lit(std::string(c.string_view()), c);
-      } else if (c.is_type<g::cmd_dq_text>()) {
-        lit(Unescape(c.string_view(), SpanOf(c).begin), c);
-      } else if (c.is_type<g::cmd_dq>()) {
-        w.quoted = true;
-        if (c.children.empty()) lit("", c);
-        for (const auto& cc : c.children) self(*cc, self);
-      } else {
-        throw std::logic_error(fmt::format("parser: unexpected word node {}", c.type));
-      }
-    };
-    for (const auto& c : n.children) {
-      if (c->is_type<g::cmd_sq_text>()) w.quoted = true;
-      piece(*c, piece);
-    }
-    if (n.string_view().size() >= 2 && n.string_view().front() == '\'' && w.parts.empty()) {
-      w.quoted = true;
-      lit("", n);
-    }
+    w.span = span(decoded->span);
+    w.quoted = decoded->quoted;
+    for (auto& part : decoded->parts) w.parts.push_back(ast::WordPart{part.is_slot, std::move(part.text), span(part.span)});
     return w;
   }
 

@@ -43,7 +43,9 @@ struct ident : seq<not_at<reserved>, ident_raw> {};                 // a name
 
 struct digits : plus<digit> {};
 struct number_unit : sor<one<'%'>, plus<alpha>> {};                // validated by the compiler
-struct number : seq<digits, opt<one<'.'>, digits>, opt<number_unit>> {};
+struct number_part : seq<digits, opt<one<'.'>, digits>, number_unit> {};   // `30m` of `1h30m`
+// `12`, `0.5`, `80%`, `5m`, and compound durations as the printer writes them: `1h30m`, `1s500ms`.
+struct number : seq<digits, opt<one<'.'>, digits>, opt<number_unit, star<number_part>>> {};
 
 struct dq_escape : seq<one<'\\'>, not_one<'\n', '\r'>> {};                          // validated by the compiler
 struct dq_char : sor<dq_escape, not_one<'"', '\\', '\n', '\r'>> {};
@@ -107,6 +109,10 @@ struct shell_op : sor<TAO_PEGTL_STRING("||"), TAO_PEGTL_STRING("&&"), TAO_PEGTL_
                       TAO_PEGTL_STRING("$("), seq<one<'$'>, opt<one<'{'>>, ident_raw>,
                       one<'|', ';', '&', '>', '<', '`', '(', ')', '$', '{'>> {};
 struct cmd_filters : seq<pipe_op, sp, must<filter_call>, star<sp, pipe_op, sp, must<filter_call>>> {};
+// A command as bound and shown by `runbook plan`, the key of a scenario's `commands:`: the words of
+// a `$` line, where the shell's operator characters are text (a bound value may hold them).
+struct bound_bare : plus<not_one<' ', '\t', '\r', '\n', '"', '\'', '{', '}'>> {};
+struct bound_word : plus<sor<cmd_lbrace, cmd_rbrace, cmd_interp, cmd_dq, cmd_sq, bound_bare, cmd_dq_brace>> {};
 struct cmd_end : at<sor<eol_char, eof, one<'#'>, seq<one<'}'>, not_at<one<'}'>>>>> {};
 struct command : seq<one<'$'>, sp, star<sor<cmd_filters, cmd_word, shell_op>, sp>, must<cmd_end>, opt<comment>> {};
 

@@ -40,15 +40,4 @@ const char* ValueTypeName(ValueType t) {
   return "?";
 }
 
-const char* StepKindName(StepKind k) {
-  switch (k) {
-    case StepKind::kCheck: return "check";
-    case StepKind::kAction: return "action";
-    case StepKind::kLastResort: return "last_resort";
-    case StepKind::kManual: return "manual";
-    case StepKind::kVerify: return "verify";
-  }
-  return "?";
-}
-
 }  // namespace rb::rt

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "lang/enums.hpp"
+
 namespace rb::rt {
 
 // What running something can do to the world. Ordered: a larger value is more dangerous.
@@ -144,8 +146,7 @@ struct Command {
   uint32_t filter = kNoChunk;     // chunk over OUTPUT, optional
   uint32_t filter_text = 0;       // string: the filters as written after `|>`, for plans and reports
 };
-enum class StepKind : uint8_t { kCheck, kAction, kLastResort, kManual, kVerify };
-const char* StepKindName(StepKind k);
+using StepKind = lang::StepKind;  // lang/step_kind.def
 struct StepItem {
   enum class Kind : uint8_t { kCommand, kText, kExpect } kind = Kind::kText;
   Command command;
@@ -161,7 +162,8 @@ struct Step {
   std::vector<StepItem> items;
 };
 struct EscAction {
-  enum class Kind : uint8_t { kPage, kRun, kRunbook, kManual, kDeclare } kind = Kind::kPage;
+  using Kind = lang::ActionKind;  // lang/action_kind.def
+  Kind kind = Kind::kPage;
   uint32_t value = 0;  // contact index, step index, or string (runbook name, text, severity)
 };
 struct EscRow {

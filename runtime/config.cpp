@@ -17,6 +17,10 @@
 #include <string_view>
 #include <utility>
 
+#include "lang/enums.hpp"
+#include "lang/literals.hpp"
+#include "lang/text.hpp"
+#include "lang/words.hpp"
 #include "runtime/files.hpp"
 
 namespace rb::rt {
@@ -31,7 +35,6 @@ namespace {
 constexpr size_t kMaxErrors = 50;
 constexpr size_t kEnvironmentLimit = 4u << 20;  // 4 MiB
 constexpr size_t kScenarioLimit = 1u << 20;     // 1 MiB
-constexpr long double kExact = 9007199254740992.0L;  // 2^53: numbers stay exact in base units
 constexpr int64_t kMaxScenarioMs = 24LL * 3600 * 1000;
 
 // ---- Small text helpers --------------------------------------------------------------------------
@@ -40,8 +43,6 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
   return s;
 }
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // A value quoted for a message: control characters escaped, long text cut (at a UTF-8 boundary).
 std::string Quote(std::string_view s) {
@@ -117,38 +118,28 @@ std::string Hint(std::string_view got, const std::vector<std::string>& candidate
 }
 
 // ---- Literals ------------------------------------------------------------------------------------
-// digits [. digits] at s[i...]; advances i. Fraction digits past 18 are ignored.
-bool ScanNumber(std::string_view s, size_t& i, long double& value) {
-  size_t start = i;
-  long double whole = 0;
-  while (i < s.size() && IsDigit(s[i])) whole = whole * 10 + (s[i++] - '0');
-  if (i == start) return false;
-  value = whole;
-  if (i < s.size() && s[i] == '.') {
-    size_t j = i + 1;
-    long double frac = 0, scale = 1;
-    int kept = 0;
-    while (j < s.size() && IsDigit(s[j])) {
-      if (kept++ < 18) frac = frac * 10 + (s[j] - '0'), scale *= 10;
-      ++j;
-    }
-    if (j == i + 1) return false;  // "5." is not a number
-    value += frac / scale;
-    i = j;
+// Scalars are read by the language's literal scanner (lang/literals.hpp), as a runbook writes them.
+
+// `s` as a number of dimension `d`, with a leading '-' when `allow_minus`. A refusal that says more
+// than "not this type" (an unknown unit, a compound out of order, too large) is left in `detail`.
+std::optional<long double> NumberOf(std::string_view s, lang::Dimension d, bool allow_minus, std::string* detail = nullptr) {
+  bool neg = false;
+  if (allow_minus && !s.empty() && s.front() == '-') neg = true, s.remove_prefix(1);
+  lang::LiteralProblem problem;
+  auto q = lang::ScanNumber(s, problem);
+  if (!q) {
+    if (detail && problem.kind != lang::LiteralError::kSyntax) *detail = problem.message;
+    return std::nullopt;
   }
-  return true;
+  if (q->dimension != d) return std::nullopt;
+  return neg ? -static_cast<long double>(q->value) : static_cast<long double>(q->value);
 }
 
 // A number with an optional leading '-' followed by exactly `unit` ("" for plain numbers).
 std::optional<long double> NumberWithUnit(std::string_view s, std::string_view unit, bool allow_minus) {
-  bool neg = false;
-  if (allow_minus && !s.empty() && s.front() == '-') neg = true, s.remove_prefix(1);
-  size_t i = 0;
-  long double v = 0;
-  if (!ScanNumber(s, i, v)) return std::nullopt;
-  if (s.substr(i) != unit) return std::nullopt;
-  if (v > kExact) return std::nullopt;
-  return neg ? -v : v;
+  const lang::Unit* u = lang::FindUnit(unit);
+  if (!u) return std::nullopt;
+  return NumberOf(s, u->dimension, allow_minus);
 }
 
 std::vector<std::string> SplitLines(std::string_view text) {
@@ -199,75 +190,40 @@ const char* TypeExample(ValueType t) {
 std::optional<int64_t> ParseDurationMs(const std::string& text) {
   std::string_view s = Trim(text);
   if (s == "0") return 0;
-  if (s.empty()) return std::nullopt;
-  struct Unit {
-    std::string_view name;
-    long double ms;
-  };
-  static constexpr Unit kUnits[] = {{"d", 86400000.0L}, {"h", 3600000.0L}, {"m", 60000.0L}, {"s", 1000.0L}, {"ms", 1.0L}};
-  size_t i = 0;
-  size_t last = 0;  // index into kUnits + 1 of the previous unit: units go from large to small
-  long double total = 0;
-  while (i < s.size()) {
-    long double v = 0;
-    if (!ScanNumber(s, i, v)) return std::nullopt;
-    size_t u = i;
-    while (u < s.size() && std::isalpha(static_cast<unsigned char>(s[u]))) ++u;
-    std::string_view name = s.substr(i, u - i);
-    size_t k = 0;
-    while (k < std::size(kUnits) && kUnits[k].name != name) ++k;
-    if (k == std::size(kUnits) || k + 1 <= last) return std::nullopt;
-    last = k + 1;
-    total += v * kUnits[k].ms;
-    i = u;
-  }
-  if (total > kExact) return std::nullopt;
-  return static_cast<int64_t>(std::llround(static_cast<double>(total)));
+  auto ms = NumberOf(s, lang::Dimension::kDuration, false);
+  if (!ms) return std::nullopt;
+  return static_cast<int64_t>(std::llround(static_cast<double>(*ms)));
 }
 
 std::optional<Value> ParseLiteral(const std::string& text, ValueType want, std::string& error) {
   std::string_view s = Trim(text);
+  std::string detail;
   auto fail = [&](const char* expected) -> std::optional<Value> {
     error = fmt::format("expected {}, got {}", expected, Quote(text));
+    if (!detail.empty()) error += ": " + detail;
     return std::nullopt;
   };
   switch (want) {
     case ValueType::kBool: {
-      std::string lower;
-      for (char c : s) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string lower = lang::LowerAscii(s);
       if (lower == "true" || lower == "yes") return Value::Bool(true);
       if (lower == "false" || lower == "no") return Value::Bool(false);
       return fail("true or false");
     }
     case ValueType::kNum:
-      if (auto v = NumberWithUnit(s, "", true)) return Value::Number(ValueType::kNum, static_cast<double>(*v));
+      if (auto v = NumberOf(s, lang::Dimension::kNone, true, &detail)) return Value::Number(ValueType::kNum, static_cast<double>(*v));
       return fail("a number such as 12 or 0.5");
     case ValueType::kDuration:
-      if (auto ms = ParseDurationMs(std::string(s))) return Value::Number(ValueType::kDuration, static_cast<double>(*ms));
+      if (s == "0") return Value::Number(ValueType::kDuration, 0);
+      if (auto ms = NumberOf(s, lang::Dimension::kDuration, false, &detail))
+        return Value::Number(ValueType::kDuration, static_cast<double>(std::llround(static_cast<double>(*ms))));
       return fail("a duration such as 5m or 90s");
     case ValueType::kPercent:
-      if (auto v = NumberWithUnit(s, "%", true)) return Value::Number(ValueType::kPercent, static_cast<double>(*v));
+      if (auto v = NumberOf(s, lang::Dimension::kPercent, true, &detail)) return Value::Number(ValueType::kPercent, static_cast<double>(*v));
       return fail("a percent such as 80%");
-    case ValueType::kSize: {
-      struct Unit {
-        std::string_view name;
-        long double bytes;
-      };
-      static constexpr Unit kUnits[] = {{"B", 1.0L},
-                                        {"KB", 1024.0L},
-                                        {"MB", 1048576.0L},
-                                        {"GB", 1073741824.0L},
-                                        {"TB", 1099511627776.0L}};
-      size_t i = 0;
-      long double v = 0;
-      if (ScanNumber(s, i, v)) {
-        for (const auto& u : kUnits) {
-          if (s.substr(i) == u.name && v * u.bytes <= kExact)
-            return Value::Number(ValueType::kSize, static_cast<double>(v * u.bytes));
-        }
-      }
+    case ValueType::kSize:
+      if (auto v = NumberOf(s, lang::Dimension::kSize, false, &detail)) return Value::Number(ValueType::kSize, static_cast<double>(*v));
       return fail("a size such as 512MB or 1GB (B, KB, MB, GB, TB)");
-    }
     case ValueType::kString: return Value::String(text);
     case ValueType::kLines: return Value::Lines(SplitLines(text));
     default:
@@ -988,70 +944,22 @@ std::optional<ProbeKey> ParseProbeKey(std::string_view s, std::string& error) {
   return k;
 }
 
-// A command key split into argv like a `$` line: blanks separate words; "..." (escapes \" \\ \n \t)
-// and '...' quote (parts of) a word.
+// A command key split into words as `runbook plan` shows a bound command, by the language's word
+// splitter (lang/words.hpp): blanks separate words; "..." (with the escapes of a `$` line) and '...'
+// quote (parts of) a word. A `{name}` part is kept as written; the loader refuses params and targets.
 std::optional<std::vector<std::string>> SplitArgv(std::string_view s, std::string& error) {
-  std::vector<std::string> argv;
-  size_t i = 0;
-  while (true) {
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
-    if (i >= s.size()) break;
-    std::string word;
-    while (i < s.size() && s[i] != ' ' && s[i] != '\t') {
-      char c = s[i];
-      if (c == '"') {
-        ++i;
-        bool closed = false;
-        while (i < s.size()) {
-          char d = s[i++];
-          if (d == '"') {
-            closed = true;
-            break;
-          }
-          if (d == '\\' && i < s.size()) {
-            char e = s[i++];
-            if (e == 'n') word += '\n';
-            else if (e == 't') word += '\t';
-            else if (e == '"' || e == '\\') word += e;
-            else word += '\\', word += e;
-            continue;
-          }
-          word += d;
-        }
-        if (!closed) {
-          error = "a `\"` is not closed";
-          return std::nullopt;
-        }
-      } else if (c == '\'') {
-        size_t end = s.find('\'', i + 1);
-        if (end == std::string_view::npos) {
-          error = "a `'` is not closed";
-          return std::nullopt;
-        }
-        word += s.substr(i + 1, end - i - 1);
-        i = end + 1;
-      } else {
-        word += c;
-        ++i;
-      }
-    }
-    argv.push_back(std::move(word));
+  lang::LiteralProblem problem;
+  auto words = lang::SplitWords(s, lang::WordRule::kBound, problem);
+  if (!words) {
+    error = problem.message;
+    return std::nullopt;
   }
+  std::vector<std::string> argv;
+  for (const auto& w : *words) argv.push_back(w.Literal());
   return argv;
 }
 
-std::string CollapseBlanks(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-      if (!out.empty() && out.back() != ' ') out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
+std::string CollapseBlanks(std::string_view s) { return lang::CollapseBlanks(s); }
 
 std::string ShowMs(int64_t ms) { return ToString(Value::Number(ValueType::kDuration, static_cast<double>(ms))); }
 
@@ -1667,8 +1575,8 @@ class ScenarioLoader {
         ExpectPages(f.v);
       } else if (f.key == "severity") {
         if (auto s = WantScalar(r_, f.v, "expect.severity")) {
-          if (*s == "P1" || *s == "P2" || *s == "P3" || *s == "P4") e.severity = *s;
-          else r_.Error(f.v, fmt::format("expect.severity must be P1, P2, P3 or P4, got {}", Quote(*s)));
+          if (lang::FromName<lang::Severity>(*s)) e.severity = *s;
+          else r_.Error(f.v, fmt::format("expect.severity must be {}, got {}", lang::ListOf<lang::Severity>(), Quote(*s)));
         }
       } else if (f.key == "pending") {
         ExpectPending(f.v);
@@ -1784,8 +1692,8 @@ class ScenarioLoader {
       }
       if (const Field* st = Get(fields, "status")) {
         if (auto v = WantScalar(r_, st->v, "status")) {
-          if (*v == "ok" || *v == "failed" || *v == "pending" || *v == "manual") se.status = *v;
-          else r_.Error(st->v, fmt::format("status must be ok, failed, pending or manual, got {}", Quote(*v)));
+          if (lang::FromName<lang::StepStatus>(*v)) se.status = *v;
+          else r_.Error(st->v, fmt::format("status must be {}, got {}", lang::ListOf<lang::StepStatus>(), Quote(*v)));
         }
       }
       if (r_.count != before) ok = false;

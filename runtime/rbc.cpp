@@ -272,7 +272,7 @@ std::vector<EscRow> GetRows(Reader& r) {
     row.text = r.U32("row text");
     r.Resize(row.actions, "row actions", 5);
     for (auto& a : row.actions) {
-      a.kind = r.Enum<EscAction::Kind>("action kind", 4);
+      a.kind = r.Enum<EscAction::Kind>("action kind", lang::kCount<lang::ActionKind> - 1);
       a.value = r.U32("action value");
     }
   }
@@ -328,7 +328,7 @@ Runbook GetRunbook(Reader& r) {
   }
   r.Resize(rb.steps, "steps", 21);
   for (auto& s : rb.steps) {
-    s.kind = r.Enum<StepKind>("step kind", 4);
+    s.kind = r.Enum<StepKind>("step kind", lang::kCount<lang::StepKind> - 1);
     s.name = r.U32("step name");
     s.title = r.U32("step title");
     s.guard = r.U32("step guard");

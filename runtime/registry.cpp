@@ -3,38 +3,16 @@
 #include <algorithm>
 #include <cctype>
 
+#include "lang/text.hpp"
+
 namespace rb::rt {
 
 namespace {
 
 bool WordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
-// Text as `~` patterns compare it: lower case, `/* */` and `//` comments and backticks removed,
-// runs of blanks as one space (`CALL  /* x */ `dbms`.killQuery` reads `call dbms.killquery`).
-std::string Normalize(const std::string& text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '/' && i + 1 < text.size() && text[i + 1] == '*') {
-      size_t end = text.find("*/", i + 2);
-      i = end == std::string::npos ? text.size() : end + 1;
-      c = ' ';
-    } else if (c == '/' && i + 1 < text.size() && text[i + 1] == '/' && (i == 0 || text[i - 1] != ':')) {
-      size_t end = text.find('\n', i);
-      i = end == std::string::npos ? text.size() : end;
-      c = ' ';
-    } else if (c == '`') {
-      continue;
-    }
-    if (std::isspace(static_cast<unsigned char>(c))) {
-      if (!out.empty() && out.back() != ' ') out += ' ';
-      continue;
-    }
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
+// Text as `~` patterns compare it (lang/text.hpp).
+std::string Normalize(const std::string& text) { return lang::NormalizePattern(text); }
 
 // `needle` occurs in `hay` (both normalized) with word boundaries where its ends are word characters.
 bool ContainsWords(const std::string& hay, const std::string& needle) {
@@ -288,10 +266,7 @@ constexpr size_t kMaxReadings = 64;  // 6 undeclared options with a word after e
 
 }  // namespace
 
-std::string LowerAscii(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+std::string LowerAscii(std::string s) { return lang::LowerAscii(s); }
 
 const ProgramOption* ProgramDecl::FindOption(const std::string& name) const {
   for (const auto& o : options) {

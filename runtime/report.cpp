@@ -65,7 +65,7 @@ std::string RenderPlan(const Plan& plan, bool color) {
   out += "steps\n";
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     const PlanStep& s = plan.steps[i];
-    out += fmt::format("  {}. {} {} \"{}\"  [{}]\n", i + 1, st(kBold, StepKindName(s.kind)), st(kBold, s.name), s.title,
+    out += fmt::format("  {}. {} {} \"{}\"  [{}]\n", i + 1, st(kBold, lang::Name(s.kind)), st(kBold, s.name), s.title,
                        st(EffectColor(s.effect), EffectName(s.effect)));
     if (!s.guard.empty()) out += fmt::format("       only when {}\n", st(kCyan, s.guard));
     for (const auto& it : s.items) {
@@ -77,7 +77,7 @@ std::string RenderPlan(const Plan& plan, bool color) {
                              it.allowed ? "" : st(kRed, "  NOT in exec.allow: a live run would refuse it"));
           if (it.refused) {
             out += "         " + st(kRed, fmt::format("REFUSED: a {} step may not run this {} command",
-                                                     StepKindName(s.kind), EffectName(it.command.effect))) + "\n";
+                                                     lang::Name(s.kind), EffectName(it.command.effect))) + "\n";
           }
           break;
         case PlanItem::Kind::kText: out += fmt::format("       tell: {}\n", it.text); break;
@@ -134,7 +134,7 @@ std::string RenderTrace(const Trace& t, const Scenario& sc, bool color) {
         break;
       case TraceEvent::Kind::kStepEnd:
         line = fmt::format("step {} {}", e.name,
-                           st(e.status == "ok" ? kGreen : e.status == "failed" ? kRed : kMagenta, e.status));
+                           st(e.status == lang::Name(lang::StepStatus::kOk) ? kGreen : e.status == lang::Name(lang::StepStatus::kFailed) ? kRed : kMagenta, e.status));
         break;
       case TraceEvent::Kind::kRowFire:
         line = fmt::format("{} | {} | → {}{}", st(kYellow, "escalate"), e.name, e.detail, e.policy ? st(kDim, " (policy)") : "");
@@ -152,7 +152,7 @@ std::string RenderTrace(const Trace& t, const Scenario& sc, bool color) {
   }
   if (!any_symptom) out += fmt::format("  {} every symptom clear throughout\n", st(kDim, Pad("0s", 7)));
   size_t failed = 0;
-  for (const auto& s : t.steps) failed += s.status == "failed";
+  for (const auto& s : t.steps) failed += s.status == lang::Name(lang::StepStatus::kFailed);
   out += fmt::format("\n{}: {} step{} ran ({} failed), {} skipped, {} row{} fired, {} page{}; severity {}\n",
                      st(kBold, "outcome"), t.steps.size(), t.steps.size() == 1 ? "" : "s", failed, t.skipped.size(),
                      t.fired.size(), t.fired.size() == 1 ? "" : "s", t.pages.size(), t.pages.size() == 1 ? "" : "s",
@@ -179,10 +179,7 @@ std::string TraceJson(const Trace& t, const std::vector<Mismatch>* mismatches) {
   j["duration_ms"] = t.duration_ms;
   json events = json::array();
   for (const auto& e : t.events) {
-    static const char* kKinds[] = {"symptom", "incident", "step_start", "step_skip", "step_pending",
-                                   "command", "text",     "expect",     "step_end",  "row_fire",
-                                   "page",    "declare",  "manual",     "handover",  "error"};
-    json ev{{"at_ms", e.at_ms}, {"at", FormatMs(e.at_ms)}, {"kind", kKinds[static_cast<int>(e.kind)]}};
+    json ev{{"at_ms", e.at_ms}, {"at", FormatMs(e.at_ms)}, {"kind", lang::Name(e.kind)}};
     if (!e.name.empty()) ev["name"] = e.name;
     if (!e.detail.empty()) ev["detail"] = e.detail;
     if (!e.status.empty()) ev["status"] = e.status;

@@ -169,7 +169,7 @@ class Runner::Impl {
     pend.erase(std::remove(pend.begin(), pend.end(), p_.Str(st.name)), pend.end());
     trace_.steps.push_back(StepRun{p_.Str(st.name), facts_.now_ms, {}, ""});
     trace_.steps_run.insert(p_.Str(st.name));
-    Event(TraceEvent::Kind::kStepStart, p_.Str(st.name), p_.Str(st.title)).status = StepKindName(st.kind);
+    Event(TraceEvent::Kind::kStepStart, p_.Str(st.name), p_.Str(st.title)).status = lang::Name(st.kind);
   }
 
   // Runs the current step's items from the cursor on. False: an expectation waits until wake_.
@@ -189,10 +189,14 @@ class Runner::Impl {
     bool only_text = std::all_of(st.items.begin(), st.items.end(),
                                  [](const StepItem& i) { return i.kind == StepItem::Kind::kText; });
     // A step that only tells a person what to do is `manual`, whatever its kind: nothing was done.
-    std::string status = cur_.failed ? "failed" : cur_.pending ? "pending" : only_text ? "manual" : "ok";
+    lang::StepStatus ended = cur_.failed    ? lang::StepStatus::kFailed
+                             : cur_.pending ? lang::StepStatus::kPending
+                             : only_text    ? lang::StepStatus::kManual
+                                            : lang::StepStatus::kOk;
+    std::string status = lang::Name(ended);
     facts_.step_failed[cur_.step] = cur_.failed ? 1 : cur_.pending ? -1 : 0;
     trace_.steps.back().status = status;
-    if (status == "pending") trace_.pending_steps.push_back(p_.Str(st.name));
+    if (ended == lang::StepStatus::kPending) trace_.pending_steps.push_back(p_.Str(st.name));
     Event(TraceEvent::Kind::kStepEnd, p_.Str(st.name)).status = status;
     cur_.active = false;
     return true;
@@ -232,7 +236,7 @@ class Runner::Impl {
     }
     if (bc.effect > MaxEffect(st.kind)) {
       e.status = fmt::format("refused: with its bound words this is a {} command ({}); a {} step may not run it",
-                             EffectName(bc.effect), bc.rule, StepKindName(st.kind));
+                             EffectName(bc.effect), bc.rule, lang::Name(st.kind));
       cur_.failed = true;
       facts_.output = Value::Unknown();
       return;
@@ -381,7 +385,7 @@ class Runner::Impl {
       }
     }
     if (cur_.active) {  // the scenario ended while an expectation was still polling
-      trace_.steps.back().status = "pending";
+      trace_.steps.back().status = lang::Name(lang::StepStatus::kPending);
       trace_.pending_steps.push_back(p_.Str(r_.steps[cur_.step].name));
     }
     for (const auto& q : host_.asked()) {

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "lang/enums.hpp"
 #include "runtime/bytecode.hpp"
 #include "runtime/value.hpp"
 
@@ -23,23 +24,8 @@ inline Tri ToTri(const Value& v) {
 }
 
 struct TraceEvent {
-  enum class Kind : uint8_t {
-    kSymptom,     // name: symptom; state: its new state
-    kIncident,    // the incident opened (any symptom holds)
-    kStepStart,   // name: step
-    kStepSkip,    // guard false
-    kStepPending, // guard unknown: not run, not guessed
-    kCommand,     // detail: argv; status: ok/failed/timeout/no data; effect
-    kText,        // an instruction for a person
-    kExpect,      // detail: condition; state: last result
-    kStepEnd,     // status: ok/failed/pending
-    kRowFire,     // name: when cell; policy row or not
-    kPage,        // name: contact
-    kDeclare,     // name: severity
-    kManual,      // detail: instruction
-    kHandover,    // name: runbook
-    kError,       // detail: a runtime error (file:line: message)
-  } kind = Kind::kSymptom;
+  using Kind = lang::TraceEventKind;  // lang/trace_event.def: each kind and what its fields hold
+  Kind kind = Kind::kSymptom;
   int64_t at_ms = 0;
   std::string name, detail, status;
   Tri state = Tri::kUnknown;

@@ -201,7 +201,7 @@ class Verifier {
           case EscAction::Kind::kDeclare: {
             Str(a.value, at, "declare");
             const std::string& s = p_.strings[a.value];
-            if (s != "P1" && s != "P2" && s != "P3" && s != "P4") throw Reject{at, fmt::format("declare `{}` is not a severity", s)};
+            if (!lang::FromName<lang::Severity>(s)) throw Reject{at, fmt::format("declare `{}` is not a severity", s)};
             break;
           }
         }
@@ -281,7 +281,7 @@ class Verifier {
     Str(c.rule, at, "command rule");
     Str(c.filter_text, at, "command filter text");
     if ((kind == StepKind::kCheck || kind == StepKind::kVerify) && m.effect > Effect::kRead) {
-      throw Reject{at, fmt::format("a {} step runs `{}`, which is {}", StepKindName(kind), m.rule, EffectName(m.effect))};
+      throw Reject{at, fmt::format("a {} step runs `{}`, which is {}", lang::Name(kind), m.rule, EffectName(m.effect))};
     }
     if (kind == StepKind::kManual) throw Reject{at, "a manual step runs a command"};
     if (m.effect == Effect::kDestructive && kind != StepKind::kLastResort) {

@@ -1115,7 +1115,7 @@ TEST(VerifierCommands, WriteCommandInAReadOnlyStep) {
     rt::Program p = RedisDown();
     p.runbooks[0].steps[2].kind = kind;
     Rejection r = Reject(p);
-    EXPECT_MESSAGE(r, std::string("a ") + rt::StepKindName(kind) + " step runs `kubectl rollout restart`, which is write");
+    EXPECT_MESSAGE(r, std::string("a ") + lang::Name(kind) + " step runs `kubectl rollout restart`, which is write");
     EXPECT_EQ(r.error.offset, RunbookAt(r));
   }
 }
