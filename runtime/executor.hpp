@@ -16,6 +16,7 @@
 
 #include "runtime/bytecode.hpp"
 #include "runtime/config.hpp"
+#include "runtime/natives.hpp"
 #include "runtime/registry.hpp"
 #include "runtime/value.hpp"
 #include "runtime/vm.hpp"
@@ -23,24 +24,8 @@
 namespace rb::rt {
 
 // ---- Capabilities --------------------------------------------------------------------------------
-// How a native capability behaves when nothing may be touched.
-enum class DryBehaviour : uint8_t {
-  kAnswered,   // a read: answered by the provider (the scenario's timeline in a rehearsal)
-  kRecorded,   // a write or destructive call: recorded as "would call", never performed
-};
-const char* DryBehaviourName(DryBehaviour d);
-
-// One native capability method the stdlib declares, with the slot a live implementation fills later.
-struct CapabilitySlot {
-  std::string name;  // "redis.ping"
-  Effect effect = Effect::kRead;
-  DryBehaviour dry = DryBehaviour::kAnswered;
-  std::vector<ValueType> params;
-  ValueType result = ValueType::kNone;
-  bool live = false;  // a live implementation is registered (none yet: live runs come later)
-};
-// Every capability method of the registry (filters are pure and built into the VM, not slots).
-std::vector<CapabilitySlot> CapabilitySlots(const Registry& registry);
+// DryBehaviour, CapabilitySlot and CapabilitySlots() are defined with the natives they list, in
+// runtime/natives.hpp (included above).
 
 // A probe as the runtime sees it: which target, which method, which arguments.
 struct ProbeCall {

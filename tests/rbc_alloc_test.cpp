@@ -174,6 +174,18 @@ std::vector<Crafted> CraftedInputs(size_t n) {
     p.strings.resize(n / 5, std::string(16, 'x'));  // just past the short-string buffer
     out.push_back({"16-byte strings", rt::Serialize(p)});
   }
+  {
+    rt::Program p = Skeleton();
+    p.programs.resize(n / 14);  // program tables of no options, rules or default: 14 bytes each
+    out.push_back({"empty program tables", rt::Serialize(p)});
+  }
+  {
+    rt::Program p = Skeleton();
+    p.programs.resize(1);
+    p.programs[0].rules.resize(n / 5);  // rules of no words: 5 bytes each
+    p.programs[0].options.resize(n / 9);  // options of no names: 9 bytes each
+    out.push_back({"empty table rules, options", rt::Serialize(p)});
+  }
   return out;
 }
 
