@@ -215,7 +215,7 @@ class Checker {
     for (auto& f : m.file.filters) {
       if (!names.insert(f.name).second) Error(DiagKind::kDuplicate, f.name_span, fmt::format("filter `{}` declared twice", f.name));
     }
-    if (m.is_stdlib || m.file.runbooks.empty()) {  // a runbook file's declarations are refused as such
+    if (m.is_stdlib) {  // what the runtime runs; other modules' declarations are never imported
       for (auto& c : m.file.capabilities) {
         for (auto& s : c.methods) CheckNative(c.name + "." + s.name, s, false);
       }

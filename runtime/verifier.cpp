@@ -78,7 +78,7 @@ class Verifier {
   void CheckProgramTables() {
     uint64_t at = p_.programs_offset;
     for (size_t i = 0; i < p_.programs.size(); ++i) {
-      ProgramDecl& d = p_.programs[i];
+      const ProgramDecl& d = p_.programs[i];
       if (d.name.empty()) throw Reject{at, fmt::format("program table {} has no name", i)};
       for (size_t k = 0; k < i; ++k) {
         if (p_.programs[k].name == d.name) throw Reject{at, fmt::format("program `{}` has two effect tables", d.name)};
@@ -91,8 +91,18 @@ class Verifier {
       for (const ProgramOption& o : d.options) {
         if (o.names.empty()) throw Reject{at, fmt::format("program `{}` has an option with no name", d.name)};
       }
-      if (!d.prepared) d.Prepare();
     }
+  }
+
+  // The table the file carries for `name`, prepared for the matcher on first use (only tables the
+  // host does not replace are ever prepared); null when it carries none.
+  const ProgramDecl* CarriedTable(const std::string& name) const {
+    for (ProgramDecl& d : p_.programs) {
+      if (d.name != name) continue;
+      if (!d.prepared) d.Prepare();
+      return &d;
+    }
+    return nullptr;
   }
 
   // Table sizes a chunk owned by `owner` may index.
@@ -301,7 +311,7 @@ class Verifier {
         }
         // The host's table decides when it has one; else the table the file carries.
         table = reg_.Program(lit);
-        if (!table) table = p_.ProgramTable(lit);
+        if (!table) table = CarriedTable(lit);
         if (!table) throw Reject{at, fmt::format("program `{}` is not allowed by this host", lit)};
         program = lit;
         continue;

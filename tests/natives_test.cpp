@@ -36,6 +36,20 @@ TEST(Natives, StdlibDeclarationsAgreeWithNativesDefBothWays) {
   EXPECT_GE(host.size(), 60u);
 }
 
+// The compiler refuses a stdlib whose declarations drift from natives.def, naming each method.
+TEST(Natives, CompilerRefusesAStdlibThatDiffersFromTheNatives) {
+  LintResult r = LintWithStdlibRedis(kDriftedRedisModule);
+  std::string text = RenderText(r);
+  EXPECT_NE(text.find("error[RB0066]: capability method `redis.slowlog_len` is not a native of this host"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("error[RB0067]: capability method `redis.flushall` is declared read () -> bool, but the "
+                      "host's native is destructive () -> bool"),
+            std::string::npos) << text;
+  // The embedded stdlib agrees: the same runbook against it is clean of both codes.
+  std::set<std::string> codes = Codes(LintWithStdlibRedis(ReadAll(SourceDir() / "stdlib" / "redis.rb.denis")));
+  EXPECT_EQ(codes.count("RB0066") + codes.count("RB0067"), 0u);
+}
+
 TEST(Natives, TableIsConsistent) {
   const auto& all = rt::Natives();
   size_t slots = 0;
@@ -157,7 +171,7 @@ TEST(Natives, CompiledProgramCarriesTheTablesOfItsCommands) {
   rt::Program p = CompileFile("runbooks/redis_down.rb.denis");
   std::vector<std::string> names;
   for (const auto& d : p.programs) names.push_back(d.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"kubectl", "redis-cli"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"curl", "kubectl", "redis-cli"}));  // sorted; no celery, no cypher-shell
   const rt::ProgramDecl* cli = p.ProgramTable("redis-cli");
   ASSERT_NE(cli, nullptr);
   const rt::ProgramDecl* host = TestRegistry().Program("redis-cli");

@@ -4,6 +4,7 @@
 // tests/fuzz/corpus/fuzz_rbc (FuzzCorpus.RbcSeedsLoadWithThisBuild keeps them current).
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
