@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "compiler/build.hpp"
+#include "runtime/natives.hpp"
 #include "compiler/codegen.hpp"
 #include "compiler/diagnostics.hpp"
 #include "compiler/disasm.hpp"
@@ -66,8 +67,8 @@ int RunCompile(const std::vector<std::string>& paths, const std::string& output,
 
 int RunDisasm(const std::string& path, bool source_lines, const std::vector<std::string>& source_dirs,
               const std::string& color, const std::string& stdlib_dir) {
-  rb::rt::Registry registry = rb::StdlibRegistry(stdlib_dir);
-  rb::LoadedProgram loaded = rb::LoadAny(path, registry, stdlib_dir);
+  // The runtime's own natives; command effects from the tables the program carries.
+  rb::LoadedProgram loaded = rb::LoadAny(path, rb::rt::DefaultRegistry(), stdlib_dir);
   if (!loaded.program) {
     for (const auto& e : loaded.lint.io_errors) std::cerr << "runbook: " << e << "\n";
     if (!loaded.error.empty()) std::cerr << "runbook: " << loaded.error << "\n";

@@ -18,6 +18,7 @@
 #include "runtime/config.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/files.hpp"
+#include "runtime/natives.hpp"
 #include "runtime/report.hpp"
 
 namespace fs = std::filesystem;
@@ -91,8 +92,8 @@ std::string RunbookNames(const rt::Program& p) {
 }  // namespace
 
 int RunCapabilities(const std::string& stdlib_dir) {
-  rt::Registry registry = StdlibRegistry(stdlib_dir);
-  std::vector<rt::CapabilitySlot> slots = rt::CapabilitySlots(registry);
+  (void)stdlib_dir;  // the natives are the runtime's (runtime/natives.def), whatever the stdlib says
+  std::vector<rt::CapabilitySlot> slots = rt::CapabilitySlots();
   std::cout << fmt::format("{:<52} {:<12} {:<10} {}\n", "capability", "effect", "dry run", "live");
   for (const auto& s : slots) {
     std::string sig = s.name + "(";
@@ -117,9 +118,11 @@ struct Inputs {
 // Loads them; returns 0, or the exit code after printing why not.
 int LoadInputs(const std::string& file, const std::string& env, const std::string& color,
                const std::string& stdlib_dir, Inputs& in) {
-  in.registry = StdlibRegistry(stdlib_dir);
-  in.loaded = LoadAny(file, in.registry, stdlib_dir);
+  // A `.rbc` is loaded with the runtime alone: its natives from natives.def, command effects from the
+  // tables it carries, which the executor then binds commands against.
+  in.loaded = LoadAny(file, rt::DefaultRegistry(), stdlib_dir);
   if (!in.loaded.program) return ReportLoadFailure(in.loaded, color);
+  in.registry = rt::WithProgramTables(rt::DefaultRegistry(), *in.loaded.program);
   in.has_env = !env.empty();
   if (in.has_env && !LoadEnv(env, in.env)) return 2;
   return 0;
@@ -288,10 +291,10 @@ int RunTest(const TestArgs& args) {
               << "; scenarios live in <runbook>/NAME.scenario.yaml beside <runbook>.rb.denis\n";
     return 2;
   }
-  rt::Registry registry = StdlibRegistry(args.stdlib_dir);
-  LoadedProgram loaded = LoadSources(sources, registry, args.stdlib_dir);
+  LoadedProgram loaded = LoadSources(sources, rt::DefaultRegistry(), args.stdlib_dir);
   if (!loaded.program) return ReportLoadFailure(loaded, args.color);
   const rt::Program& p = *loaded.program;
+  const rt::Registry registry = rt::WithProgramTables(rt::DefaultRegistry(), p);
   rt::Environment env;
   if (!args.env.empty() && !LoadEnv(args.env, env)) return 2;
 

@@ -1,5 +1,7 @@
 #include "compiler/checker.hpp"
 
+#include "compiler/codegen.hpp"
+#include "runtime/natives.hpp"
 #include "runtime/registry.hpp"
 #include "runtime/verifier.hpp"
 
@@ -244,12 +246,49 @@ class Checker {
     for (auto& f : m.file.filters) {
       if (!names.insert(f.name).second) Error(DiagKind::kDuplicate, f.name_span, fmt::format("filter `{}` declared twice", f.name));
     }
+    if (m.is_stdlib) {  // what the runtime runs; other modules' declarations are never imported
+      for (auto& c : m.file.capabilities) {
+        for (auto& s : c.methods) CheckNative(c.name + "." + s.name, s, false);
+      }
+      for (auto& f : m.file.filters) CheckNative(f.name, f, true);
+    }
     std::set<std::string> programs;
     for (auto& p : m.file.programs) {
       if (!programs.insert(p.name).second)
         Error(DiagKind::kDuplicate, p.name_span, fmt::format("program `{}` declared twice", p.name));
       CheckProgramTable(p);
     }
+  }
+
+  // A declared capability method or filter is a native of the runtime (runtime/natives.def) with the
+  // same effect and signature: what the checker types runbooks against is what runs.
+  void CheckNative(const std::string& name, const ast::Signature& s, bool is_filter) {
+    const char* what = is_filter ? "filter" : "capability method";
+    uint16_t index = rt::FindNative(name);
+    if (index == rt::kNoNative || rt::Natives()[index].is_filter != is_filter) {
+      Error(DiagKind::kUnknownNative, s.name_span, fmt::format("{} `{}` is not a native of this host", what, name),
+            "the runtime's natives are in runtime/natives.def (`runbook capabilities` lists the methods): "
+            "declare one of them, or add the native there first");
+      return;
+    }
+    if (s.result == Type::kError) return;  // an unknown type, already reported
+    std::vector<rt::ValueType> params;
+    for (const auto& f : s.formals) {
+      if (f.type == Type::kError) return;
+      params.push_back(ToValueType(f.type));
+    }
+    const rt::NativeInfo& n = rt::Natives()[index];
+    rt::Effect effect = is_filter ? rt::Effect::kPure : s.effect;
+    if (effect == n.effect && params == n.params && ToValueType(s.result) == n.result) return;
+    auto describe = [&](rt::Effect e, const std::vector<rt::ValueType>& ps, rt::ValueType r) {
+      std::string text = is_filter ? "(" : std::string(rt::EffectName(e)) + " (";
+      for (size_t i = 0; i < ps.size(); ++i) text += (i ? ", " : "") + std::string(rt::ValueTypeName(ps[i]));
+      return text + ") -> " + rt::ValueTypeName(r);
+    };
+    Error(DiagKind::kNativeSignature, s.name_span,
+          fmt::format("{} `{}` is declared {}, but the host's native is {}", what, name,
+                      describe(effect, params, ToValueType(s.result)), describe(n.effect, n.params, n.result)),
+          "make the declaration say what runtime/natives.def says");
   }
 
   // A program's options are declared once each, and every option pattern names a declared option

@@ -97,7 +97,29 @@ class Generator {
     }
     if (policy) Policy(*policy_module, *policy);
     prog_.source_hash = hash;
+    CarryProgramTables();
     return std::move(prog_);
+  }
+
+  // The effect tables of the programs the commands run travel in the program, by name, so the
+  // `.rbc` is verified without the stdlib.
+  void CarryProgramTables() {
+    std::set<std::string> names;
+    for (const auto& rb : prog_.runbooks) {
+      for (const auto& step : rb.steps) {
+        for (const auto& item : step.items) {
+          const auto& argv = item.command.argv;
+          if (item.kind != rt::StepItem::Kind::kCommand || argv.empty() || argv[0].size() != 1 ||
+              argv[0][0].kind != rt::WordPart::Kind::kLiteral) {
+            continue;
+          }
+          names.insert(prog_.Str(argv[0][0].value));
+        }
+      }
+    }
+    for (const auto& name : names) {
+      if (const rt::ProgramDecl* d = natives_.Program(name)) prog_.programs.push_back(*d);
+    }
   }
 
  private:

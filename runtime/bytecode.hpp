@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -92,6 +93,8 @@ struct Chunk {
 };
 inline constexpr uint32_t kNoChunk = 0xFFFFFFFF;
 
+inline constexpr uint16_t kNoNative = 0xFFFF;  // no entry in runtime/natives.def
+
 // A native function the code calls: a capability method ("redis.ping") or a text filter ("grep").
 struct Import {
   uint64_t byte_offset = 0;        // where the record starts in the .rbc (for error messages)
@@ -100,6 +103,47 @@ struct Import {
   bool is_filter = false;          // filters take the piped text as an implicit first argument
   std::vector<ValueType> params;   // excluding the receiver / piped input
   ValueType result = ValueType::kNone;
+  uint16_t native = kNoNative;     // the natives.def entry it calls, resolved by the verifier (not stored)
+};
+
+// ---- Program effect tables -----------------------------------------------------------------------
+// The effect table of a program commands may run (`program redis-cli {...}` in the stdlib). A
+// compiled program carries the tables of the programs its commands run, so a `.rbc` is verified
+// without the stdlib; a host that has its own table for a program decides with that one instead.
+// The matcher (runtime/registry.hpp MatchCommand) reads them.
+struct PreparedRules;
+
+// One option a program understands, under all its spellings (`-X`, `--request`). Knowing which
+// options take a value is what lets the matcher find the sub-command where the program would:
+// in `redis-cli -h ping shutdown`, `ping` is the value of `-h` and `shutdown` is the command.
+struct ProgramOption {
+  std::vector<std::string> names;  // "-X", "--request"
+  std::string value;               // the value's name ("METHOD"); empty for a flag with no value
+  bool secret = false;             // its value is a credential: only a secret may fill it
+  bool TakesValue() const { return !value.empty(); }
+};
+
+// A rule's pattern, one of three shapes:
+//   - positional words, matched consecutively among the positional words: `rollout restart`;
+//   - an option, optionally with a value: `-X DELETE` (that value), `-d` (any value no pattern of
+//     its own option names);
+//   - `~words`, matched inside any positional word: `~DELETE` in "MATCH (n) DETACH DELETE n".
+struct ProgramRule {
+  Effect effect = Effect::kRead;
+  std::vector<std::string> words;
+};
+struct ProgramDecl {
+  std::string name;
+  std::vector<ProgramOption> options;
+  std::vector<ProgramRule> rules;
+  std::optional<Effect> default_effect;  // for a sub-command no rule names
+  // The option spelled `name` (exactly, or a long option's unique prefix as getopt allows); null
+  // when the program declares no such option.
+  const ProgramOption* FindOption(const std::string& name) const;
+  // The rules in the forms the matcher compares (lower case, normalized, grouped by option),
+  // computed once when the table is complete; MatchCommand computes them itself when absent.
+  std::shared_ptr<const PreparedRules> prepared;
+  void Prepare();
 };
 
 struct Contact {
@@ -212,6 +256,15 @@ struct Program {
   std::vector<Runbook> runbooks;
   std::optional<Policy> policy;
   uint64_t policy_offset = 0;            // where the policy record starts in the .rbc
+  std::vector<ProgramDecl> programs;     // effect tables of the programs its commands run, by name
+  uint64_t programs_offset = 0;          // where the PROG section's records start in the .rbc
+  // The table this program carries for `name`; null when it carries none.
+  const ProgramDecl* ProgramTable(const std::string& name) const {
+    for (const auto& d : programs) {
+      if (d.name == name) return &d;
+    }
+    return nullptr;
+  }
 
   const std::string& Str(uint32_t i) const { return strings.at(i); }
 };

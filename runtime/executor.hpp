@@ -8,7 +8,7 @@
 // This header gathers the executor's parts, one concern each: binding.hpp (params, targets,
 // commands), plan.hpp, trace.hpp, state_store.hpp, runner.hpp (the loop and the interfaces it runs
 // over: Clock, Provider, Answers, Notifier), scenario_provider.hpp, rehearse.hpp, expectations.hpp.
-// The capability slots and the duration printer are declared here.
+// The duration printer is declared here; the capability slots are in natives.hpp.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +18,7 @@
 #include "runtime/binding.hpp"
 #include "runtime/bytecode.hpp"
 #include "runtime/expectations.hpp"
+#include "runtime/natives.hpp"
 #include "runtime/plan.hpp"
 #include "runtime/registry.hpp"
 #include "runtime/rehearse.hpp"
@@ -29,25 +30,8 @@
 
 namespace rb::rt {
 
-// ---- Capabilities --------------------------------------------------------------------------------
-// How a native capability behaves when nothing may be touched.
-enum class DryBehaviour : uint8_t {
-  kAnswered,   // a read: answered by the provider (the scenario's timeline in a rehearsal)
-  kRecorded,   // a write or destructive call: recorded as "would call", never performed
-};
-const char* DryBehaviourName(DryBehaviour d);
-
-// One native capability method the stdlib declares, with the slot a live implementation fills later.
-struct CapabilitySlot {
-  std::string name;  // "redis.ping"
-  Effect effect = Effect::kRead;
-  DryBehaviour dry = DryBehaviour::kAnswered;
-  std::vector<ValueType> params;
-  ValueType result = ValueType::kNone;
-  bool live = false;  // a live implementation is registered (none yet: live runs come later)
-};
-// Every capability method of the registry (filters are pure and built into the VM, not slots).
-std::vector<CapabilitySlot> CapabilitySlots(const Registry& registry);
+// DryBehaviour, CapabilitySlot and CapabilitySlots() are defined with the natives they list, in
+// runtime/natives.hpp (included above).
 
 // "5m30s" for 330000.
 std::string FormatMs(int64_t ms);

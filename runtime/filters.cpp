@@ -1,7 +1,9 @@
+// The text filters of natives.def (std.text): pure functions of the piped text and their arguments.
+// The VM calls them through Natives()[import.native].filter, resolved once by the verifier.
 #include <sstream>
 
+#include "runtime/natives.hpp"
 #include "runtime/regex.hpp"
-#include "runtime/vm.hpp"
 
 namespace rb::rt {
 namespace {
@@ -23,47 +25,59 @@ size_t Count(const Value& v) {
   return v.number >= 1e9 ? size_t{1000000000} : static_cast<size_t>(v.number);
 }
 
+bool NoInput(const Value* args, size_t argc) { return argc == 0 || args[0].IsUnknown(); }
+
+// The lines matching args[1] and the `after` lines following each match.
+Value Grep(const Value* args, size_t argc, bool icase, size_t after, std::string& error) {
+  if (NoInput(args, argc)) return Value::Unknown();
+  if (argc < 2 || args[1].type != ValueType::kString) return Value::Unknown();
+  // Linear-time matching (runtime/regex.hpp): no pattern can backtrack past the deadline.
+  std::string why;
+  std::optional<Regex> re = Regex::Compile(args[1].Text(), icase, why);
+  if (!re) {
+    error = "invalid pattern `" + args[1].Text() + "`: " + why;
+    return Value::Unknown();
+  }
+  std::vector<std::string> out;
+  size_t keep = 0;
+  for (const auto& line : LinesOf(args[0])) {
+    if (re->Search(line)) {
+      out.push_back(line);
+      keep = after;
+    } else if (keep > 0) {
+      out.push_back(line);
+      --keep;
+    }
+  }
+  return Value::Lines(std::move(out));
+}
+
+// The first (or last) args[1] lines; 10 when no count is given.
+Value Take(const Value* args, size_t argc, bool first) {
+  if (NoInput(args, argc)) return Value::Unknown();
+  std::vector<std::string> in = LinesOf(args[0]);
+  size_t n = std::min(argc > 1 ? Count(args[1]) : size_t{10}, in.size());
+  if (first) in.resize(n);
+  else in.erase(in.begin(), in.end() - static_cast<long>(n));
+  return Value::Lines(std::move(in));
+}
+
 }  // namespace
 
-Value RunFilter(const std::string& name, const Value* args, size_t argc, std::string& error) {
-  if (argc == 0 || args[0].IsUnknown()) return Value::Unknown();
-  std::vector<std::string> in = LinesOf(args[0]);
-  auto grep = [&](bool icase, size_t after) -> Value {
-    if (argc < 2 || args[1].type != ValueType::kString) return Value::Unknown();
-    // Linear-time matching (runtime/regex.hpp): no pattern can backtrack past the deadline.
-    std::string why;
-    std::optional<Regex> re = Regex::Compile(args[1].Text(), icase, why);
-    if (!re) {
-      error = "invalid pattern `" + args[1].Text() + "`: " + why;
-      return Value::Unknown();
-    }
-    std::vector<std::string> out;
-    size_t keep = 0;
-    for (const auto& line : in) {
-      if (re->Search(line)) {
-        out.push_back(line);
-        keep = after;
-      } else if (keep > 0) {
-        out.push_back(line);
-        --keep;
-      }
-    }
-    return Value::Lines(std::move(out));
-  };
-  if (name == "grep") return grep(false, 0);
-  if (name == "grep_i") return grep(true, 0);
-  if (name == "grep_after") return grep(false, argc > 2 ? Count(args[2]) : 0);
-  if (name == "head" || name == "tail") {
-    size_t n = argc > 1 ? Count(args[1]) : 10;
-    n = std::min(n, in.size());
-    if (name == "head") in.resize(n);
-    else in.erase(in.begin(), in.end() - static_cast<long>(n));
-    return Value::Lines(std::move(in));
-  }
-  if (name == "count") return Value::Number(ValueType::kNum, static_cast<double>(in.size()));
-  if (name == "lines") return Value::Lines(std::move(in));
-  error = "unknown filter `" + name + "`";
-  return Value::Unknown();
+Value FilterGrep(const Value* args, size_t argc, std::string& error) { return Grep(args, argc, false, 0, error); }
+Value FilterGrepI(const Value* args, size_t argc, std::string& error) { return Grep(args, argc, true, 0, error); }
+Value FilterGrepAfter(const Value* args, size_t argc, std::string& error) {
+  return Grep(args, argc, false, argc > 2 ? Count(args[2]) : 0, error);
+}
+Value FilterHead(const Value* args, size_t argc, std::string&) { return Take(args, argc, true); }
+Value FilterTail(const Value* args, size_t argc, std::string&) { return Take(args, argc, false); }
+Value FilterCount(const Value* args, size_t argc, std::string&) {
+  if (NoInput(args, argc)) return Value::Unknown();
+  return Value::Number(ValueType::kNum, static_cast<double>(LinesOf(args[0]).size()));
+}
+Value FilterLines(const Value* args, size_t argc, std::string&) {
+  if (NoInput(args, argc)) return Value::Unknown();
+  return Value::Lines(LinesOf(args[0]));
 }
 
 }  // namespace rb::rt

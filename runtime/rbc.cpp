@@ -31,7 +31,10 @@ constexpr uint32_t Tag(const char (&s)[5]) {
          uint32_t(uint8_t(s[3])) << 24;
 }
 constexpr uint32_t kStrs = Tag("STRS"), kFile = Tag("FILE"), kCons = Tag("CONS"), kImpt = Tag("IMPT"),
-                   kCont = Tag("CONT"), kCode = Tag("CODE"), kRunb = Tag("RUNB"), kPoli = Tag("POLI");
+                   kCont = Tag("CONT"), kCode = Tag("CODE"), kRunb = Tag("RUNB"), kPoli = Tag("POLI"),
+                   kProg = Tag("PROG");
+// The sections every file has (STRS FILE CONS IMPT PROG CONT CODE RUNB), and POLI when it has a policy.
+constexpr uint32_t kSections = 8;
 
 class Writer {
  public:
@@ -172,6 +175,29 @@ void PutWindows(Writer& w, const std::vector<Window>& ws) {
   for (const auto& x : ws) {
     w.U64(x.bound_ms);
     w.U8(x.inclusive ? 1 : 0);
+  }
+}
+
+// Program effect tables: name, options (names, value name, secret), rules (effect, words), default.
+void PutPrograms(Writer& w, const std::vector<ProgramDecl>& programs) {
+  w.U32(static_cast<uint32_t>(programs.size()));
+  for (const auto& d : programs) {
+    w.Str(d.name);
+    w.U32(static_cast<uint32_t>(d.options.size()));
+    for (const auto& o : d.options) {
+      w.U32(static_cast<uint32_t>(o.names.size()));
+      for (const auto& n : o.names) w.Str(n);
+      w.Str(o.value);
+      w.U8(o.secret ? 1 : 0);
+    }
+    w.U32(static_cast<uint32_t>(d.rules.size()));
+    for (const auto& r : d.rules) {
+      w.U8(static_cast<uint8_t>(r.effect));
+      w.U32(static_cast<uint32_t>(r.words.size()));
+      for (const auto& word : r.words) w.Str(word);
+    }
+    w.U8(d.default_effect ? 1 : 0);
+    w.U8(static_cast<uint8_t>(d.default_effect.value_or(Effect::kPure)));
   }
 }
 
@@ -368,6 +394,33 @@ Runbook GetRunbook(Reader& r) {
   return rb;
 }
 
+std::vector<ProgramDecl> GetPrograms(Reader& r) {
+  std::vector<ProgramDecl> out;
+  r.Resize(out, "program tables", 14);
+  for (auto& d : out) {
+    d.name = r.Str("program name");
+    r.Resize(d.options, "program options", 9);
+    for (auto& o : d.options) {
+      r.Resize(o.names, "option names", 4);
+      for (auto& n : o.names) n = r.Str("option name");
+      o.value = r.Str("option value name");
+      o.secret = r.Enum<uint8_t>("option secret flag", 1) != 0;
+    }
+    r.Resize(d.rules, "program rules", 5);
+    for (auto& rule : d.rules) {
+      rule.effect = r.Enum<Effect>("rule effect", 3);
+      r.Resize(rule.words, "rule words", 4);
+      for (auto& word : rule.words) word = r.Str("rule word");
+    }
+    bool has_default = r.Enum<uint8_t>("program default flag", 1) != 0;
+    size_t at = r.pos();
+    Effect def = r.Enum<Effect>("program default effect", 3);
+    if (has_default) d.default_effect = def;
+    else if (def != Effect::kPure) throw Fail{at, "program default effect is set but the table has no default"};
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<uint8_t> Serialize(const Program& p) {
@@ -376,7 +429,7 @@ std::vector<uint8_t> Serialize(const Program& p) {
   w.U16(kFormatVersion);
   w.U16(0);
   w.U64(p.source_hash);
-  w.U32(p.policy ? 8 : 7);  // sections
+  w.U32(p.policy ? kSections + 1 : kSections);
   w.U32(0);                 // file size, patched below
   w.U32(0);                 // checksum, patched below
   w.U32(0);                 // reserved
@@ -416,6 +469,10 @@ std::vector<uint8_t> Serialize(const Program& p) {
     w.U32(static_cast<uint32_t>(im.params.size()));
     for (ValueType t : im.params) w.U8(static_cast<uint8_t>(t));
   }
+  w.End(s);
+
+  s = w.Begin(kProg);
+  PutPrograms(w, p.programs);
   w.End(s);
 
   s = w.Begin(kCont);
@@ -492,7 +549,7 @@ std::variant<Program, LoadError> Deserialize(const std::vector<uint8_t>& bytes) 
     if (sum != Fnv1a32(bytes.data() + kHeaderSize, bytes.size() - kHeaderSize)) {
       throw Fail{24, "checksum mismatch: the file was corrupted or edited after it was compiled"};
     }
-    if (sections != 7 && sections != 8) throw Fail{16, fmt::format("unexpected section count {}", sections)};
+    if (sections != kSections && sections != kSections + 1) throw Fail{16, fmt::format("unexpected section count {}", sections)};
 
     Reader r(bytes, kHeaderSize, bytes.size(), kMaxMemoryPerFileByte * bytes.size());
     auto section = [&](uint32_t tag, const char* name) {
@@ -550,6 +607,11 @@ std::variant<Program, LoadError> Deserialize(const std::vector<uint8_t>& bytes) 
     }
     close(end, "IMPT");
 
+    end = section(kProg, "PROG");
+    p.programs_offset = r.pos();
+    p.programs = GetPrograms(r);
+    close(end, "PROG");
+
     end = section(kCont, "CONT");
     r.Resize(p.contacts, "contacts", 12);
     for (auto& c : p.contacts) {
@@ -581,7 +643,7 @@ std::variant<Program, LoadError> Deserialize(const std::vector<uint8_t>& bytes) 
     for (auto& rb : p.runbooks) rb = GetRunbook(r);
     close(end, "RUNB");
 
-    if (sections == 8) {
+    if (sections == kSections + 1) {
       end = section(kPoli, "POLI");
       p.policy_offset = r.pos();
       Policy pol;

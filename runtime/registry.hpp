@@ -19,40 +19,11 @@ struct NativeDecl {
   bool is_filter = false;
   std::vector<ValueType> params;
   ValueType result = ValueType::kNone;
+  uint16_t native = kNoNative;  // its entry in runtime/natives.def (Natives()), when the host has one
 };
 
-// One option a program understands, under all its spellings (`-X`, `--request`). Knowing which
-// options take a value is what lets the matcher find the sub-command where the program would:
-// in `redis-cli -h ping shutdown`, `ping` is the value of `-h` and `shutdown` is the command.
-struct ProgramOption {
-  std::vector<std::string> names;  // "-X", "--request"
-  std::string value;               // the value's name ("METHOD"); empty for a flag with no value
-  bool secret = false;             // its value is a credential: only a secret may fill it
-  bool TakesValue() const { return !value.empty(); }
-};
-
-// A rule's pattern, one of three shapes:
-//   - positional words, matched consecutively among the positional words: `rollout restart`;
-//   - an option, optionally with a value: `-X DELETE` (that value), `-d` (any value no pattern of
-//     its own option names);
-//   - `~words`, matched inside any positional word: `~DELETE` in "MATCH (n) DETACH DELETE n".
-struct ProgramRule {
-  Effect effect = Effect::kRead;
-  std::vector<std::string> words;
-};
-struct ProgramDecl {
-  std::string name;
-  std::vector<ProgramOption> options;
-  std::vector<ProgramRule> rules;
-  std::optional<Effect> default_effect;  // for a sub-command no rule names
-  // The option spelled `name` (exactly, or a long option's unique prefix as getopt allows); null
-  // when the program declares no such option.
-  const ProgramOption* FindOption(const std::string& name) const;
-  // The rules in the forms the matcher compares (lower case, normalized, grouped by option),
-  // computed once when the table is complete; MatchCommand computes them itself when absent.
-  std::shared_ptr<const struct PreparedRules> prepared;
-  void Prepare();
-};
+// ProgramOption, ProgramRule and ProgramDecl (a program's effect table) are in runtime/bytecode.hpp:
+// a compiled program carries the tables of the programs its commands run.
 
 // How one command's words were read: what decided its effect, or why nothing could.
 struct CommandMatch {

@@ -4,6 +4,8 @@
 
 #include <cmath>
 
+#include "runtime/natives.hpp"
+
 namespace rb::rt {
 namespace {
 
@@ -29,7 +31,8 @@ class Verifier {
         throw Reject{0, fmt::format("constant {} has type {}, which cannot be a constant", i, ValueTypeName(c.type))};
       }
     }
-    for (const Import& im : p_.imports) CheckImport(im);
+    for (Import& im : p_.imports) CheckImport(im);
+    CheckProgramTables();
     for (const Contact& c : p_.contacts) {
       Str(c.name, 0, "contact");
       Str(c.display, 0, "contact");
@@ -48,7 +51,9 @@ class Verifier {
     if (i >= p_.files.size()) throw Reject{at, fmt::format("file index {} out of range ({} files)", i, p_.files.size())};
   }
 
-  void CheckImport(const Import& im) const {
+  // Checks an import against the host and resolves the natives.def entry it calls, once: the VM
+  // dispatches a filter through that index.
+  void CheckImport(Import& im) const {
     uint64_t at = im.byte_offset;
     Str(im.name, at, "import");
     const std::string& name = p_.strings[im.name];
@@ -61,6 +66,43 @@ class Verifier {
     if (d->is_filter != im.is_filter || d->params != im.params || d->result != im.result) {
       throw Reject{at, fmt::format("import `{}` has a different signature than on this host", name)};
     }
+    uint16_t native = d->native != kNoNative ? d->native : FindNative(name);
+    if (im.is_filter && (native == kNoNative || !Natives()[native].filter)) {
+      throw Reject{at, fmt::format("filter `{}` has no implementation on this host", name)};
+    }
+    im.native = native;
+  }
+
+  // The effect tables the file carries: one per program, each named, every rule with a pattern.
+  // They decide a command's effect only where the host has no table of its own.
+  void CheckProgramTables() {
+    uint64_t at = p_.programs_offset;
+    for (size_t i = 0; i < p_.programs.size(); ++i) {
+      const ProgramDecl& d = p_.programs[i];
+      if (d.name.empty()) throw Reject{at, fmt::format("program table {} has no name", i)};
+      for (size_t k = 0; k < i; ++k) {
+        if (p_.programs[k].name == d.name) throw Reject{at, fmt::format("program `{}` has two effect tables", d.name)};
+      }
+      for (const ProgramRule& r : d.rules) {
+        if (r.words.empty() || r.words[0].empty()) {
+          throw Reject{at, fmt::format("program `{}` has a rule with no pattern", d.name)};
+        }
+      }
+      for (const ProgramOption& o : d.options) {
+        if (o.names.empty()) throw Reject{at, fmt::format("program `{}` has an option with no name", d.name)};
+      }
+    }
+  }
+
+  // The table the file carries for `name`, prepared for the matcher on first use (only tables the
+  // host does not replace are ever prepared); null when it carries none.
+  const ProgramDecl* CarriedTable(const std::string& name) const {
+    for (ProgramDecl& d : p_.programs) {
+      if (d.name != name) continue;
+      if (!d.prepared) d.Prepare();
+      return &d;
+    }
+    return nullptr;
   }
 
   // Table sizes a chunk owned by `owner` may index.
@@ -219,6 +261,7 @@ class Verifier {
     if (c.argv.empty()) throw Reject{at, "command has no argv"};
     std::vector<std::optional<std::string>> words;
     std::string program;
+    const ProgramDecl* table = nullptr;
     size_t literal_bytes = 0;  // of the whole command, checked before each part is joined
     for (size_t i = 0; i < c.argv.size(); ++i) {
       const auto& word = c.argv[i];
@@ -266,13 +309,16 @@ class Verifier {
         if (slot || word.size() != 1 || word[0].kind != WordPart::Kind::kLiteral) {
           throw Reject{at, "the program of a command must be one literal word"};
         }
-        if (!reg_.Program(lit)) throw Reject{at, fmt::format("program `{}` is not allowed by this host", lit)};
+        // The host's table decides when it has one; else the table the file carries.
+        table = reg_.Program(lit);
+        if (!table) table = CarriedTable(lit);
+        if (!table) throw Reject{at, fmt::format("program `{}` is not allowed by this host", lit)};
         program = lit;
         continue;
       }
       words.push_back(known ? std::optional<std::string>(lit) : std::nullopt);
     }
-    const CommandMatch m = MatchCommand(*reg_.Program(program), words);
+    const CommandMatch m = MatchCommand(*table, words);
     if (!m.declared) throw Reject{at, fmt::format("`{}` has no declared effect for this sub-command", program)};
     if (m.effect != c.effect) {
       throw Reject{at, fmt::format("command `{}` is recorded as {} but is {}", m.rule, EffectName(c.effect),

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "runtime/natives.hpp"
 #include "runtime/verifier.hpp"
 
 // Dispatch: a plain switch, or computed goto (GCC/Clang) when RUNBOOK_COMPUTED_GOTO is set. The
@@ -261,8 +262,13 @@ EvalResult Vm::Run(uint32_t chunk_index, EvalHost& host) {
       Value* args = sp - argc;
       Value result;
       if (im.is_filter) {
+        // Through the natives table, by the index the verifier resolved: no name compare per call.
+        const std::vector<NativeInfo>& natives = Natives();
+        if (im.native >= natives.size() || !natives[im.native].filter) {
+          throw RuntimeError{fmt::format("filter `{}` has no implementation on this host", name)};
+        }
         std::string error;
-        result = RunFilter(name, args, argc, error);
+        result = natives[im.native].filter(args, argc, error);
         if (!error.empty()) throw RuntimeError{name + ": " + error};
       } else {
         result = host.Call(owner, im, name, args, argc);

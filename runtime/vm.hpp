@@ -75,8 +75,6 @@ class Vm : public Backend {
   std::chrono::steady_clock::time_point deadline_;
 };
 
-// The built-in text filters (std.text): pure functions of the piped text and their arguments.
-// Returns unknown when the input is unknown; sets `error` for a bad argument (e.g. an invalid regex).
-Value RunFilter(const std::string& name, const Value* args, size_t argc, std::string& error);
+// The text filters are in runtime/natives.hpp (Natives(), FilterGrep, ...).
 
 }  // namespace rb::rt

@@ -49,6 +49,38 @@ inline std::string WriteTemp(const std::string& name, const std::string& text) {
   return path.string();
 }
 
+// Lints a runbook importing std.redis against a copy of the stdlib whose std.redis is `redis_module`
+// (natives.def is the runtime's, so the stdlib's declarations must agree with it).
+inline LintResult LintWithStdlibRedis(const std::string& redis_module) {
+  auto dir = TempDir() / "stdlib-variant";
+  std::filesystem::create_directories(dir / "stdlib");
+  for (const auto& e : std::filesystem::directory_iterator(SourceDir() / "stdlib")) {
+    std::filesystem::copy_file(e.path(), dir / "stdlib" / e.path().filename(),
+                               std::filesystem::copy_options::overwrite_existing);
+  }
+  std::ofstream(dir / "stdlib" / "redis.rb.denis", std::ios::binary | std::ios::trunc) << redis_module;
+  std::ofstream(dir / "r.rb.denis", std::ios::binary | std::ios::trunc)
+      << "import std.redis\nimport policy.escalation\n"
+         "runbook r \"R\" {\n  severity P2\n  owner sre\n  target redis = redis(\"redis\")\n"
+         "  symptoms {\n    down \"Down\" : not redis.ping()\n  }\n"
+         "  escalate {\n    | when | then |\n    | down | page sre |\n  }\n}\n";
+  std::filesystem::create_directories(dir / "policy");
+  std::filesystem::copy_file(SourceDir() / "tests" / "golden" / "policy" / "escalation.rb.denis",
+                             dir / "policy" / "escalation.rb.denis", std::filesystem::copy_options::overwrite_existing);
+  LintOptions o;
+  o.paths = {(dir / "r.rb.denis").string()};
+  o.stdlib_dir = (dir / "stdlib").string();
+  return Lint(o);
+}
+
+// A std.redis that declares a method the runtime lacks and one with another effect than its native.
+inline const char* kDriftedRedisModule =
+    "capability redis \"Redis\" {\n"
+    "  read ping() -> bool \"PING\"\n"
+    "  read slowlog_len() -> num \"not a native\"\n"
+    "  read flushall() -> bool \"the native is destructive\"\n"
+    "}\n";
+
 // A fresh directory under TempDir(), removed when the test ends.
 class ScratchDir {
  public:

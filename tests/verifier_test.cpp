@@ -310,7 +310,7 @@ TEST(VerifierFile, BadMagic) {
 }
 
 TEST(VerifierFile, UnsupportedVersion) {
-  for (uint16_t v : {uint16_t{0}, uint16_t{1}, uint16_t{2}, uint16_t{4}, uint16_t{0x0100}, uint16_t{0xFFFF}}) {
+  for (uint16_t v : {uint16_t{0}, uint16_t{1}, uint16_t{2}, uint16_t{3}, uint16_t{5}, uint16_t{0x0100}, uint16_t{0xFFFF}}) {
     std::vector<uint8_t> b = rt::Serialize(RedisDown());
     std::memcpy(&b[4], &v, 2);
     Rejection r = RejectBytes(b);
@@ -366,35 +366,35 @@ TEST(VerifierFile, ChecksumMismatch) {
 }
 
 TEST(VerifierFile, UnexpectedSectionCount) {
-  for (uint32_t n : {0u, 6u, 9u, 0xFFFFFFFFu}) {
+  for (uint32_t n : {0u, 7u, 10u, 0xFFFFFFFFu}) {
     std::vector<uint8_t> b = rt::Serialize(RedisDown());
     Put32(b, 16, n);
     Rejection r = RejectBytes(b);
     EXPECT_MESSAGE(r, "unexpected section count " + Str(n));
     EXPECT_EQ(r.error.offset, 16u);
   }
-  // Seven sections where the file has a policy: the POLI section is left over.
+  // Eight sections where the file has a policy: the POLI section is left over.
   std::vector<uint8_t> b = rt::Serialize(RedisDown());
   size_t poli = SectionAt(b, "POLI");
-  Put32(b, 16, 7);
+  Put32(b, 16, 8);
   Rejection r = RejectBytes(b);
   EXPECT_MESSAGE(r, Str(b.size() - poli) + " unexpected bytes after the last section");
   EXPECT_EQ(r.error.offset, poli);
-  // Eight sections where the file has none.
+  // Nine sections where the file has none.
   rt::Program p = RedisDown();
   p.policy.reset();
   for (auto& c : p.chunks) {
     if (c.owner == rt::kPolicyOwner) c.owner = 0;  // keep the chunks valid without the policy
   }
   b = rt::Serialize(p);
-  Put32(b, 16, 8);
+  Put32(b, 16, 9);
   r = RejectBytes(b);
   EXPECT_MESSAGE(r, "section tag");  // truncated: the POLI tag needs 4 bytes
   EXPECT_EQ(r.error.offset, b.size());
 }
 
 TEST(VerifierFile, WrongSectionTag) {
-  for (const char* tag : {"STRS", "FILE", "CONS", "IMPT", "CONT", "CODE", "RUNB", "POLI"}) {
+  for (const char* tag : {"STRS", "FILE", "CONS", "IMPT", "PROG", "CONT", "CODE", "RUNB", "POLI"}) {
     std::vector<uint8_t> b = rt::Serialize(RedisDown());
     size_t at = SectionAt(b, tag);
     b[at + 3] = 'X';
@@ -419,6 +419,7 @@ TEST(VerifierFile, CountExceedsTheBytesLeft) {
       {SectionAt(base, "FILE") + 8, 1000000, "files count 1000000 does not fit"},
       {SectionAt(base, "CONS") + 8, 1000000, "constants count 1000000 does not fit"},
       {SectionAt(base, "IMPT") + 8, 1000000, "imports count 1000000 does not fit"},
+      {SectionAt(base, "PROG") + 8, 1000000, "program tables count 1000000 does not fit"},
       {SectionAt(base, "CONT") + 8, 1000000, "contacts count 1000000 does not fit"},
       {SectionAt(base, "CODE") + 8, 1000000, "chunks count 1000000 does not fit"},
       {parsed.chunks.at(0).byte_offset - 4, 1000000, "instructions count 1000000 does not fit"},

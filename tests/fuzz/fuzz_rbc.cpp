@@ -13,6 +13,7 @@
 
 #include "compiler/codegen.hpp"
 #include "compiler/disasm.hpp"
+#include "runtime/natives.hpp"
 #include "runtime/rbc.hpp"
 #include "runtime/verifier.hpp"
 #include "runtime/vm.hpp"
@@ -34,7 +35,8 @@ void RunEveryChunk(const rb::rt::Program& p) {
 }
 
 void Try(const std::vector<uint8_t>& bytes) {
-  static const rb::rt::Registry kRegistry = rb::StdlibRegistry();
+  // The runtime's own registry: natives from natives.def, command effects from the file's tables.
+  static const rb::rt::Registry& kRegistry = rb::rt::DefaultRegistry();
   auto r = rb::rt::LoadProgram(bytes, kRegistry);
   if (auto* e = std::get_if<rb::rt::LoadError>(&r)) {
     FUZZ_CHECK(!e->message.empty());
