@@ -1097,7 +1097,8 @@ class Checker {
               "guard on a symptom or a probe, or delete the step");
         break;
       case Cond::kExpect:
-        Error(DiagKind::kConstantFalse, e.span, fmt::format("this expectation is always {}: the step always fails", value),
+        Error(DiagKind::kConstantFalse, e.span, truth == 0 ? "this expectation is always false: the step always fails"
+                          : "this expectation is always unknown: it never passes",
               "compare `output` or a probe, e.g. expect output == \"PONG\"");
         break;
       case Cond::kSymptom:

@@ -118,7 +118,9 @@ TEST(LangOperators, TypingAcceptsExactlyWhatEvaluationAccepts) {
         lang::Outcome r = lang::Evaluate(op, sample(a), sample(b));
         EXPECT_EQ(t.refusal == lang::Refusal::kNone, r.fault == lang::Fault::kNone)
             << info.text << " " << lang::ValueTypeName(a) << " " << lang::ValueTypeName(b);
-        if (t.refusal == lang::Refusal::kNone) EXPECT_EQ(t.result, r.type) << info.text;
+        if (t.refusal == lang::Refusal::kNone) {
+          EXPECT_EQ(t.result, r.type) << info.text;
+        }
       }
     }
   }
