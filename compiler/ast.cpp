@@ -1,5 +1,7 @@
 #include "compiler/ast.hpp"
 
+#include "lang/operators.hpp"
+
 namespace rb::ast {
 
 const char* TypeName(Type t) {
@@ -33,21 +35,8 @@ std::optional<Type> TypeFromName(const std::string& name) {
 }
 
 const char* BinOpText(BinOp op) {
-  switch (op) {
-    case BinOp::kOr: return "or";
-    case BinOp::kAnd: return "and";
-    case BinOp::kEq: return "==";
-    case BinOp::kNe: return "!=";
-    case BinOp::kLt: return "<";
-    case BinOp::kLe: return "<=";
-    case BinOp::kGt: return ">";
-    case BinOp::kGe: return ">=";
-    case BinOp::kAdd: return "+";
-    case BinOp::kSub: return "-";
-    case BinOp::kMul: return "*";
-    case BinOp::kDiv: return "/";
-  }
-  return "?";
+  // The table's text (a string literal there, so data() ends in a NUL); the order is asserted in fold.cpp.
+  return lang::Info(static_cast<lang::Operator>(op)).text.data();
 }
 
 rt::ProgramDecl ToProgramDecl(const Program& p) {

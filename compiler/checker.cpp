@@ -1,6 +1,7 @@
 #include "compiler/checker.hpp"
 
 #include "compiler/codegen.hpp"
+#include "compiler/fold.hpp"
 #include "runtime/natives.hpp"
 #include "runtime/registry.hpp"
 #include "runtime/verifier.hpp"
@@ -445,6 +446,7 @@ class Checker {
       ctx.condition = true;
       ctx.where = "symptom";
       ExpectBool(*s.cond, ctx, "a symptom's condition");
+      CheckConstant(*s.cond, Cond::kSymptom);
     }
     CheckSymptomCycles(rb);
     for (auto& d : rb.dashboards) {
@@ -577,6 +579,7 @@ class Checker {
       ctx.condition = true;
       ctx.where = "guard";
       ExpectBool(*s.guard, ctx, "a `when` guard");
+      CheckConstant(*s.guard, Cond::kGuard);
     }
     if (s.items.empty()) {
       Error(DiagKind::kEmptyStep, s.name_span, fmt::format("step `{}` does nothing", s.name),
@@ -628,6 +631,7 @@ class Checker {
           ctx.allow_output = has_command;
           ctx.where = "expectation";
           ExpectBool(*item.expect.cond, ctx, "an expectation");
+          CheckConstant(*item.expect.cond, Cond::kExpect);
           effect = std::max(effect, item.expect.cond->effect);
           CheckPolling(item.expect);
           break;
@@ -1070,15 +1074,7 @@ class Checker {
     ctx.allow_window = true;
     ctx.where = "escalation condition";
     ExpectBool(*row.when, ctx, "an escalation condition");
-    if (row.when->type == Type::kBool) {
-      auto v = Fold(*row.when);
-      if (v && *v != 1) {
-        Error(DiagKind::kRowNeverFires, row.when->span,
-              *v == 0 ? "this condition is always false: the row never fires"
-                      : "this condition is always unknown: the row never fires",
-              "use a symptom, a probe or `ask \"...\"`");
-      }
-    }
+    CheckConstant(*row.when, Cond::kRow);
     for (const auto& a : row.then) {
       switch (a.kind) {
         case ast::ActionKind::kPage: CheckContact(a.arg, a.span); break;
@@ -1120,46 +1116,63 @@ class Checker {
     return v;
   }
 
-  // Kleene constant folding: 1 true, 0 false, -1 unknown, nullopt when not constant.
-  std::optional<int> Fold(const Expr& e) const {
-    switch (e.kind) {
-      case ExprKind::kBool: return e.value != 0 ? 1 : 0;
-      case ExprKind::kUnknown: return -1;
-      case ExprKind::kNot: {
-        auto v = Fold(*e.kids[0]);
-        if (!v) return std::nullopt;
-        return *v == -1 ? -1 : 1 - *v;
+  enum class Cond { kSymptom, kGuard, kExpect, kRow };
+  // Reports a condition that folds to a constant, with the folder codegen compiles it with
+  // (compiler/fold.hpp): always true is a warning (RB0043), always false or unknown an error (RB0081
+  // for rows, RB0044 otherwise); literals that fail at run time (`10m / 0`) are RB0045.
+  void CheckConstant(const Expr& e, Cond where) {
+    if (e.type != Type::kBool) return;  // a type error is already reported
+    FoldFault fault;
+    std::optional<Folded> v = FoldConstant(e, &fault);
+    if (fault.fault == lang::Fault::kDivByZero || fault.fault == lang::Fault::kOverflow) {
+      Error(DiagKind::kConstantFault, fault.span, fmt::format("this fails every time it is evaluated: {}", fault.message),
+            "fix the literal");
+    }
+    if (!v) return;
+    lang::Operand o;
+    o.type = v->type;
+    o.number = v->number;
+    int truth = lang::Truth(o);
+    const char* value = truth == 1 ? "true" : truth == 0 ? "false" : "unknown";
+    if (truth == 1) {
+      switch (where) {
+        case Cond::kRow:
+          Error(DiagKind::kConstantTrue, e.span, "this condition is always true: the row fires on every evaluation",
+                  "use a symptom, a probe or `ask \"...\"`");
+          break;
+        case Cond::kGuard:
+          Error(DiagKind::kConstantTrue, e.span, "this guard is always true: the step always runs",
+                  "guard on a symptom or a probe, or drop the `when`");
+          break;
+        case Cond::kExpect:
+          Error(DiagKind::kConstantTrue, e.span, "this expectation always holds: it checks nothing",
+                  "compare `output` or a probe, e.g. expect output == \"PONG\"");
+          break;
+        case Cond::kSymptom:
+          Error(DiagKind::kConstantTrue, e.span, "this symptom always holds: it tells nothing about the incident",
+                  "read a probe, e.g. redis.ping() == false");
+          break;
       }
-      case ExprKind::kBinary: {
-        if (e.op != ast::BinOp::kAnd && e.op != ast::BinOp::kOr) {
-          if (e.kids[0]->kind == ExprKind::kNumber && e.kids[1]->kind == ExprKind::kNumber) {
-            double a = e.kids[0]->value, b = e.kids[1]->value;
-            switch (e.op) {
-              case ast::BinOp::kEq: return a == b;
-              case ast::BinOp::kNe: return a != b;
-              case ast::BinOp::kLt: return a < b;
-              case ast::BinOp::kLe: return a <= b;
-              case ast::BinOp::kGt: return a > b;
-              case ast::BinOp::kGe: return a >= b;
-              default: return std::nullopt;
-            }
-          }
-          return std::nullopt;
-        }
-        auto a = Fold(*e.kids[0]), b = Fold(*e.kids[1]);
-        bool is_and = e.op == ast::BinOp::kAnd;
-        int absorbing = is_and ? 0 : 1;
-        if ((a && *a == absorbing) || (b && *b == absorbing)) return absorbing;
-        if (!a || !b) return std::nullopt;
-        if (*a == -1 || *b == -1) return -1;
-        return is_and ? (*a && *b) : (*a || *b);
-      }
-      case ExprKind::kWindow: {
-        auto v = Fold(*e.kids[0]);
-        if (v && *v != 1) return v;
-        return std::nullopt;
-      }
-      default: return std::nullopt;
+      return;
+    }
+    switch (where) {
+      case Cond::kRow:
+        Error(DiagKind::kRowNeverFires, e.span, fmt::format("this condition is always {}: the row never fires", value),
+              "use a symptom, a probe or `ask \"...\"`");
+        break;
+      case Cond::kGuard:
+        Error(DiagKind::kConstantFalse, e.span, fmt::format("this guard is always {}: the step never runs", value),
+              "guard on a symptom or a probe, or delete the step");
+        break;
+      case Cond::kExpect:
+        Error(DiagKind::kConstantFalse, e.span, truth == 0 ? "this expectation is always false: the step always fails"
+                          : "this expectation is always unknown: it never passes",
+              "compare `output` or a probe, e.g. expect output == \"PONG\"");
+        break;
+      case Cond::kSymptom:
+        Error(DiagKind::kConstantFalse, e.span, fmt::format("this symptom is always {}: it is never observed", value),
+              "read a probe, e.g. redis.ping() == false");
+        break;
     }
   }
 
@@ -1290,7 +1303,7 @@ class Checker {
       case ExprKind::kNot: {
         Type t = CheckExpr(*e.kids[0], ctx);
         e.effect = e.kids[0]->effect;
-        if (t != Type::kBool && t != Type::kError) {
+        if (t != Type::kError && lang::TypeOf(lang::Operator::kNot, ToValueType(t)).refusal != lang::Refusal::kNone) {
           Error(DiagKind::kTypeMismatch, e.kids[0]->span, fmt::format("`not` needs a condition, this is {}", ast::TypeName(t)));
         }
         return SetType(e, Type::kBool);
@@ -1298,11 +1311,13 @@ class Checker {
       case ExprKind::kNeg: {
         Type t = CheckExpr(*e.kids[0], ctx);
         e.effect = e.kids[0]->effect;
-        if (!IsNumeric(t) && t != Type::kError) {
+        if (t == Type::kError) return SetType(e, t);
+        lang::Typing typing = lang::TypeOf(lang::Operator::kNeg, ToValueType(t));
+        if (typing.refusal != lang::Refusal::kNone) {
           Error(DiagKind::kTypeMismatch, e.span, fmt::format("cannot negate {}", ast::TypeName(t)));
           return SetType(e, Type::kError);
         }
-        return SetType(e, t);
+        return SetType(e, ToAstType(typing.result));
       }
       case ExprKind::kWindow: {
         if (!ctx_in.allow_window) {
@@ -1516,64 +1531,49 @@ class Checker {
             "secrets can only be passed to commands ({name}) and capabilities");
       return Type::kError;
     }
-    switch (e.op) {
-      case BinOp::kAnd:
-      case BinOp::kOr:
+    lang::Operator op = ToOperator(e.op);
+    lang::Typing typing = lang::TypeOf(op, ToValueType(a), ToValueType(b));
+    switch (typing.refusal) {
+      case lang::Refusal::kNone: return ToAstType(typing.result);
+      case lang::Refusal::kSecret:  // reported above
+      case lang::Refusal::kNotCondition:
         for (int i = 0; i < 2; ++i) {
           Type t = i == 0 ? a : b;
-          if (t != Type::kBool) {
+          if (i == 0 ? typing.left_bad : typing.right_bad) {
             Error(DiagKind::kTypeMismatch, e.kids[i]->span,
                   fmt::format("`{}` needs conditions on both sides, this is {}", ast::BinOpText(e.op), ast::TypeName(t)),
                   IsNumeric(t) ? "compare it, e.g. `> 0`" : "");
           }
         }
-        return Type::kBool;
-      case BinOp::kEq:
-      case BinOp::kNe:
-      case BinOp::kLt:
-      case BinOp::kLe:
-      case BinOp::kGt:
-      case BinOp::kGe: {
-        bool ordering = e.op != BinOp::kEq && e.op != BinOp::kNe;
-        auto texty = [](Type t) { return t == Type::kString || t == Type::kLines; };
-        if (a == b && (IsNumeric(a) || (!ordering && (a == Type::kBool || a == Type::kString)))) return Type::kBool;
-        if (!ordering && texty(a) && texty(b)) return Type::kBool;
-        if (IsNumeric(a) && IsNumeric(b)) {
+        break;
+      case lang::Refusal::kUnitMismatch:
+      case lang::Refusal::kTypeMismatch: {
+        lang::OpClass cls = lang::Info(op).cls;
+        bool comparison = cls == lang::OpClass::kEquality || cls == lang::OpClass::kOrdering;
+        bool units = typing.refusal == lang::Refusal::kUnitMismatch;
+        if (comparison && units) {
           Error(DiagKind::kUnitMismatch, e.span,
                 fmt::format("cannot compare {} with {}", ast::TypeName(a), ast::TypeName(b)), UnitHint(a));
-        } else {
+        } else if (comparison) {
           Error(DiagKind::kTypeMismatch, e.span,
                 fmt::format("cannot compare {} with {} using `{}`", ast::TypeName(a), ast::TypeName(b),
                             ast::BinOpText(e.op)));
+        } else if (units) {
+          bool additive = cls == lang::OpClass::kAdditive;
+          Error(DiagKind::kUnitMismatch, e.span,
+                fmt::format("cannot {} {} and {}", e.op == BinOp::kAdd ? "add" : e.op == BinOp::kSub ? "subtract"
+                                                   : e.op == BinOp::kMul ? "multiply" : "divide",
+                            ast::TypeName(a), ast::TypeName(b)),
+                additive ? fmt::format("both sides of `{}` need the same unit", ast::BinOpText(e.op))
+                         : "multiply or divide a unit by a plain number, e.g. 2 * 5m");
+        } else {
+          Error(DiagKind::kTypeMismatch, e.span,
+                fmt::format("`{}` needs numbers, got {} and {}", ast::BinOpText(e.op), ast::TypeName(a), ast::TypeName(b)));
         }
-        return Type::kBool;
+        break;
       }
-      case BinOp::kAdd:
-      case BinOp::kSub:
-        if (IsNumeric(a) && a == b) return a;
-        break;
-      case BinOp::kMul:
-        if (IsNumeric(a) && b == Type::kNum) return a;
-        if (a == Type::kNum && IsNumeric(b)) return b;
-        break;
-      case BinOp::kDiv:
-        if (IsNumeric(a) && b == Type::kNum) return a;
-        if (IsNumeric(a) && a == b) return Type::kNum;
-        break;
     }
-    if (IsNumeric(a) && IsNumeric(b)) {
-      bool additive = e.op == BinOp::kAdd || e.op == BinOp::kSub;
-      Error(DiagKind::kUnitMismatch, e.span,
-            fmt::format("cannot {} {} and {}", e.op == BinOp::kAdd ? "add" : e.op == BinOp::kSub ? "subtract"
-                                               : e.op == BinOp::kMul ? "multiply" : "divide",
-                        ast::TypeName(a), ast::TypeName(b)),
-            additive ? fmt::format("both sides of `{}` need the same unit", ast::BinOpText(e.op))
-                     : "multiply or divide a unit by a plain number, e.g. 2 * 5m");
-    } else {
-      Error(DiagKind::kTypeMismatch, e.span,
-            fmt::format("`{}` needs numbers, got {} and {}", ast::BinOpText(e.op), ast::TypeName(a), ast::TypeName(b)));
-    }
-    return Type::kError;
+    return typing.result == lang::ValueType::kBool ? Type::kBool : Type::kError;
   }
 
   static std::string UnitHint(Type left) {

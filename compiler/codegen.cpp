@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "compiler/checker.hpp"
+#include "compiler/fold.hpp"
 #include "lang/text.hpp"
 #include "runtime/rbc.hpp"
 
@@ -198,9 +199,22 @@ class Generator {
     void Expr(const ast::Expr& e) {
       using K = ast::ExprKind;
       if (e.kind != K::kNumber && e.kind != K::kBool) {
-        if (auto c = Fold(e)) {  // constant folding where it is free
-          if (c->type == rt::ValueType::kBool) return Emit(c->number != 0 ? Op::kTRUE : Op::kFALSE, 0, e.span);
-          return Emit(Op::kCONST, g_.Constant(c->type, c->number), e.span);
+        if (auto c = FoldConstant(e)) {  // with the VM's operators (compiler/fold.hpp)
+          switch (c->type) {
+            case rt::ValueType::kBool: return Emit(c->number != 0 ? Op::kTRUE : Op::kFALSE, 0, e.span);
+            case rt::ValueType::kUnknown: return Emit(Op::kUNKNOWN, 0, e.span);
+            case rt::ValueType::kString: return Emit(Op::kCONST, g_.Constant(c->type, 0, c->text), e.span);
+            case rt::ValueType::kNum:
+            case rt::ValueType::kDuration:
+            case rt::ValueType::kPercent:
+            case rt::ValueType::kSize: return Emit(Op::kCONST, g_.Constant(c->type, c->number), e.span);
+            case rt::ValueType::kLines:
+            case rt::ValueType::kList:
+            case rt::ValueType::kMap:
+            case rt::ValueType::kSecret:
+            case rt::ValueType::kTarget:
+            case rt::ValueType::kNone: throw std::logic_error("codegen: folded a non-constant type");
+          }
         }
       }
       switch (e.kind) {
@@ -275,66 +289,6 @@ class Generator {
       throw std::logic_error("codegen: unsupported call " + callee.text);
     }
 
-    struct Folded {
-      rt::ValueType type;
-      double number;
-    };
-    // The value of a constant subexpression (numbers with units, bools), or nullopt.
-    static std::optional<Folded> Fold(const ast::Expr& e) {
-      using K = ast::ExprKind;
-      using B = ast::BinOp;
-      switch (e.kind) {
-        case K::kNumber: return Folded{ToValueType(e.unit), e.value};
-        case K::kBool: return Folded{rt::ValueType::kBool, e.value};
-        case K::kNeg: {
-          auto v = Fold(*e.kids[0]);
-          if (!v || v->type == rt::ValueType::kBool) return std::nullopt;
-          return Folded{v->type, -v->number};
-        }
-        case K::kNot: {
-          auto v = Fold(*e.kids[0]);
-          if (!v || v->type != rt::ValueType::kBool) return std::nullopt;
-          return Folded{rt::ValueType::kBool, v->number != 0 ? 0.0 : 1.0};
-        }
-        case K::kBinary: {
-          auto a = Fold(*e.kids[0]), b = Fold(*e.kids[1]);
-          if (!a || !b) return std::nullopt;
-          bool boolean = a->type == rt::ValueType::kBool && b->type == rt::ValueType::kBool;
-          double x = a->number, y = b->number;
-          switch (e.op) {
-            case B::kAnd: return boolean ? std::optional<Folded>(Folded{rt::ValueType::kBool, (x != 0 && y != 0) ? 1.0 : 0.0}) : std::nullopt;
-            case B::kOr: return boolean ? std::optional<Folded>(Folded{rt::ValueType::kBool, (x != 0 || y != 0) ? 1.0 : 0.0}) : std::nullopt;
-            default: break;
-          }
-          if (a->type == rt::ValueType::kBool || b->type == rt::ValueType::kBool) return std::nullopt;
-          auto cmp = [&](bool r) { return std::optional<Folded>(Folded{rt::ValueType::kBool, r ? 1.0 : 0.0}); };
-          switch (e.op) {
-            case B::kEq: return a->type == b->type ? cmp(x == y) : std::nullopt;
-            case B::kNe: return a->type == b->type ? cmp(x != y) : std::nullopt;
-            case B::kLt: return a->type == b->type ? cmp(x < y) : std::nullopt;
-            case B::kLe: return a->type == b->type ? cmp(x <= y) : std::nullopt;
-            case B::kGt: return a->type == b->type ? cmp(x > y) : std::nullopt;
-            case B::kGe: return a->type == b->type ? cmp(x >= y) : std::nullopt;
-            case B::kAdd: return a->type == b->type ? std::optional<Folded>(Folded{a->type, x + y}) : std::nullopt;
-            case B::kSub: return a->type == b->type ? std::optional<Folded>(Folded{a->type, x - y}) : std::nullopt;
-            case B::kMul:
-              if (b->type == rt::ValueType::kNum) return Folded{a->type, x * y};
-              if (a->type == rt::ValueType::kNum) return Folded{b->type, x * y};
-              return std::nullopt;
-            case B::kDiv:  // division by zero is left to the VM, which reports it with the line
-              if (y == 0) return std::nullopt;
-              if (b->type == rt::ValueType::kNum) return Folded{a->type, x / y};
-              if (a->type == b->type) return Folded{rt::ValueType::kNum, x / y};
-              return std::nullopt;
-            case B::kAnd:
-            case B::kOr: break;
-          }
-          return std::nullopt;
-        }
-        default: return std::nullopt;
-      }
-    }
-
     static bool HasWindow(const ast::Expr& e) {
       if (e.kind == ast::ExprKind::kWindow) return true;
       for (const auto& k : e.kids) {
@@ -367,21 +321,11 @@ class Generator {
       }
       Expr(a);
       Expr(b);
-      Op op = Op::kNOP;
-      switch (e.op) {
-        case B::kEq: op = Op::kEQ; break;
-        case B::kNe: op = Op::kNE; break;
-        case B::kLt: op = Op::kLT; break;
-        case B::kLe: op = Op::kLE; break;
-        case B::kGt: op = Op::kGT; break;
-        case B::kGe: op = Op::kGE; break;
-        case B::kAdd: op = Op::kADD; break;
-        case B::kSub: op = Op::kSUB; break;
-        case B::kMul: op = Op::kMUL; break;
-        case B::kDiv: op = Op::kDIV; break;
-        case B::kAnd:
-        case B::kOr: break;
-      }
+      static const Op kOpcodes[] = {  // indexed by ast::BinOp, in the order of lang/operators.def
+#define RB_BINARY_OP(name, text, cls, precedence, opcode, operands, result, doc) Op::k##opcode,
+#include "lang/operators.def"
+      };
+      Op op = kOpcodes[static_cast<size_t>(e.op)];
       Emit(op, 0, e.op_span);
     }
 

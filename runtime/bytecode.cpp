@@ -21,23 +21,4 @@ const char* EffectName(Effect e) {
   return "?";
 }
 
-const char* ValueTypeName(ValueType t) {
-  switch (t) {
-    case ValueType::kUnknown: return "unknown";
-    case ValueType::kBool: return "bool";
-    case ValueType::kNum: return "num";
-    case ValueType::kDuration: return "duration";
-    case ValueType::kPercent: return "percent";
-    case ValueType::kSize: return "size";
-    case ValueType::kString: return "string";
-    case ValueType::kLines: return "lines";
-    case ValueType::kList: return "list";
-    case ValueType::kMap: return "map";
-    case ValueType::kSecret: return "secret";
-    case ValueType::kTarget: return "target";
-    case ValueType::kNone: return "none";
-  }
-  return "?";
-}
-
 }  // namespace rb::rt

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "lang/enums.hpp"
+#include "lang/value_type.hpp"
 
 namespace rb::rt {
 
@@ -53,22 +54,9 @@ inline uint8_t CallArgc(uint32_t w) { return static_cast<uint8_t>(w >> 24); }
 inline constexpr uint32_t kMaxOperand = (1u << 24) - 1;
 
 // ---- Values in the constant pool and types in signatures ------------------------------------------
-enum class ValueType : uint8_t {
-  kUnknown,
-  kBool,
-  kNum,
-  kDuration,  // milliseconds
-  kPercent,   // percentage points
-  kSize,      // bytes
-  kString,
-  kLines,
-  kList,
-  kMap,
-  kSecret,
-  kTarget,
-  kNone,
-};
-const char* ValueTypeName(ValueType t);
+// Defined with the operators in lang/ (the folder and the VM evaluate on it).
+using ValueType = lang::ValueType;
+using lang::ValueTypeName;
 
 struct Constant {
   ValueType type = ValueType::kNum;  // kBool, kNum/kDuration/kPercent/kSize or kString

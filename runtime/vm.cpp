@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "lang/operators.hpp"
 #include "runtime/natives.hpp"
 #include "runtime/verifier.hpp"
 
@@ -23,75 +24,41 @@ struct RuntimeError {
   std::string message;
 };
 
-bool Same(ValueType a, ValueType b) { return a == b; }
-
-// Kleene truth: 1 true, 0 false, -1 unknown. Anything else is a type error.
-int Truth(const Value& v) {
-  if (v.type == ValueType::kUnknown) return -1;
-  if (v.type == ValueType::kBool) return v.number != 0 ? 1 : 0;
-  throw RuntimeError{fmt::format("expected a condition, got {}", ValueTypeName(v.type))};
+// The operand view of a value (lang/operators.hpp): no copy, text and lines point into the heap.
+inline lang::Operand View(const Value& v) {
+  lang::Operand o;
+  o.type = v.type;
+  o.number = v.number;
+  if (v.heap) {
+    if (v.type == ValueType::kString) o.text = v.heap->text;
+    if (v.type == ValueType::kLines) o.lines = &v.heap->lines;
+  }
+  return o;
 }
 
-Value FromTruth(int t) { return t < 0 ? Value::Unknown() : Value::Bool(t == 1); }
-
-Value Compare(Op op, const Value& a, const Value& b) {
-  if (a.IsUnknown() || b.IsUnknown()) return Value::Unknown();
-  if (a.type == ValueType::kSecret || b.type == ValueType::kSecret) throw RuntimeError{"a secret cannot be compared"};
-  bool ordering = op != Op::kEQ && op != Op::kNE;
-  auto texty = [](const Value& v) { return v.type == ValueType::kString || v.type == ValueType::kLines; };
-  if (!ordering && texty(a) && texty(b)) {
-    bool eq = ToString(a) == ToString(b);
-    return Value::Bool(op == Op::kEQ ? eq : !eq);
-  }
-  if (!Same(a.type, b.type) || !(a.IsNumeric() || (!ordering && a.type == ValueType::kBool))) {
-    throw RuntimeError{fmt::format("cannot compare {} with {}", ValueTypeName(a.type), ValueTypeName(b.type))};
-  }
-  double x = a.number, y = b.number;
-  switch (op) {
-    case Op::kEQ: return Value::Bool(x == y);
-    case Op::kNE: return Value::Bool(x != y);
-    case Op::kLT: return Value::Bool(x < y);
-    case Op::kLE: return Value::Bool(x <= y);
-    case Op::kGT: return Value::Bool(x > y);
-    case Op::kGE: return Value::Bool(x >= y);
-    default: break;
-  }
-  throw RuntimeError{"not a comparison"};
+[[noreturn]] void Fail(lang::Fault fault, const Value& a, const Value& b) {
+  throw RuntimeError{lang::FaultMessage(fault, View(a), View(b))};
 }
 
-Value Arith(Op op, const Value& a, const Value& b) {
-  if (a.IsUnknown() || b.IsUnknown()) return Value::Unknown();
-  if (!a.IsNumeric() || !b.IsNumeric()) {
-    throw RuntimeError{fmt::format("arithmetic on {} and {}", ValueTypeName(a.type), ValueTypeName(b.type))};
-  }
-  double r = 0;
-  ValueType unit = a.type;
-  switch (op) {
-    case Op::kADD:
-    case Op::kSUB:
-      if (a.type != b.type) throw RuntimeError{fmt::format("cannot add {} and {}", ValueTypeName(a.type), ValueTypeName(b.type))};
-      r = op == Op::kADD ? a.number + b.number : a.number - b.number;
-      break;
-    case Op::kMUL:
-      if (a.type != ValueType::kNum && b.type != ValueType::kNum) throw RuntimeError{"multiplying two units"};
-      unit = a.type == ValueType::kNum ? b.type : a.type;
-      r = a.number * b.number;
-      break;
-    case Op::kDIV:
-      if (b.number == 0) throw RuntimeError{"division by zero"};
-      if (b.type == ValueType::kNum) {
-        unit = a.type;
-      } else if (a.type == b.type) {
-        unit = ValueType::kNum;
-      } else {
-        throw RuntimeError{"dividing by a different unit"};
-      }
-      r = a.number / b.number;
-      break;
-    default: throw RuntimeError{"not arithmetic"};
-  }
-  if (!std::isfinite(r)) throw RuntimeError{"arithmetic overflow"};
-  return Value::Number(unit, r);
+// Kleene truth for the jumps: 1 true, 0 false, -1 unknown. Anything else is a type error.
+inline int Truth(const Value& v) {
+  int t = lang::Truth(View(v));
+  if (t == -2) Fail(lang::Fault::kNotCondition, v, v);
+  return t;
+}
+
+// `a op b` into `a`, with the table's evaluation (the same the constant folder uses).
+inline void Apply(lang::Operator op, Value& a, const Value& b) {
+  lang::Outcome r = lang::Evaluate(op, View(a), View(b));
+  if (r.fault != lang::Fault::kNone) Fail(r.fault, a, b);
+  a = Value{r.type, r.number, nullptr};
+}
+
+// `op a` in place.
+inline void Apply(lang::Operator op, Value& a) {
+  lang::Outcome r = lang::Evaluate(op, View(a));
+  if (r.fault != lang::Fault::kNone) Fail(r.fault, a, a);
+  a = Value{r.type, r.number, nullptr};
 }
 
 }  // namespace
@@ -203,41 +170,12 @@ EvalResult Vm::Run(uint32_t chunk_index, EvalHost& host) {
       *sp++ = host.Ask(program_.strings[program_.constants[OperandA(w)].string]);
       NEXT();
     }
-    CASE(NOT) {
-      int t = Truth(sp[-1]);
-      sp[-1] = FromTruth(t < 0 ? -1 : 1 - t);
-      NEXT();
-    }
-    CASE(AND) {
-      int a = Truth(sp[-2]), b = Truth(sp[-1]);
-      --sp;
-      sp[-1] = FromTruth(a == 0 || b == 0 ? 0 : (a < 0 || b < 0 ? -1 : 1));
-      NEXT();
-    }
-    CASE(OR) {
-      int a = Truth(sp[-2]), b = Truth(sp[-1]);
-      --sp;
-      sp[-1] = FromTruth(a == 1 || b == 1 ? 1 : (a < 0 || b < 0 ? -1 : 0));
-      NEXT();
-    }
-    CASE(NEG) {
-      Value& v = sp[-1];
-      if (!v.IsUnknown()) {
-        if (!v.IsNumeric()) throw RuntimeError{fmt::format("cannot negate {}", ValueTypeName(v.type))};
-        v.number = -v.number;
-      }
-      NEXT();
-    }
-    CASE(ADD) { --sp; sp[-1] = Arith(Op::kADD, sp[-1], sp[0]); NEXT(); }
-    CASE(SUB) { --sp; sp[-1] = Arith(Op::kSUB, sp[-1], sp[0]); NEXT(); }
-    CASE(MUL) { --sp; sp[-1] = Arith(Op::kMUL, sp[-1], sp[0]); NEXT(); }
-    CASE(DIV) { --sp; sp[-1] = Arith(Op::kDIV, sp[-1], sp[0]); NEXT(); }
-    CASE(EQ) { --sp; sp[-1] = Compare(Op::kEQ, sp[-1], sp[0]); NEXT(); }
-    CASE(NE) { --sp; sp[-1] = Compare(Op::kNE, sp[-1], sp[0]); NEXT(); }
-    CASE(LT) { --sp; sp[-1] = Compare(Op::kLT, sp[-1], sp[0]); NEXT(); }
-    CASE(LE) { --sp; sp[-1] = Compare(Op::kLE, sp[-1], sp[0]); NEXT(); }
-    CASE(GT) { --sp; sp[-1] = Compare(Op::kGT, sp[-1], sp[0]); NEXT(); }
-    CASE(GE) { --sp; sp[-1] = Compare(Op::kGE, sp[-1], sp[0]); NEXT(); }
+    // The operators' handlers, one per row of lang/operators.def.
+#define RB_UNARY_OP(name, text, cls, precedence, opcode, operands, result, doc) \
+    CASE(opcode) { Apply(lang::Operator::k##name, sp[-1]); NEXT(); }
+#define RB_BINARY_OP(name, text, cls, precedence, opcode, operands, result, doc) \
+    CASE(opcode) { --sp; Apply(lang::Operator::k##name, sp[-1], sp[0]); NEXT(); }
+#include "lang/operators.def"
     CASE(WINDOW) {
       Truth(sp[-1]);  // type check: windows hold conditions
       sp[-1] = host.Window(owner, OperandA(w), sp[-1]);

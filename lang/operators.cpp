@@ -1,0 +1,101 @@
+#include "lang/operators.hpp"
+
+#include <fmt/format.h>
+
+namespace rb::lang {
+
+std::string FaultMessage(Fault fault, const Operand& a, const Operand& b) {
+  const char* x = ValueTypeName(a.type);
+  const char* y = ValueTypeName(b.type);
+  switch (fault) {
+    case Fault::kNone: return {};
+    case Fault::kNotCondition:
+      return fmt::format("expected a condition, got {}", Truth(a) == -2 ? x : y);
+    case Fault::kSecretCompared: return "a secret cannot be compared";
+    case Fault::kCannotCompare: return fmt::format("cannot compare {} with {}", x, y);
+    case Fault::kNotNumbers: return fmt::format("arithmetic on {} and {}", x, y);
+    case Fault::kAddUnits: return fmt::format("cannot add {} and {}", x, y);
+    case Fault::kMulUnits: return "multiplying two units";
+    case Fault::kDivUnits: return "dividing by a different unit";
+    case Fault::kDivByZero: return "division by zero";
+    case Fault::kOverflow: return "arithmetic overflow";
+    case Fault::kNegate: return fmt::format("cannot negate {}", x);
+  }
+  return "?";
+}
+
+bool LinesEqualText(const std::vector<std::string>& lines, std::string_view text) {
+  size_t i = 0, start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    size_t end = nl == std::string_view::npos ? text.size() : nl;
+    std::string_view line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (i >= lines.size() || lines[i] != line) return false;
+    ++i;
+    start = end + 1;
+  }
+  return i == lines.size();
+}
+
+namespace {
+
+// A value of type `t` for typing by evaluation: a non-zero number, empty text, no lines.
+Operand Sample(ValueType t) {
+  static const std::vector<std::string> kNoLines;
+  Operand o;
+  o.type = t;
+  o.number = 1;
+  if (t == ValueType::kLines) o.lines = &kNoLines;
+  return o;
+}
+
+Typing FromOutcome(Operator op, const Outcome& r, const Operand& a, const Operand& b) {
+  Typing t;
+  OpClass cls = Info(op).cls;
+  bool boolean = cls == OpClass::kLogic || cls == OpClass::kEquality || cls == OpClass::kOrdering;
+  if (r.fault == Fault::kNone) {
+    t.result = r.type;
+    return t;
+  }
+  t.result = boolean ? ValueType::kBool : ValueType::kUnknown;
+  switch (r.fault) {
+    case Fault::kNone: break;
+    case Fault::kNotCondition:
+      t.refusal = Refusal::kNotCondition;
+      t.left_bad = Truth(a) == -2;
+      t.right_bad = Info(op).arity == 2 && Truth(b) == -2;
+      break;
+    case Fault::kSecretCompared: t.refusal = Refusal::kSecret; break;
+    case Fault::kCannotCompare:
+    case Fault::kAddUnits:
+    case Fault::kMulUnits:
+    case Fault::kDivUnits:
+      t.refusal = IsNumeric(a.type) && IsNumeric(b.type) ? Refusal::kUnitMismatch : Refusal::kTypeMismatch;
+      break;
+    case Fault::kNotNumbers:
+    case Fault::kNegate:
+    case Fault::kDivByZero:  // not with the samples' non-zero numbers; refused to stay total
+    case Fault::kOverflow: t.refusal = Refusal::kTypeMismatch; break;
+  }
+  return t;
+}
+
+}  // namespace
+
+Typing TypeOf(Operator op, ValueType a, ValueType b) {
+  if (a == ValueType::kSecret || b == ValueType::kSecret) {
+    Typing t;
+    t.refusal = Refusal::kSecret;
+    return t;
+  }
+  Operand x = Sample(a), y = Sample(b);
+  return FromOutcome(op, Evaluate(op, x, y), x, y);
+}
+
+Typing TypeOf(Operator op, ValueType a) {
+  Operand x = Sample(a);
+  return FromOutcome(op, Evaluate(op, x), x, Operand{});
+}
+
+}  // namespace rb::lang
