@@ -282,6 +282,13 @@ struct Import {
   Span span;
 };
 
+// A `# ...` comment as written, from `#` to the end of its line (kept for tools that rewrite files).
+struct Comment {
+  std::string text;       // with the `#`, without the line end
+  Span span;
+  bool trailing = false;  // after code on the same line; false when it is the line's only content
+};
+
 struct File {
   std::vector<Import> imports;
   std::vector<Runbook> runbooks;
@@ -289,6 +296,8 @@ struct File {
   std::vector<Capability> capabilities;
   std::vector<Program> programs;
   std::vector<Signature> filters;
+  std::vector<Comment> comments;  // in source order; in a declaration with a syntax error, only those
+                                  // before the error
 };
 
 }  // namespace rb::ast

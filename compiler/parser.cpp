@@ -3,11 +3,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
-#include <tao/pegtl/contrib/limit_depth.hpp>
+#include <type_traits>
 #include <tao/pegtl/contrib/parse_tree.hpp>
 
+#include "compiler/syntax_errors.hpp"
 #include "grammar/grammar.hpp"
 #include "lang/literals.hpp"
 #include "lang/words.hpp"
@@ -19,101 +21,81 @@ namespace g = rb::grammar;
 namespace pegtl = tao::pegtl;
 namespace pt = tao::pegtl::parse_tree;
 
-// ---- Error messages, attached from outside the grammar (PEGTL's json_errors pattern) ------------
-template <typename Rule>
-inline constexpr const char* kMessage = nullptr;
-// clang-format off
-template<> inline constexpr const char* kMessage<g::top_expected> = "expected a declaration: `import`, `runbook`, `policy`, `capability`, `program` or `filter`";
-template<> inline constexpr const char* kMessage<g::decl_name> = "expected a name (letters, digits and `_`, not starting with a digit)";
-template<> inline constexpr const char* kMessage<g::title> = "expected a quoted title or description, e.g. \"Redis Caído\"";
-template<> inline constexpr const char* kMessage<g::block_open> = "expected `{`";
-template<> inline constexpr const char* kMessage<g::block_close> = "expected `}` to close the block (or another entry of it)";
-template<> inline constexpr const char* kMessage<g::runbook_member> = "expected a runbook section (`severity`, `owner`, `tags`, `target`, `param`, `symptoms`, `look`, `steps`, `escalate`) or `}`";
-template<> inline constexpr const char* kMessage<g::policy_member> = "expected a policy entry (`target`, `contact`, `escalate`) or `}`";
-template<> inline constexpr const char* kMessage<g::step> = "expected a step: `check|action|last_resort|manual|verify NAME \"Title\" { ... }` or `}`";
-template<> inline constexpr const char* kMessage<g::symptom> = "expected a symptom: `NAME \"description\" : CONDITION` or `}`";
-template<> inline constexpr const char* kMessage<g::runbook_close> = "expected a runbook section (`severity`, `owner`, `tags`, `target`, `param`, `symptoms`, `look`, `steps`, `escalate`) or `}`";
-template<> inline constexpr const char* kMessage<g::policy_close> = "expected a policy entry (`target`, `contact`, `escalate`) or `}`";
-template<> inline constexpr const char* kMessage<g::capability_close> = "expected a method (`read|write|destructive name(args) -> type \"doc\"`) or `}`";
-template<> inline constexpr const char* kMessage<g::program_close> = "expected a rule (`read|write|destructive sub-command, ...`, `options -h HOST, ...`, `secret -a PASSWORD` or `default EFFECT`) or `}`";
-template<> inline constexpr const char* kMessage<g::option_spec> = "expected an option such as `-h HOST`, `-X|--request METHOD` or `--raw`";
-template<> inline constexpr const char* kMessage<g::option_flag> = "expected another spelling of the option after `|`, e.g. `-n|--namespace`";
-template<> inline constexpr const char* kMessage<g::body_close> = "expected a `$ command`, a \"text\" line, `expect ...` or `}`";
-template<> inline constexpr const char* kMessage<pegtl::at<g::step_open>> = "expected `{` to open the step body (or `when CONDITION` before it)";
-template<> inline constexpr const char* kMessage<g::expr> = "expected an expression";
-template<> inline constexpr const char* kMessage<g::unary_expr> = "expected an operand";
-template<> inline constexpr const char* kMessage<g::mul_expr> = "expected an operand";
-template<> inline constexpr const char* kMessage<g::pipe_expr> = "expected an operand to compare with";
-template<> inline constexpr const char* kMessage<g::not_expr> = "expected a condition";
-template<> inline constexpr const char* kMessage<g::and_expr> = "expected a condition";
-template<> inline constexpr const char* kMessage<g::filter_call> = "expected a filter call after `|>`, e.g. grep(\"used\")";
-template<> inline constexpr const char* kMessage<g::call_close> = "expected `,` or `)` in the argument list";
-template<> inline constexpr const char* kMessage<g::paren_close> = "expected `)`";
-template<> inline constexpr const char* kMessage<g::list_close> = "expected `,` or `]`";
-template<> inline constexpr const char* kMessage<g::ask_text> = "expected the question in quotes after `ask`";
-template<> inline constexpr const char* kMessage<g::window_op> = "expected `>` or `>=` after `for`";
-template<> inline constexpr const char* kMessage<g::window_bound> = "expected a duration after `for >`, e.g. 5m";
-template<> inline constexpr const char* kMessage<g::dq_close> = "unterminated string: expected a closing `\"` on the same line";
-template<> inline constexpr const char* kMessage<g::sq_close> = "unterminated string: expected a closing `'` on the same line";
-template<> inline constexpr const char* kMessage<g::cmd_end> = "unexpected character in command";
-template<> inline constexpr const char* kMessage<g::colon> = "expected `:` and the symptom's condition";
-template<> inline constexpr const char* kMessage<g::equals> = "expected `=`";
-template<> inline constexpr const char* kMessage<g::param_spec> = "expected `: TYPE` or `= DEFAULT` after the param name";
-template<> inline constexpr const char* kMessage<g::type_name> = "expected a type name (bool, num, duration, percent, size, string, lines, secret)";
-template<> inline constexpr const char* kMessage<g::severity_ref> = "expected a severity: P1, P2, P3 or P4";
-template<> inline constexpr const char* kMessage<g::contact_ref> = "expected a contact name";
-template<> inline constexpr const char* kMessage<g::step_ref> = "expected a step name after `run`";
-template<> inline constexpr const char* kMessage<g::runbook_ref> = "expected a runbook name after `runbook`";
-template<> inline constexpr const char* kMessage<g::text_line> = "expected quoted text after `manual`";
-template<> inline constexpr const char* kMessage<g::tags_open> = "expected `[` and a list of tags";
-template<> inline constexpr const char* kMessage<g::cell_bar> = "expected `|` between table cells";
-template<> inline constexpr const char* kMessage<g::row_end> = "expected the end of the table row after the last `|`";
-template<> inline constexpr const char* kMessage<g::table_header> = "an escalation table starts with the header row `| when | then |`";
-template<> inline constexpr const char* kMessage<g::when_cell> = "expected a condition in the `when` cell";
-template<> inline constexpr const char* kMessage<g::esc_action> = "expected an action: `page CONTACT`, `run STEP`, `runbook NAME`, `manual \"text\"` or `declare P1`";
-template<> inline constexpr const char* kMessage<g::key<TAO_PEGTL_STRING("then")>> = "expected `then` as the second header cell";
-template<> inline constexpr const char* kMessage<g::key<TAO_PEGTL_STRING("query")>> = "expected `query \"...\"` after the Kibana index";
-template<> inline constexpr const char* kMessage<g::kibana_query> = "expected the Kibana query in quotes";
-template<> inline constexpr const char* kMessage<g::contact_display> = "expected the contact's display name in quotes";
-template<> inline constexpr const char* kMessage<g::contact_handle> = "expected the contact's handle or phone in quotes";
-template<> inline constexpr const char* kMessage<g::formals> = "expected `(` and the parameter list";
-template<> inline constexpr const char* kMessage<g::formals_close> = "expected `,` or `)` in the parameter list";
-template<> inline constexpr const char* kMessage<g::arrow> = "expected `->` and the result type";
-template<> inline constexpr const char* kMessage<g::effect> = "expected an effect: read, write or destructive";
-template<> inline constexpr const char* kMessage<g::sub_pattern> = "expected a sub-command word, an option (`-d`) or a quoted word sequence";
-template<> inline constexpr const char* kMessage<g::program_name> = "expected a program name";
-template<> inline constexpr const char* kMessage<g::module_path> = "expected a module path, e.g. std.redis";
-// clang-format on
+// ---- Syntax errors: every rule that can fail has its entry in compiler/syntax_errors.def ---------
+// The error path carries the entry's id from the rule that failed to the diagnostic; it never reads
+// an exception's text.
 
-struct Errors {
-  template <typename Rule>
-  static constexpr const char* message = kMessage<Rule>;
-  template <typename Rule>
-  static constexpr bool raise_on_failure = false;  // only `must<>` raises
-};
+struct depth_limit {};  // stands for the rule nesting limit in the table (it is no grammar rule)
+
+// The index of Rule's entry in syntax_errors.def, or -1 when it has none.
 template <typename Rule>
-using BaseControl = pegtl::must_if<Errors, pegtl::normal, false>::control<Rule>;
+inline constexpr int kSyntaxEntry = -1;
+#define RB_SYNTAX(name, rule, kind, caret, message, hint) \
+  template <>                                             \
+  inline constexpr int kSyntaxEntry<rule> = static_cast<int>(SyntaxError::k##name);
+#include "compiler/syntax_errors.def"
+#undef RB_SYNTAX
+
+// What a failing rule throws: its table entry and the byte where it failed.
+struct SyntaxFailure {
+  SyntaxError id;
+  const char* at;
+};
+
+// A too-deep input ends the file: resynchronising would only parse the same nesting again.
+bool EndsTheFile(SyntaxError id) { return Info(id).kind == DiagKind::kTooDeep; }
+
+// ---- Parse state: everything one Parse() call keeps while PEGTL runs -----------------------------
+// Passed to pegtl::parse as its state, so two parses (on two threads, or nested) share nothing.
+struct Recovered {
+  size_t offset;  // absolute byte offset of the error
+  SyntaxError id;
+};
+struct ParseState {
+  const char* text_begin = nullptr;     // the file's first byte (each input starts at a declaration)
+  std::vector<Recovered> recovered;     // errors recovery skipped past, not yet reported
+  size_t depth = 0;                     // rule nesting, bounded by kMaxRuleDepth (RB0006)
+  std::vector<ast::Comment> comments;   // as matched: backtracking can add one twice
+};
+
+// The ParseState among a rule's states (parse_tree adds its own, in an order of its choosing).
+inline ParseState* PickState(ParseState& s, ParseState* /*found*/) { return &s; }
+template <typename T>
+ParseState* PickState(T& /*other*/, ParseState* found) {
+  return found;
+}
+template <typename... States>
+ParseState& StateOf(States&... st) {
+  static_assert((std::is_same_v<std::decay_t<States>, ParseState> + ... + 0) == 1, "one ParseState per parse");
+  ParseState* found = nullptr;
+  ((found = PickState(st, found)), ...);
+  return *found;
+}
+
+// Throws the failed rule's entry; a `must<>` or `raise<>` on a rule without one does not compile.
+template <typename Rule>
+struct ErrorControl : pegtl::normal<Rule> {
+  template <typename ParseInput, typename... States>
+  [[noreturn]] static void raise(const ParseInput& in, States&&... /*st*/) {
+    static_assert(kSyntaxEntry<Rule> >= 0, "give this rule its entry in compiler/syntax_errors.def");
+    throw SyntaxFailure{static_cast<SyntaxError>(kSyntaxEntry<Rule>), in.current()};
+  }
+};
 
 // ---- Recovery inside declarations ---------------------------------------------------------------
 // A syntax error inside a runbook section, a step, a symptom or a table row is recorded and the
 // parser skips that one entry (to the end of its line, or past its balanced `{...}` block) and goes
 // on, so one typo does not hide the findings after it. Errors elsewhere end the declaration and the
 // top-level loop resynchronises at the next declaration.
-struct Recovered {
-  size_t offset;  // absolute byte offset of the error
-  std::string message;
-};
-thread_local std::vector<Recovered>* g_recovered = nullptr;
-thread_local const char* g_text_begin = nullptr;
 
 bool AtTopLevelKeyword(const char* p, const char* end);
 bool StartsTopLevel(std::string_view line);
 
-// Where to resume after a failed entry that starts at `p`.
-const char* SkipEntry(const char* p, const char* end) {
+// Where to resume after a failed entry that starts at `p` (`text_begin` is the file's first byte).
+const char* SkipEntry(const char* p, const char* end, const char* text_begin) {
   int depth = 0;
   bool opened = false;
-  bool line_start = p == g_text_begin || p[-1] == '\n';
+  bool line_start = p == text_begin || p[-1] == '\n';
   while (p < end) {
     char c = *p;
     if (line_start && AtTopLevelKeyword(p, end)) return p;
@@ -150,21 +132,19 @@ const char* SkipEntry(const char* p, const char* end) {
 }
 
 template <typename Rule>
-struct RecoveringControl : BaseControl<Rule> {
+struct RecoveringControl : ErrorControl<Rule> {
   template <pegtl::apply_mode A, pegtl::rewind_mode M, template <typename...> class Action,
             template <typename...> class Control, typename ParseInput, typename... States>
   [[nodiscard]] static bool match(ParseInput& in, States&&... st) {
     const char* begin = in.current();
     try {
-      return BaseControl<Rule>::template match<A, M, Action, Control>(in, st...);
-    } catch (const pegtl::parse_error& e) {
-      std::string msg(e.message());
-      if (!g_recovered || msg.find("nesting depth") != std::string::npos) throw;
-      const char* resume = SkipEntry(begin, in.end());
+      return ErrorControl<Rule>::template match<A, M, Action, Control>(in, st...);
+    } catch (const SyntaxFailure& e) {
+      if (EndsTheFile(e.id)) throw;
+      ParseState& state = StateOf(st...);
+      const char* resume = SkipEntry(begin, in.end(), state.text_begin);
       if (resume == begin) throw;  // no progress possible: let an enclosing rule report it once
-      const auto& pos = e.positions().front();
-      size_t base = static_cast<size_t>(in.begin() - g_text_begin);
-      g_recovered->push_back(Recovered{base + pos.byte, msg});
+      state.recovered.push_back(Recovered{static_cast<size_t>(e.at - state.text_begin), e.id});
       in.iterator() = resume;
       return true;
     }
@@ -172,7 +152,7 @@ struct RecoveringControl : BaseControl<Rule> {
 };
 
 template <typename Rule>
-struct Control : BaseControl<Rule> {};
+struct Control : ErrorControl<Rule> {};
 template <> struct Control<g::runbook_entry> : RecoveringControl<g::runbook_entry> {};
 template <> struct Control<g::policy_entry> : RecoveringControl<g::policy_entry> {};
 template <> struct Control<g::symptom_entry> : RecoveringControl<g::symptom_entry> {};
@@ -180,8 +160,48 @@ template <> struct Control<g::step_entry> : RecoveringControl<g::step_entry> {};
 template <> struct Control<g::table_row> : RecoveringControl<g::table_row> {};
 template <> struct Control<g::method> : RecoveringControl<g::method> {};
 
+// ---- Actions: the nesting limit, and comments kept for the tree ---------------------------------
+
+// PEGTL's limit_depth, counted in the parse state and thrown as the table's TooDeep entry.
+struct DepthLimit : pegtl::maybe_nothing {
+  template <typename Rule, pegtl::apply_mode A, pegtl::rewind_mode M, template <typename...> class Action,
+            template <typename...> class Control, typename ParseInput, typename... States>
+  [[nodiscard]] static bool match(ParseInput& in, States&&... st) {
+    if constexpr (Control<Rule>::enable) {
+      ParseState& state = StateOf(st...);
+      struct Nested {
+        size_t& depth;
+        ~Nested() { --depth; }
+      } nested{++state.depth};
+      if (state.depth > kMaxRuleDepth) throw SyntaxFailure{SyntaxError::kTooDeep, in.current()};
+      return pegtl::match<Rule, A, M, Action, Control>(in, st...);
+    } else {
+      return pegtl::match<Rule, A, M, Action, Control>(in, st...);
+    }
+  }
+};
+
 template <typename Rule>
-struct DepthAction : pegtl::limit_depth<kMaxRuleDepth> {};
+struct Action : DepthLimit {};
+
+// Each `# ...` the grammar matches, with whether code precedes it on its line.
+template <>
+struct Action<g::comment> : DepthLimit {
+  template <typename ActionInput>
+  static void apply(const ActionInput& in, ParseState& state) {
+    const char* b = in.begin();
+    const char* line = b;
+    while (line > state.text_begin && line[-1] != '\n') --line;
+    if (line == state.text_begin && std::string_view(line, static_cast<size_t>(b - line)).rfind("\xEF\xBB\xBF", 0) == 0) {
+      line += 3;  // a byte-order mark is no code
+    }
+    bool trailing = false;
+    for (const char* p = line; p < b; ++p) trailing = trailing || (*p != ' ' && *p != '\t');
+    uint32_t begin = static_cast<uint32_t>(b - state.text_begin);
+    state.comments.push_back(
+        ast::Comment{std::string(in.string_view()), {begin, begin + static_cast<uint32_t>(in.size())}, trailing});
+  }
+};
 
 // clang-format off
 template <typename Rule>
@@ -891,22 +911,18 @@ ast::File Parse(const std::shared_ptr<const Source>& source, Diagnostics& diags)
   size_t pos = t.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
   Builder builder(source);
   size_t decls = 0;
-  std::vector<Recovered> recovered;
-  g_recovered = &recovered;
-  g_text_begin = t.data();
-  struct Reset {
-    ~Reset() { g_recovered = nullptr; }
-  } reset;
-  // Turns a PEGTL error into a diagnostic; returns its kind.
-  auto report = [&](size_t at, std::string msg) {
-    DiagKind kind = DiagKind::kSyntax;
-    std::string hint;
+  ParseState state;
+  state.text_begin = t.data();
+  // Turns a syntax error into a diagnostic from its table entry; returns its kind.
+  auto report = [&](size_t at, SyntaxError id) {
+    const SyntaxErrorInfo& info = Info(id);
+    std::string msg = info.message;
     size_t end = std::min(at + 1, t.size());
-    if (msg.rfind("unterminated string", 0) == 0) {
+    if (info.caret == SyntaxCaret::kDoubleQuote || info.caret == SyntaxCaret::kSingleQuote) {
       // Point at the quote that opened the string, underlining to the end of the line.
       size_t line_begin = at == 0 ? std::string::npos : t.rfind('\n', at - 1);
       line_begin = line_begin == std::string::npos ? 0 : line_begin + 1;
-      char quote = msg.find("`'`") != std::string::npos ? '\'' : '"';
+      char quote = info.caret == SyntaxCaret::kSingleQuote ? '\'' : '"';
       size_t open = std::string::npos;
       bool in_string = false;
       for (size_t i = line_begin; i < at && i < t.size(); ++i) {
@@ -922,33 +938,26 @@ ast::File Parse(const std::shared_ptr<const Source>& source, Diagnostics& diags)
         at = open;
       }
     } else if (at >= t.size() && at > 0) {
-      msg = msg.find("`}`") != std::string::npos ? "the file ends before a closing `}`: a block is not closed"
-                                                   : msg + ": the file ends here";
+      if (info.kind == DiagKind::kSyntax) {
+        msg = info.caret == SyntaxCaret::kClose ? "the file ends before a closing `}`: a block is not closed"
+                                                : msg + ": the file ends here";
+      }
       if (t.back() == '\n') at = t.size() - 1;
       end = std::min(at + 1, t.size());  // a file without a final newline: the span ends at its end
     }
-    if (msg.find("nesting depth") != std::string::npos) {
-      kind = DiagKind::kTooDeep;
-      msg = "brackets or operators nest too deeply (the limit is about 100 levels)";
-      hint = "simplify the expression; nesting is limited to protect the checker";
-    } else if (msg.find("parse error matching") != std::string::npos) {
-      msg = "unexpected input";
-    }
-    if (msg.rfind("expected a `$ command`", 0) == 0 && at < t.size() && std::isalpha(static_cast<unsigned char>(t[at]))) {
-      hint = "commands start with `$`, e.g. `$ redis-cli ping`";
-    }
-    diags.Add(kind, source, {static_cast<uint32_t>(at), static_cast<uint32_t>(std::max(end, at))}, msg, hint);
-    return kind;
+    diags.Add(info.kind, source, {static_cast<uint32_t>(at), static_cast<uint32_t>(std::max(end, at))}, msg,
+              info.hint);
+    return info.kind;
   };
   auto flush_recovered = [&] {
-    for (const auto& r : recovered) report(r.offset, r.message);
-    recovered.clear();
+    for (const auto& r : state.recovered) report(r.offset, r.id);
+    state.recovered.clear();
   };
   while (pos <= t.size()) {
     pegtl::memory_input<pegtl::tracking_mode::lazy, pegtl::eol::lf_crlf> in(t.data() + pos, t.data() + t.size(),
                                                                              source->path());
     try {
-      auto root = pt::parse<g::next_decl, Selector, DepthAction, Control>(in);
+      auto root = pt::parse<g::next_decl, Selector, Action, Control>(in, state);
       if (!root || root->children.empty()) break;  // end of file
       const Node& decl = *root->children.front();
       size_t decl_start = static_cast<size_t>(decl.m_begin.data - t.data());
@@ -957,24 +966,23 @@ ast::File Parse(const std::shared_ptr<const Source>& source, Diagnostics& diags)
         diags.Add(DiagKind::kTooManyRunbooks, source, {b, b + 7},
                   fmt::format("more than {} runbooks in one file; the rest is not checked", kMaxRunbooksPerFile),
                   "keep one runbook per file, named after it");
-        return file;
+        break;
       }
-      bool had_errors = !recovered.empty();
+      bool had_errors = !state.recovered.empty();
       flush_recovered();
       builder.Top(decl, file);
       if (had_errors && decl.is_type<g::runbook_decl>()) file.runbooks.back().had_syntax_errors = true;
       ++decls;
       pos = static_cast<size_t>(in.current() - t.data());
       continue;
-    } catch (const pegtl::parse_error& e) {
+    } catch (const SyntaxFailure& e) {
       flush_recovered();
-      size_t at = pos + (e.positions().empty() ? 0 : e.positions().front().byte);
-      DiagKind kind = report(at, std::string(e.message()));
+      report(static_cast<size_t>(e.at - t.data()), e.id);
       ++decls;
-      if (kind == DiagKind::kTooDeep) return file;
+      if (EndsTheFile(e.id)) break;
       // Resume at the next line that starts a top-level declaration after the failed one's first line.
       size_t next = NextDeclaration(t, SkipBlank(t, pos));
-      if (next == std::string::npos || next <= pos) return file;
+      if (next == std::string::npos || next <= pos) break;
       pos = next;
     } catch (const BuildError& e) {
       flush_recovered();
@@ -989,6 +997,13 @@ ast::File Parse(const std::shared_ptr<const Source>& source, Diagnostics& diags)
     diags.Add(DiagKind::kEmptyFile, source, {end, end}, "file declares nothing",
               "write a runbook (`runbook NAME \"Title\" { ... }`) or delete the file");
   }
+  // Backtracking matches some comments more than once; each is listed once, in source order.
+  std::stable_sort(state.comments.begin(), state.comments.end(),
+                   [](const ast::Comment& a, const ast::Comment& b) { return a.span.begin < b.span.begin; });
+  auto dup = std::unique(state.comments.begin(), state.comments.end(),
+                         [](const ast::Comment& a, const ast::Comment& b) { return a.span.begin == b.span.begin; });
+  state.comments.erase(dup, state.comments.end());
+  file.comments = std::move(state.comments);
   return file;
 }
 

@@ -1,6 +1,7 @@
 // The runbook language grammar: PEGTL rules only, no actions.
-// docs/language.md is the prose version; compiler/parser.cpp turns the parse tree into the AST and
-// attaches the error messages (compiler/parser.cpp, `Errors`) from outside so this file stays readable.
+// docs/language.md is the prose version; compiler/parser.cpp turns the parse tree into the AST, and
+// compiler/syntax_errors.def gives each rule that can fail with `must<>`/`raise<>` its message, from
+// outside so this file stays readable.
 #pragma once
 
 #include <tao/pegtl.hpp>
@@ -114,7 +115,9 @@ struct cmd_filters : seq<pipe_op, sp, must<filter_call>, star<sp, pipe_op, sp, m
 struct bound_bare : plus<not_one<' ', '\t', '\r', '\n', '"', '\'', '{', '}'>> {};
 struct bound_word : plus<sor<cmd_lbrace, cmd_rbrace, cmd_interp, cmd_dq, cmd_sq, bound_bare, cmd_dq_brace>> {};
 struct cmd_end : at<sor<eol_char, eof, one<'#'>, seq<one<'}'>, not_at<one<'}'>>>>> {};
-struct command : seq<one<'$'>, sp, star<sor<cmd_filters, cmd_word, shell_op>, sp>, must<cmd_end>, opt<comment>> {};
+// Every character can start a word, an operator or a filter, or end the command, so `cmd_end` always
+// holds after the words; it states where a command ends.
+struct command : seq<one<'$'>, sp, star<sor<cmd_filters, cmd_word, shell_op>, sp>, cmd_end, opt<comment>> {};
 
 // ---- Steps --------------------------------------------------------------------------------------
 struct kind_check : key<TAO_PEGTL_STRING("check")> {};
@@ -131,7 +134,9 @@ struct within_clause : seq<key<TAO_PEGTL_STRING("within")>, ws, must<expr>> {};
 struct every_clause : seq<key<TAO_PEGTL_STRING("every")>, ws, must<expr>> {};
 struct expect_line : seq<key<TAO_PEGTL_STRING("expect")>, ws, must<expr>, opt<ws, within_clause>, opt<ws, every_clause>> {};
 struct body_close : one<'}'> {};
-struct step_body : seq<one<'{'>, star<sor<ws1, command, expect_line, text_line>>, must<body_close>> {};
+struct missing_dollar : at<alpha> {};                                  // a word where a `$ command` belongs
+struct body_end : sor<seq<missing_dollar, pegtl::raise<missing_dollar>>, must<body_close>> {};
+struct step_body : seq<one<'{'>, star<sor<ws1, command, expect_line, text_line>>, body_end> {};
 struct step_open : one<'{'> {};
 struct step : seq<step_kind, ws, must<decl_name>, ws, must<title>, opt<ws, guard>, ws, must<at<step_open>>, step_body> {};
 struct block_close : one<'}'> {};
