@@ -40,6 +40,14 @@ std::set<std::string> GeneratedCaseCodes() {
   auto r = LintFromRoot({WriteTemp("too_large.rb.denis", big)});
   for (const auto& c : Codes(r)) codes.insert(c);
   for (const auto& c : Codes(LintFromRoot({WriteTemp("huge_condition.rb.denis", HugeConditionRunbook())}))) codes.insert(c);
+  // Scenario and environment files past their size limits (1 MiB, 4 MiB).
+  std::string scenario = "# " + std::string((1u << 20) + 10, 'x') + "\n";
+  ScratchDir dir("too_large_configs");  // alone: a named environment is checked with the runbooks beside it
+  std::ofstream(dir / "too_large.scenario.yaml", std::ios::binary) << scenario;
+  for (const auto& c : Codes(LintFromRoot({dir / "too_large.scenario.yaml"}))) codes.insert(c);
+  std::string env = "# " + std::string((4u << 20) + 10, 'x') + "\n";
+  std::ofstream(dir / "too_large.env.yaml", std::ios::binary) << env;
+  for (const auto& c : Codes(LintFromRoot({dir / "too_large.env.yaml"}))) codes.insert(c);
   return codes;
 }
 
