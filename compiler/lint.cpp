@@ -48,7 +48,8 @@ bool HasSuffix(const std::string& name, const std::string& suffix) {
 
 std::vector<std::string> FilesUnder(const std::string& dir, const std::string& suffix,
                                     std::vector<std::string>& io_errors) {
-  return FilesUnder(dir, [&](const std::string& name) { return HasSuffix(name, suffix); }, io_errors);
+  return FilesUnder(
+      dir, [&](const std::string& path) { return HasSuffix(fs::path(path).filename().string(), suffix); }, io_errors);
 }
 
 std::vector<std::string> FilesUnder(const std::string& dir, const std::function<bool(const std::string&)>& match,
@@ -182,7 +183,9 @@ LintInputs CollectInputs(const std::vector<std::string>& paths, std::vector<std:
     if (std::string why = Unfollowable(p, st); !why.empty()) {
       io_errors.push_back(fmt::format("cannot read {}: {}", p, why));
     } else if (S_ISDIR(st.st_mode)) {
-      auto match = [](const std::string& name) { return HasSuffix(name, ".rb.denis") || IsConfigName(name); };
+      auto match = [](const std::string& path) {
+        return HasSuffix(fs::path(path).filename().string(), ".rb.denis") || IsConfigName(path);
+      };
       for (const auto& f : FilesUnder(p, match, io_errors)) AddFound(in, f);
     } else if (rt::IsEnvironmentFileName(p) && !rt::IsScenarioFileName(p)) {
       in.Add(in.environments, p);
@@ -301,7 +304,9 @@ std::string RenderConfigErrors(const std::vector<rt::ConfigError>& errors, bool 
   AddConfigErrors(errors, diags, io_errors);
   diags.Sort();
   std::string out;
-  for (const auto& e : io_errors) out += fmt::format("runbook: {}\n", e);
+  for (const auto& e : errors) {
+    if (e.kind == rt::ConfigKind::kUnreadable) out += e.ToString() + "\n";  // "file: error: cannot read: ..."
+  }
   RenderOptions o;
   o.color = color;
   o.summary = false;

@@ -28,7 +28,7 @@ struct LintResult {
 // The files under `dir` whose names end in `suffix`, sorted, hidden directories skipped.
 std::vector<std::string> FilesUnder(const std::string& dir, const std::string& suffix,
                                     std::vector<std::string>& io_errors);
-// The same for the files whose names `match` accepts.
+// The same for the files whose paths (as found: dir/sub/name) `match` accepts.
 std::vector<std::string> FilesUnder(const std::string& dir, const std::function<bool(const std::string&)>& match,
                                     std::vector<std::string>& io_errors);
 
