@@ -32,6 +32,8 @@ int RunLint(const std::vector<std::string>& paths, const std::string& format, co
                                        : rb::OutputFormat::kText;
   render.color = render.format == rb::OutputFormat::kText && UseColor(color);
   render.files_checked = result.files;
+  render.scenarios_checked = result.scenarios;
+  render.environments_checked = result.environments;
   std::cout << rb::Render(result.diags, render) << std::flush;
   for (const auto& e : result.io_errors) std::cerr << "runbook: " << e << "\n";
   if (!result.io_errors.empty()) return 2;
@@ -97,8 +99,8 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> lint_paths;
   std::string format = "text", color = "auto", stdlib_dir;
-  CLI::App* lint = app.add_subcommand("lint", "Check runbook files and directories; exit 1 on errors");
-  lint->add_option("paths", lint_paths, "Files or directories (searched for *.rb.denis)")->required();
+  CLI::App* lint = app.add_subcommand("lint", "Check runbook files and directories (and the scenario and environment files in them); exit 1 on errors");
+  lint->add_option("paths", lint_paths, "Files or directories (searched for *.rb.denis, *.scenario.yaml and environment files)")->required();
   lint->add_option("--format", format, "Output: text, json, sarif (2.1.0) or github (workflow annotations)")
       ->check(CLI::IsMember({"text", "json", "sarif", "github"}));
   lint->add_option("--color", color, "Colour: auto (a terminal without NO_COLOR), always, never")
@@ -108,7 +110,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> compile_paths;
   std::string output;
   CLI::App* compile = app.add_subcommand("compile", "Compile runbooks to verified bytecode (.rbc)");
-  compile->add_option("paths", compile_paths, "Files or directories (searched for *.rb.denis)")->required();
+  compile->add_option("paths", compile_paths, "Files or directories (searched for *.rb.denis, *.scenario.yaml and environment files)")->required();
   compile->add_option("-o,--output", output, "Write one .rbc with every runbook (default: FILE.rbc beside each source)");
   compile->add_option("--color", color, "Colour of diagnostics: auto, always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}));

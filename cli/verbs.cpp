@@ -57,7 +57,7 @@ int ReportLoadFailure(const LoadedProgram& loaded, const std::string& color) {
 bool LoadEnv(const std::string& path, rt::Environment& env) {
   std::vector<rt::ConfigError> errors;
   if (rt::LoadEnvironment(path, env, errors)) return true;
-  for (const auto& e : errors) std::cerr << e.ToString() << "\n";
+  std::cerr << RenderConfigErrors(errors, false);
   return false;
 }
 
@@ -177,7 +177,7 @@ int RunRehearse(const RehearseArgs& args) {
   rt::Scenario sc;
   std::vector<rt::ConfigError> errors;
   if (!rt::LoadScenario(args.scenario, p, registry, sc, errors)) {
-    for (const auto& e : errors) std::cerr << e.ToString() << "\n";
+    std::cerr << RenderConfigErrors(errors, false);
     // An unreadable file is an I/O error (2); a scenario with mistakes in it is a finding (1).
     bool io = std::any_of(errors.begin(), errors.end(), [](const rt::ConfigError& e) { return e.mark.line == 0; });
     return io ? 2 : 1;
@@ -311,7 +311,13 @@ int RunTest(const TestArgs& args) {
     if (!rt::LoadScenario(path, p, registry, sc, errors)) {
       tc.runbook = rt::ScenarioRunbookName(path);
       tc.scenario = fs::path(path).filename().string();
-      for (const auto& e : errors) tc.load_errors.push_back(e.ToString());
+      // Rendered as `runbook lint` shows them (caret, hint), one report line per entry.
+      std::string shown = RenderConfigErrors(errors, false);
+      for (size_t at = 0; at < shown.size();) {
+        size_t nl = shown.find('\n', at);
+        tc.load_errors.push_back(shown.substr(at, nl == std::string::npos ? std::string::npos : nl - at));
+        at = nl == std::string::npos ? shown.size() : nl + 1;
+      }
     } else {
       tc.runbook = sc.runbook;
       tc.scenario = sc.name;

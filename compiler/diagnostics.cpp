@@ -171,9 +171,22 @@ std::string RenderText(const Diagnostics& diags, const RenderOptions& o) {
     AppendSnippet(out, d, loc, o.color, diags.MasksOf(d.source.get()));
     if (!d.hint.empty()) out += fmt::format("      = hint: {}\n", d.hint);
   }
+  if (!o.summary) return out;
   size_t e = diags.errors(), w = diags.warnings();
-  out += fmt::format("{} file{} checked: {} error{}, {} warning{}\n", o.files_checked, o.files_checked == 1 ? "" : "s",
-                     e, e == 1 ? "" : "s", w, w == 1 ? "" : "s");
+  size_t total = o.files_checked + o.scenarios_checked + o.environments_checked;
+  std::string parts;
+  if (o.scenarios_checked + o.environments_checked > 0) {
+    auto part = [&](size_t n, const char* one, const char* many) {
+      if (n == 0) return;
+      parts += fmt::format("{}{} {}", parts.empty() ? " (" : ", ", n, n == 1 ? one : many);
+    };
+    part(o.files_checked, "runbook file", "runbook files");
+    part(o.scenarios_checked, "scenario", "scenarios");
+    part(o.environments_checked, "environment", "environments");
+    parts += ")";
+  }
+  out += fmt::format("{} file{} checked{}: {} error{}, {} warning{}\n", total, total == 1 ? "" : "s", parts, e,
+                     e == 1 ? "" : "s", w, w == 1 ? "" : "s");
   return out;
 }
 
@@ -194,6 +207,10 @@ std::string RenderJson(const Diagnostics& diags, const RenderOptions& o) {
   }
   nlohmann::json root = {{"diagnostics", arr},
                          {"summary", {{"files", o.files_checked}, {"errors", diags.errors()}, {"warnings", diags.warnings()}}}};
+  if (o.scenarios_checked + o.environments_checked > 0) {
+    root["summary"]["scenarios"] = o.scenarios_checked;
+    root["summary"]["environments"] = o.environments_checked;
+  }
   return root.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 

@@ -79,6 +79,9 @@ struct RenderOptions {
   OutputFormat format = OutputFormat::kText;
   bool color = false;
   size_t files_checked = 0;
+  size_t scenarios_checked = 0;     // of them, scenario files (shown in the text summary when any)
+  size_t environments_checked = 0;  // of them, environment files
+  bool summary = true;              // text: end with the "N files checked" line
 };
 
 // Renders all diagnostics (and, for text, a one-line summary) as a string ready to print.

@@ -9,9 +9,16 @@
 #include <filesystem>
 #include <set>
 
+#include <map>
+#include <memory>
+
 #include "compiler/checker.hpp"
+#include "compiler/codegen.hpp"
 #include "compiler/workspace.hpp"
+#include "runtime/config.hpp"
+#include "runtime/executor.hpp"
 #include "runtime/files.hpp"
+#include "runtime/yaml_reader.hpp"
 
 namespace rb {
 
@@ -40,6 +47,12 @@ bool HasSuffix(const std::string& name, const std::string& suffix) {
 }  // namespace
 
 std::vector<std::string> FilesUnder(const std::string& dir, const std::string& suffix,
+                                    std::vector<std::string>& io_errors) {
+  return FilesUnder(
+      dir, [&](const std::string& path) { return HasSuffix(fs::path(path).filename().string(), suffix); }, io_errors);
+}
+
+std::vector<std::string> FilesUnder(const std::string& dir, const std::function<bool(const std::string&)>& match,
                                     std::vector<std::string>& io_errors) {
   std::vector<std::string> found;
   // Every directory walked, with the index of the one it was reached from: a directory reached
@@ -98,7 +111,7 @@ std::vector<std::string> FilesUnder(const std::string& dir, const std::string& s
         children.push_back(dirs.size() - 1);
         continue;
       }
-      if (!HasSuffix(name, suffix)) continue;
+      if (!match(e.string())) continue;
       if (std::string what = rt::NotAFile(st.st_mode); !what.empty()) {
         io_errors.push_back(fmt::format("{}: {}", shown, what));
         continue;
@@ -127,15 +140,224 @@ std::vector<std::string> ExpandPaths(const std::vector<std::string>& paths, std:
   return files;
 }
 
+namespace {
+
+// The files a lint run reads: runbooks, scenarios and environment files, each once.
+struct LintInputs {
+  std::vector<std::string> runbooks, scenarios, environments;
+  std::set<std::string> seen;  // canonical paths
+  void Add(std::vector<std::string>& to, const std::string& path) {
+    std::error_code ec;
+    fs::path c = fs::weakly_canonical(path, ec);
+    if (seen.insert(ec ? path : c.string()).second) to.push_back(path);
+  }
+};
+
+bool IsConfigName(const std::string& path) { return rt::IsScenarioFileName(path) || rt::IsEnvironmentFileName(path); }
+
+void AddFound(LintInputs& in, const std::string& path) {
+  if (rt::IsScenarioFileName(path)) in.Add(in.scenarios, path);
+  else if (rt::IsEnvironmentFileName(path)) in.Add(in.environments, path);
+  else in.Add(in.runbooks, path);
+}
+
+// The runbook a scenario rehearses, where `runbook test` looks for it: beside the scenario's
+// directory (runbooks/redis_down/x.scenario.yaml → runbooks/redis_down.rb.denis), else inside it.
+// A `runbook:` naming no file falls back to the directory's name, so a misspelt name is reported
+// against the runbook the scenario sits beside, with a suggestion.
+std::string RunbookOfScenario(const std::string& scenario) {
+  fs::path dir = fs::path(scenario).parent_path();
+  for (const std::string& name : {rt::ScenarioRunbookName(scenario), dir.filename().string()}) {
+    for (const fs::path& candidate : {dir.parent_path() / (name + ".rb.denis"), dir / (name + ".rb.denis")}) {
+      std::error_code ec;
+      if (!name.empty() && fs::is_regular_file(candidate, ec)) return candidate.lexically_normal().string();
+    }
+  }
+  return {};
+}
+
+LintInputs CollectInputs(const std::vector<std::string>& paths, std::vector<std::string>& io_errors) {
+  LintInputs in;
+  for (const auto& p : paths) {
+    struct stat st {};
+    if (std::string why = Unfollowable(p, st); !why.empty()) {
+      io_errors.push_back(fmt::format("cannot read {}: {}", p, why));
+    } else if (S_ISDIR(st.st_mode)) {
+      auto match = [](const std::string& path) {
+        return HasSuffix(fs::path(path).filename().string(), ".rb.denis") || IsConfigName(path);
+      };
+      for (const auto& f : FilesUnder(p, match, io_errors)) AddFound(in, f);
+    } else if (rt::IsEnvironmentFileName(p) && !rt::IsScenarioFileName(p)) {
+      in.Add(in.environments, p);
+      // Named alone, an environment is checked against the runbooks beside it (or, in an
+      // `environments/` directory, beside that directory).
+      fs::path dir = fs::path(p).parent_path();
+      if (dir.filename() == "environments") dir = dir.parent_path();
+      std::vector<std::string> ignored;
+      for (const auto& f : FilesUnder(dir.empty() ? std::string(".") : dir.string(), ".rb.denis", ignored)) in.Add(in.runbooks, f);
+    } else {
+      AddFound(in, p);  // the reader refuses a FIFO or a device with a message naming it
+    }
+  }
+  for (const auto& s : in.scenarios) {
+    if (std::string rb = RunbookOfScenario(s); !rb.empty()) in.Add(in.runbooks, rb);
+  }
+  return in;
+}
+
+// Checks an environment against the compiled runbooks: values bind as each runbook's `param` and
+// `target` declarations require (the binder's own checks), and params name known runbooks and params.
+void CheckEnvironmentAgainst(const rt::Environment& env, const rt::Program& program, std::vector<rt::ConfigError>& out) {
+  std::set<std::string> said;
+  for (uint32_t i = 0; i < program.runbooks.size(); ++i) {
+    rt::Bindings b = rt::Bind(program, i, &env, {});
+    for (auto& e : b.errors) {
+      if (said.insert(fmt::format("{}:{}:{}", e.mark.line, e.mark.col, e.message)).second) out.push_back(std::move(e));
+    }
+  }
+  for (const auto& [runbook, params] : env.params) {
+    if (runbook == "*") continue;
+    const rt::Runbook* rb = nullptr;
+    std::vector<std::string> names;
+    for (const auto& r : program.runbooks) {
+      names.push_back(program.Str(r.name));
+      if (program.Str(r.name) == runbook) rb = &r;
+    }
+    auto mark_of = [&](const std::map<std::string, rt::Mark>& marks, const std::string& key) {
+      auto it = marks.find(key);
+      return it == marks.end() ? rt::Mark{} : it->second;
+    };
+    if (!rb) {
+      out.emplace_back(env.path, mark_of(env.params_marks, runbook),
+                       fmt::format("params for runbook `{}`, which none of the checked runbooks is", runbook),
+                       rt::ConfigKind::kEnvUnknownRunbook, rt::cfg::Hint(runbook, names, "runbooks"),
+                       static_cast<int>(runbook.size()));
+      continue;
+    }
+    std::vector<std::string> declared;
+    for (const auto& p : rb->params) declared.push_back(program.Str(p.name));
+    auto keys = env.param_key_marks.find(runbook);
+    for (const auto& entry : params) {
+      const std::string& name = entry.first;
+      if (std::find(declared.begin(), declared.end(), name) != declared.end()) continue;
+      rt::Mark at = keys == env.param_key_marks.end() ? entry.second.mark : mark_of(keys->second, name);
+      out.emplace_back(env.path, at, fmt::format("runbook {} declares no param `{}`: the value is never used", runbook, name),
+                       rt::ConfigKind::kEnvUnknownParam, rt::cfg::Hint(name, declared, "params"),
+                       static_cast<int>(name.size()));
+    }
+  }
+}
+
+}  // namespace
+
+std::optional<DiagKind> DiagKindOf(rt::ConfigKind kind) {
+  switch (kind) {
+    case rt::ConfigKind::kUnreadable: return std::nullopt;
+#define RB_DIAG(name, code, sev, title, doc, example) \
+  case rt::ConfigKind::k##name: return DiagKind::k##name;
+#include "runtime/config_kinds.def"
+#undef RB_DIAG
+  }
+  return std::nullopt;
+}
+
+void AddConfigErrors(const std::vector<rt::ConfigError>& errors, Diagnostics& diags, std::vector<std::string>& io_errors) {
+  std::map<std::string, std::shared_ptr<const Source>> sources;
+  for (const auto& e : errors) {
+    std::optional<DiagKind> kind = DiagKindOf(e.kind);
+    if (!kind) {
+      io_errors.push_back(fmt::format("{}: {}", e.file, e.message));
+      continue;
+    }
+    auto& src = sources[e.file];
+    if (!src) {
+      std::string text, why;
+      if (rt::ReadRegularFile(e.file, rt::cfg::kEnvironmentLimit, text, why) != rt::FileRead::kOk) text.clear();
+      src = std::make_shared<const Source>(e.file, std::move(text));
+    }
+    // Line and column (in code points) back to a byte offset; a column past the line stops at its end.
+    const std::string& text = src->text();
+    uint32_t begin = 0, end = 0;
+    if (e.mark.line > 0 && !text.empty()) {
+      uint32_t lines = 1 + static_cast<uint32_t>(std::count(text.begin(), text.end(), '\n'));
+      uint32_t line = std::min(static_cast<uint32_t>(e.mark.line), lines);
+      begin = src->LineStart(line);
+      if (line == 1 && text.compare(0, 3, "\xEF\xBB\xBF") == 0) begin = 3;  // the reader counts after a BOM
+      uint32_t stop = begin + static_cast<uint32_t>(src->Line(line).size()) - (begin == 3 && line == 1 ? 3 : 0);
+      auto advance = [&](uint32_t at, int chars) {
+        for (int n = 0; n < chars && at < stop; ++n) {
+          ++at;
+          while (at < stop && (static_cast<unsigned char>(text[at]) & 0xC0) == 0x80) ++at;
+        }
+        return at;
+      };
+      begin = advance(begin, std::max(0, e.mark.col - 1));
+      end = advance(begin, e.length);
+    }
+    diags.Add(*kind, src, ast::Span{begin, std::max(begin, end)}, e.message, e.hint);
+  }
+}
+
+std::string RenderConfigErrors(const std::vector<rt::ConfigError>& errors, bool color) {
+  Diagnostics diags;
+  std::vector<std::string> io_errors;
+  AddConfigErrors(errors, diags, io_errors);
+  diags.Sort();
+  std::string out;
+  for (const auto& e : errors) {
+    if (e.kind == rt::ConfigKind::kUnreadable) out += e.ToString() + "\n";  // "file: error: cannot read: ..."
+  }
+  RenderOptions o;
+  o.color = color;
+  o.summary = false;
+  return out + Render(diags, o);
+}
+
 LintResult Lint(const LintOptions& options) {
   LintResult result;
-  std::vector<std::string> files = ExpandPaths(options.paths, result.io_errors);
+  LintInputs in = CollectInputs(options.paths, result.io_errors);
   Workspace ws(WorkspaceOptions{options.stdlib_dir}, result.diags);
-  for (const auto& f : files) {
-    if (ws.AddFile(f)) ++result.files;
+  std::vector<const Module*> roots;
+  for (const auto& f : in.runbooks) {
+    if (Module* m = ws.AddFile(f)) {
+      ++result.files;
+      roots.push_back(m);
+    }
   }
   Check(ws, result.diags);
   for (const auto& e : ws.io_errors()) result.io_errors.push_back(e);
+  if (!in.scenarios.empty() || !in.environments.empty()) {
+    // Scenarios are checked against compiled runbooks: only when every runbook compiles (the
+    // runbooks' own errors are reported above and come first).
+    std::optional<rt::Program> program;
+    std::optional<rt::Registry> registry;
+    if (result.diags.errors() == 0 && ws.io_errors().empty()) {
+      // No runbook at all: every scenario is reported as naming none (RB0107).
+      program = roots.empty() ? rt::Program{} : Codegen(ws, roots);
+      registry = RegistryFrom(ws);
+    }
+    std::vector<rt::ConfigError> errors;
+    for (const auto& path : in.environments) {
+      rt::Environment env;
+      size_t before = errors.size();
+      bool ok = rt::LoadEnvironment(path, env, errors);
+      bool readable = std::none_of(errors.begin() + static_cast<std::ptrdiff_t>(before), errors.end(),
+                                   [](const rt::ConfigError& e) { return e.kind == rt::ConfigKind::kUnreadable; });
+      if (readable) ++result.environments;
+      if (ok && program) CheckEnvironmentAgainst(env, *program, errors);
+    }
+    if (program) {
+      for (const auto& path : in.scenarios) {
+        rt::Scenario sc;
+        size_t before = errors.size();
+        rt::LoadScenario(path, *program, *registry, sc, errors);
+        bool readable = std::none_of(errors.begin() + static_cast<std::ptrdiff_t>(before), errors.end(),
+                                     [](const rt::ConfigError& e) { return e.kind == rt::ConfigKind::kUnreadable; });
+        if (readable) ++result.scenarios;
+      }
+    }
+    AddConfigErrors(errors, result.diags, result.io_errors);
+  }
   result.diags.Sort();
   return result;
 }

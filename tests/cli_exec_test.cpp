@@ -151,8 +151,10 @@ TEST(CliRehearse, AScenarioErrorNamesFileLineAndColumn) {
   std::ofstream(sc) << "duration: 5m\nprobes:\n  redis.pong(): true\n";
   ProcessResult r = Runbook({"rehearse", w.dir / "redis_down.rb.denis", "--scenario", sc});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_TRUE(Has(r.err, sc + ":3:3: error:")) << r.err;
+  // The lint report: code, the YAML line with a caret under the key, and the hint.
+  EXPECT_TRUE(Has(r.err, sc + ":3:3: error[RB0117]:")) << r.err;
   EXPECT_TRUE(Has(r.err, "pong")) << r.err;
+  EXPECT_TRUE(Has(r.err, "    3 |   redis.pong(): true\n      |   ^~~~~~~~~~~~\n      = hint: did you mean `ping`?")) << r.err;
 }
 
 TEST(CliRehearse, MissingScenarioAndUnknownParamAreUsageErrors) {
@@ -194,7 +196,8 @@ TEST(CliTest, UnloadableScenarioFailsAndNothingToTestIsAnError) {
   std::ofstream(w.dir / "redis_down/typo.scenario.yaml") << "duration: 5 minutes\n";
   ProcessResult r = Runbook({"test", w.dir.path().string(), "--color", "never"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
-  EXPECT_TRUE(Has(r.out, "typo.scenario.yaml:1:11: error:")) << r.out;
+  EXPECT_TRUE(Has(r.out, "typo.scenario.yaml:1:11: error[RB0108]:")) << r.out;
+  EXPECT_TRUE(Has(r.out, "      1 | duration: 5 minutes\n")) << r.out;
   EXPECT_TRUE(Has(r.out, "0 passed, 1 failed")) << r.out;
   ScratchDir empty("cli-test-empty");
   ProcessResult e = Runbook({"test", empty.path().string()});

@@ -19,7 +19,70 @@ const std::string kBad = "tests/golden/cli/bad.rb.denis";
 TEST(Cli, LintSeedRunbooksIsClean) {
   ProcessResult r = Runbook({"lint", "runbooks"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_NE(r.out.find("9 files checked: 0 errors, 0 warnings"), std::string::npos) << r.out;
+  // The runbooks, their scenarios and the example environment, each checked against the others.
+  EXPECT_NE(r.out.find("49 files checked (9 runbook files, 39 scenarios, 1 environment): 0 errors, 0 warnings"),
+            std::string::npos)
+      << r.out;
+}
+
+// A scenario mistake is a diagnostic like a runbook's: code, caret and hint in text, and the same
+// position in every machine format; exit 1.
+TEST(Cli, LintChecksScenariosAgainstTheirRunbook) {
+  ScratchDir dir("lint_scenarios");
+  std::filesystem::create_directories(dir.path() / "redis_down");
+  std::filesystem::create_directories(dir.path() / "policy");
+  std::filesystem::copy_file(SourceDir() / "runbooks" / "redis_down.rb.denis", dir / "redis_down.rb.denis");
+  std::filesystem::copy_file(SourceDir() / "runbooks" / "policy" / "escalation.rb.denis", dir / "policy/escalation.rb.denis");
+  std::ofstream(dir / "redis_down/bad.scenario.yaml") << "probes:\n  redis.ping(): true\nexpect:\n  steps: [restar]\n";
+  std::string scenario = dir / "redis_down/bad.scenario.yaml";
+
+  ProcessResult text = Runbook({"lint", dir.path().string()});
+  EXPECT_EQ(text.exit_code, 1) << text.out << text.err;
+  EXPECT_NE(text.out.find(scenario + ":4:11: error[RB0123]: no step `restar` in runbook redis_down"), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("    4 |   steps: [restar]\n      |           ^~~~~~\n      = hint: did you mean `restart`?"),
+            std::string::npos)
+      << text.out;
+  // Named alone, the scenario is checked with the runbook beside its directory.
+  EXPECT_EQ(Runbook({"lint", scenario}).exit_code, 1);
+
+  auto json = nlohmann::json::parse(Runbook({"lint", dir.path().string(), "--format", "json"}).out);
+  ASSERT_EQ(json["diagnostics"].size(), 1u) << json.dump(2);
+  EXPECT_EQ(json["diagnostics"][0]["code"], "RB0123");
+  EXPECT_EQ(json["diagnostics"][0]["line"], 4);
+  EXPECT_EQ(json["diagnostics"][0]["column"], 11);
+  EXPECT_EQ(json["diagnostics"][0]["end_column"], 17);
+  EXPECT_EQ(json["diagnostics"][0]["hint"], "did you mean `restart`?");
+  EXPECT_EQ(json["summary"]["scenarios"], 1);
+
+  auto sarif = nlohmann::json::parse(Runbook({"lint", dir.path().string(), "--format", "sarif"}).out);
+  const auto& result = sarif["runs"][0]["results"][0];
+  EXPECT_EQ(result["ruleId"], "RB0123");
+  EXPECT_EQ(sarif["runs"][0]["tool"]["driver"]["rules"][result["ruleIndex"].get<size_t>()]["id"], "RB0123");
+  EXPECT_EQ(result["locations"][0]["physicalLocation"]["region"]["startLine"], 4);
+
+  ProcessResult gh = Runbook({"lint", dir.path().string(), "--format", "github"});
+  EXPECT_NE(gh.out.find("::error file=" + scenario + ",line=4,col=11,endLine=4,endColumn=17,title=RB0123 "), std::string::npos)
+      << gh.out;
+
+  // `rehearse` prints the same report.
+  ProcessResult rehearse = Runbook({"rehearse", dir / "redis_down.rb.denis", "--scenario", scenario});
+  EXPECT_EQ(rehearse.exit_code, 1);
+  EXPECT_NE(rehearse.err.find("error[RB0123]: no step `restar`"), std::string::npos) << rehearse.err;
+  EXPECT_NE(rehearse.err.find("= hint: did you mean `restart`?"), std::string::npos) << rehearse.err;
+}
+
+// Scenarios are checked against compiled runbooks: when a runbook has errors, they are reported and
+// its scenarios wait.
+TEST(Cli, LintSkipsScenariosOfRunbooksWithErrors) {
+  ScratchDir dir("lint_scenarios_broken");
+  std::filesystem::create_directories(dir.path() / "x");
+  std::ofstream(dir / "x.rb.denis") << "runbook x \"X\" {\n  severity P2\n  owner\n}\n";
+  std::ofstream(dir / "x/s.scenario.yaml") << "probes: {nothing.here(): 1}\n";
+  ProcessResult r = Runbook({"lint", dir.path().string()});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("error[RB0001]"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("RB01"), std::string::npos) << r.out;
 }
 
 TEST(Cli, ErrorsExitOneAndNameFileLineColumn) {

@@ -20,10 +20,12 @@ std::string Render(const std::vector<ConfigError>& errors) {
   return s;
 }
 
-// Asserts that some error sits at line:col and contains `phrase`.
-::testing::AssertionResult HasError(const std::vector<ConfigError>& errors, int line, int col, const std::string& phrase) {
+// Asserts that some error sits at line:col, its message contains `phrase` and its hint `hint`.
+::testing::AssertionResult HasError(const std::vector<ConfigError>& errors, int line, int col, const std::string& phrase,
+                                    const std::string& hint = {}) {
   for (const auto& e : errors) {
-    if (e.mark.line == line && e.mark.col == col && e.message.find(phrase) != std::string::npos)
+    if (e.mark.line == line && e.mark.col == col && e.message.find(phrase) != std::string::npos &&
+        e.hint.find(hint) != std::string::npos)
       return ::testing::AssertionSuccess();
   }
   return ::testing::AssertionFailure() << "no error at " << line << ":" << col << " containing \"" << phrase
@@ -119,9 +121,11 @@ TEST(ConfigLiteral, StringsAndLines) {
 
 TEST(ConfigLiteral, ErrorToString) {
   ConfigError e{"env.yaml", {3, 7}, "bad"};
-  EXPECT_EQ(e.ToString(), "env.yaml:3:7: error: bad");
+  EXPECT_EQ(e.ToString(), "env.yaml:3:7: error[RB0160]: bad");
   e.mark = {};
-  EXPECT_EQ(e.ToString(), "env.yaml: error: bad");
+  EXPECT_EQ(e.ToString(), "env.yaml: error[RB0160]: bad");
+  ConfigError s{"x.scenario.yaml", {2, 1}, "no step `restar`", rt::ConfigKind::kScenarioUnknownName, "did you mean `restart`?"};
+  EXPECT_EQ(s.ToString(), "x.scenario.yaml:2:1: error[RB0123]: no step `restar` (hint: did you mean `restart`?)");
 }
 
 // ---- The environment file ------------------------------------------------------------------------
@@ -202,8 +206,8 @@ TEST(ConfigEnvironment, SecretFileSourceAndMemoryState) {
 TEST(ConfigEnvironment, UnknownTopLevelKey) {
   auto r = LoadEnv("name: staging\ntargetz:\n  redis: {address: x}\n");
   EXPECT_FALSE(r.ok);
-  EXPECT_TRUE(HasError(r.errors, 2, 1, "unknown key `targetz` in the environment file (did you mean `targets`?)"));
-  EXPECT_TRUE(HasError(r.errors, 2, 1, "allowed: name, targets, params, contacts, exec, secrets, state"));
+  EXPECT_TRUE(HasError(r.errors, 2, 1, "unknown key `targetz` in the environment file", "did you mean `targets`?"));
+  EXPECT_TRUE(HasError(r.errors, 2, 1, "unknown key", "allowed: name, targets, params, contacts, exec, secrets, state"));
 }
 
 TEST(ConfigEnvironment, UnknownKeyInTargetSecretState) {
@@ -216,10 +220,10 @@ TEST(ConfigEnvironment, UnknownKeyInTargetSecretState) {
       "  store: file\n"
       "  dir: /tmp\n");
   EXPECT_FALSE(r.ok);
-  EXPECT_TRUE(HasError(r.errors, 2, 30, "unknown key `adress` in target `redis` (did you mean `address`?)"));
+  EXPECT_TRUE(HasError(r.errors, 2, 30, "unknown key `adress` in target `redis`", "did you mean `address`?"));
   EXPECT_TRUE(HasError(r.errors, 2, 3, "target `redis` has no address"));
-  EXPECT_TRUE(HasError(r.errors, 4, 21, "unknown key `vault` in secret `PASS`; allowed: env, file"));
-  EXPECT_TRUE(HasError(r.errors, 7, 3, "unknown key `dir` in state; allowed: store, path"));
+  EXPECT_TRUE(HasError(r.errors, 4, 21, "unknown key `vault` in secret `PASS`", "allowed: env, file"));
+  EXPECT_TRUE(HasError(r.errors, 7, 3, "unknown key `dir` in state", "allowed: store, path"));
 }
 
 TEST(ConfigEnvironment, ScalarsAndMapsInTheWrongPlace) {
@@ -472,10 +476,10 @@ TEST(ConfigScenario, RunbookFromTheDirectoryAndDefaults) {
 TEST(ConfigScenario, UnknownRunbook) {
   auto written = LoadScen("runbook: redis_dwn\n");
   EXPECT_FALSE(written.ok);
-  EXPECT_TRUE(HasError(written.errors, 1, 10, "no runbook `redis_dwn` in the compiled program; did you mean `redis_down`?"));
+  EXPECT_TRUE(HasError(written.errors, 1, 10, "no runbook `redis_dwn` in the compiled program", "did you mean `redis_down`?"));
   auto inferred = LoadScen("description: x\n", "elsewhere");
   EXPECT_FALSE(inferred.ok);
-  EXPECT_TRUE(HasError(inferred.errors, 1, 1, "its directory `elsewhere` names no runbook; runbooks: `redis_down`"));
+  EXPECT_TRUE(HasError(inferred.errors, 1, 1, "its directory `elsewhere` names no runbook", "runbooks: `redis_down`"));
 }
 
 TEST(ConfigScenario, DurationAndTick) {
@@ -493,15 +497,15 @@ TEST(ConfigScenario, DurationAndTick) {
 TEST(ConfigScenario, UnknownProbeTarget) {
   auto r = LoadScen("probes:\n  cache.ping(): true\n");
   EXPECT_FALSE(r.ok);
-  EXPECT_TRUE(HasError(r.errors, 2, 3, "no target `cache` in runbook redis_down or the policy; targets: `redis`, `api`, "
+  EXPECT_TRUE(HasError(r.errors, 2, 3, "no target `cache` in runbook redis_down or the policy", "targets: `redis`, `api`, "
                                        "`celery`, `logs`"));
 }
 
 TEST(ConfigScenario, UnknownMethod) {
   auto r = LoadScen("probes:\n  redis.pong(): true\n  redis.memory(): 5%\n");
   EXPECT_FALSE(r.ok);
-  EXPECT_TRUE(HasError(r.errors, 2, 3, "`redis` is a redis target and redis has no method `pong`; did you mean `ping`?"));
-  EXPECT_TRUE(HasError(r.errors, 3, 3, "redis has no method `memory`; methods: `config_set`, `connected_clients`"));
+  EXPECT_TRUE(HasError(r.errors, 2, 3, "`redis` is a redis target and redis has no method `pong`", "did you mean `ping`?"));
+  EXPECT_TRUE(HasError(r.errors, 3, 3, "redis has no method `memory`", "methods: `config_set`, `connected_clients`"));
 }
 
 TEST(ConfigScenario, MalformedProbeKey) {
@@ -584,7 +588,7 @@ TEST(ConfigScenario, ProbePointOutcomes) {
   EXPECT_TRUE(HasError(r.errors, 3, 17, "this one gives 0"));
   EXPECT_TRUE(HasError(r.errors, 4, 41, "`timeout: false` says nothing"));
   EXPECT_TRUE(HasError(r.errors, 5, 47, "error: give the error text"));
-  EXPECT_TRUE(HasError(r.errors, 6, 34, "unknown key `valeu` in a probe point (did you mean `value`?); allowed: at, value, "
+  EXPECT_TRUE(HasError(r.errors, 6, 34, "unknown key `valeu` in a probe point", "did you mean `value`? allowed: at, value, "
                                         "timeout, error, unknown"));
 }
 
@@ -604,7 +608,7 @@ TEST(ConfigScenario, Commands) {
   EXPECT_TRUE(HasError(r.errors, 4, 23, "command `kubectl get pods` needs its output"));
   EXPECT_TRUE(HasError(r.errors, 5, 3, "a `\"` is not closed"));
   EXPECT_TRUE(HasError(r.errors, 6, 3, "command `redis-cli  ping` is listed twice"));
-  EXPECT_TRUE(HasError(r.errors, 7, 26, "unknown key `stdin` in a command point; allowed: at, stdout, stderr, exit, timeout"));
+  EXPECT_TRUE(HasError(r.errors, 7, 26, "unknown key `stdin` in a command point", "allowed: at, stdout, stderr, exit, timeout"));
   EXPECT_TRUE(HasError(r.errors, 8, 3, "holds `{ns}`: commands are matched as bound, so write its value"));
 }
 
@@ -626,8 +630,8 @@ TEST(ConfigScenario, Answers) {
       "  \"¿Data loss?\": maybe\n"
       "  \"¿Security breach?\": {at: 1m}\n");
   EXPECT_FALSE(r.ok);
-  EXPECT_TRUE(HasError(r.errors, 3, 3, "no condition of runbook redis_down or the policy asks \"¿Datos perdido?\"; did you "
-                                       "mean `¿Datos perdidos?`?"));
+  EXPECT_TRUE(HasError(r.errors, 3, 3, "no condition of runbook redis_down or the policy asks \"¿Datos perdido?\"",
+                       "did you mean `¿Datos perdidos?`?"));
   EXPECT_TRUE(HasError(r.errors, 4, 18, "an answer: expected true or false, got \"maybe\""));
   EXPECT_TRUE(HasError(r.errors, 5, 24, "an answer needs `answer: yes` or `answer: no`"));
   ASSERT_EQ(r.s.answers.size(), 2u);
@@ -649,16 +653,16 @@ TEST(ConfigScenario, UnknownNamesInExpectations) {
       "  severity: P5\n"
       "  pending: {asks: [\"¿Nada?\"], step: []}\n");
   EXPECT_FALSE(r.ok);
-  EXPECT_TRUE(HasError(r.errors, 3, 23, "no symptom `ping_eror` in runbook redis_down; did you mean `ping_error`?"));
-  EXPECT_TRUE(HasError(r.errors, 5, 14, "no step `restar` in runbook redis_down; did you mean `restart`?"));
+  EXPECT_TRUE(HasError(r.errors, 3, 23, "no symptom `ping_eror` in runbook redis_down", "did you mean `ping_error`?"));
+  EXPECT_TRUE(HasError(r.errors, 5, 14, "no step `restar` in runbook redis_down", "did you mean `restart`?"));
   EXPECT_TRUE(HasError(r.errors, 5, 30, "status must be ok, failed, pending or manual, got \"done\""));
-  EXPECT_TRUE(HasError(r.errors, 6, 13, "no step `reboot` in runbook redis_down; steps: `state`, `memory`, `restart`"));
+  EXPECT_TRUE(HasError(r.errors, 6, 13, "no step `reboot` in runbook redis_down", "steps: `state`, `memory`, `restart`"));
   EXPECT_TRUE(HasError(r.errors, 8, 13, "no escalation row `ping_error for > 6m` in runbook redis_down or the policy"));
-  EXPECT_TRUE(HasError(r.errors, 8, 13, "did you mean `ping_error for > 5m`?"));
-  EXPECT_TRUE(HasError(r.errors, 9, 21, "no contact `sres` in the policy; did you mean `sre`?"));
+  EXPECT_TRUE(HasError(r.errors, 8, 13, "no escalation row", "did you mean `ping_error for > 5m`?"));
+  EXPECT_TRUE(HasError(r.errors, 9, 21, "no contact `sres` in the policy", "did you mean `sre`?"));
   EXPECT_TRUE(HasError(r.errors, 10, 13, "expect.severity must be P1, P2, P3 or P4, got \"P5\""));
   EXPECT_TRUE(HasError(r.errors, 11, 20, "asks \"¿Nada?\""));
-  EXPECT_TRUE(HasError(r.errors, 11, 31, "unknown key `step` in expect.pending (did you mean `steps`?)"));
+  EXPECT_TRUE(HasError(r.errors, 11, 31, "unknown key `step` in expect.pending", "did you mean `steps`?"));
 }
 
 TEST(ConfigScenario, SymptomChecks) {
@@ -684,9 +688,9 @@ TEST(ConfigScenario, UnknownKeys) {
       "expect:\n"
       "  severty: P1\n");
   EXPECT_FALSE(r.ok);
-  EXPECT_TRUE(HasError(r.errors, 2, 1, "unknown key `probe` in a scenario (did you mean `probes`?); allowed: runbook, "
+  EXPECT_TRUE(HasError(r.errors, 2, 1, "unknown key `probe` in a scenario", "did you mean `probes`? allowed: runbook, "
                                        "description, duration, tick, params, probes, commands, answers, expect"));
-  EXPECT_TRUE(HasError(r.errors, 5, 3, "unknown key `severty` in expect (did you mean `severity`?)"));
+  EXPECT_TRUE(HasError(r.errors, 5, 3, "unknown key `severty` in expect", "did you mean `severity`?"));
 }
 
 TEST(ConfigScenario, SyntaxErrorNonMappingEmptyAndGarbage) {
@@ -822,7 +826,7 @@ TEST(ConfigScenario, Params) {
   EXPECT_EQ(ok.s.params["ns"].mark.col, 7);
   auto bad = LoadScen("params:\n  nss: x\n  ns: [a]\n");
   EXPECT_FALSE(bad.ok);
-  EXPECT_TRUE(HasError(bad.errors, 2, 3, "no param `nss` in runbook redis_down; did you mean `ns`?"));
+  EXPECT_TRUE(HasError(bad.errors, 2, 3, "no param `nss` in runbook redis_down", "did you mean `ns`?"));
   EXPECT_TRUE(HasError(bad.errors, 3, 7, "param `ns` must be a single value, got a list"));
 }
 

@@ -26,6 +26,8 @@ inline LintResult LintFromRoot(const std::vector<std::string>& paths) {
 inline std::string RenderText(const LintResult& r) {
   RenderOptions o;
   o.files_checked = r.files;
+  o.scenarios_checked = r.scenarios;
+  o.environments_checked = r.environments;
   return Render(r.diags, o);
 }
 

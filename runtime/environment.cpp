@@ -1,0 +1,197 @@
+#include "runtime/environment.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "runtime/yaml_reader.hpp"
+
+namespace rb::rt {
+
+using namespace cfg;
+
+namespace {
+
+void LoadTargets(Reader& r, const YAML::Node& n, Environment& out) {
+  if (!WantMap(r, n, "targets", "redis: {capability: redis, address: \"redis://127.0.0.1:6379\"}")) return;
+  for (const auto& f : Fields(r, n, {}, "targets")) {
+    std::string what = fmt::format("target `{}`", f.key);
+    if (!f.v.IsMap()) {
+      r.Error(Common::kShape, f.v, fmt::format("{} must be a mapping such as {{capability: redis, address: \"redis://127.0.0.1:6379\"}}, got {}",
+                               what, NodeKind(f.v)));
+      continue;
+    }
+    EnvTarget t;
+    t.name = f.key;
+    t.mark = r.At(f.k);
+    auto fields = Fields(r, f.v, {"capability", "address"}, fmt::format("target `{}`", f.key));
+    if (const Field* c = Get(fields, "capability")) {
+      if (auto s = WantScalar(r, c->v, what + "'s capability")) t.capability = *s;
+    }
+    if (const Field* a = Get(fields, "address")) {
+      if (auto s = WantScalar(r, a->v, what + "'s address")) t.address = *s;
+    } else {
+      r.Error(ConfigKind::kEnvMissingAddress, f.k, fmt::format("{} has no address", what),
+              "add one, e.g. address: \"http://127.0.0.1:8084\"");
+    }
+    out.targets[f.key] = std::move(t);
+  }
+}
+
+void LoadParams(Reader& r, const YAML::Node& n, Environment& out) {
+  if (!WantMap(r, n, "params", "\"*\": {ns: denis}")) return;
+  for (const auto& f : Fields(r, n, {}, "params")) {
+    std::string what = f.key == "*" ? std::string("params for every runbook (\"*\")") : fmt::format("params of runbook `{}`", f.key);
+    if (!f.v.IsMap()) {
+      if (!f.v.IsNull())
+        r.Error(Common::kShape, f.v, fmt::format("{} must be a mapping of param: value such as {{ns: denis}}, got {}", what, NodeKind(f.v)));
+      out.params[f.key];
+      out.params_marks[f.key] = r.At(f.k);
+      continue;
+    }
+    auto& params = out.params[f.key];
+    out.params_marks[f.key] = r.At(f.k);
+    for (const auto& p : Fields(r, f.v, {}, what)) {
+      if (auto s = WantScalar(r, p.v, fmt::format("param `{}`", p.key))) {
+        params[p.key] = EnvParam{*s, r.At(p.v)};
+        out.param_key_marks[f.key][p.key] = r.At(p.k);
+      }
+    }
+  }
+}
+
+void LoadContacts(Reader& r, const YAML::Node& n, Environment& out) {
+  if (!WantMap(r, n, "contacts", "sre: {slack: \"#sre-oncall\", pager: sre-primary}")) return;
+  for (const auto& f : Fields(r, n, {}, "contacts")) {
+    std::string what = fmt::format("contact `{}`", f.key);
+    EnvContact c;
+    c.name = f.key;
+    c.mark = r.At(f.k);
+    if (!f.v.IsMap() && !f.v.IsNull()) {
+      r.Error(Common::kShape, f.v, fmt::format("{} must be a mapping of channel: address such as {{slack: \"#sre-oncall\"}}, got {}", what,
+                               NodeKind(f.v)));
+      continue;
+    }
+    for (const auto& ch : Fields(r, f.v, {}, what)) {
+      if (auto s = WantScalar(r, ch.v, fmt::format("{}'s {} channel", what, ch.key))) c.channels.push_back(EnvChannel{ch.key, *s});
+    }
+    out.contacts[f.key] = std::move(c);
+  }
+}
+
+void LoadExec(Reader& r, const YAML::Node& n, Environment& out) {
+  if (!WantMap(r, n, "exec", "{allow: [kubectl, redis-cli]}")) return;
+  auto fields = Fields(r, n, {"allow"}, "exec");
+  if (const Field* a = Get(fields, "allow")) {
+    out.exec_allow_given = true;
+    if (auto list = WantScalarList(r, a->v, "exec.allow", "[redis-cli, kubectl, curl]")) {
+      for (auto& [name, node] : *list) {
+        if (Trim(name).empty() || name.find_first_of(" \t/") != std::string::npos) {
+          r.Error(ConfigKind::kEnvValue, node, fmt::format("exec.allow lists program names such as kubectl, got {}", Quote(name)));
+          continue;
+        }
+        out.exec_allow.push_back(name);
+      }
+    }
+  }
+}
+
+void LoadSecrets(Reader& r, const YAML::Node& n, Environment& out) {
+  if (!WantMap(r, n, "secrets", "NEO4J_PASSWORD: {env: NEO4J_PASSWORD}")) return;
+  for (const auto& f : Fields(r, n, {}, "secrets")) {
+    std::string what = fmt::format("secret `{}`", f.key);
+    if (!f.v.IsMap()) {
+      r.Error(Common::kShape, f.v, fmt::format("{} must be a mapping such as {{env: {}}} or {{file: /run/secrets/name}}, got {}", what, f.key,
+                               NodeKind(f.v)));
+      continue;
+    }
+    auto fields = Fields(r, f.v, {"env", "file"}, what);
+    const Field* env = Get(fields, "env");
+    const Field* file = Get(fields, "file");
+    if ((env != nullptr) == (file != nullptr)) {
+      if (fields.size() == f.v.size())  // no other error was reported for this secret
+        r.Error(ConfigKind::kEnvSecretSource, f.v, fmt::format("{} needs exactly one source: env: VARIABLE or file: /path", what));
+      continue;
+    }
+    const Field* src = env ? env : file;
+    auto s = WantScalar(r, src->v, fmt::format("{}'s {}", what, src->key));
+    if (!s) continue;
+    if (Trim(*s).empty()) {
+      r.Error(ConfigKind::kEnvSecretSource, src->v, fmt::format("{}'s {} is empty", what, src->key));
+      continue;
+    }
+    out.secrets[f.key] = EnvSecret{f.key, src->key + ":" + *s, r.At(f.k)};
+  }
+}
+
+void LoadState(Reader& r, const YAML::Node& n, Environment& out) {
+  if (!WantMap(r, n, "state", "{store: file, path: .runbook/state.json}")) return;
+  auto fields = Fields(r, n, {"store", "path"}, "state");
+  if (const Field* s = Get(fields, "store")) {
+    if (auto v = WantScalar(r, s->v, "state.store")) {
+      if (*v == "file" || *v == "memory") {
+        out.state.store = *v;
+      } else {
+        r.Error(ConfigKind::kEnvValue, s->v, fmt::format("state.store must be file or memory, got {}", Quote(*v)));
+      }
+    }
+  }
+  if (const Field* p = Get(fields, "path")) {
+    if (auto v = WantScalar(r, p->v, "state.path")) {
+      if (Trim(*v).empty()) r.Error(ConfigKind::kEnvValue, p->v, "state.path is empty", "give a file such as .runbook/state.json");
+      else out.state.path = *v;
+    }
+  }
+}
+
+
+}  // namespace
+
+bool LoadEnvironment(const std::string& path, Environment& out, std::vector<ConfigError>& errors) {
+  Reader r(path, Family::kEnvironment, errors);
+  out = Environment{};
+  out.path = path;
+  std::string text;
+  try {
+    auto root = ReadRoot(path, kEnvironmentLimit, r, text, "the environment file is",
+                         "an environment file is a mapping of keys such as name:, targets: and contacts:",
+                         "name:, targets: and contacts: (see docs/environment.md)");
+    if (!root) return false;
+    for (const auto& f : Fields(r, *root, {"name", "targets", "params", "contacts", "exec", "secrets", "state"},
+                                "the environment file")) {
+      if (f.key == "name") {
+        if (auto s = WantScalar(r, f.v, "name")) out.name = *s;
+      } else if (f.key == "targets") {
+        LoadTargets(r, f.v, out);
+      } else if (f.key == "params") {
+        LoadParams(r, f.v, out);
+      } else if (f.key == "contacts") {
+        LoadContacts(r, f.v, out);
+      } else if (f.key == "exec") {
+        LoadExec(r, f.v, out);
+      } else if (f.key == "secrets") {
+        LoadSecrets(r, f.v, out);
+      } else if (f.key == "state") {
+        LoadState(r, f.v, out);
+      }
+    }
+  } catch (const std::exception& e) {
+    r.Error(Common::kYaml, Mark{}, fmt::format("cannot read the YAML: {}", e.what()));
+  }
+  return !r.failed;
+}
+
+bool IsEnvironmentFileName(const std::string& path) {
+  std::filesystem::path p(path);
+  std::string name = p.filename().string();
+  auto ends = [&](std::string_view suffix) {
+    return name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (!ends(".yaml") && !ends(".yml")) return false;
+  if (name == "environment.yaml" || name == "environment.yml") return true;
+  if (name.rfind("environment.", 0) == 0) return true;  // environment.staging.yaml, environment.example.yaml
+  if (ends(".env.yaml") || ends(".env.yml")) return true;
+  return p.parent_path().filename() == "environments" && !ends(".scenario.yaml") && !ends(".scenario.yml");
+}
+
+}  // namespace rb::rt

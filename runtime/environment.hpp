@@ -1,0 +1,64 @@
+// The environment file: where targets live, what may run, who is paged how, where secrets come from
+// (docs/environment.md). Read with the bounded YAML reader; every error names file:line:col and a
+// catalogue kind (RB0150-RB0179).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "runtime/config_error.hpp"
+
+namespace rb::rt {
+
+struct EnvTarget {
+  std::string name;        // the binding name runbooks use: target redis = redis("redis")
+  std::string capability;  // optional check: "redis"
+  std::string address;     // "redis://10.0.0.5:6379", "http://denis-api:8084", "kibana.internal:5601"
+  Mark mark;
+};
+struct EnvParam {
+  std::string text;  // the value as written; typed against the runbook's param when bound
+  Mark mark;
+};
+struct EnvChannel {
+  std::string kind;     // "slack", "pager", "phone", "email"
+  std::string address;  // "#sre-oncall", "+1-555-0199"
+};
+struct EnvContact {
+  std::string name;  // a contact of the policy: sre, ops, emergency
+  std::vector<EnvChannel> channels;
+  Mark mark;
+};
+struct EnvSecret {
+  std::string name;    // NEO4J_PASSWORD
+  std::string source;  // "env:NEO4J_PASSWORD" or "file:/run/secrets/neo4j"
+  Mark mark;
+};
+struct Environment {
+  std::string path;
+  std::string name;  // "staging", "production"
+  std::map<std::string, EnvTarget> targets;  // by binding name
+  // Params by runbook name, then param name; the runbook "*" applies to every runbook.
+  std::map<std::string, std::map<std::string, EnvParam>> params;
+  // Where each runbook's entry under `params:` and each param name in it are written (for lint).
+  std::map<std::string, Mark> params_marks;
+  std::map<std::string, std::map<std::string, Mark>> param_key_marks;
+  std::map<std::string, EnvContact> contacts;
+  std::vector<std::string> exec_allow;  // programs live runs may start; empty: none
+  bool exec_allow_given = false;
+  std::map<std::string, EnvSecret> secrets;
+  struct State {
+    std::string store = "file";               // "file" or "memory" (later: "redis")
+    std::string path = ".runbook/state.json";  // for "file"
+  } state;
+};
+// Returns false (and fills `errors`) when the file cannot be read or is invalid.
+bool LoadEnvironment(const std::string& path, Environment& out, std::vector<ConfigError>& errors);
+
+// Whether `path` is named as an environment file: environment.yaml, environment.NAME.yaml,
+// NAME.env.yaml, or any *.yaml in a directory named `environments` (.yml as well). `runbook lint`
+// checks the files so named under the paths it is given.
+bool IsEnvironmentFileName(const std::string& path);
+
+}  // namespace rb::rt
