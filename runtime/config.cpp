@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "lang/literals.hpp"
+#include "lang/text.hpp"
 #include "runtime/yaml_reader.hpp"
 
 namespace rb::rt {
