@@ -8,10 +8,10 @@
 #include <iostream>
 
 #include "compiler/build.hpp"
-#include "runtime/natives.hpp"
 #include "compiler/codegen.hpp"
 #include "compiler/diagnostics.hpp"
 #include "compiler/disasm.hpp"
+#include "runtime/natives.hpp"
 #include "compiler/lint.hpp"
 #include "cli/verbs.hpp"
 
@@ -69,8 +69,8 @@ int RunCompile(const std::vector<std::string>& paths, const std::string& output,
 
 int RunDisasm(const std::string& path, bool source_lines, const std::vector<std::string>& source_dirs,
               const std::string& color, const std::string& stdlib_dir) {
-  // The runtime's own natives; command effects from the tables the program carries.
-  rb::LoadedProgram loaded = rb::LoadAny(path, rb::rt::DefaultRegistry(), stdlib_dir);
+  // The runtime's natives and the stdlib's program tables, as for plan and rehearse.
+  rb::LoadedProgram loaded = rb::LoadAny(path, rb::HostRegistry(stdlib_dir), stdlib_dir);
   if (!loaded.program) {
     for (const auto& e : loaded.lint.io_errors) std::cerr << "runbook: " << e << "\n";
     if (!loaded.error.empty()) std::cerr << "runbook: " << loaded.error << "\n";
@@ -179,27 +179,37 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  if (lint->parsed()) return RunLint(lint_paths, format, color, stdlib_dir);
-  if (compile->parsed()) return RunCompile(compile_paths, output, color, stdlib_dir);
-  if (disasm->parsed()) return RunDisasm(disasm_path, !no_source, source_dirs, "auto", stdlib_dir);
-  if (caps->parsed()) return rb::cli::RunCapabilities(caps_stdlib);
-  if (plan->parsed()) return rb::cli::RunPlan(plan_args);
-  if (rehearse->parsed()) return rb::cli::RunRehearse(rehearse_args);
-  if (test->parsed()) return rb::cli::RunTest(test_args);
-  if (explain->parsed()) {
-    const rb::DiagInfo* info = rb::FindCode(code);
-    if (!info) {
-      std::cerr << "runbook: unknown code " << code << "; `runbook codes` lists them\n";
-      return 2;
+  // A bug must not end in an abort (exit 134) that loses what the user was told so far: it is
+  // reported as an internal error, and nothing half-done is written (compile writes files last).
+  auto dispatch = [&]() -> int {
+    if (lint->parsed()) return RunLint(lint_paths, format, color, stdlib_dir);
+    if (compile->parsed()) return RunCompile(compile_paths, output, color, stdlib_dir);
+    if (disasm->parsed()) return RunDisasm(disasm_path, !no_source, source_dirs, "auto", stdlib_dir);
+    if (caps->parsed()) return rb::cli::RunCapabilities(caps_stdlib);
+    if (plan->parsed()) return rb::cli::RunPlan(plan_args);
+    if (rehearse->parsed()) return rb::cli::RunRehearse(rehearse_args);
+    if (test->parsed()) return rb::cli::RunTest(test_args);
+    if (explain->parsed()) {
+      const rb::DiagInfo* info = rb::FindCode(code);
+      if (!info) {
+        std::cerr << "runbook: unknown code " << code << "; `runbook codes` lists them\n";
+        return 2;
+      }
+      std::cout << rb::Explain(*info, UseColor("auto"));
+      return 0;
     }
-    std::cout << rb::Explain(*info, UseColor("auto"));
-    return 0;
-  }
-  if (codes->parsed()) {
-    for (const auto& info : rb::Catalogue()) {
-      std::cout << info.code << "  " << rb::SeverityName(info.severity) << "  " << info.title << "\n";
+    if (codes->parsed()) {
+      for (const auto& info : rb::Catalogue()) {
+        std::cout << info.code << "  " << rb::SeverityName(info.severity) << "  " << info.title << "\n";
+      }
+      return 0;
     }
-    return 0;
+    return 2;
+  };
+  try {
+    return dispatch();
+  } catch (const std::exception& e) {
+    std::cerr << "runbook: internal error: " << e.what() << " (a bug in runbook: please report it with the input)\n";
+    return 2;
   }
-  return 2;
 }

@@ -118,11 +118,12 @@ struct Inputs {
 // Loads them; returns 0, or the exit code after printing why not.
 int LoadInputs(const std::string& file, const std::string& env, const std::string& color,
                const std::string& stdlib_dir, Inputs& in) {
-  // A `.rbc` is loaded with the runtime alone: its natives from natives.def, command effects from the
-  // tables it carries, which the executor then binds commands against.
-  in.loaded = LoadAny(file, rt::DefaultRegistry(), stdlib_dir);
+  // A `.rbc` is verified against the runtime's natives and the host's program tables (the stdlib's):
+  // a table the file carries decides only for a program the host has none of.
+  const rt::Registry host = HostRegistry(stdlib_dir);
+  in.loaded = LoadAny(file, host, stdlib_dir);
   if (!in.loaded.program) return ReportLoadFailure(in.loaded, color);
-  in.registry = rt::WithProgramTables(rt::DefaultRegistry(), *in.loaded.program);
+  in.registry = rt::WithProgramTables(host, *in.loaded.program);
   in.has_env = !env.empty();
   if (in.has_env && !LoadEnv(env, in.env)) return 2;
   return 0;
@@ -291,10 +292,11 @@ int RunTest(const TestArgs& args) {
               << "; scenarios live in <runbook>/NAME.scenario.yaml beside <runbook>.rb.denis\n";
     return 2;
   }
-  LoadedProgram loaded = LoadSources(sources, rt::DefaultRegistry(), args.stdlib_dir);
+  const rt::Registry host = HostRegistry(args.stdlib_dir);
+  LoadedProgram loaded = LoadSources(sources, host, args.stdlib_dir);
   if (!loaded.program) return ReportLoadFailure(loaded, args.color);
   const rt::Program& p = *loaded.program;
-  const rt::Registry registry = rt::WithProgramTables(rt::DefaultRegistry(), p);
+  const rt::Registry registry = rt::WithProgramTables(host, p);
   rt::Environment env;
   if (!args.env.empty() && !LoadEnv(args.env, env)) return 2;
 

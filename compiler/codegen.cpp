@@ -12,6 +12,7 @@
 #include "compiler/checker.hpp"
 #include "compiler/fold.hpp"
 #include "lang/text.hpp"
+#include "runtime/natives.hpp"
 #include "runtime/rbc.hpp"
 
 namespace rb {
@@ -56,14 +57,18 @@ class Generator {
   }
 
   rt::Program Run(const std::vector<const Module*>& roots) {
-    // The policy: the first one any root imports.
+    // The policy: the one the runbooks import (the checker allows only one among them, RB0022);
+    // a root that is only a policy file counts when no runbook imports any.
     const ast::Policy* policy = nullptr;
     const Module* policy_module = nullptr;
-    for (const Module* m : roots) {
-      for (const Module* v : m->Visible()) {
-        if (!policy && !v->file.policies.empty()) policy = &v->file.policies.front(), policy_module = v;
+    for (int pass = 0; pass < 2 && !policy; ++pass) {
+      for (const Module* m : roots) {
+        if ((pass == 0) == m->file.runbooks.empty()) continue;
+        for (const Module* v : m->Visible()) {
+          if (!policy && !v->file.policies.empty()) policy = &v->file.policies.front(), policy_module = v;
+        }
+        if (!policy && !m->file.policies.empty()) policy = &m->file.policies.front(), policy_module = m;
       }
-      if (!policy && !m->file.policies.empty()) policy = &m->file.policies.front(), policy_module = m;
     }
     if (policy) {
       for (const auto& c : policy->contacts) {
@@ -551,6 +556,14 @@ rt::Registry StdlibRegistry(const std::string& stdlib_dir) {
   Workspace ws(WorkspaceOptions{stdlib_dir}, diags);
   for (const auto& name : ws.StdlibNames()) ws.Stdlib(name);
   return RegistryFrom(ws);
+}
+
+rt::Registry HostRegistry(const std::string& stdlib_dir) {
+  rt::Registry host = rt::DefaultRegistry();
+  rt::Registry stdlib = StdlibRegistry(stdlib_dir);
+  for (const auto& entry : stdlib.programs()) host.AddProgram(entry.second);
+  host.SetCarriedTables(rt::Registry::CarriedTables::kRefused);
+  return host;
 }
 
 }  // namespace rb

@@ -18,6 +18,10 @@ rt::Program Codegen(const Workspace& ws, const std::vector<const Module*>& roots
 // The host registry this binary offers: every capability method, filter and program declared by the
 // stdlib (embedded, or read from `stdlib_dir`). The verifier checks `.rbc` files against it.
 rt::Registry StdlibRegistry(const std::string& stdlib_dir = {});
+// The registry the CLI verbs load and run programs with: the runtime's natives (natives.def) and the
+// stdlib's program tables as the host's own, so a `.rbc` cannot relabel a stdlib program's commands
+// by editing the table it carries; programs the stdlib does not declare use the file's tables.
+rt::Registry HostRegistry(const std::string& stdlib_dir = {});
 // The same, from the stdlib modules a checked workspace already loaded (no second parse).
 rt::Registry RegistryFrom(const Workspace& ws);
 

@@ -71,6 +71,12 @@ std::string LowerAscii(std::string s);
 
 class Registry {
  public:
+  // Whether a program this host has no table of may be judged by the table a `.rbc` carries. A host
+  // holding no tables at all (DefaultRegistry: the runtime alone) must; a host holding the stdlib's
+  // tables (the CLI) refuses any other program, as a file's own table is only as honest as its author.
+  enum class CarriedTables : uint8_t { kTrusted, kRefused };
+  void SetCarriedTables(CarriedTables c) { carried_ = c; }
+  bool TrustsCarriedTables() const { return carried_ == CarriedTables::kTrusted; }
   void AddNative(NativeDecl decl) { natives_[decl.name] = std::move(decl); }
   void AddProgram(ProgramDecl decl) {
     if (!decl.prepared) decl.Prepare();
@@ -80,10 +86,12 @@ class Registry {
   const ProgramDecl* Program(const std::string& name) const;
   size_t size() const { return natives_.size(); }
   const std::map<std::string, NativeDecl>& natives() const { return natives_; }
+  const std::map<std::string, ProgramDecl>& programs() const { return programs_; }
 
  private:
   std::map<std::string, NativeDecl> natives_;
   std::map<std::string, ProgramDecl> programs_;
+  CarriedTables carried_ = CarriedTables::kTrusted;
 };
 
 }  // namespace rb::rt

@@ -309,9 +309,10 @@ class Verifier {
         if (slot || word.size() != 1 || word[0].kind != WordPart::Kind::kLiteral) {
           throw Reject{at, "the program of a command must be one literal word"};
         }
-        // The host's table decides when it has one; else the table the file carries.
+        // The host's table decides when it has one; else the table the file carries, if the host
+        // lets carried tables decide at all.
         table = reg_.Program(lit);
-        if (!table) table = CarriedTable(lit);
+        if (!table && reg_.TrustsCarriedTables()) table = CarriedTable(lit);
         if (!table) throw Reject{at, fmt::format("program `{}` is not allowed by this host", lit)};
         program = lit;
         continue;

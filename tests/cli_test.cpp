@@ -613,5 +613,67 @@ TEST(Cli, SecondPolicyIsADiagnosticNotACrash) {
   EXPECT_EQ(Runbook({"lint", "tests/golden/escalation/oncall_only.rb.denis"}).exit_code, 0);
 }
 
+// A policy file that is a root of the run (linting a folder) but that no runbook imports must not
+// become the program's policy: codegen took it, then aborted (exit 134) on the contact of the policy
+// the runbook does import.
+TEST(Cli, APolicyNoRunbookImportsIsNotTheProgramsPolicy) {
+  ScratchDir dir("policy_root");
+  std::filesystem::create_directories(dir.path() / "policy");
+  std::filesystem::copy_file(SourceDir() / "tests" / "golden" / "policy" / "escalation.rb.denis", dir / "policy/escalation.rb.denis");
+  std::filesystem::copy_file(SourceDir() / "tests" / "golden" / "policy" / "oncall.rb.denis", dir / "policy/oncall.rb.denis");
+  std::ofstream(dir / "night.rb.denis", std::ios::binary)
+      << "import std.redis\nimport policy.oncall\n"
+         "runbook night \"Night\" {\n  severity P2\n  owner dba\n  target redis = redis(\"redis\")\n"
+         "  symptoms {\n    down \"Down\" : not redis.ping()\n  }\n"
+         "  escalate {\n    | when | then |\n    | down | page dba |\n  }\n}\n";
+  EXPECT_EQ(Runbook({"lint", dir.path().string()}).exit_code, 0);
+  ProcessResult c = Runbook({"compile", dir.path().string(), "-o", dir / "all.rbc"});
+  ASSERT_EQ(c.exit_code, 0) << c.out << c.err;
+  ProcessResult plan = Runbook({"plan", dir / "all.rbc"});
+  EXPECT_EQ(plan.exit_code, 0) << plan.out << plan.err;
+  EXPECT_NE(plan.out.find("page dba (DBA on call @dba)"), std::string::npos) << plan.out;
+}
+
+// The program tables a .rbc carries (format 4+) do not decide for the CLI: it holds the stdlib's.
+// A file compiled against a tampered stdlib (flushall read; a `bash` program reading anything) is
+// refused by plan with the embedded stdlib, as a hand-edited table would be.
+TEST(Cli, ACarriedProgramTableCannotRelabelOrAddAProgram) {
+  ScratchDir dir("carried_tables");
+  std::filesystem::create_directories(dir.path() / "stdlib");
+  std::filesystem::create_directories(dir.path() / "policy");
+  for (const auto& e : std::filesystem::directory_iterator(SourceDir() / "stdlib")) {
+    std::filesystem::copy_file(e.path(), dir.path() / "stdlib" / e.path().filename());
+  }
+  std::filesystem::copy_file(SourceDir() / "tests" / "golden" / "policy" / "escalation.rb.denis", dir / "policy/escalation.rb.denis");
+  std::string redis = ReadAll(SourceDir() / "stdlib" / "redis.rb.denis");
+  size_t read = redis.find("read        ping,");
+  size_t destructive = redis.find("destructive flushall, ");
+  ASSERT_NE(read, std::string::npos);
+  ASSERT_NE(destructive, std::string::npos);
+  redis.erase(destructive + 12, 10);  // "flushall, "
+  redis.insert(read + 17, " flushall,");
+  std::ofstream(dir.path() / "stdlib" / "redis.rb.denis", std::ios::binary | std::ios::trunc) << redis;
+  std::ofstream(dir.path() / "stdlib" / "shell.rb.denis", std::ios::binary) << "program bash {\n  options -c SCRIPT\n  default read\n}\n";
+  auto runbook = [&](const std::string& name, const std::string& imports, const std::string& command) {
+    std::ofstream(dir / (name + ".rb.denis"), std::ios::binary)
+        << "import std.redis\n" << imports << "import policy.escalation\n"
+        << "runbook " << name << " \"T\" {\n  severity P2\n  owner sre\n  target redis = redis(\"redis\")\n"
+        << "  symptoms {\n    down \"Down\" : not redis.ping()\n  }\n"
+        << "  steps {\n    check look \"Look\" {\n      $ " << command << "\n    }\n  }\n"
+        << "  escalate {\n    | when | then |\n    | down | page sre |\n  }\n}\n";
+  };
+  runbook("relabel", "", "redis-cli flushall");
+  runbook("added", "import std.shell\n", "bash -c \"rm -rf /\"");
+  for (const std::string name : {"relabel", "added"}) {
+    ProcessResult c = Runbook({"compile", "--stdlib", dir / "stdlib", dir / (name + ".rb.denis"), "-o", dir / (name + ".rbc")});
+    ASSERT_EQ(c.exit_code, 0) << name << c.out << c.err;  // clean against the tampered stdlib
+    ProcessResult plan = Runbook({"plan", dir / (name + ".rbc")});
+    EXPECT_EQ(plan.exit_code, 2) << name << plan.out << plan.err;
+    EXPECT_NE(plan.err.find("rejected at byte"), std::string::npos) << name << plan.err;
+  }
+  EXPECT_NE(Runbook({"plan", dir / "relabel.rbc"}).err.find("recorded as read but is destructive"), std::string::npos);
+  EXPECT_NE(Runbook({"plan", dir / "added.rbc"}).err.find("program `bash` is not allowed by this host"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace rb::test
