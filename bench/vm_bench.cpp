@@ -83,7 +83,7 @@ class BenchHost final : public rb::rt::EvalHost {
   rb::rt::Value StepFailed(uint32_t, uint32_t) override { return {}; }
   rb::rt::Value Output() override { return {}; }
   rb::rt::Value Ask(const std::string&) override { return {}; }
-  rb::rt::Value Window(uint32_t, uint32_t, const rb::rt::Value&) override { return {}; }
+  rb::rt::Value Window(uint32_t, uint32_t) override { return {}; }
   rb::rt::Value Call(uint32_t, const rb::rt::Import& im, const std::string&, const rb::rt::Value*, size_t) override {
     ++calls;
     return results_[static_cast<size_t>(&im - imports_)];

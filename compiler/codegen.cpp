@@ -243,9 +243,14 @@ class Generator {
           }
           return;
         case K::kWindow: {
-          Expr(*e.kids[0]);
+          // The windowed condition is a chunk of its own, in the owner's window table: the runner
+          // evaluates it at every instant, and WINDOW only reads the result.
+          ChunkBuilder inner(g_, m_, scope_, chunk_.owner, rt::ChunkClass::kCondition);
+          inner.Expr(*e.kids[0]);
+          uint32_t chunk = g_.AddChunk(inner.Finish(e.kids[0]->span));
           uint32_t w = static_cast<uint32_t>(scope_.windows->size());
-          scope_.windows->push_back(rt::Window{static_cast<uint64_t>(e.kids[1]->value), e.op == ast::BinOp::kGe});
+          scope_.windows->push_back(
+              rt::Window{static_cast<uint64_t>(e.kids[1]->value), e.op == ast::BinOp::kGe, chunk});
           Emit(Op::kWINDOW, w, e.op_span);
           return;
         }
@@ -294,28 +299,13 @@ class Generator {
       throw std::logic_error("codegen: unsupported call " + callee.text);
     }
 
-    static bool HasWindow(const ast::Expr& e) {
-      if (e.kind == ast::ExprKind::kWindow) return true;
-      for (const auto& k : e.kids) {
-        if (k && HasWindow(*k)) return true;
-      }
-      return false;
-    }
-
     void Binary(const ast::Expr& e) {
       using B = ast::BinOp;
       const ast::Expr& a = *e.kids[0];
       const ast::Expr& b = *e.kids[1];
-      if ((e.op == B::kAnd || e.op == B::kOr) && HasWindow(b)) {
-        // A `for` window must see its condition at every evaluation (a false one closes it), so
-        // the operand holding it is never skipped.
-        Expr(a);
-        Expr(b);
-        Emit(e.op == B::kAnd ? Op::kAND : Op::kOR, 0, e.op_span);
-        return;
-      }
       if (e.op == B::kAnd || e.op == B::kOr) {
         // Short-circuit, Kleene: `false and x` is false and `true or x` is true without reading x.
+        // Always safe: reading is all a condition does (windows and questions are the runner's).
         Expr(a);
         uint32_t jump = Here();
         Emit(e.op == B::kAnd ? Op::kJUMP_IF_FALSE : Op::kJUMP_IF_TRUE, 0, e.op_span);

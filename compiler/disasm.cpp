@@ -208,9 +208,7 @@ class Printer {
         case Shape::kWindow:
           operand = std::to_string(a);
           if (names.windows && a < names.windows->size()) {
-            const auto& win = (*names.windows)[a];
-            note = fmt::format("for {} {}", win.inclusive ? ">=" : ">",
-                               rt::ToString(rt::Value::Number(rt::ValueType::kDuration, static_cast<double>(win.bound_ms))));
+            note = WindowText((*names.windows)[a]);
           }
           break;
         case Shape::kJump: operand = fmt::format("-> {:04}", a); break;
@@ -225,6 +223,19 @@ class Printer {
       if (!note.empty()) text += "; " + note;
       while (!text.empty() && text.back() == ' ') text.pop_back();
       out_ += text + "\n";
+    }
+  }
+
+  static std::string WindowText(const rt::Window& w) {
+    return fmt::format("for {} {}", w.inclusive ? ">=" : ">",
+                       rt::ToString(rt::Value::Number(rt::ValueType::kDuration, static_cast<double>(w.bound_ms))));
+  }
+
+  // The window table: each window's condition, which the runner evaluates before the rows.
+  void Windows(const std::vector<rt::Window>& ws, const Names& names) {
+    for (size_t i = 0; i < ws.size(); ++i) {
+      out_ += fmt::format("  window {} {}:\n", i, WindowText(ws[i]));
+      Chunk(ws[i].chunk, names, "    ");
     }
   }
 
@@ -317,6 +328,7 @@ class Printer {
         }
       }
     }
+    Windows(r.windows, names);
     Rows(r.rows, names, &r.steps);
   }
 
@@ -327,6 +339,7 @@ class Printer {
       out_ += fmt::format("  target {} {} = {}(\"{}\")\n", i, S(pol.targets[i].name), S(pol.targets[i].capability),
                           S(pol.targets[i].binding));
     }
+    Windows(pol.windows, names);
     Rows(pol.rows, names, nullptr);
   }
 

@@ -30,7 +30,14 @@ inline constexpr size_t kOpCount = 0
     ;
 
 enum class Shape : uint8_t { kNone, kConst, kParam, kTarget, kSymptom, kStep, kWindow, kJump, kCall, kCount };
-enum class OpEffect : uint8_t { kPure, kImport };
+// What executing an instruction may touch (opcodes.def's effect column; the verifier enforces it
+// per chunk class).
+enum class OpEffect : uint8_t {
+  kPure,     // computes from its operands and constants only
+  kBinding,  // reads the run's bindings, fixed for the whole run (a param's value)
+  kState,    // reads the runner's state for this instant (symptoms, steps, output, windows, answers)
+  kImport,   // the called import's own effect (checked against the host registry and the chunk class)
+};
 
 struct OpInfo {
   const char* name;
@@ -203,9 +210,13 @@ struct EscRow {
   uint32_t text = 0;  // string: the `when` cell as written, which names the row in reports and scenarios
   std::vector<EscAction> actions;
 };
+// A `X for > D` window. The runner evaluates `chunk` (the inner X) at every evaluation instant,
+// before the escalation rows, and keeps when X was first seen true in the state store; WINDOW reads
+// the result. So a window's history never depends on whether the row reading it was evaluated.
 struct Window {
   uint64_t bound_ms = 0;
-  bool inclusive = false;  // `for >= D`
+  bool inclusive = false;     // `for >= D`
+  uint32_t chunk = kNoChunk;  // condition chunk of the same owner: the windowed condition X
 };
 
 struct Runbook {

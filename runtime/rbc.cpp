@@ -175,6 +175,7 @@ void PutWindows(Writer& w, const std::vector<Window>& ws) {
   for (const auto& x : ws) {
     w.U64(x.bound_ms);
     w.U8(x.inclusive ? 1 : 0);
+    w.U32(x.chunk);
   }
 }
 
@@ -306,10 +307,11 @@ std::vector<EscRow> GetRows(Reader& r) {
 }
 std::vector<Window> GetWindows(Reader& r) {
   std::vector<Window> ws;
-  r.Resize(ws, "windows", 9);
+  r.Resize(ws, "windows", 13);
   for (auto& x : ws) {
     x.bound_ms = r.U64("window bound");
     x.inclusive = r.Enum<uint8_t>("window inclusive", 1) != 0;
+    x.chunk = r.U32("window chunk");
   }
   return ws;
 }

@@ -26,6 +26,30 @@ RunHost::RunHost(const Program& program, uint32_t runbook, const Bindings& bindi
     : p_(program), rb_(runbook), r_(program.runbooks.at(runbook)), bindings_(bindings), facts_(facts),
       prov_(provider), answers_(answers), state_(state), trace_(trace), vm_(program, limits) {
   symptom_cache_.resize(r_.symptoms.size());
+  windows_.assign(r_.windows.size(), Value::Unknown());
+  policy_windows_.assign(program.policy ? program.policy->windows.size() : 0, Value::Unknown());
+  // The question table, from the ASK constants of the chunks this run evaluates (verified code).
+  questions_.resize(program.chunks.size());
+  for (size_t i = 0; i < program.chunks.size(); ++i) {
+    const Chunk& c = program.chunks[i];
+    if (c.owner != runbook && c.owner != kPolicyOwner) continue;
+    for (uint32_t w : c.code) {
+      if (static_cast<Op>(OpByte(w)) != Op::kASK) continue;
+      uint32_t q = program.constants[OperandA(w)].string;
+      auto& qs = questions_[i];
+      if (std::find(qs.begin(), qs.end(), q) == qs.end()) qs.push_back(q);
+    }
+  }
+}
+
+void RunHost::MarkAsked(uint32_t chunk) {
+  if (chunk >= questions_.size()) return;
+  for (uint32_t q : questions_[chunk]) {
+    const std::string& text = p_.strings[q];
+    if (std::find(asked_.begin(), asked_.end(), text) != asked_.end()) continue;
+    asked_.push_back(text);
+    asked_at_.push_back(facts_.now_ms);
+  }
 }
 
 void RunHost::NewInstant() {
@@ -33,6 +57,7 @@ void RunHost::NewInstant() {
 }
 
 Value RunHost::Eval(uint32_t chunk) {
+  MarkAsked(chunk);
   EvalResult r = vm_.Eval(chunk, *this);
   if (!r.ok) {
     Error(r.error);
@@ -78,15 +103,32 @@ Value RunHost::StepFailed(uint32_t owner, uint32_t step) {
 Value RunHost::Output() { return facts_.output; }
 
 Value RunHost::Ask(const std::string& question) {
-  if (std::find(asked_.begin(), asked_.end(), question) == asked_.end()) asked_.push_back(question);
   std::optional<bool> a = answers_.Answer(question, facts_.now_ms);
   return a ? Value::Bool(*a) : Value::Unknown();
 }
 
-Value RunHost::Window(uint32_t owner, uint32_t window, const Value& cond) {
-  const std::vector<rt::Window>& ws = owner == kPolicyOwner ? p_.policy->windows : r_.windows;
-  if (window >= ws.size()) return Value::Unknown();
-  std::string key = fmt::format("{}/{}/{}", trace_.runbook, owner == kPolicyOwner ? "policy" : "runbook", window);
+Value RunHost::Window(uint32_t owner, uint32_t window) {
+  const std::vector<Value>& ws = owner == kPolicyOwner ? policy_windows_ : windows_;
+  return window < ws.size() ? ws[window] : Value::Unknown();
+}
+
+void RunHost::UpdateWindows() {
+  for (uint32_t i = 0; i < r_.windows.size(); ++i) windows_[i] = UpdateWindow(rb_, i, r_.windows[i]);
+  for (uint32_t i = 0; i < policy_windows_.size(); ++i) {
+    policy_windows_[i] = UpdateWindow(kPolicyOwner, i, p_.policy->windows[i]);
+  }
+}
+
+Value RunHost::UpdateWindow(uint32_t owner, uint32_t index, const rt::Window& w) {
+  Value cond = Eval(w.chunk);
+  if (!cond.IsUnknown() && cond.type != ValueType::kBool) {  // only a hand-made file gets here
+    const Chunk& c = p_.chunks[w.chunk];
+    Error(fmt::format("{}:{}: the condition of a `for` window is {}, not a condition",
+                      c.file < p_.files.size() ? p_.files[c.file] : "?", c.lines.empty() ? 0 : c.lines[0],
+                      ValueTypeName(cond.type)));
+    cond = Value::Unknown();
+  }
+  std::string key = fmt::format("{}/{}/{}", trace_.runbook, owner == kPolicyOwner ? "policy" : "runbook", index);
   Tri t = ToTri(cond);
   if (t == Tri::kFalse) {
     state_.Erase(key);
@@ -99,8 +141,8 @@ Value RunHost::Window(uint32_t owner, uint32_t window, const Value& cond) {
     state_.Set(key, now);
     first = now;
   }
-  int64_t held = now - *first, bound = static_cast<int64_t>(ws[window].bound_ms);
-  return Value::Bool(ws[window].inclusive ? held >= bound : held > bound);
+  int64_t held = now - *first, bound = static_cast<int64_t>(w.bound_ms);
+  return Value::Bool(w.inclusive ? held >= bound : held > bound);
 }
 
 Value RunHost::Call(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc) {

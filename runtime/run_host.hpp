@@ -1,7 +1,9 @@
 // The runner's host adapter: what the VM's conditions read at the current instant. Params and
 // targets from the bindings, symptoms (each evaluated once per instant), the incident, `failed(step)`
-// and `output` from the runner's facts, `for > D` windows from the state store, `ask` from the
-// answers, capability calls from the provider. Internal to the runner.
+// and `output` from the runner's facts, `for > D` windows as UpdateWindows last computed them, `ask`
+// from the answers, capability calls from the provider. Every read is a read: the windows' history
+// and the questions asked are kept here, by what the runner evaluates, never by what a chunk's
+// code happens to reach. Internal to the runner.
 #pragma once
 
 #include <cstdint>
@@ -32,12 +34,19 @@ class RunHost : public EvalHost {
 
   // A new evaluation instant: symptoms are evaluated afresh.
   void NewInstant();
-  // Evaluates a chunk; a runtime error is recorded (once) and reads unknown.
+  // Evaluates a chunk; a runtime error is recorded (once) and reads unknown. Evaluating a chunk asks
+  // the questions its code names (its ASK constants), whether or not a short-circuit skips them.
   Value Eval(uint32_t chunk);
   void Error(const std::string& message);
   Value SymptomValue(uint32_t index);
-  // The `ask` questions conditions asked, in order, each once.
+  // Evaluates every window's condition (the runbook's, then the policy's) at this instant and keeps
+  // its first-seen time in the state store: a false closes it, unknown neither opens nor closes it.
+  // The runner calls it once per instant, before the escalation rows that read the windows.
+  void UpdateWindows();
+  // The `ask` questions the evaluated conditions name, in order of first asking, each once.
   const std::vector<std::string>& asked() const { return asked_; }
+  // The instant each of asked() was first asked, parallel to it.
+  const std::vector<int64_t>& asked_at() const { return asked_at_; }
 
   // ---- EvalHost ----
   Value Param(uint32_t owner, uint32_t index) override;
@@ -46,7 +55,7 @@ class RunHost : public EvalHost {
   Value StepFailed(uint32_t owner, uint32_t step) override;
   Value Output() override;
   Value Ask(const std::string& question) override;
-  Value Window(uint32_t owner, uint32_t window, const Value& cond) override;
+  Value Window(uint32_t owner, uint32_t window) override;
   Value Call(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc) override;
 
  private:
@@ -60,8 +69,15 @@ class RunHost : public EvalHost {
   StateStore& state_;
   Trace& trace_;
   Vm vm_;
+  // One window's state at this instant, from the state store and its condition.
+  Value UpdateWindow(uint32_t owner, uint32_t index, const rt::Window& w);
+  void MarkAsked(uint32_t chunk);
+
   std::vector<std::optional<Value>> symptom_cache_;
+  std::vector<Value> windows_, policy_windows_;  // this instant's window values; unknown before
+  std::vector<std::vector<uint32_t>> questions_;  // per chunk of this run: the question strings its ASKs read
   std::vector<std::string> asked_;
+  std::vector<int64_t> asked_at_;
 };
 
 }  // namespace rb::rt

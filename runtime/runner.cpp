@@ -82,7 +82,8 @@ class Runner::Impl {
     return trace_.AddEvent(kind, facts_.now_ms, std::move(name), std::move(detail));
   }
 
-  // One evaluation instant: symptoms, the incident, the steps, then the escalation rows.
+  // One evaluation instant: symptoms, the incident, the steps, the `for` windows, then the
+  // escalation rows (which read the windows).
   void Evaluate() {
     host_.NewInstant();
     SymptomSample sample;
@@ -104,6 +105,7 @@ class Runner::Impl {
       Event(TraceEvent::Kind::kIncident, trace_.runbook, "incident opened: a symptom holds");
     }
     Steps();
+    host_.UpdateWindows();  // every window sees its condition at every instant, whatever a row reads
     Rows();
     if (!queue_.empty() && !cur_.active) Steps();  // a row's `run <step>` starts at once
   }

@@ -172,6 +172,22 @@ class Verifier {
           const Import& imp = p_.imports[im];
           if (CallArgc(w) != imp.params.size() + 1) throw bad("argument count does not match the import");
           pops = CallArgc(w);
+          break;
+        }
+      }
+      // The effect column of opcodes.def, per chunk class: conditions compute, read the bindings
+      // and the state of the instant and call reads; filters compute over OUTPUT (their input) and
+      // the bindings and call filters.
+      switch (info.effect) {
+        case OpEffect::kPure:
+        case OpEffect::kBinding: break;
+        case OpEffect::kState:
+          if (c.cls == ChunkClass::kFilter && op != Op::kOUTPUT) {
+            throw bad("an output filter reads the run's state; a filter may only shape `output`, its input");
+          }
+          break;
+        case OpEffect::kImport: {
+          const Import& imp = p_.imports[CallImport(w)];
           if (c.cls == ChunkClass::kCondition && imp.effect > Effect::kRead) {
             throw bad(fmt::format("a condition calls `{}`, which is {}", p_.strings[imp.name], EffectName(imp.effect)));
           }
@@ -251,9 +267,23 @@ class Verifier {
     }
   }
 
-  void Windows(const std::vector<Window>& ws, uint64_t at) const {
-    for (const auto& w : ws) {
+  // Each window: its bound, and its condition chunk, which the runner evaluates before the rows at
+  // every instant. That chunk may not read a window itself: windows do not nest.
+  void Windows(const std::vector<Window>& ws, uint32_t owner, uint64_t at) const {
+    for (size_t i = 0; i < ws.size(); ++i) {
+      const Window& w = ws[i];
       if (w.bound_ms == 0 || w.bound_ms > kMaxDurationMs) throw Reject{at, "window bound out of range"};
+      std::string what = fmt::format("window {}", i);
+      ChunkRef(w.chunk, owner, ChunkClass::kCondition, false, at, what.c_str());
+      const Chunk& c = p_.chunks[w.chunk];
+      for (size_t pc = 0; pc < c.code.size(); ++pc) {
+        if (static_cast<Op>(OpByte(c.code[pc])) == Op::kWINDOW) {
+          throw Reject{c.byte_offset + 4 * pc,
+                       fmt::format("chunk {} instruction {} (WINDOW): the condition of window {} reads window {}; "
+                                   "windows do not nest",
+                                   w.chunk, pc, i, OperandA(c.code[pc]))};
+        }
+      }
     }
   }
 
@@ -389,7 +419,7 @@ class Verifier {
       }
     }
     Rows(r.rows, index, r.steps.size(), at);
-    Windows(r.windows, at);
+    Windows(r.windows, index, at);
   }
 
   void CheckPolicy(const Policy& pol) const {
@@ -399,7 +429,7 @@ class Verifier {
     File(pol.file, at);
     Targets(pol.targets, at);
     Rows(pol.rows, kPolicyOwner, 0, at);
-    Windows(pol.windows, at);
+    Windows(pol.windows, kPolicyOwner, at);
   }
 
   Program& p_;

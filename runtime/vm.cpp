@@ -176,11 +176,7 @@ EvalResult Vm::Run(uint32_t chunk_index, EvalHost& host) {
 #define RB_BINARY_OP(name, text, cls, precedence, opcode, operands, result, doc) \
     CASE(opcode) { --sp; Apply(lang::Operator::k##name, sp[-1], sp[0]); NEXT(); }
 #include "lang/operators.def"
-    CASE(WINDOW) {
-      Truth(sp[-1]);  // type check: windows hold conditions
-      sp[-1] = host.Window(owner, OperandA(w), sp[-1]);
-      NEXT();
-    }
+    CASE(WINDOW) { *sp++ = host.Window(owner, OperandA(w)); NEXT(); }
     CASE(LIST) {
       {  // locals end before the dispatch jump (an indirect goto may not leave their scope)
         uint32_t n = OperandA(w);

@@ -35,8 +35,12 @@ class EvalHost {
   virtual Value Incident(uint32_t owner) = 0;
   virtual Value StepFailed(uint32_t owner, uint32_t step) = 0;
   virtual Value Output() = 0;
+  // The current answer to `question`: a read. Which questions a run asks the runner knows from the
+  // chunks it evaluates, not from this call.
   virtual Value Ask(const std::string& question) = 0;
-  virtual Value Window(uint32_t owner, uint32_t window, const Value& cond) = 0;
+  // Whether window `window` of `owner` has held for its bound at this instant, as the runner
+  // computed it from the window's own chunk: a read, whatever the code around it skips.
+  virtual Value Window(uint32_t owner, uint32_t window) = 0;
   // A capability method; args[0] is the receiver target. Returns unknown when the probe fails.
   virtual Value Call(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc) = 0;
 };

@@ -228,11 +228,27 @@ TEST(DisasmFacts, WindowsAndCommandFiltersAreRecordedInTheirTables) {
   rt::Program w = CompileFile("tests/disasm/window.rb.denis");
   ASSERT_EQ(w.runbooks.size(), 1u);
   const auto& windows = w.runbooks[0].windows;
-  ASSERT_EQ(windows.size(), 4u);
+  ASSERT_EQ(windows.size(), 5u);
   EXPECT_EQ(windows[0].bound_ms, 5u * 60 * 1000);
   EXPECT_FALSE(windows[0].inclusive);
   EXPECT_EQ(windows[1].bound_ms, 10u * 60 * 1000);
   EXPECT_TRUE(windows[1].inclusive);
+  // Each window's condition is a condition chunk of its own, of the runbook: `ping_error` alone.
+  for (const auto& win : windows) {
+    ASSERT_NE(win.chunk, rt::kNoChunk);
+    EXPECT_EQ(w.chunks.at(win.chunk).cls, rt::ChunkClass::kCondition);
+    EXPECT_EQ(w.chunks.at(win.chunk).owner, 0u);
+  }
+  EXPECT_EQ(Ops(w.chunks.at(windows[0].chunk)), (std::vector<rt::Op>{rt::Op::kSYMPTOM, rt::Op::kRETURN}));
+  // `api.up("/") or ping_error for > 2m` short-circuits past the window like past anything: WINDOW
+  // only reads, the runner evaluated the window's condition already.
+  EXPECT_EQ(Ops(w.chunks.at(w.runbooks[0].rows.at(4).chunk)),
+            (std::vector<rt::Op>{rt::Op::kTARGET, rt::Op::kCONST, rt::Op::kCALL, rt::Op::kJUMP_IF_TRUE, rt::Op::kWINDOW,
+                                 rt::Op::kOR, rt::Op::kRETURN}));
+  // `ping_error for > 1m and api.up("/chat")`: the window on the left, the probe skipped when it is false.
+  EXPECT_EQ(Ops(w.chunks.at(w.runbooks[0].rows.at(3).chunk)),
+            (std::vector<rt::Op>{rt::Op::kWINDOW, rt::Op::kJUMP_IF_FALSE, rt::Op::kTARGET, rt::Op::kCONST,
+                                 rt::Op::kCALL, rt::Op::kAND, rt::Op::kRETURN}));
 
   rt::Program c = CompileFile("tests/disasm/command_slots.rb.denis");
   ASSERT_EQ(c.runbooks.size(), 1u);

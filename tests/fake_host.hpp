@@ -33,7 +33,7 @@ class FakeHost : public rt::EvalHost {
   rt::Value StepFailed(uint32_t, uint32_t) override { return rt::Value::Unknown(); }
   rt::Value Output() override { return output; }
   rt::Value Ask(const std::string& q) override { return answers.count(q) ? answers[q] : rt::Value::Unknown(); }
-  rt::Value Window(uint32_t, uint32_t w, const rt::Value&) override {
+  rt::Value Window(uint32_t, uint32_t w) override {
     return windows.count(w) ? windows[w] : rt::Value::Unknown();
   }
   rt::Value Call(uint32_t, const rt::Import&, const std::string& name, const rt::Value*, size_t) override {

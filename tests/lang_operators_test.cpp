@@ -202,7 +202,7 @@ TEST(LangOperators, FolderAndVmAgreeOnConstantExpressions) {
       rt::Value StepFailed(uint32_t, uint32_t) override { return {}; }
       rt::Value Output() override { return {}; }
       rt::Value Ask(const std::string&) override { return {}; }
-      rt::Value Window(uint32_t, uint32_t, const rt::Value&) override { return {}; }
+      rt::Value Window(uint32_t, uint32_t) override { return {}; }
       rt::Value Call(uint32_t, const rt::Import&, const std::string&, const rt::Value*, size_t) override { return {}; }
     } host;
     rt::EvalResult r = vm.Eval(0, host);

@@ -3,12 +3,15 @@
 // notifier that keeps the pages to itself.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <utility>
 
 #include "runtime/binding.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/runner.hpp"
 #include "runtime/state_store.hpp"
+#include "runtime/verifier.hpp"
 #include "tests/compile_util.hpp"
 
 namespace rb::test {
@@ -177,6 +180,160 @@ TEST(Runner, EvaluatesWhenAClockThatWakesLateSays) {
   // Windows and answers read the reported time: first seen at 2m5s, held over 1m at 3m35s.
   EXPECT_EQ(parts.state.Get("cache/runbook/0"), std::optional<int64_t>(2 * 60000 + 5000));
   EXPECT_EQ(parts.notifier.pages, (std::vector<std::string>{"sre@3m35s", "ops@5m5s"}));
+}
+
+// ---- Windows and questions: the runner's, not a side effect of the code that reads them ----------
+
+// `api.up("/")` holds until 3m and again from 5m; redis.ping fails from 1m on (so `down` holds
+// from 1m and the incident opens then).
+class WindowProvider : public rt::Provider {
+ public:
+  rt::ProbeAnswer Probe(const rt::ProbeCall& call, int64_t now_ms) override {
+    if (call.method == "redis.ping") return {rt::Value::Bool(now_ms < 60000), ""};
+    if (call.method == "http.up") return {rt::Value::Bool(now_ms < 3 * 60000 || now_ms >= 5 * 60000), ""};
+    return {rt::Value::Unknown(), "not scripted"};
+  }
+  rt::ExecAnswer Exec(const std::vector<std::string>&, rt::Effect, int64_t) override { return {}; }
+};
+class NoAnswers : public rt::Answers {
+ public:
+  std::optional<bool> Answer(const std::string&, int64_t) override { return std::nullopt; }
+};
+// A memory store that logs every opening and closing of a window.
+class LoggingStateStore : public rt::MemoryStateStore {
+ public:
+  void Set(const std::string& key, int64_t value) override {
+    log.push_back("open " + key + "@" + rt::FormatMs(value));
+    rt::MemoryStateStore::Set(key, value);
+  }
+  void Erase(const std::string& key) override {
+    if (Get(key)) log.push_back("close " + key);
+    rt::MemoryStateStore::Erase(key);
+  }
+  std::vector<std::string> log;
+};
+
+constexpr const char* kWindowPolicy = R"(import std.http
+
+policy escalation "Windows policy" {
+  target api = http("denis-api")
+  contact sre "SRE Lead" "@sre-lead"
+  contact ops "On-call"  "@on-call"
+  escalate {
+    | when                             | then     |
+    | api.up("/") or incident for > 2m | page ops |
+  }
+}
+)";
+constexpr const char* kWindowRunbook = R"(import std.redis
+import std.http
+import policy.escalation
+
+runbook shortcut "Short circuits" {
+  severity P2
+  owner    sre
+  target redis = redis("redis")
+  target api   = http("denis-api")
+
+  symptoms {
+    down "redis.ping error" : not redis.ping()
+  }
+  escalate {
+    | when                                  | then     |
+    | api.up("/") or down for > 2m          | page sre |
+    | api.up("/") and down for > 1m         | page sre |
+    | api.up("/") or ask "¿Datos perdidos?" | page sre |
+  }
+}
+)";
+
+struct WindowParts {
+  rt::Program program;
+  WindowProvider provider;
+  NoAnswers answers;
+  LoggingStateStore state;
+  KeepingNotifier notifier;
+
+  WindowParts() {
+    auto dir = TempDir() / "runner-windows";
+    std::filesystem::create_directories(dir / "policy");
+    std::ofstream(dir / "policy" / "escalation.rb.denis", std::ios::binary) << kWindowPolicy;
+    std::ofstream(dir / "shortcut.rb.denis", std::ios::binary) << kWindowRunbook;
+    LoadedProgram l = LoadAny((dir / "shortcut.rb.denis").string(), TestRegistry());
+    EXPECT_TRUE(l.program.has_value()) << l.error << RenderText(l.lint);
+    if (l.program) program = std::move(*l.program);
+  }
+  rt::Trace Run() {
+    rt::VirtualClock clock;
+    rt::RunnerOptions options;
+    options.duration_ms = 7 * 60000;
+    options.tick_ms = 30000;
+    rt::Runner runner(program, TestRegistry(), 0, rt::Bind(program, 0, nullptr),
+                      rt::RunnerWorld{clock, provider, answers, state, notifier}, options);
+    return runner.Run();
+  }
+};
+
+std::vector<std::string> FiredAt(const rt::Trace& t) {
+  std::vector<std::string> out;
+  for (const auto& f : t.fired) out.push_back((f.policy ? "policy " : "") + f.when + "@" + rt::FormatMs(f.at_ms));
+  return out;
+}
+
+// `a or (b for > D)` with `a` true at some instants: the row's code skips the window then (the
+// jump is there), yet the window opens and holds on b's own history, here and in the policy.
+TEST(RunnerWindows, AWindowPastAShortCircuitKeepsItsOwnHistory) {
+  WindowParts parts;
+  ASSERT_EQ(parts.program.runbooks.size(), 1u);
+  const rt::Chunk& row = parts.program.chunks.at(parts.program.runbooks[0].rows.at(0).chunk);
+  ASSERT_EQ(static_cast<rt::Op>(rt::OpByte(row.code.at(3))), rt::Op::kJUMP_IF_TRUE);  // skips the WINDOW
+  rt::Trace t = parts.Run();
+  ASSERT_TRUE(t.errors.empty()) << t.errors.front();
+  // `down` from 1m, while api.up("/") holds and the rows skip their windows: each window opened at 1m
+  // and never closed, the policy's on the incident, which also opened at 1m.
+  EXPECT_EQ(parts.state.log, (std::vector<std::string>{"open shortcut/runbook/0@1m", "open shortcut/runbook/1@1m",
+                                                       "open shortcut/policy/0@1m"}));
+  // api.up("/") fails at 3m: `down for > 2m` is 2m old then (not more), holds at 3m30s, so the row
+  // fires again at 3m30s (not 5m30s, as a window first seen at 3m would). The `and` row's window,
+  // skipped while api is down from 3m, has held for 4m when api comes back at 5m: it fires at once.
+  // The policy row as the first.
+  EXPECT_EQ(FiredAt(t), (std::vector<std::string>{
+                            "api.up(\"/\") or down for > 2m@0s",
+                            "api.up(\"/\") or ask \"¿Datos perdidos?\"@0s",
+                            "policy api.up(\"/\") or incident for > 2m@0s",
+                            "api.up(\"/\") and down for > 1m@2m30s",
+                            "api.up(\"/\") or down for > 2m@3m30s",
+                            "policy api.up(\"/\") or incident for > 2m@3m30s",
+                            "api.up(\"/\") and down for > 1m@5m",
+                        }));
+}
+
+// A window whose row never reads it (the row's code replaced by `false`) still tracks its condition:
+// the runner evaluates every window's own chunk at every instant.
+TEST(RunnerWindows, AWindowNoRowReadsStillTracksItsCondition) {
+  WindowParts parts;
+  ASSERT_EQ(parts.program.runbooks.size(), 1u);
+  for (uint32_t* chunk : {&parts.program.runbooks[0].rows.at(0).chunk, &parts.program.policy->rows.at(0).chunk}) {
+    rt::Chunk& c = parts.program.chunks.at(*chunk);
+    c.code = {rt::Encode(rt::Op::kFALSE), rt::Encode(rt::Op::kRETURN)};
+    c.lines.resize(2);
+  }
+  ASSERT_FALSE(rt::Verify(parts.program, TestRegistry()).has_value());
+  rt::Trace t = parts.Run();
+  ASSERT_TRUE(t.errors.empty()) << t.errors.front();
+  EXPECT_EQ(parts.state.Get("shortcut/runbook/0"), std::optional<int64_t>(60000));
+  EXPECT_EQ(parts.state.Get("shortcut/policy/0"), std::optional<int64_t>(60000));
+  EXPECT_EQ(parts.state.log, (std::vector<std::string>{"open shortcut/runbook/0@1m", "open shortcut/runbook/1@1m",
+                                                       "open shortcut/policy/0@1m"}));
+}
+
+// A question in a row the runner evaluates is asked, even where the code short-circuits past it
+// (api.up("/") holds at the end): unanswered at the end, it is pending.
+TEST(RunnerWindows, AQuestionPastAShortCircuitIsStillAsked) {
+  WindowParts parts;
+  rt::Trace t = parts.Run();
+  ASSERT_TRUE(t.errors.empty()) << t.errors.front();
+  EXPECT_EQ(t.pending_asks, std::vector<std::string>{"¿Datos perdidos?"});
 }
 
 TEST(Runner, RecordingNotifierWritesThePageAndItsEventIntoTheTrace) {

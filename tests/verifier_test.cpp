@@ -89,17 +89,20 @@ struct RedisChunks {
   uint32_t metric;     // symptom rate_fallback: TARGET 1, CONST, CALL http.metric/2, CONST 0, GT, RETURN
   uint32_t filter;     // step memory's `|> grep("used")`: OUTPUT, CONST, CALL grep/2, RETURN
   uint32_t guard;      // step restart's `when`: SYMPTOM, JIT 7, SYMPTOM, JIF 6, SYMPTOM, AND, OR, RETURN
-  uint32_t window;     // row 0: SYMPTOM 0, WINDOW 0, RETURN
+  uint32_t window;     // row 0: WINDOW 0, RETURN (a read of what the runner computed)
   uint32_t failed;     // row 2: FAILED 3, RETURN
   uint32_t ask;        // row 3: ASK, RETURN
   uint32_t policy_up;  // policy row 0: TARGET 0, CONST, CALL http.up/2, NOT, RETURN
-  uint32_t policy_window;  // policy row 3: INCIDENT, WINDOW 0, RETURN
+  uint32_t policy_window;  // policy row 3: WINDOW 0, RETURN
+  uint32_t window_cond;         // window 0's condition: SYMPTOM 0, RETURN
+  uint32_t policy_window_cond;  // the policy's window 0's condition: INCIDENT, RETURN
 };
 RedisChunks Chunks(const rt::Program& p) {
   const rt::Runbook& rb = p.runbooks.at(0);
   return RedisChunks{rb.symptoms.at(0).chunk, rb.symptoms.at(1).chunk, rb.steps.at(1).items.at(0).command.filter,
                      rb.steps.at(2).guard,    rb.rows.at(0).chunk,     rb.rows.at(2).chunk,
-                     rb.rows.at(3).chunk,     p.policy->rows.at(0).chunk, p.policy->rows.at(3).chunk};
+                     rb.rows.at(3).chunk,     p.policy->rows.at(0).chunk, p.policy->rows.at(3).chunk,
+                     rb.windows.at(0).chunk,  p.policy->windows.at(0).chunk};
 }
 
 // ---- Helpers -------------------------------------------------------------------------------------
@@ -261,12 +264,16 @@ TEST(Verifier, FixturesHaveTheExpectedShape) {
                                                      Op::kSYMPTOM, Op::kAND, Op::kOR, Op::kRETURN}));
   EXPECT_EQ(p.chunks[c.guard].code[1], Word(Op::kJUMP_IF_TRUE, 7));
   EXPECT_EQ(p.chunks[c.guard].code[3], Word(Op::kJUMP_IF_FALSE, 6));
-  EXPECT_EQ(Ops(p.chunks[c.window]), (std::vector<Op>{Op::kSYMPTOM, Op::kWINDOW, Op::kRETURN}));
+  EXPECT_EQ(Ops(p.chunks[c.window]), (std::vector<Op>{Op::kWINDOW, Op::kRETURN}));
+  EXPECT_EQ(Ops(p.chunks[c.window_cond]), (std::vector<Op>{Op::kSYMPTOM, Op::kRETURN}));
+  EXPECT_EQ(p.chunks[c.window_cond].owner, 0u);
   EXPECT_EQ(Ops(p.chunks[c.failed]), (std::vector<Op>{Op::kFAILED, Op::kRETURN}));
   EXPECT_EQ(Ops(p.chunks[c.ask]), (std::vector<Op>{Op::kASK, Op::kRETURN}));
   EXPECT_EQ(Ops(p.chunks[c.policy_up]), (std::vector<Op>{Op::kTARGET, Op::kCONST, Op::kCALL, Op::kNOT, Op::kRETURN}));
   EXPECT_EQ(p.chunks[c.policy_up].owner, rt::kPolicyOwner);
-  EXPECT_EQ(Ops(p.chunks[c.policy_window]), (std::vector<Op>{Op::kINCIDENT, Op::kWINDOW, Op::kRETURN}));
+  EXPECT_EQ(Ops(p.chunks[c.policy_window]), (std::vector<Op>{Op::kWINDOW, Op::kRETURN}));
+  EXPECT_EQ(Ops(p.chunks[c.policy_window_cond]), (std::vector<Op>{Op::kINCIDENT, Op::kRETURN}));
+  EXPECT_EQ(p.chunks[c.policy_window_cond].owner, rt::kPolicyOwner);
   EXPECT_EQ(rb.steps[0].kind, rt::StepKind::kCheck);
   EXPECT_EQ(rb.steps[2].kind, rt::StepKind::kAction);
   EXPECT_EQ(rb.steps[2].items[0].command.effect, rt::Effect::kWrite);
@@ -310,7 +317,8 @@ TEST(VerifierFile, BadMagic) {
 }
 
 TEST(VerifierFile, UnsupportedVersion) {
-  for (uint16_t v : {uint16_t{0}, uint16_t{1}, uint16_t{2}, uint16_t{3}, uint16_t{5}, uint16_t{0x0100}, uint16_t{0xFFFF}}) {
+  for (uint16_t v : {uint16_t{0}, uint16_t{1}, uint16_t{2}, uint16_t{3}, uint16_t{4}, uint16_t{6}, uint16_t{0x0100},
+                     uint16_t{0xFFFF}}) {
     std::vector<uint8_t> b = rt::Serialize(RedisDown());
     std::memcpy(&b[4], &v, 2);
     Rejection r = RejectBytes(b);
@@ -799,7 +807,7 @@ TEST(VerifierCode, OperandOutOfRange) {
       {c.ping, 0, Word(Op::kTARGET, 4), "(TARGET): target 4 out of range (4 in the table)"},
       {c.guard, 0, Word(Op::kSYMPTOM, 4), "(SYMPTOM): symptom 4 out of range (4 in the table)"},
       {c.failed, 0, Word(Op::kFAILED, 5), "(FAILED): step 5 out of range (5 in the table)"},
-      {c.window, 1, Word(Op::kWINDOW, 1), "(WINDOW): window 1 out of range (1 in the table)"},
+      {c.window, 0, Word(Op::kWINDOW, 1), "(WINDOW): window 1 out of range (1 in the table)"},
       {c.ping, 1, rt::EncodeCall(static_cast<uint16_t>(ni), 1),
        "(CALL): import " + Str(ni) + " out of range (" + Str(ni) + " imports)"},
       {c.ping, 1, rt::EncodeCall(0xFFFF, 1), "(CALL): import 65535 out of range"},
@@ -809,7 +817,7 @@ TEST(VerifierCode, OperandOutOfRange) {
       {c.policy_up, 0, Word(Op::kPARAM, 0), "(PARAM): param 0 out of range (0 in the table)"},
       {c.policy_up, 0, Word(Op::kSYMPTOM, 0), "(SYMPTOM): symptom 0 out of range (0 in the table)"},
       {c.policy_up, 0, Word(Op::kFAILED, 0), "(FAILED): step 0 out of range (0 in the table)"},
-      {c.policy_window, 1, Word(Op::kWINDOW, 1), "(WINDOW): window 1 out of range (1 in the table)"},
+      {c.policy_window, 0, Word(Op::kWINDOW, 1), "(WINDOW): window 1 out of range (1 in the table)"},
   };
   for (const Case& k : cases) {
     SCOPED_TRACE(k.needle);
@@ -866,7 +874,7 @@ TEST(VerifierCode, StackUnderflow) {
            Case{c.failed, 0, Word(Op::kNOP), 1, "instruction 1 (RETURN): needs 1 values, the stack has 0"},
            Case{c.ping, 2, Word(Op::kLIST, 2), 2, "instruction 2 (LIST): needs 2 values, the stack has 1"},
            Case{c.ping, 2, Word(Op::kPOP), 3, "instruction 3 (RETURN): needs 1 values, the stack has 0"},
-           Case{c.window, 0, Word(Op::kNOP), 1, "instruction 1 (WINDOW): needs 1 values, the stack has 0"},
+           Case{c.window_cond, 0, Word(Op::kNOP), 1, "instruction 1 (RETURN): needs 1 values, the stack has 0"},
        }) {
     SCOPED_TRACE(k.needle);
     rt::Program p = RedisDown();
@@ -1029,6 +1037,58 @@ TEST(VerifierCode, FilterCallsANonFilter) {
   EXPECT_EQ(r.error.offset, InstrAt(r, filter, 2));
 }
 
+// The effect column of opcodes.def, per chunk class. A filter shapes its input: it may compute, read
+// a param (a binding, fixed for the run) and OUTPUT, and call filters; every other read of the run's
+// state (kState) is rejected, naming the instruction. Conditions may read all of it.
+TEST(VerifierEffects, FilterReadingTheRunsStateIsRejected) {
+  const rt::Program& base = RedisDown();
+  const RedisChunks c = Chunks(base);
+  // filter: 0 OUTPUT, 1 CONST "used", 2 CALL grep/2, 3 RETURN; instruction 1 becomes a state read.
+  const uint32_t question = ConstantOfType(base, rt::ValueType::kString);
+  std::vector<uint32_t> reads = {Word(Op::kSYMPTOM, 0), Word(Op::kINCIDENT), Word(Op::kFAILED, 0),
+                                 Word(Op::kWINDOW, 0), Word(Op::kASK, question)};
+  size_t state_ops = 0;
+  for (size_t o = 0; o < rt::kOpCount; ++o) {
+    const rt::OpInfo& info = rt::Info(static_cast<Op>(o));
+    if (info.effect == rt::OpEffect::kState && static_cast<Op>(o) != Op::kOUTPUT) ++state_ops;
+  }
+  EXPECT_EQ(reads.size(), state_ops) << "a state opcode of opcodes.def has no case here";
+  for (uint32_t word : reads) {
+    const char* name = rt::Info(static_cast<Op>(rt::OpByte(word))).name;
+    SCOPED_TRACE(name);
+    rt::Program p = base;
+    p.chunks[c.filter].code[1] = word;
+    Rejection r = Reject(p);
+    EXPECT_MESSAGE(r, "chunk " + Str(c.filter) + " instruction 1 (" + name +
+                          "): an output filter reads the run's state; a filter may only shape `output`, its input");
+    EXPECT_EQ(r.error.offset, InstrAt(r, c.filter, 1));
+    // The same read in a condition is what conditions do.
+    rt::Program q = base;
+    q.chunks[c.failed].code[0] = word;
+    EXPECT_FALSE(rt::Verify(q, TestRegistry()).has_value()) << name;
+  }
+  // A param is a binding of the run, not state of the instant: filters' arguments may name one.
+  rt::Program p = base;
+  p.chunks[c.filter].code[1] = Word(Op::kPARAM, 0);
+  EXPECT_FALSE(rt::Verify(p, TestRegistry()).has_value());
+  EXPECT_EQ(rt::Info(Op::kPARAM).effect, rt::OpEffect::kBinding);
+}
+
+// WINDOW reads what the runner computed: it pops nothing, and a window's own condition may not read
+// a window (the runner evaluates each window once per instant, in table order).
+TEST(VerifierEffects, WindowIsAReadAndWindowsDoNotNest) {
+  EXPECT_EQ(rt::Info(Op::kWINDOW).pops, 0);
+  EXPECT_EQ(rt::Info(Op::kWINDOW).effect, rt::OpEffect::kState);
+  EXPECT_EQ(rt::Info(Op::kASK).effect, rt::OpEffect::kState);
+  rt::Program p = RedisDown();
+  const RedisChunks c = Chunks(p);
+  p.chunks[c.window_cond].code[0] = Word(Op::kWINDOW, 0);
+  Rejection r = Reject(p);
+  EXPECT_MESSAGE(r, "chunk " + Str(c.window_cond) +
+                        " instruction 0 (WINDOW): the condition of window 0 reads window 0; windows do not nest");
+  EXPECT_EQ(r.error.offset, InstrAt(r, c.window_cond, 0));
+}
+
 // ---- References to chunks ---------------------------------------------------------------------------
 
 TEST(VerifierChunkRefs, WrongClassOrOwnerOrMissing) {
@@ -1060,6 +1120,14 @@ TEST(VerifierChunkRefs, WrongClassOrOwnerOrMissing) {
       {"expectation has no code", false, [&](rt::Program& p) { p.runbooks[0].steps[3].items[1].chunk = rt::kNoChunk; }},
       {"escalation row has no code", false, [&](rt::Program& p) { p.runbooks[0].rows[1].chunk = rt::kNoChunk; }},
       {"escalation row has no code", true, [&](rt::Program& p) { p.policy->rows[6].chunk = rt::kNoChunk; }},
+      // A window's condition: a condition chunk of the window's owner, always present.
+      {"window 0 has no code", false, [&](rt::Program& p) { p.runbooks[0].windows[0].chunk = rt::kNoChunk; }},
+      {"window 0 uses chunk " + Str(c.filter) + " of the wrong class", false,
+       [&](rt::Program& p) { p.runbooks[0].windows[0].chunk = c.filter; }},
+      {"window 0 uses chunk " + Str(c.ping) + " of another runbook", true,
+       [&](rt::Program& p) { p.policy->windows[0].chunk = c.ping; }},
+      {"window 0 names chunk " + Str(n) + ", there are " + Str(n), true,
+       [&](rt::Program& p) { p.policy->windows[0].chunk = n; }},
   };
   for (const Case& k : cases) {
     SCOPED_TRACE(k.needle);
