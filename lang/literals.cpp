@@ -147,6 +147,8 @@ std::optional<std::string> Unescape(std::string_view body, LiteralProblem& probl
   return out;
 }
 
+size_t MatchString(std::string_view text) { return Matched<g::string>(text); }
+
 std::optional<std::string> ScanString(std::string_view text, LiteralProblem& problem) {
   size_t used = Matched<g::string>(text);
   if (used == 0 || used != text.size()) {

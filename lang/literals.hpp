@@ -45,6 +45,9 @@ std::optional<Quantity> ScanNumber(std::string_view text, LiteralProblem& proble
 // Decodes the inside of a "..." string: \" \\ \n \t \{ \}. Offsets in `problem` are into `body`.
 std::optional<std::string> Unescape(std::string_view body, LiteralProblem& problem);
 
+// The length of the "..." or '...' literal (grammar::string) at the start of `text`; 0 if none.
+size_t MatchString(std::string_view text);
+
 // A whole "..." or '...' literal (quotes included), as grammar::string matches it. '...' is raw.
 std::optional<std::string> ScanString(std::string_view text, LiteralProblem& problem);
 

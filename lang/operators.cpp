@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "lang/text.hpp"
+
 namespace rb::lang {
 
 std::string FaultMessage(Fault fault, const Operand& a, const Operand& b) {
@@ -25,17 +27,13 @@ std::string FaultMessage(Fault fault, const Operand& a, const Operand& b) {
 }
 
 bool LinesEqualText(const std::vector<std::string>& lines, std::string_view text) {
-  size_t i = 0, start = 0;
-  while (start < text.size()) {
-    size_t nl = text.find('\n', start);
-    size_t end = nl == std::string_view::npos ? text.size() : nl;
-    std::string_view line = text.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (i >= lines.size() || lines[i] != line) return false;
+  size_t i = 0;
+  bool same = true;
+  ForEachLine(text, [&](std::string_view line) {
+    same = same && i < lines.size() && lines[i] == line;
     ++i;
-    start = end + 1;
-  }
-  return i == lines.size();
+  });
+  return same && i == lines.size();
 }
 
 namespace {

@@ -54,4 +54,10 @@ std::string LowerAscii(std::string_view text) {
   return out;
 }
 
+std::vector<std::string> SplitLines(std::string_view text) {
+  std::vector<std::string> lines;
+  ForEachLine(text, [&](std::string_view line) { lines.emplace_back(line); });
+  return lines;
+}
+
 }  // namespace rb::lang

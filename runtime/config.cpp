@@ -45,20 +45,6 @@ std::optional<long double> NumberWithUnit(std::string_view s, std::string_view u
   return NumberOf(s, u->dimension, allow_minus);
 }
 
-std::vector<std::string> SplitLines(std::string_view text) {
-  std::vector<std::string> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t nl = text.find('\n', start);
-    if (nl == std::string_view::npos) {
-      lines.emplace_back(text.substr(start));
-      break;
-    }
-    lines.emplace_back(text.substr(start, nl - start));
-    start = nl + 1;
-  }
-  return lines;
-}
 
 // "a percent", "a duration", ... for messages.
 std::string TypePhrase(ValueType t) {
@@ -128,7 +114,7 @@ std::optional<Value> ParseLiteral(const std::string& text, ValueType want, std::
       if (auto v = NumberOf(s, lang::Dimension::kSize, false, &detail)) return Value::Number(ValueType::kSize, static_cast<double>(*v));
       return fail("a size such as 512MB or 1GB (B, KB, MB, GB, TB)");
     case ValueType::kString: return Value::String(text);
-    case ValueType::kLines: return Value::Lines(SplitLines(text));
+    case ValueType::kLines: return Value::Lines(lang::SplitLines(text));
     default:
       error = fmt::format("a value of type {} cannot be written in a file", ValueTypeName(want));
       return std::nullopt;

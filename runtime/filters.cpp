@@ -1,22 +1,16 @@
 // The text filters of natives.def (std.text): pure functions of the piped text and their arguments.
 // The VM calls them through Natives()[import.native].filter, resolved once by the verifier.
-#include <sstream>
-
+#include "lang/text.hpp"
 #include "runtime/natives.hpp"
 #include "runtime/regex.hpp"
 
 namespace rb::rt {
 namespace {
 
+// The piped text as lines, split as the language splits text (lang::SplitLines).
 std::vector<std::string> LinesOf(const Value& v) {
   if (v.type == ValueType::kLines && v.heap) return v.heap->lines;
-  std::vector<std::string> out;
-  std::stringstream ss(v.Text());
-  for (std::string line; std::getline(ss, line);) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    out.push_back(line);
-  }
-  return out;
+  return lang::SplitLines(v.Text());
 }
 
 // A count argument, clamped: NaN, negatives and huge values never reach a float-to-int conversion.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "lang/enums.hpp"
 #include "runtime/executor.hpp"  // FormatMs
 #include "runtime/plan.hpp"      // ActionTexts
 #include "runtime/run_host.hpp"
@@ -20,9 +21,10 @@ void RecordingNotifier::Page(const PageSent& page, Trace& trace) {
 
 namespace {
 
-int SeverityRank(const std::string& s) {
-  if (s.size() == 2 && s[0] == 'P' && s[1] >= '1' && s[1] <= '4') return s[1] - '0';
-  return 9;
+// Lower is more urgent (lang/severity.def lists P1 first); no severity yet ranks last.
+size_t SeverityRank(const std::string& s) {
+  auto sev = lang::FromName<lang::Severity>(s);
+  return sev ? static_cast<size_t>(*sev) : lang::kCount<lang::Severity>;
 }
 
 std::string TrimEnd(std::string s) {

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "lang/enums.hpp"
+#include "lang/literals.hpp"
 #include "lang/text.hpp"
 #include "lang/words.hpp"
 #include "runtime/config.hpp"
@@ -114,34 +115,18 @@ std::optional<ProbeKey> ParseProbeKey(std::string_view s, std::string& error) {
     while (true) {
       blanks();
       ProbeArg a;
-      if (i < s.size() && s[i] == '"') {
+      if (i < s.size() && (s[i] == '"' || s[i] == '\'')) {
+        // A string argument is read as the runbook's own string literal (lang/literals.hpp).
         a.quoted = true;
-        ++i;
-        bool closed = false;
-        while (i < s.size()) {
-          char c = s[i++];
-          if (c == '"') {
-            closed = true;
-            break;
-          }
-          if (c == '\\') {
-            if (i >= s.size()) break;
-            char e = s[i++];
-            if (e == '"' || e == '\\') a.text += e;
-            else if (e == 'n') a.text += '\n';
-            else if (e == 't') a.text += '\t';
-            else {
-              error = fmt::format("unknown escape `\\{}` in a string: use \\\" or \\\\", e);
-              return std::nullopt;
-            }
-            continue;
-          }
-          a.text += c;
-        }
-        if (!closed) {
-          error = "a string argument is not closed: add the closing `\"`";
+        size_t n = lang::MatchString(s.substr(i));
+        lang::LiteralProblem problem;
+        std::optional<std::string> text = n ? lang::ScanString(s.substr(i, n), problem) : std::nullopt;
+        if (!text) {
+          error = n ? problem.message : fmt::format("a string argument is not closed: add the closing `{}`", s[i]);
           return std::nullopt;
         }
+        a.text = std::move(*text);
+        i += n;
       } else {
         size_t start = i;
         while (i < s.size() && (IsIdentChar(s[i]) || s[i] == '.' || s[i] == '%' || s[i] == '-')) ++i;

@@ -133,4 +133,45 @@ TEST(LangWords, ScenarioKeyWithAnInvalidEscapeIsRefused) {
 }
 
 }  // namespace
+// The same drift in probe keys: `redis.info("x\{y")` in a runbook probes the text `x{y`, while the
+// scenario's probe key was read by a hand-written string scanner that refused `\{` (RB0115).
+TEST(LangWords, ProbeKeyStringsAreTheRunbooksStringLiterals) {
+  ScratchDir dir{"lang_words_probe"};
+  std::filesystem::create_directories(dir.path() / "policy");
+  std::filesystem::copy_file(SourceDir() / "tests" / "golden" / "policy" / "escalation.rb.denis",
+                             dir.path() / "policy" / "escalation.rb.denis");
+  std::ofstream(dir / "pk.rb.denis") << R"(import std.redis
+import policy.escalation
+
+runbook pk "Probe keys" {
+  severity P3
+  owner    sre
+  target redis = redis("redis")
+  symptoms {
+    odd "odd" : redis.info("x\{y") == "a" and redis.info('raw\n') == "b"
+  }
+  escalate {
+    | when | then     |
+    | odd  | page sre |
+  }
+}
+)";
+  LoadedProgram l = LoadAny(dir / "pk.rb.denis", TestRegistry());
+  ASSERT_TRUE(l.program.has_value()) << l.error << RenderText(l.lint);
+  std::string path = dir / "case.scenario.yaml";
+  std::ofstream(path) << "runbook: pk\nduration: 1m\nprobes:\n  'redis.info(\"x\\{y\")': \"a\"\n"
+                         "  \"redis.info('raw\\\\n')\": \"b\"\n";
+  rt::Scenario sc;
+  std::vector<rt::ConfigError> errors;
+  ASSERT_TRUE(rt::LoadScenario(path, *l.program, TestRegistry(), sc, errors)) << (errors.empty() ? "" : errors[0].ToString());
+  ASSERT_EQ(sc.probes.size(), 2u);
+  EXPECT_EQ(sc.probes[0].args[0].Text(), "x{y");
+  EXPECT_EQ(sc.probes[1].args[0].Text(), "raw\\n");
+  rt::ScenarioProvider provider(sc);
+  rt::MemoryStateStore memory;
+  rt::Trace t = rt::Rehearse(*l.program, TestRegistry(), 0, sc, provider, memory, rt::RehearseOptions{});
+  EXPECT_EQ(t.symptoms_held.count("odd"), 1u);
+  EXPECT_TRUE(t.unknown_probes.empty()) << t.unknown_probes[0];
+}
+
 }  // namespace rb::test
