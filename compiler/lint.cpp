@@ -209,6 +209,18 @@ LintInputs CollectInputs(const std::vector<std::string>& paths, std::vector<std:
 // `target` declarations require (the binder's own checks), and params name known runbooks and params.
 void CheckEnvironmentAgainst(const rt::Environment& env, const rt::Program& program, std::vector<rt::ConfigError>& out) {
   std::set<std::string> said;
+  if (program.policy) {  // channels for a name the policy does not know are never used
+    std::vector<std::string> contacts;
+    for (const auto& c : program.contacts) contacts.push_back(program.Str(c.name));
+    for (const auto& [name, contact] : env.contacts) {
+      if (std::find(contacts.begin(), contacts.end(), name) != contacts.end()) continue;
+      out.emplace_back(env.path, contact.mark,
+                       fmt::format("contact `{}` is not a contact of policy `{}`: its channels are never paged", name,
+                                   program.Str(program.policy->name)),
+                       rt::ConfigKind::kEnvUnknownContact, rt::cfg::Hint(name, contacts, "contacts"),
+                       static_cast<int>(name.size()));
+    }
+  }
   for (uint32_t i = 0; i < program.runbooks.size(); ++i) {
     rt::Bindings b = rt::Bind(program, i, &env, {});
     for (auto& e : b.errors) {

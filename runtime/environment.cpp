@@ -175,8 +175,10 @@ bool LoadEnvironment(const std::string& path, Environment& out, std::vector<Conf
         LoadState(r, f.v, out);
       }
     }
+  } catch (const YAML::Exception& e) {  // yaml-cpp says where: the error names file:line:col
+    r.Error(Common::kYaml, e.mark.is_null() ? Mark{1, 1} : r.At(e.mark), fmt::format("cannot read the YAML: {}", e.msg));
   } catch (const std::exception& e) {
-    r.Error(Common::kYaml, Mark{}, fmt::format("cannot read the YAML: {}", e.what()));
+    r.Error(Common::kYaml, Mark{1, 1}, fmt::format("cannot read the YAML: {}", e.what()));
   }
   return !r.failed;
 }

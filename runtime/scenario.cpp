@@ -1050,8 +1050,10 @@ bool LoadScenario(const std::string& path, const Program& program, const Registr
                          "probes:, commands: and expect: (see docs/scenarios.md)");
     if (!root) return false;
     ScenarioLoader(r, program, registry, out).Load(*root);
+  } catch (const YAML::Exception& e) {  // yaml-cpp says where: the error names file:line:col
+    r.Error(Common::kYaml, e.mark.is_null() ? Mark{1, 1} : r.At(e.mark), fmt::format("cannot read the YAML: {}", e.msg));
   } catch (const std::exception& e) {
-    r.Error(Common::kYaml, Mark{}, fmt::format("cannot read the YAML: {}", e.what()));
+    r.Error(Common::kYaml, Mark{1, 1}, fmt::format("cannot read the YAML: {}", e.what()));
   }
   return !r.failed;
 }
