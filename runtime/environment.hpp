@@ -14,7 +14,7 @@ namespace rb::rt {
 struct EnvTarget {
   std::string name;        // the binding name runbooks use: target redis = redis("redis")
   std::string capability;  // optional check: "redis"
-  std::string address;     // "redis://10.0.0.5:6379", "http://denis-api:8084", "kibana.internal:5601"
+  std::string address;     // "redis://127.0.0.1:6379", "http://denis-api:8084", "kibana.internal:5601"
   Mark mark;
 };
 struct EnvParam {
