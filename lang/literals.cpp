@@ -38,17 +38,24 @@ std::string UnitHint() {
                      SuffixList(Dimension::kSize));
 }
 
+// Fills `problem` with why a literal was refused.
+void Refuse(LiteralProblem& problem, LiteralError kind, size_t begin, size_t end, std::string message, std::string hint) {
+  problem.kind = kind;
+  problem.begin = begin;
+  problem.end = end;
+  problem.message = std::move(message);
+  problem.hint = std::move(hint);
+}
+
 }  // namespace
 
 std::optional<Quantity> ScanNumber(std::string_view text, LiteralProblem& problem) {
   size_t used = Matched<g::number>(text);
   if (used == 0 || used != text.size()) {
-    problem.kind = LiteralError::kSyntax;
-    problem.begin = used;
-    problem.end = used < text.size() ? used + 1 : used;
-    problem.message = used == 0 ? "expected a number (digits, then an optional unit)"
-                                : fmt::format("unexpected {} after `{}`", Shown(text[used]), text.substr(0, used));
-    problem.hint = "write digits and a unit with nothing between them: 12, 0.5, 80%, 5m, 1h30m, 512MB";
+    Refuse(problem, LiteralError::kSyntax, used, used < text.size() ? used + 1 : used,
+           used == 0 ? "expected a number (digits, then an optional unit)"
+                     : fmt::format("unexpected {} after `{}`", Shown(text[used]), text.substr(0, used)),
+           "write digits and a unit with nothing between them: 12, 0.5, 80%, 5m, 1h30m, 512MB");
     return std::nullopt;
   }
   // The grammar has matched: digits [. digits] [unit (digits [. digits] unit)*].
@@ -75,29 +82,23 @@ std::optional<Quantity> ScanNumber(std::string_view text, LiteralProblem& proble
     std::string_view suffix = text.substr(unit_begin, i - unit_begin);
     const Unit* u = FindUnit(suffix);
     if (!u) {
-      problem.kind = LiteralError::kUnknownUnit;
-      problem.begin = unit_begin;
-      problem.end = i;
-      problem.message = fmt::format("unknown unit `{}`", suffix);
-      problem.hint = UnitHint();
+      Refuse(problem, LiteralError::kUnknownUnit, unit_begin, i,
+             fmt::format("unknown unit `{}`", suffix),
+             UnitHint());
       return std::nullopt;
     }
     if (prev) {
       // A compound: `1h30m`. Only durations, from the largest unit down, each once.
       if (prev->dimension != Dimension::kDuration || u->dimension != Dimension::kDuration) {
-        problem.kind = LiteralError::kCompound;
-        problem.begin = 0;
-        problem.end = text.size();
-        problem.message = fmt::format("`{}` combines units that are not durations", text);
-        problem.hint = "only durations combine (1h30m); write one number per size or percentage";
+        Refuse(problem, LiteralError::kCompound, 0, text.size(),
+               fmt::format("`{}` combines units that are not durations", text),
+               "only durations combine (1h30m); write one number per size or percentage");
         return std::nullopt;
       }
       if (u->scale >= prev->scale) {
-        problem.kind = LiteralError::kCompound;
-        problem.begin = unit_begin;
-        problem.end = i;
-        problem.message = fmt::format("`{}`: `{}` after `{}` in a compound duration", text, suffix, prev->suffix);
-        problem.hint = "write the units from the largest to the smallest, each once: 1h30m, 2m30s, 1s500ms";
+        Refuse(problem, LiteralError::kCompound, unit_begin, i,
+               fmt::format("`{}`: `{}` after `{}` in a compound duration", text, suffix, prev->suffix),
+               "write the units from the largest to the smallest, each once: 1h30m, 2m30s, 1s500ms");
         return std::nullopt;
       }
     }
@@ -107,11 +108,9 @@ std::optional<Quantity> ScanNumber(std::string_view text, LiteralProblem& proble
     prev = u;
   }
   if (overflow || total > kExactLimit) {
-    problem.kind = LiteralError::kRange;
-    problem.begin = 0;
-    problem.end = text.size();
-    problem.message = fmt::format("`{}` is too large", text);
-    problem.hint = "numbers are exact up to 2^53 in base units (milliseconds, bytes)";
+    Refuse(problem, LiteralError::kRange, 0, text.size(),
+           fmt::format("`{}` is too large", text),
+           "numbers are exact up to 2^53 in base units (milliseconds, bytes)");
     return std::nullopt;
   }
   q.value = static_cast<double>(total);
@@ -135,11 +134,9 @@ std::optional<std::string> Unescape(std::string_view body, LiteralProblem& probl
       case '{': out += '{'; break;
       case '}': out += '}'; break;
       default:
-        problem.kind = LiteralError::kBadEscape;
-        problem.begin = i;
-        problem.end = i + 2;
-        problem.message = fmt::format("invalid escape `\\{}` in string", e);
-        problem.hint = "write `\\\\` for a backslash, or use '...' for raw text";
+        Refuse(problem, LiteralError::kBadEscape, i, i + 2,
+               fmt::format("invalid escape `\\{}` in string", e),
+               "write `\\\\` for a backslash, or use '...' for raw text");
         return std::nullopt;
     }
     ++i;
@@ -152,12 +149,10 @@ size_t MatchString(std::string_view text) { return Matched<g::string>(text); }
 std::optional<std::string> ScanString(std::string_view text, LiteralProblem& problem) {
   size_t used = Matched<g::string>(text);
   if (used == 0 || used != text.size()) {
-    problem.kind = LiteralError::kSyntax;
-    problem.begin = used;
-    problem.end = used + 1;
-    problem.message = used == 0 ? "expected a quoted string, \"...\" or '...', closed on the same line"
-                                : fmt::format("unexpected {} after the closing quote", Shown(text[used]));
-    problem.hint = "inside \"...\" write \\\" for a quote; '...' holds any text but `'`";
+    Refuse(problem, LiteralError::kSyntax, used, used + 1,
+           used == 0 ? "expected a quoted string, \"...\" or '...', closed on the same line"
+                     : fmt::format("unexpected {} after the closing quote", Shown(text[used])),
+           "inside \"...\" write \\\" for a quote; '...' holds any text but `'`");
     return std::nullopt;
   }
   std::string_view body = text.substr(1, text.size() - 2);

@@ -11,9 +11,6 @@ namespace {
 
 bool WordChar(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
 
-// Text as `~` patterns compare it (lang/text.hpp).
-std::string Normalize(const std::string& text) { return lang::NormalizePattern(text); }
-
 // `needle` occurs in `hay` (both normalized) with word boundaries where its ends are word characters.
 bool ContainsWords(const std::string& hay, const std::string& needle) {
   if (needle.empty()) return false;
@@ -296,7 +293,7 @@ void ProgramDecl::Prepare() {
     std::vector<std::string> lower;
     for (const auto& w : rule.words) lower.push_back(LowerAscii(w));
     t->lower_rules.push_back(std::move(lower));
-    t->needles.push_back(IsTilde(rule) ? Normalize(Join(rule.words[0].substr(1), {rule.words.begin() + 1, rule.words.end()}))
+    t->needles.push_back(IsTilde(rule) ? lang::NormalizePattern(Join(rule.words[0].substr(1), {rule.words.begin() + 1, rule.words.end()}))
                                        : std::string());
     if (!IsFlag(rule)) continue;
     if (const ProgramOption* o = FindOption(rule.words[0])) {
@@ -317,7 +314,7 @@ CommandMatch MatchCommand(const ProgramDecl& program, const std::vector<std::opt
   Prepared prep{*table, {}, {}};
   for (const auto& w : words) {
     prep.lower.push_back(w ? std::optional<std::string>(LowerAscii(*w)) : std::nullopt);
-    prep.normalized.push_back(w ? Normalize(*w) : std::string());
+    prep.normalized.push_back(w ? lang::NormalizePattern(*w) : std::string());
   }
   CommandMatch out;
   Best best;

@@ -23,9 +23,6 @@ namespace {
 
 constexpr int64_t kMaxScenarioMs = 24LL * 3600 * 1000;
 
-std::string TypePhrase(ValueType t) { return LiteralTypePhrase(t); }
-const char* TypeExample(ValueType t) { return LiteralTypeExample(t); }
-
 }  // namespace
 
 std::string ScenarioRunbookName(const std::string& path) {
@@ -172,8 +169,6 @@ std::optional<std::vector<std::string>> SplitArgv(std::string_view s, std::strin
   for (const auto& w : *words) argv.push_back(w.Literal());
   return argv;
 }
-
-std::string CollapseBlanks(std::string_view s) { return lang::CollapseBlanks(s); }
 
 std::string ShowMs(int64_t ms) { return ToString(Value::Number(ValueType::kDuration, static_cast<double>(ms))); }
 
@@ -344,7 +339,7 @@ class ScenarioLoader {
       if (!text) continue;
       std::string err;
       if (!ParseLiteral(*text, param->type, err)) {
-        r_.Error(ConfigKind::kScenarioValue, f.v, fmt::format("param `{}` is {}: {}", f.key, TypePhrase(param->type), err));
+        r_.Error(ConfigKind::kScenarioValue, f.v, fmt::format("param `{}` is {}: {}", f.key, LiteralTypePhrase(param->type), err));
         continue;
       }
       out_.params[f.key] = EnvParam{*text, r_.At(f.v)};
@@ -439,8 +434,8 @@ class ScenarioLoader {
         continue;
       }
       if (a.quoted) {
-        r_.Error(ConfigKind::kScenarioProbeArgs, f.k, fmt::format("argument {} of {} is {}: write it without quotes, e.g. {}", i + 1, native, TypePhrase(want),
-                                  TypeExample(want)));
+        r_.Error(ConfigKind::kScenarioProbeArgs, f.k, fmt::format("argument {} of {} is {}: write it without quotes, e.g. {}", i + 1, native, LiteralTypePhrase(want),
+                                  LiteralTypeExample(want)));
         ok = false;
         continue;
       }
@@ -474,14 +469,14 @@ class ScenarioLoader {
       return Value::Lines(std::move(lines));
     }
     if (!n.IsScalar()) {
-      r_.Error(ConfigKind::kScenarioValue, n, fmt::format("{} returns {}: write {}, got {}", key, TypePhrase(decl.result), TypeExample(decl.result),
+      r_.Error(ConfigKind::kScenarioValue, n, fmt::format("{} returns {}: write {}, got {}", key, LiteralTypePhrase(decl.result), LiteralTypeExample(decl.result),
                               NodeKind(n)));
       return std::nullopt;
     }
     std::string err;
     auto v = ParseLiteral(n.Scalar(), decl.result, err);
     if (!v) {
-      r_.Error(ConfigKind::kScenarioValue, n, fmt::format("{} returns {}: write {}, got {}", key, TypePhrase(decl.result), TypeExample(decl.result),
+      r_.Error(ConfigKind::kScenarioValue, n, fmt::format("{} returns {}: write {}, got {}", key, LiteralTypePhrase(decl.result), LiteralTypeExample(decl.result),
                               Quote(n.Scalar())));
     }
     return v;
@@ -506,7 +501,7 @@ class ScenarioLoader {
         for (const auto& item : n) {
           if (!item.IsMap()) {
             r_.Error(Common::kShape, item, fmt::format("each point of probe {} must be a mapping such as {{at: 1m, value: {}}}, got {}", ps.key,
-                                       decl.result == ValueType::kLines ? "\"a line\"" : TypeExample(decl.result), NodeKind(item)));
+                                       decl.result == ValueType::kLines ? "\"a line\"" : LiteralTypeExample(decl.result), NodeKind(item)));
             continue;
           }
           ProbePointFrom(item, decl, ps, true, last);
@@ -932,13 +927,13 @@ class ScenarioLoader {
       re.mark = r_.At(item);
       size_t before = r_.count;
       if (item.IsScalar()) {
-        re.row = CollapseBlanks(item.Scalar());
+        re.row = lang::CollapseBlanks(item.Scalar());
         CheckRow(re.row, item);
       } else if (item.IsMap()) {
         auto fields = Fields(r_, item, {"row", "at"}, "an escalation expectation");
         if (const Field* row = Get(fields, "row")) {
           if (auto v = WantScalar(r_, row->v, "row")) {
-            re.row = CollapseBlanks(*v);
+            re.row = lang::CollapseBlanks(*v);
             CheckRow(re.row, row->v);
           }
         } else {
@@ -1001,7 +996,7 @@ class ScenarioLoader {
         if (!list) continue;
         std::vector<std::string> rows;
         for (auto& [row, node] : *list) {
-          rows.push_back(CollapseBlanks(row));
+          rows.push_back(lang::CollapseBlanks(row));
           CheckRow(rows.back(), node);
         }
         pe.rows = std::move(rows);
