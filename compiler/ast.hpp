@@ -57,6 +57,7 @@ enum class ExprKind : uint8_t {
   kNeg,      // - kids_[0]
   kBinary,   // kids_[0] op_ kids_[1]
   kWindow,   // kids_[0] for op_ value_(ms)
+  kInterp,   // "text {name} {target.field}": kids_ are kString literal parts and kName/kMember slots
 };
 
 enum class BinOp : uint8_t { kOr, kAnd, kEq, kNe, kLt, kLe, kGt, kGe, kAdd, kSub, kMul, kDiv };
@@ -118,6 +119,7 @@ struct StepItem {
   ItemKind kind = ItemKind::kText;
   Command command;
   std::string text;
+  ExprPtr text_expr;  // kText: the instruction when it interpolates (a kInterp), else null
   Expect expect;
   Span span;
 };
@@ -162,6 +164,8 @@ struct EscAction {
   ActionKind kind = ActionKind::kPage;
   std::string arg;  // contact, step, runbook, text or severity
   Span span;
+  std::optional<std::string> message;  // kPage: `page sre "..."`, as written (template)
+  ExprPtr text_expr;  // kManual text / kPage message when it interpolates (a kInterp), else null
 };
 struct EscRow {
   ExprPtr when;

@@ -431,7 +431,11 @@ class Checker {
     }
     std::set<std::string> tags;
     for (const auto& t : rb.tags) {
-      CheckNameCase(t.name, t.span, "tag");
+      // Tags are lower case words that may hold dashes (`cert-expiry`); each dash-separated piece is
+      // checked like a name.
+      std::string pieces = t.name;
+      std::replace(pieces.begin(), pieces.end(), '-', '_');
+      if (!SnakeCase(pieces)) CheckNameCase(t.name, t.span, "tag");
       if (!tags.insert(t.name).second) Error(DiagKind::kDuplicate, t.span, fmt::format("tag `{}` is listed twice", t.name));
     }
 
@@ -619,6 +623,12 @@ class Checker {
           break;
         }
         case ast::ItemKind::kText:
+          if (item.text_expr) {
+            Ctx ctx;
+            ctx.condition = true;
+            ctx.where = "instruction";
+            CheckInterp(*item.text_expr, ctx, "an instruction");
+          }
           break;
         case ast::ItemKind::kExpect: {
           has_expect = true;
@@ -751,6 +761,10 @@ class Checker {
     for (const auto& w : c.argv) {
       for (const auto& part : w.parts) {
         if (!part.is_slot) continue;
+        if (size_t dot = part.text.find('.'); dot != std::string::npos) {
+          CheckTargetFieldSlot(part);  // {primary.host}
+          continue;
+        }
         auto it = symbols_.find(part.text);
         if (it == symbols_.end() || (it->second.kind != SymKind::kParam && it->second.kind != SymKind::kTarget)) {
           std::vector<std::string> names;
@@ -791,6 +805,30 @@ class Checker {
       Ctx ctx;
       ctx.where = "command filter";
       CheckFilterCall(*f, ctx);
+    }
+  }
+
+  // `{target.field}` in a command word: the target must be declared, the field one of an address's
+  // parts or (not close to one of those) an extra key of the environment entry.
+  void CheckTargetFieldSlot(const ast::WordPart& part) {
+    size_t dot = part.text.find('.');
+    std::string base = part.text.substr(0, dot), field = part.text.substr(dot + 1);
+    auto it = symbols_.find(base);
+    if (it == symbols_.end() || it->second.kind != SymKind::kTarget) {
+      std::vector<std::string> names;
+      for (const auto& [n, s] : symbols_) {
+        if (s.kind == SymKind::kTarget) names.push_back(n);
+      }
+      std::string hint = DidYouMean(base, names);
+      Error(DiagKind::kUnknownSlot, part.span, fmt::format("`{{{}}}`: `{}` is not a target", part.text, base),
+            hint.empty() ? "fields are read from a target: {primary.host}, with target primary = ..." : hint);
+      return;
+    }
+    const auto& fixed = TargetFields();
+    if (std::find(fixed.begin(), fixed.end(), field) != fixed.end()) return;
+    std::string hint = DidYouMean(field, fixed);
+    if (!hint.empty()) {
+      Error(DiagKind::kUnknownTargetField, part.span, fmt::format("target `{}` has no field `{}`", base, field), hint);
     }
   }
 
@@ -1075,7 +1113,13 @@ class Checker {
     ctx.where = "escalation condition";
     ExpectBool(*row.when, ctx, "an escalation condition");
     CheckConstant(*row.when, Cond::kRow);
-    for (const auto& a : row.then) {
+    for (auto& a : row.then) {
+      if (a.text_expr) {
+        Ctx tctx;
+        tctx.condition = true;
+        tctx.where = a.kind == ast::ActionKind::kPage ? "page message" : "manual action";
+        CheckInterp(*a.text_expr, tctx, a.kind == ast::ActionKind::kPage ? "a page message" : "a manual action");
+      }
       switch (a.kind) {
         case ast::ActionKind::kPage: CheckContact(a.arg, a.span); break;
         case ast::ActionKind::kRun: {
@@ -1229,6 +1273,9 @@ class Checker {
         case ExprKind::kMember:
           n += 1;  // the target
           continue;
+        case ExprKind::kInterp:
+          n += 1 + 2 * e.kids.size();  // CONCAT; a target slot is a CONST and a TFIELD
+          continue;
         case ExprKind::kNumber:
         case ExprKind::kString:
         case ExprKind::kBool:
@@ -1273,8 +1320,14 @@ class Checker {
       case ExprKind::kNumber: return SetType(e, e.unit);
       case ExprKind::kString: return SetType(e, Type::kString);
       case ExprKind::kBool:
-      case ExprKind::kUnknown:
-      case ExprKind::kAsk: return SetType(e, Type::kBool);
+      case ExprKind::kUnknown: return SetType(e, Type::kBool);
+      case ExprKind::kAsk:
+        if (!e.kids.empty()) {
+          CheckInterp(*e.kids[0], ctx, "an `ask` question");
+          e.effect = std::max(e.effect, e.kids[0]->effect);
+        }
+        return SetType(e, Type::kBool);
+      case ExprKind::kInterp: return SetType(e, CheckInterp(e, ctx, "a string"));
       case ExprKind::kList: {
         for (auto& k : e.kids) CheckExpr(*k, ctx);
         return SetType(e, Type::kList);
@@ -1345,6 +1398,76 @@ class Checker {
       case ExprKind::kBinary: return SetType(e, CheckBinary(e, ctx));
     }
     return SetType(e, Type::kError);
+  }
+
+  // ---- Interpolated strings ---------------------------------------------------------------------
+
+  // The fields `{target.field}` reads from a target's environment address; others are extra keys of
+  // the target's entry in the environment file.
+  static const std::vector<std::string>& TargetFields() {
+    static const std::vector<std::string> kFields = {"host", "port", "address", "scheme", "path", "user"};
+    return kFields;
+  }
+
+  // A kInterp: each slot resolves like a name in an expression and must be showable as text; a
+  // secret is refused wherever the text goes (`where`: "an instruction", "a page message", ...).
+  Type CheckInterp(Expr& e, const Ctx& ctx, const char* where) {
+    if (e.kids.size() > 255) {  // CONCAT's count
+      Error(DiagKind::kNotText, e.span,
+            fmt::format("this string has {} literal and interpolated parts; one string holds at most 255", e.kids.size()),
+            "split the text, or move parts of it into params");
+      return Type::kString;
+    }
+    for (auto& part : e.kids) {
+      if (part->kind == ExprKind::kString) {
+        part->type = Type::kString;
+        continue;
+      }
+      Type t = Type::kError;
+      if (part->kind == ExprKind::kMember) {
+        Expr& base = *part->kids[0];
+        t = CheckExpr(base, ctx);
+        if (t == Type::kTarget) {
+          const auto& fixed = TargetFields();
+          if (std::find(fixed.begin(), fixed.end(), part->text) == fixed.end()) {
+            std::string hint = DidYouMean(part->text, fixed);
+            if (!hint.empty()) {
+              Error(DiagKind::kUnknownTargetField, part->span,
+                    fmt::format("target `{}` has no field `{}`", base.text, part->text), hint);
+              part->type = Type::kError;
+              continue;
+            }
+          }
+          t = Type::kString;  // an address part, or an extra key of the environment entry
+        } else if (t == Type::kSecret) {
+          // reported below
+        } else if (t != Type::kError) {
+          Error(DiagKind::kNotText, part->span,
+                fmt::format("`{}` is {}: it has no field `{}`", base.text, ast::TypeName(t), part->text),
+                "fields are read from targets: {primary.host}");
+          t = Type::kError;
+        }
+      } else if (auto st = symbols_.find(part->text); st != symbols_.end() && st->second.kind == SymKind::kStep) {
+        Error(DiagKind::kNotText, part->span, fmt::format("`{}` is a step: it cannot be written into text", part->text),
+              fmt::format("interpolate a param or a target; `failed({})` is a condition", part->text));
+        t = Type::kError;
+      } else {
+        t = CheckExpr(*part, ctx);
+      }
+      part->type = t;
+      e.effect = std::max(e.effect, part->effect);
+      if (t == Type::kSecret) {
+        std::string name = part->kind == ExprKind::kMember ? part->kids[0]->text : part->text;
+        Error(DiagKind::kSecretInText, part->span,
+              fmt::format("secret `{}` interpolated into {}: it would be shown in plain text", name, where),
+              fmt::format("pass the secret in a command word ($ ... {{{}}}), where it shows as ***; write the text without it",
+                          name));
+      } else if (t == Type::kList) {
+        Error(DiagKind::kNotText, part->span, fmt::format("`{}` is a list: it cannot be written into text", part->text),
+              "interpolate a param, a target or one value");
+      }
+    }
+    return Type::kString;
   }
 
   Type CheckName(Expr& e, const Ctx& ctx) {

@@ -227,7 +227,12 @@ class Generator {
         case K::kString: Emit(Op::kCONST, g_.Constant(rt::ValueType::kString, 0, e.text), e.span); return;
         case K::kBool: Emit(e.value != 0 ? Op::kTRUE : Op::kFALSE, 0, e.span); return;
         case K::kUnknown: Emit(Op::kUNKNOWN, 0, e.span); return;
-        case K::kAsk: Emit(Op::kASK, g_.Constant(rt::ValueType::kString, 0, e.text), e.span); return;
+        case K::kAsk:
+          if (e.kids.empty()) return Emit(Op::kASK, g_.Constant(rt::ValueType::kString, 0, e.text), e.span);
+          Expr(*e.kids[0]);  // the question, interpolated
+          Emit(Op::kASK_TEXT, 0, e.span);
+          return;
+        case K::kInterp: Interp(e); return;
         case K::kName: Name(e); return;
         case K::kList:
           for (const auto& k : e.kids) Expr(*k);
@@ -277,6 +282,25 @@ class Generator {
     }
 
    private:
+    // "text {name} {target.field}": each part pushed (a target as its address, a field through
+    // TFIELD), then CONCAT joins them as the printer writes values.
+    void Interp(const ast::Expr& e) {
+      for (const auto& part : e.kids) {
+        if (part->kind == ast::ExprKind::kString) {
+          Emit(Op::kCONST, g_.Constant(rt::ValueType::kString, 0, part->text), part->span);
+        } else if (part->kind == ast::ExprKind::kMember) {
+          Emit(Op::kCONST, g_.Constant(rt::ValueType::kString, 0, part->text), part->span);
+          Emit(Op::kTFIELD, scope_.targets.at(part->kids[0]->text), part->span);
+        } else if (auto t = scope_.targets.find(part->text); t != scope_.targets.end()) {
+          Emit(Op::kCONST, g_.Constant(rt::ValueType::kString, 0, ""), part->span);
+          Emit(Op::kTFIELD, t->second, part->span);
+        } else {
+          Expr(*part);
+        }
+      }
+      Emit(Op::kCONCAT, static_cast<uint32_t>(e.kids.size()), e.span);
+    }
+
     void Name(const ast::Expr& e) {
       if (e.text == "incident") return Emit(Op::kINCIDENT, 0, e.span);
       if (e.text == "output") return Emit(Op::kOUTPUT, 0, e.span);
@@ -341,6 +365,12 @@ class Generator {
     return Intern(lang::CollapseBlanks(raw));
   }
 
+  // An interpolated instruction, manual action or page message: a chunk that computes the text.
+  uint32_t TextChunk(const Module& m, const Scope& scope, uint32_t owner, const ast::ExprPtr& e) {
+    if (!e) return rt::kNoChunk;
+    return Condition(m, scope, owner, *e);
+  }
+
   uint32_t Condition(const Module& m, const Scope& scope, uint32_t owner, const ast::Expr& e) {
     ChunkBuilder b(*this, m, scope, owner, rt::ChunkClass::kCondition);
     b.Expr(e);
@@ -372,6 +402,8 @@ class Generator {
           case ast::ActionKind::kPage:
             act.kind = rt::EscAction::Kind::kPage;
             act.value = contact_index_.at(a.arg);
+            if (a.message) act.message = Intern(*a.message);
+            act.chunk = TextChunk(m, scope, owner, a.text_expr);
             break;
           case ast::ActionKind::kRun:
             act.kind = rt::EscAction::Kind::kRun;
@@ -384,6 +416,7 @@ class Generator {
           case ast::ActionKind::kManual:
             act.kind = rt::EscAction::Kind::kManual;
             act.value = Intern(a.arg);
+            act.chunk = TextChunk(m, scope, owner, a.text_expr);
             break;
           case ast::ActionKind::kDeclare:
             act.kind = rt::EscAction::Kind::kDeclare;
@@ -466,13 +499,17 @@ class Generator {
                 } else if (scope.params.count(part.text)) {
                   wp.kind = rt::WordPart::Kind::kParam;
                   wp.value = scope.params.at(part.text);
+                } else if (size_t dot = part.text.find('.'); dot != std::string::npos) {
+                  wp.kind = rt::WordPart::Kind::kTargetField;  // {primary.host}
+                  wp.value = scope.targets.at(part.text.substr(0, dot));
+                  wp.field = Intern(part.text.substr(dot + 1));
                 } else {
                   wp.kind = rt::WordPart::Kind::kTarget;
                   wp.value = scope.targets.at(part.text);
                 }
                 parts.push_back(wp);
               }
-              if (parts.empty()) parts.push_back(rt::WordPart{rt::WordPart::Kind::kLiteral, Intern("")});
+              if (parts.empty()) parts.push_back(rt::WordPart{rt::WordPart::Kind::kLiteral, Intern(""), 0});
               ri.command.argv.push_back(std::move(parts));
             }
             ri.command.effect = c.effect;
@@ -489,6 +526,7 @@ class Generator {
           case ast::ItemKind::kText:
             ri.kind = rt::StepItem::Kind::kText;
             ri.text = Intern(item.text);
+            ri.chunk = TextChunk(m, scope, index, item.text_expr);
             break;
           case ast::ItemKind::kExpect:
             ri.kind = rt::StepItem::Kind::kExpect;

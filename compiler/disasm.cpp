@@ -248,6 +248,9 @@ class Printer {
           case rt::WordPart::Kind::kLiteral: w += S(part.value); break;
           case rt::WordPart::Kind::kParam: w += "{" + NameIn(&r.params, part.value) + "}"; break;
           case rt::WordPart::Kind::kTarget: w += "{" + NameIn(&r.targets, part.value) + "}"; break;
+          case rt::WordPart::Kind::kTargetField:
+            w += "{" + NameIn(&r.targets, part.value) + "." + S(part.field) + "}";
+            break;
         }
       }
       s += (s.empty() ? "" : " ") + fmt::format("[{}]", w);

@@ -1,6 +1,7 @@
 #include "compiler/fold.hpp"
 
 #include "compiler/codegen.hpp"
+#include "lang/units.hpp"
 
 namespace rb {
 
@@ -60,6 +61,25 @@ std::optional<Folded> FoldConstant(const ast::Expr& e, FoldFault* fault) {
       if (!a || !b) return std::nullopt;
       lang::Operand x = View(*a), y = View(*b);
       return FromOutcome(lang::Evaluate(op, x, y), x, y, e, fault);
+    }
+    case K::kInterp: {
+      // Every part constant: the text, each value as the printer writes it (the VM's CONCAT).
+      std::string text;
+      for (const auto& k : e.kids) {
+        auto v = FoldConstant(*k, fault);
+        if (!v) return std::nullopt;
+        switch (v->type) {
+          case lang::ValueType::kString: text += v->text; break;
+          case lang::ValueType::kBool: text += v->number != 0 ? "true" : "false"; break;
+          case lang::ValueType::kNum: text += lang::FormatNumber(v->number); break;
+          case lang::ValueType::kDuration: text += lang::FormatDuration(v->number); break;
+          case lang::ValueType::kPercent: text += lang::FormatQuantity(lang::Dimension::kPercent, v->number); break;
+          case lang::ValueType::kSize: text += lang::FormatSize(v->number); break;
+          case lang::ValueType::kUnknown: return Folded{};  // unknown in, unknown out
+          default: return std::nullopt;
+        }
+      }
+      return Folded{lang::ValueType::kString, 0, text};
     }
     case K::kName:
     case K::kMember:

@@ -215,7 +215,7 @@ using Selector = pt::selector<Rule,
     g::cmd_lbrace, g::cmd_rbrace, g::cmd_dq, g::cmd_dq_text, g::cmd_dq_brace, g::cmd_sq_text, g::cmd_bare,
     g::shell_op, g::cmd_filters, g::filter_call, g::expect_line, g::within_clause, g::every_clause,
     g::text_line, g::escalate_block, g::table_row, g::when_cell, g::act_page, g::act_run, g::act_runbook,
-    g::act_manual, g::act_declare, g::contact_ref, g::step_ref, g::runbook_ref, g::severity_ref, g::contact,
+    g::act_manual, g::act_declare, g::page_message, g::contact_ref, g::step_ref, g::runbook_ref, g::severity_ref, g::contact,
     g::contact_display, g::contact_handle, g::method, g::eff_read, g::eff_write, g::eff_destructive,
     g::formal, g::arrow, g::default_rule, g::effect_rule, g::sub_word, g::program_name, g::options_rule,
     g::secret_rule, g::option_spec, g::option_flag, g::option_value,
@@ -435,11 +435,7 @@ class Builder {
       return inner;
     }
     if (n.is_type<g::number>() || n.is_type<g::window_bound>()) return Number(n);
-    if (n.is_type<g::dq_string>() || n.is_type<g::sq_string>()) {
-      auto e = Make(ast::ExprKind::kString, n);
-      e->text = Str(n);
-      return e;
-    }
+    if (n.is_type<g::dq_string>() || n.is_type<g::sq_string>()) return Interp(n);
     if (n.is_type<g::kw_true>() || n.is_type<g::kw_false>()) {
       auto e = Make(ast::ExprKind::kBool, n);
       e->value = n.is_type<g::kw_true>() ? 1 : 0;
@@ -453,7 +449,13 @@ class Builder {
     }
     if (n.is_type<g::ask_expr>()) {
       auto e = Make(ast::ExprKind::kAsk, n);
-      e->text = Str(*n.children[0]);
+      auto q = Interp(*n.children[0]);
+      if (q->kind == ast::ExprKind::kString) {
+        e->text = std::move(q->text);
+      } else {
+        e->text = Str(*n.children[0]);  // the question as written, {slots} and all
+        e->kids.push_back(std::move(q));
+      }
       return e;
     }
     if (n.is_type<g::list_lit>()) {
@@ -468,6 +470,108 @@ class Builder {
     throw std::logic_error(fmt::format("parser: unexpected expression node {}", n.type));
   }
 
+  // A string that may interpolate: "..." expands `{name}` and `{name.field}`, `{{` and `}}` are
+  // braces, any other brace is text; '...' is raw. A kString when nothing is interpolated (its text
+  // with `{{`/`}}` collapsed), else a kInterp of literal parts and slots. `n`: a dq_string or
+  // sq_string, or a rule derived from string (text_line, ask_text, page_message, ...).
+  ast::ExprPtr Interp(const Node& n) const {
+    const Node* str = &n;
+    if (!n.is_type<g::dq_string>() && !n.is_type<g::sq_string>()) {
+      str = nullptr;
+      for (const auto& c : n.children) {
+        if (c->is_type<g::dq_string>() || c->is_type<g::sq_string>()) str = c.get();
+      }
+      if (!str) throw std::logic_error(fmt::format("parser: {} holds no string", n.type));
+    }
+    std::string whole = Str(*str);  // reports a bad escape where it is
+    auto e = Make(ast::ExprKind::kString, *str);
+    if (str->is_type<g::sq_string>()) {
+      e->text = std::move(whole);
+      return e;
+    }
+    std::string_view raw = str->string_view();
+    raw = raw.substr(1, raw.size() - 2);
+    const uint32_t base = SpanOf(*str).begin + 1;
+    auto ident_char = [](char c, bool first) {
+      return std::isalpha(static_cast<unsigned char>(c)) || c == '_' || (!first && std::isdigit(static_cast<unsigned char>(c)));
+    };
+    std::vector<ast::ExprPtr> parts;
+    std::string lit;  // raw text (escapes kept) of the literal part being read
+    uint32_t lit_begin = base;
+    auto flush = [&](uint32_t end) {
+      if (lit.empty()) return;
+      lang::LiteralProblem p;
+      auto part = std::make_unique<ast::Expr>();
+      part->kind = ast::ExprKind::kString;
+      part->span = ast::Span{lit_begin, end};
+      part->text = lang::Unescape(lit, p).value_or(lit);  // Str() validated the escapes
+      parts.push_back(std::move(part));
+      lit.clear();
+    };
+    size_t i = 0;
+    while (i < raw.size()) {
+      char c = raw[i];
+      if (lit.empty()) lit_begin = base + static_cast<uint32_t>(i);
+      if (c == '\\' && i + 1 < raw.size()) {
+        lit.append(raw.substr(i, 2));
+        i += 2;
+        continue;
+      }
+      if ((c == '{' || c == '}') && i + 1 < raw.size() && raw[i + 1] == c) {
+        lit.push_back(c);
+        i += 2;
+        continue;
+      }
+      if (c == '{') {
+        // `{ident}` or `{ident.ident}`
+        size_t k = i + 1;
+        size_t name_end = 0, field_begin = 0;
+        if (k < raw.size() && ident_char(raw[k], true)) {
+          while (k < raw.size() && ident_char(raw[k], false)) ++k;
+          name_end = k;
+          if (k + 1 < raw.size() && raw[k] == '.' && ident_char(raw[k + 1], true)) {
+            field_begin = ++k;
+            while (k < raw.size() && ident_char(raw[k], false)) ++k;
+          }
+          if (k < raw.size() && raw[k] == '}') {
+            flush(base + static_cast<uint32_t>(i));
+            auto name = std::make_unique<ast::Expr>();
+            name->kind = ast::ExprKind::kName;
+            name->text = std::string(raw.substr(i + 1, name_end - i - 1));
+            name->span = ast::Span{base + static_cast<uint32_t>(i + 1), base + static_cast<uint32_t>(name_end)};
+            ast::Span slot{base + static_cast<uint32_t>(i), base + static_cast<uint32_t>(k + 1)};
+            if (field_begin) {
+              auto member = std::make_unique<ast::Expr>();
+              member->kind = ast::ExprKind::kMember;
+              member->text = std::string(raw.substr(field_begin, k - field_begin));
+              member->span = slot;
+              member->kids.push_back(std::move(name));
+              parts.push_back(std::move(member));
+            } else {
+              name->span = slot;
+              parts.push_back(std::move(name));
+            }
+            i = k + 1;
+            continue;
+          }
+        }
+      }
+      lit.push_back(c);
+      ++i;
+    }
+    flush(base + static_cast<uint32_t>(raw.size()));
+    bool slots = std::any_of(parts.begin(), parts.end(), [](const ast::ExprPtr& p) { return p->kind != ast::ExprKind::kString; });
+    if (!slots) {
+      e->text.clear();
+      for (const auto& p : parts) e->text += p->text;
+      return e;
+    }
+    e->kind = ast::ExprKind::kInterp;
+    e->text = std::move(whole);
+    e->kids = std::move(parts);
+    return e;
+  }
+
   ast::ExprPtr FilterCall(const Node& n) const {
     // filter_call: the name is the text before `(`; its only child is call_args.
     auto e = Make(ast::ExprKind::kCall, n);
@@ -480,6 +584,17 @@ class Builder {
     e->kids.push_back(std::move(callee));
     for (const auto& a : Child<g::call_args>(n).children) e->kids.push_back(Expr(*a));
     return e;
+  }
+
+  // An instruction, manual action or page message: `text` becomes the constant text when nothing
+  // is interpolated (`{{` collapsed), else stays as written and `expr` gets the kInterp.
+  void InterpText(const Node& n, std::string& text, ast::ExprPtr& expr) const {
+    auto e = Interp(n);
+    if (e->kind == ast::ExprKind::kString) {
+      text = std::move(e->text);
+    } else {
+      expr = std::move(e);
+    }
   }
 
   ast::Target Target(const Node& n) const {
@@ -519,13 +634,19 @@ class Builder {
         }
         ast::EscAction a;
         a.span = SpanOf(*c);
-        const Node& arg = *c->children.back();
+        const Node& arg = *c->children.front();
         if (c->is_type<g::act_page>()) a.kind = ast::ActionKind::kPage;
         else if (c->is_type<g::act_run>()) a.kind = ast::ActionKind::kRun;
         else if (c->is_type<g::act_runbook>()) a.kind = ast::ActionKind::kRunbook;
         else if (c->is_type<g::act_declare>()) a.kind = ast::ActionKind::kDeclare;
         else a.kind = ast::ActionKind::kManual;
         a.arg = a.kind == ast::ActionKind::kManual ? Str(arg) : std::string(arg.string_view());
+        if (a.kind == ast::ActionKind::kManual) InterpText(arg, a.arg, a.text_expr);
+        if (const Node* msg = Find<g::page_message>(*c)) {
+          std::string text = Str(*msg);
+          InterpText(*msg, text, a.text_expr);
+          a.message = std::move(text);
+        }
         row.then.push_back(std::move(a));
       }
       rows.push_back(std::move(row));
@@ -583,6 +704,7 @@ class Builder {
       } else if (c->is_type<g::text_line>()) {
         item.kind = ast::ItemKind::kText;
         item.text = Str(*c);
+        InterpText(*c, item.text, item.text_expr);
       } else if (c->is_type<g::expect_line>()) {
         item.kind = ast::ItemKind::kExpect;
         item.expect.span = SpanOf(*c);

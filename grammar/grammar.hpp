@@ -95,7 +95,7 @@ struct or_expr : seq<and_expr, star<ws, or_op, ws, must<and_expr>>> {};
 struct expr : or_expr {};
 
 // ---- Commands: `$ words...` to the end of the line ---------------------------------------------
-struct cmd_interp : seq<one<'{'>, ident, one<'}'>> {};              // {name}
+struct cmd_interp : seq<one<'{'>, ident, opt<one<'.'>, ident_raw>, one<'}'>> {};  // {name}, {target.field}
 struct cmd_lbrace : TAO_PEGTL_STRING("{{") {};
 struct cmd_rbrace : TAO_PEGTL_STRING("}}") {};
 struct cmd_dq_text : plus<sor<dq_escape, not_one<'"', '\\', '\n', '\r', '{', '}'>>> {};
@@ -166,7 +166,8 @@ struct contact_ref : ident {};
 struct step_ref : ident {};
 struct runbook_ref : ident {};
 struct severity_ref : ident {};
-struct act_page : seq<key<TAO_PEGTL_STRING("page")>, sp, must<contact_ref>> {};
+struct page_message : string {};                                      // `page sre "Replica {replica} lags"`
+struct act_page : seq<key<TAO_PEGTL_STRING("page")>, sp, must<contact_ref>, opt<sp, page_message>> {};
 struct act_run : seq<key<TAO_PEGTL_STRING("run")>, sp, must<step_ref>> {};
 struct act_runbook : seq<key<TAO_PEGTL_STRING("runbook")>, sp, must<runbook_ref>> {};
 struct act_manual : seq<key<TAO_PEGTL_STRING("manual")>, sp, must<text_line>> {};
@@ -183,7 +184,7 @@ struct escalate_block : seq<key<TAO_PEGTL_STRING("escalate")>, ws, must<block_op
 struct type_name : ident {};
 struct severity : seq<key<TAO_PEGTL_STRING("severity")>, sp, must<severity_ref>> {};
 struct owner : seq<key<TAO_PEGTL_STRING("owner")>, sp, must<contact_ref>> {};
-struct tag : ident {};
+struct tag : seq<ident_other, star<sor<ident_other, one<'-'>>>> {};   // pg, cert-expiry, node-disk
 struct tags_open : one<'['> {};
 struct tags : seq<key<TAO_PEGTL_STRING("tags")>, sp, must<tags_open>, ws, opt<list<tag, seq<ws, one<','>, ws>>>, ws, must<list_close>> {};
 struct equals : one<'='> {};

@@ -30,6 +30,7 @@ std::vector<BoundTarget> BindTargets(const Program& p, const std::vector<Target>
       auto it = env->targets.find(b.binding);
       if (it != env->targets.end()) {
         b.address = it->second.address;
+        b.fields = it->second.fields;
         if (!it->second.capability.empty() && it->second.capability != b.capability) {
           errors.push_back(ConfigError{env->path, it->second.mark,
                                      fmt::format("target `{}` is a {} in the environment, but runbooks use it as a {}",
@@ -43,6 +44,52 @@ std::vector<BoundTarget> BindTargets(const Program& p, const std::vector<Target>
 }
 
 }  // namespace
+
+std::optional<std::string> TargetFieldValue(const BoundTarget& target, const std::string& field) {
+  auto extra = target.fields.find(field);
+  if (extra != target.fields.end()) return extra->second;
+  const std::string& a = target.address;
+  if (a.empty()) return std::nullopt;
+  if (field.empty() || field == "address") return a;
+  // scheme://user@host:port/path, each part optional but the host.
+  std::string scheme, user, host, port, path;
+  std::string rest = a;
+  size_t sep = rest.find("://");
+  if (sep != std::string::npos) {
+    scheme = rest.substr(0, sep);
+    rest = rest.substr(sep + 3);
+  }
+  size_t slash = rest.find('/');
+  if (slash != std::string::npos) {
+    path = rest.substr(slash);
+    rest = rest.substr(0, slash);
+  }
+  size_t at = rest.rfind('@');
+  if (at != std::string::npos) {
+    user = rest.substr(0, at);
+    size_t colon = user.find(':');
+    if (colon != std::string::npos) user = user.substr(0, colon);  // never the password
+    rest = rest.substr(at + 1);
+  }
+  size_t colon = rest.rfind(':');
+  if (!rest.empty() && rest[0] == '[') {  // [::1]:6379
+    size_t close = rest.find(']');
+    colon = close != std::string::npos && close + 1 < rest.size() && rest[close + 1] == ':' ? close + 1 : std::string::npos;
+  }
+  if (colon != std::string::npos) {
+    port = rest.substr(colon + 1);
+    rest = rest.substr(0, colon);
+  }
+  host = rest;
+  const std::string* v = field == "host"     ? &host
+                         : field == "port"   ? &port
+                         : field == "scheme" ? &scheme
+                         : field == "user"   ? &user
+                         : field == "path"   ? &path
+                                             : nullptr;
+  if (!v || v->empty()) return std::nullopt;
+  return *v;
+}
 
 Bindings Bind(const Program& program, uint32_t runbook, const Environment* env,
               const std::vector<const ParamOverrides*>& overrides) {
@@ -147,6 +194,17 @@ BoundCommand BindCommand(const Program& program, const Registry& registry, uint3
         case WordPart::Kind::kTarget: {
           const BoundTarget& t = bindings.targets.at(part.value);
           w += t.address.empty() ? t.binding : t.address;
+          break;
+        }
+        case WordPart::Kind::kTargetField: {
+          const BoundTarget& t = bindings.targets.at(part.value);
+          const std::string& field = program.Str(part.field);
+          if (std::optional<std::string> v = TargetFieldValue(t, field)) {
+            w += *v;
+          } else {
+            out.unbound = true;  // shown as written; never run
+            w += "{" + t.name + "." + field + "}";
+          }
           break;
         }
       }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,12 @@ struct BoundParam {
 struct BoundTarget {
   std::string name, capability, binding;
   std::string address;  // from the environment; empty without one
+  std::map<std::string, std::string> fields;  // extra keys of its environment entry (`namespace: denis`)
 };
+// A field of a bound target's address for `{target.field}`: host, port, address, scheme, path,
+// user, or an extra key of its environment entry; "" is the address. Nullopt: no such value (an
+// unbound target, an address without a port, a key the entry does not have).
+std::optional<std::string> TargetFieldValue(const BoundTarget& target, const std::string& field);
 struct Bindings {
   std::vector<BoundParam> params;    // parallel to Runbook::params
   std::vector<BoundTarget> targets;  // parallel to Runbook::targets

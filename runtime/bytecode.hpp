@@ -175,8 +175,9 @@ struct Kibana {
 };
 // One argv word: literal parts and slots (a param or target whose value is inserted, never split).
 struct WordPart {
-  enum class Kind : uint8_t { kLiteral, kParam, kTarget } kind = Kind::kLiteral;
+  enum class Kind : uint8_t { kLiteral, kParam, kTarget, kTargetField } kind = Kind::kLiteral;
   uint32_t value = 0;  // string index, or param / target index
+  uint32_t field = 0;  // kTargetField: string, the field of the target's address (`host` of {primary.host})
 };
 struct Command {
   std::vector<std::vector<WordPart>> argv;
@@ -189,8 +190,8 @@ using StepKind = lang::StepKind;  // lang/step_kind.def
 struct StepItem {
   enum class Kind : uint8_t { kCommand, kText, kExpect } kind = Kind::kText;
   Command command;
-  uint32_t text = 0;              // kText: the instruction; kExpect: the condition's source text
-  uint32_t chunk = kNoChunk;      // kExpect condition
+  uint32_t text = 0;              // kText: the instruction (as written when it interpolates); kExpect: the condition's source text
+  uint32_t chunk = kNoChunk;      // kExpect condition; kText: the interpolated instruction (a string), optional
   uint64_t within_ms = 0, every_ms = 0;  // kExpect; 0: not given
 };
 struct Step {
@@ -204,6 +205,8 @@ struct EscAction {
   using Kind = lang::ActionKind;  // lang/action_kind.def
   Kind kind = Kind::kPage;
   uint32_t value = 0;  // contact index, step index, or string (runbook name, text, severity)
+  uint32_t message = 0;       // kPage: string, the page's message as written; 0: none
+  uint32_t chunk = kNoChunk;  // kManual text / kPage message when it interpolates: a chunk giving the string
 };
 struct EscRow {
   uint32_t chunk = kNoChunk;

@@ -24,7 +24,12 @@ void LoadTargets(Reader& r, const YAML::Node& n, Environment& out) {
     EnvTarget t;
     t.name = f.key;
     t.mark = r.At(f.k);
-    auto fields = Fields(r, f.v, {"capability", "address"}, fmt::format("target `{}`", f.key));
+    // Keys besides capability and address are the target's own fields, read by {target.field}.
+    auto fields = Fields(r, f.v, {}, fmt::format("target `{}`", f.key));
+    for (const auto& extra : fields) {
+      if (extra.key == "capability" || extra.key == "address") continue;
+      if (auto s = WantScalar(r, extra.v, fmt::format("{}'s {}", what, extra.key))) t.fields[extra.key] = *s;
+    }
     if (const Field* c = Get(fields, "capability")) {
       if (auto s = WantScalar(r, c->v, what + "'s capability")) t.capability = *s;
     }

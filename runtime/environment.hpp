@@ -16,6 +16,7 @@ struct EnvTarget {
   std::string capability;  // optional check: "redis"
   std::string address;     // "redis://127.0.0.1:6379", "http://denis-api:8084", "kibana.internal:5601"
   Mark mark;
+  std::map<std::string, std::string> fields;  // extra keys of the entry (`namespace: denis`), for {target.field}
 };
 struct EnvParam {
   std::string text;  // the value as written; typed against the runbook's param when bound

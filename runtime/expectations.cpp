@@ -96,10 +96,20 @@ std::vector<Mismatch> Check(const Scenario& sc, const Trace& t) {
     std::vector<std::string> want, got;
     bool with_times = false;
     for (const auto& pg : *ex.pages) with_times |= pg.at_ms.has_value();
-    for (const auto& pg : *ex.pages) want.push_back(pg.contact + At(pg.at_ms));
+    // A message is compared where the expectation states one: exactly, or `~text` as a substring.
+    auto message = [](const std::string& m) { return fmt::format(" \"{}\"", m); };
+    for (const auto& pg : *ex.pages) want.push_back(pg.contact + At(pg.at_ms) + (pg.message ? message(*pg.message) : ""));
     for (size_t i = 0; i < t.pages.size(); ++i) {
-      bool show = i < ex.pages->size() ? (*ex.pages)[i].at_ms.has_value() : with_times;
-      got.push_back(t.pages[i].contact + (show ? At(t.pages[i].at_ms) : ""));
+      const PageExpect* pe = i < ex.pages->size() ? &(*ex.pages)[i] : nullptr;
+      bool show = pe ? pe->at_ms.has_value() : with_times;
+      std::string text = t.pages[i].contact + (show ? At(t.pages[i].at_ms) : "");
+      if (pe && pe->message) {
+        const std::string& m = *pe->message;
+        bool sub = !m.empty() && m[0] == '~';
+        bool match = sub ? t.pages[i].message.find(m.substr(1)) != std::string::npos : t.pages[i].message == m;
+        text += message(match ? m : t.pages[i].message);
+      }
+      got.push_back(std::move(text));
     }
     if (want != got) out.push_back(Mismatch{ex.MarkOf("pages"), "pages sent, in order", Join(want), Join(got)});
   }

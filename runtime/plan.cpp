@@ -20,7 +20,9 @@ std::vector<std::string> ActionTexts(const Program& p, const std::vector<Step>* 
   std::vector<std::string> out;
   for (const auto& a : row.actions) {
     switch (a.kind) {
-      case EscAction::Kind::kPage: out.push_back("page " + ContactText(p, a.value)); break;
+      case EscAction::Kind::kPage:
+        out.push_back("page " + ContactText(p, a.value) + (a.message ? " \"" + p.Str(a.message) + "\"" : std::string()));
+        break;
       case EscAction::Kind::kRun:
         out.push_back("run " + (steps && a.value < steps->size() ? p.Str((*steps)[a.value].name) : std::string("?")));
         break;

@@ -167,6 +167,8 @@ void PutRows(Writer& w, const std::vector<EscRow>& rows) {
     for (const auto& a : r.actions) {
       w.U8(static_cast<uint8_t>(a.kind));
       w.U32(a.value);
+      w.U32(a.message);
+      PutChunkRef(w, a.chunk);
     }
   }
 }
@@ -257,6 +259,7 @@ void PutRunbook(Writer& w, const Runbook& r) {
             for (const auto& part : word) {
               w.U8(static_cast<uint8_t>(part.kind));
               w.U32(part.value);
+              if (part.kind == WordPart::Kind::kTargetField) w.U32(part.field);
             }
           }
           w.U8(static_cast<uint8_t>(c.effect));
@@ -265,7 +268,10 @@ void PutRunbook(Writer& w, const Runbook& r) {
           w.U32(c.filter_text);
           break;
         }
-        case StepItem::Kind::kText: w.U32(it.text); break;
+        case StepItem::Kind::kText:
+          w.U32(it.text);
+          PutChunkRef(w, it.chunk);
+          break;
         case StepItem::Kind::kExpect:
           PutChunkRef(w, it.chunk);
           w.U32(it.text);
@@ -297,10 +303,12 @@ std::vector<EscRow> GetRows(Reader& r) {
   for (auto& row : rows) {
     row.chunk = r.U32("row chunk");
     row.text = r.U32("row text");
-    r.Resize(row.actions, "row actions", 5);
+    r.Resize(row.actions, "row actions", 13);
     for (auto& a : row.actions) {
       a.kind = r.Enum<EscAction::Kind>("action kind", lang::kCount<lang::ActionKind> - 1);
       a.value = r.U32("action value");
+      a.message = r.U32("action message");
+      a.chunk = r.U32("action chunk");
     }
   }
   return rows;
@@ -371,8 +379,9 @@ Runbook GetRunbook(Reader& r) {
           for (auto& word : c.argv) {
             r.Resize(word, "word parts", 5);
             for (auto& part : word) {
-              part.kind = r.Enum<WordPart::Kind>("word part kind", 2);
+              part.kind = r.Enum<WordPart::Kind>("word part kind", 3);
               part.value = r.U32("word part value");
+              if (part.kind == WordPart::Kind::kTargetField) part.field = r.U32("word part field");
             }
           }
           c.effect = r.Enum<Effect>("command effect", 3);
@@ -381,7 +390,10 @@ Runbook GetRunbook(Reader& r) {
           c.filter_text = r.U32("command filter text");
           break;
         }
-        case StepItem::Kind::kText: it.text = r.U32("text"); break;
+        case StepItem::Kind::kText:
+          it.text = r.U32("text");
+          it.chunk = r.U32("text chunk");
+          break;
         case StepItem::Kind::kExpect:
           it.chunk = r.U32("expect chunk");
           it.text = r.U32("expect text");

@@ -199,6 +199,7 @@ std::string TraceJson(const Trace& t, const std::vector<Mismatch>* mismatches) {
   json pages = json::array();
   for (const auto& p : t.pages) {
     pages.push_back({{"contact", p.contact}, {"display", p.display}, {"handle", p.handle}, {"channels", p.channels}, {"at_ms", p.at_ms}});
+    if (!p.message.empty()) pages.back()["message"] = p.message;
   }
   j["pages"] = std::move(pages);
   j["severity"] = t.severity;

@@ -102,7 +102,19 @@ Value RunHost::StepFailed(uint32_t owner, uint32_t step) {
 
 Value RunHost::Output() { return facts_.output; }
 
+Value RunHost::TargetField(uint32_t owner, uint32_t index, const std::string& field) {
+  const auto& targets = owner == kPolicyOwner ? bindings_.policy_targets : bindings_.targets;
+  if (index >= targets.size()) return Value::Unknown();
+  std::optional<std::string> v = TargetFieldValue(targets[index], field);
+  return v ? Value::String(*v) : Value::Unknown();
+}
+
 Value RunHost::Ask(const std::string& question) {
+  // An interpolated question (ASK_TEXT) is known only once its text is computed: asked from here.
+  if (std::find(asked_.begin(), asked_.end(), question) == asked_.end()) {
+    asked_.push_back(question);
+    asked_at_.push_back(facts_.now_ms);
+  }
   std::optional<bool> a = answers_.Answer(question, facts_.now_ms);
   return a ? Value::Bool(*a) : Value::Unknown();
 }

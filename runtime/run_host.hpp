@@ -57,6 +57,7 @@ class RunHost : public EvalHost {
   Value Ask(const std::string& question) override;
   Value Window(uint32_t owner, uint32_t window) override;
   Value Call(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc) override;
+  Value TargetField(uint32_t owner, uint32_t index, const std::string& field) override;
 
  private:
   const Program& p_;

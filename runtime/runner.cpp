@@ -14,8 +14,9 @@ namespace rb::rt {
 
 void RecordingNotifier::Page(const PageSent& page, Trace& trace) {
   trace.AddEvent(TraceEvent::Kind::kPage, page.at_ms, page.contact,
-                 fmt::format("{} {}{}", page.display, page.handle,
-                             page.channels.empty() ? "" : fmt::format(" via {}", fmt::join(page.channels, ", "))));
+                 fmt::format("{} {}{}{}", page.display, page.handle,
+                             page.channels.empty() ? "" : fmt::format(" via {}", fmt::join(page.channels, ", ")),
+                             page.message.empty() ? "" : fmt::format(": \"{}\"", page.message)));
   trace.pages.push_back(page);
 }
 
@@ -183,7 +184,7 @@ class Runner::Impl {
       const StepItem& it = st.items[cur_.item];
       switch (it.kind) {
         case StepItem::Kind::kCommand: RunCommand(st, it.command, true, JudgedByExpect(st, cur_.item)); break;
-        case StepItem::Kind::kText: Event(TraceEvent::Kind::kText, p_.Str(st.name), p_.Str(it.text)); break;
+        case StepItem::Kind::kText: Event(TraceEvent::Kind::kText, p_.Str(st.name), Text(it.text, it.chunk)); break;
         case StepItem::Kind::kExpect:
           if (!Expect(st, it)) return false;
           break;
@@ -334,11 +335,22 @@ class Runner::Impl {
     }
   }
 
+  // An instruction, manual action or page message: its chunk's text when it interpolates, else (and
+  // when a slot is unbound, so the text is unknown) the text as written.
+  std::string Text(uint32_t text, uint32_t chunk) {
+    if (chunk != kNoChunk) {
+      Value v = host_.Eval(chunk);
+      if (v.type == ValueType::kString) return v.Text();
+    }
+    return p_.Str(text);
+  }
+
   void Act(const EscAction& a) {
     switch (a.kind) {
       case EscAction::Kind::kPage: {
         const Contact& c = p_.contacts.at(a.value);
-        PageSent page{p_.Str(c.name), p_.Str(c.display), p_.Str(c.handle), {}, facts_.now_ms};
+        PageSent page{p_.Str(c.name), p_.Str(c.display), p_.Str(c.handle), {}, facts_.now_ms, {}};
+        if (a.message != 0 || a.chunk != kNoChunk) page.message = Text(a.message, a.chunk);
         if (paged_at_ != facts_.now_ms) {
           paged_.clear();
           paged_at_ = facts_.now_ms;
@@ -366,7 +378,7 @@ class Runner::Impl {
         }
         break;
       case EscAction::Kind::kRunbook: Event(TraceEvent::Kind::kHandover, p_.Str(a.value), "hand over to runbook"); break;
-      case EscAction::Kind::kManual: Event(TraceEvent::Kind::kManual, "", p_.Str(a.value)); break;
+      case EscAction::Kind::kManual: Event(TraceEvent::Kind::kManual, "", Text(a.value, a.chunk)); break;
       case EscAction::Kind::kDeclare: {
         const std::string& sev = p_.Str(a.value);
         if (SeverityRank(sev) < SeverityRank(trace_.severity)) {

@@ -263,7 +263,69 @@ class ScenarioLoader {
         const std::string& q = Str(p_.constants[k].string);
         if (seen.insert(q).second) questions_.push_back(q);
       }
+      InterpolatedQuestions(chunk);
     }
+  }
+
+  // An interpolated question (`ask "Is {node} drained?"`: CONCAT then ASK_TEXT) is known by its
+  // pattern: literal pieces with a hole for each slot. A scenario answers it as the run asks it.
+  void InterpolatedQuestions(const Chunk& chunk) {
+    const auto& code = chunk.code;
+    for (size_t pc = 2; pc < code.size(); ++pc) {
+      if (OpByte(code[pc]) != static_cast<uint8_t>(Op::kASK_TEXT)) continue;
+      if (OpByte(code[pc - 1]) != static_cast<uint8_t>(Op::kCONCAT)) continue;
+      uint32_t n = OperandA(code[pc - 1]);
+      std::vector<std::optional<std::string>> parts;  // nullopt: a slot
+      size_t at = pc - 1;
+      bool ok = true;
+      for (uint32_t i = 0; i < n && ok; ++i) {
+        if (at == 0) {
+          ok = false;
+          break;
+        }
+        uint32_t w = code[--at];
+        uint8_t op = OpByte(w);
+        if (op == static_cast<uint8_t>(Op::kCONST) && OperandA(w) < p_.constants.size() &&
+            p_.constants[OperandA(w)].type == ValueType::kString) {
+          parts.push_back(Str(p_.constants[OperandA(w)].string));
+        } else if (op == static_cast<uint8_t>(Op::kTFIELD) && at > 0) {
+          --at;  // its field name
+          parts.push_back(std::nullopt);
+        } else if (op == static_cast<uint8_t>(Op::kPARAM)) {
+          parts.push_back(std::nullopt);
+        } else {
+          ok = false;
+        }
+      }
+      if (!ok) {
+        question_patterns_.push_back({std::nullopt});  // some slot is computed: any question may match
+        continue;
+      }
+      std::reverse(parts.begin(), parts.end());
+      question_patterns_.push_back(std::move(parts));
+    }
+  }
+
+  static bool MatchesPattern(const std::string& q, const std::vector<std::optional<std::string>>& pattern) {
+    // Literal pieces in order; a slot takes any text. Anchored at both ends.
+    size_t pos = 0;
+    bool hole = false;
+    for (size_t i = 0; i < pattern.size(); ++i) {
+      if (!pattern[i]) {
+        hole = true;
+        continue;
+      }
+      const std::string& lit = *pattern[i];
+      bool last = i + 1 == pattern.size();
+      size_t found = last ? (q.size() >= lit.size() && q.compare(q.size() - lit.size(), lit.size(), lit) == 0
+                                 ? q.size() - lit.size()
+                                 : std::string::npos)
+                          : q.find(lit, pos);
+      if (found == std::string::npos || found < pos || (!hole && found != pos)) return false;
+      pos = found + lit.size();
+      hole = false;
+    }
+    return hole || pos == q.size();
   }
 
   // ---- Scalars -----------------------------------------------------------------------------------
@@ -720,6 +782,9 @@ class ScenarioLoader {
 
   bool CheckQuestion(const std::string& q, const YAML::Node& at) {
     if (std::find(questions_.begin(), questions_.end(), q) != questions_.end()) return true;
+    for (const auto& pattern : question_patterns_) {
+      if (MatchesPattern(q, pattern)) return true;
+    }
     r_.Error(ConfigKind::kScenarioUnknownQuestion, at, fmt::format("no condition of runbook {} or the policy asks {}", out_.runbook, Quote(q)),
              Hint(q, questions_, "questions asked"));
     return false;
@@ -966,7 +1031,10 @@ class ScenarioLoader {
         pe.contact = item.Scalar();
         CheckContact(pe.contact, item);
       } else if (item.IsMap()) {
-        auto fields = Fields(r_, item, {"contact", "at"}, "a page expectation");
+        auto fields = Fields(r_, item, {"contact", "at", "message"}, "a page expectation");
+        if (const Field* m = Get(fields, "message")) {
+          if (auto v = WantScalar(r_, m->v, "message")) pe.message = *v;
+        }
         if (const Field* c = Get(fields, "contact")) {
           if (auto v = WantScalar(r_, c->v, "contact")) {
             pe.contact = *v;
@@ -1018,6 +1086,7 @@ class ScenarioLoader {
   const Runbook* rb_ = nullptr;
   uint32_t rb_index_ = 0;
   std::vector<std::string> symptoms_, steps_, rows_, contacts_, questions_;
+  std::vector<std::vector<std::optional<std::string>>> question_patterns_;  // interpolated questions
 };
 
 std::string ScenarioName(const std::string& path) {

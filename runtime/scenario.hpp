@@ -76,6 +76,8 @@ struct PageExpect {
   std::string contact;
   std::optional<int64_t> at_ms;
   Mark mark;
+  // `message:` the page's message, exactly; `~text`: containing text. Not given: not checked.
+  std::optional<std::string> message;
 };
 struct PendingExpect {
   std::optional<std::vector<std::string>> rows;   // `when` cells still unknown at the end, never fired

@@ -47,6 +47,7 @@ struct PageSent {
   std::string contact, display, handle;
   std::vector<std::string> channels;  // from the environment: "slack #sre"
   int64_t at_ms = 0;
+  std::string message;                // `page sre "..."`, interpolated; empty: none
 };
 struct SymptomSample {
   int64_t at_ms = 0;

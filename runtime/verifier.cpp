@@ -247,6 +247,12 @@ class Verifier {
       ChunkRef(row.chunk, owner, ChunkClass::kCondition, false, at, "escalation row");
       Str(row.text, at, "escalation row text");
       for (const auto& a : row.actions) {
+        Str(a.message, at, "page message");
+        if (a.message != 0 && a.kind != EscAction::Kind::kPage) throw Reject{at, "only a page carries a message"};
+        if (a.chunk != kNoChunk && a.kind != EscAction::Kind::kPage && a.kind != EscAction::Kind::kManual) {
+          throw Reject{at, "only a page message or a manual action interpolates"};
+        }
+        ChunkRef(a.chunk, owner, ChunkClass::kCondition, true, at, "interpolated escalation action");
         switch (a.kind) {
           case EscAction::Kind::kPage:
             if (a.value >= p_.contacts.size()) throw Reject{at, fmt::format("page names contact {}, there are {}", a.value, p_.contacts.size())};
@@ -333,6 +339,13 @@ class Verifier {
             slot = true;
             add(std::string(1, kSlotChar));
             break;
+          case WordPart::Kind::kTargetField:
+            if (part.value >= r.targets.size()) throw Reject{at, "command slot names a missing target"};
+            Str(part.field, at, "command slot field");
+            if (p_.strings[part.field].empty()) throw Reject{at, "command slot names an empty target field"};
+            slot = true;
+            add(std::string(1, kSlotChar));
+            break;
         }
       }
       if (i == 0) {
@@ -405,7 +418,10 @@ class Verifier {
       for (const auto& it : s.items) {
         switch (it.kind) {
           case StepItem::Kind::kCommand: CheckCommand(it.command, r, index, s.kind, at); break;
-          case StepItem::Kind::kText: Str(it.text, at, "step text"); break;
+          case StepItem::Kind::kText:
+            Str(it.text, at, "step text");
+            ChunkRef(it.chunk, index, ChunkClass::kCondition, true, at, "interpolated instruction");
+            break;
           case StepItem::Kind::kExpect:
             if (s.kind == StepKind::kManual) throw Reject{at, "a manual step has an expectation"};
             ChunkRef(it.chunk, index, ChunkClass::kCondition, false, at, "expectation");

@@ -237,6 +237,40 @@ EvalResult Vm::Run(uint32_t chunk_index, EvalHost& host) {
       Value result = std::move(*--sp);
       return finish(EvalResult{true, std::move(result), {}});
     }
+    CASE(CONCAT) {
+      {  // locals end before the dispatch jump
+        uint32_t n = OperandA(w);
+        // An unknown part (an unbound param or target) leaves the whole text unknown: whoever shows
+        // it falls back to the text as written, `{name}` and all.
+        std::string text;
+        bool unknown = false;
+        for (Value* v = sp - n; v < sp; ++v) {
+          unknown = unknown || v->IsUnknown();
+          if (!unknown) text += ToString(*v);
+          *v = Value();
+        }
+        sp -= n;
+        *sp = unknown ? Value::Unknown() : Value::String(std::move(text));
+        account(*sp++);
+      }
+      NEXT();
+    }
+    CASE(TFIELD) {
+      {
+        std::string field = sp[-1].type == ValueType::kString ? sp[-1].Text() : std::string();
+        sp[-1] = host.TargetField(owner, OperandA(w), field);
+        account(sp[-1]);
+      }
+      NEXT();
+    }
+    CASE(ASK_TEXT) {
+      {
+        if (sp[-1].type != ValueType::kString) throw RuntimeError{"a question is not text"};
+        std::string question = sp[-1].Text();
+        sp[-1] = host.Ask(question);
+      }
+      NEXT();
+    }
 #if !RB_USE_GOTO
       }
     }

@@ -43,6 +43,11 @@ class EvalHost {
   virtual Value Window(uint32_t owner, uint32_t window) = 0;
   // A capability method; args[0] is the receiver target. Returns unknown when the probe fails.
   virtual Value Call(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc) = 0;
+  // A field of target `index`'s bound address ("host", "port", ..., an extra key of its environment
+  // entry; "" the whole address) as a string: a binding, fixed for the run. Unknown when unbound.
+  virtual Value TargetField(uint32_t /*owner*/, uint32_t /*index*/, const std::string& /*field*/) {
+    return Value::Unknown();
+  }
 };
 
 struct EvalResult {
