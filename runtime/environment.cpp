@@ -28,6 +28,13 @@ void LoadTargets(Reader& r, const YAML::Node& n, Environment& out) {
     auto fields = Fields(r, f.v, {}, fmt::format("target `{}`", f.key));
     for (const auto& extra : fields) {
       if (extra.key == "capability" || extra.key == "address") continue;
+      // A key spelled like one of the two is a typo, not a field (`adress:`).
+      std::string near = Hint(extra.key, {"capability", "address"}, "allowed");
+      if (near.rfind("did you mean", 0) == 0) {
+        r.Error(Common::kUnknownKey, extra.k, fmt::format("unknown key `{}` in {}", extra.key, what),
+                fmt::format("{} other keys are the target's fields, read by {{{}.FIELD}}", near, f.key));
+        continue;
+      }
       if (auto s = WantScalar(r, extra.v, fmt::format("{}'s {}", what, extra.key))) t.fields[extra.key] = *s;
     }
     if (const Field* c = Get(fields, "capability")) {

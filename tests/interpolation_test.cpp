@@ -364,9 +364,10 @@ const char* kScenario =
     "tick: 30s\n"
     "probes:\n"
     "  cache.info(\"replication pg-1\"):\n"
-    "    lines: [\"lag:45\"]\n"
+    "    [\"lag:45\"]\n"
     "answers:\n"
-    "  - {question: \"Is pg-1 still behind?\", at: 1m, answer: yes}\n"
+    "  \"Is pg-1 still behind?\":\n"
+    "    - {at: 1m, answer: yes}\n"
     "expect:\n"
     "  pages:\n"
     "    - {contact: sre, message: \"Replica pg-1 lags over 30s\"}\n";
@@ -416,7 +417,7 @@ TEST(InterpolationRehearse, TextsAreInterpolatedInTheTrace) {
   std::vector<std::string> manual = Details(r.trace, rt::TraceEvent::Kind::kManual);
   EXPECT_NE(std::find(manual.begin(), manual.end(), "Fail over from pg-1"), manual.end());
   std::string json = rt::TraceJson(r.trace, &r.mismatches);
-  EXPECT_NE(json.find("\"message\":\"Replica pg-1 lags over 30s\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"Replica pg-1 lags over 30s\""), std::string::npos) << json;
 }
 
 TEST(InterpolationRehearse, WithAnEnvironmentTheInstructionReadsTheField) {

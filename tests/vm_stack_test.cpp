@@ -94,6 +94,14 @@ TEST(VmStack, EveryHandlerPopsAndPushesWhatOpcodesDefSays) {
         code.push_back(rt::Encode(op == Op::kJUMP_IF_FALSE ? Op::kFALSE : Op::kTRUE));
         code.push_back(rt::Encode(op, 2));
         break;
+      case Op::kCONCAT:
+        push_num(), push_bool(), code.push_back(rt::Encode(Op::kCONST, question));
+        code.push_back(rt::Encode(op, 3));
+        break;
+      case Op::kTFIELD: case Op::kASK_TEXT:  // both pop a string: a field name, a question
+        code.push_back(rt::Encode(Op::kCONST, question));
+        code.push_back(rt::Encode(op, 0));
+        break;
       case Op::kRETURN: push_bool(); break;  // the RETURN every chunk ends with
     }
     code.push_back(rt::Encode(Op::kRETURN));
