@@ -43,6 +43,8 @@ class EvalHost {
   virtual Value Window(uint32_t owner, uint32_t window) = 0;
   // A capability method; args[0] is the receiver target. Returns unknown when the probe fails.
   virtual Value Call(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc) = 0;
+  // LET A: a let (evaluated at most once per instant) or a step's capture (unknown until taken).
+  virtual Value Let(uint32_t owner, uint32_t index) { (void)owner, (void)index; return Value::Unknown(); }
 };
 
 struct EvalResult {
