@@ -82,8 +82,8 @@ TEST(Lets, ALetHasItsExpressionsTypeAndUnit) {
   LintResult r = LintText("types.rb.denis", Runbook("  let clients = redis.connected_clients()\n"
                                                     "  symptoms { s \"s\" : clients > 5m }",
                                                     "    check a \"A\" when s { $ redis-cli ping }"));
-  ASSERT_EQ(Codes(r), std::set<std::string>{"RB0040"}) << RenderText(r);
-  EXPECT_NE(RenderText(r).find("num"), std::string::npos) << RenderText(r);
+  ASSERT_EQ(Codes(r), std::set<std::string>{"RB0041"}) << RenderText(r);
+  EXPECT_NE(RenderText(r).find("cannot compare num with duration"), std::string::npos) << RenderText(r);
   // The same let compared with a number checks clean.
   LintResult ok = LintText("types_ok.rb.denis", Runbook("  let clients = redis.connected_clients()\n"
                                                         "  symptoms { s \"s\" : clients > 5 }",
