@@ -345,6 +345,30 @@ TEST(LetsVm, ThePlanShowsWhereACapturedWordComesFrom) {
   EXPECT_EQ(kill.command.effect, rt::Effect::kWrite);
 }
 
+TEST(LetsVm, APolicyLetIsReadByThePolicysRows) {
+  auto dir = TempDir() / "policy_let";
+  std::filesystem::create_directories(dir / "policy");
+  std::ofstream(dir / "policy" / "escalation.rb.denis", std::ios::binary)
+      << "import std.redis\npolicy escalation \"P\" {\n  contact sre \"SRE\" \"@sre\"\n"
+         "  target cache = redis(\"redis\")\n  let clients = cache.connected_clients()\n"
+         "  escalate {\n    | when | then |\n    | clients > 100 | page sre |\n  }\n}\n";
+  std::ofstream(dir / "r.rb.denis", std::ios::binary)
+      << "import std.redis\nimport policy.escalation\nrunbook r \"R\" {\n  severity P2\n  owner sre\n"
+         "  target redis = redis(\"redis\")\n  symptoms { s \"s\" : redis.connected_clients() > 1 }\n"
+         "  steps { check a \"A\" when s { $ redis-cli ping } }\n}\n";
+  LoadedProgram l = LoadAny((dir / "r.rb.denis").string(), TestRegistry());
+  ASSERT_TRUE(l.program.has_value()) << l.error << RenderText(l.lint);
+  const rt::Program& p = *l.program;
+  ASSERT_TRUE(p.policy.has_value());
+  ASSERT_EQ(p.policy->lets.size(), 1u);
+  CountingProvider provider;
+  rt::Trace t = RunCache(p, provider);
+  ASSERT_TRUE(t.errors.empty()) << t.errors.front();
+  ASSERT_EQ(t.fired.size(), 1u);
+  EXPECT_TRUE(t.fired[0].policy);
+  EXPECT_EQ(t.fired[0].when, "clients > 100");
+}
+
 // ---- A rehearsal of a scenario -------------------------------------------------------------------
 
 constexpr const char* kDiskRunbook = R"(import std.redis
