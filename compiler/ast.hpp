@@ -114,7 +114,20 @@ struct Expect {
   Span span;
 };
 
-enum class ItemKind : uint8_t { kCommand, kText, kExpect };
+enum class ItemKind : uint8_t { kCommand, kText, kExpect, kCapture };
+
+// `let NAME = EXPR`. At runbook (or policy) level, a named value read at each evaluation instant;
+// in a step body (a capture), taken once from the output of the command before it.
+struct Let {
+  std::string name;
+  Span name_span;
+  ExprPtr init;
+  Span span;
+  int step = -1;  // captures: the step that takes it; -1 for a runbook or policy `let`
+  size_t item = 0;  // captures: its index among the step's items
+  Type type = Type::kError;  // the checker
+};
+
 struct StepItem {
   ItemKind kind = ItemKind::kText;
   Command command;
@@ -122,6 +135,7 @@ struct StepItem {
   ExprPtr text_expr;  // kText: the instruction when it interpolates (a kInterp), else null
   Expect expect;
   Span span;
+  size_t let = 0;  // kCapture: index into Runbook::lets
 };
 
 struct Step {
@@ -214,6 +228,7 @@ struct Runbook {
   std::vector<Named> repeated;     // a second `severity`, `owner` or `tags` (reported by the checker)
   bool had_syntax_errors = false;  // some entries were skipped by recovery: name checks are partial
   Span span;
+  std::vector<Let> lets;  // runbook-level lets, then each step's captures (Let::step >= 0)
 };
 
 struct Contact {
@@ -232,6 +247,7 @@ struct Policy {
   std::vector<Contact> contacts;
   std::vector<EscRow> rows;
   Span span;
+  std::vector<Let> lets;  // policy-level lets, read by its rows
 };
 
 struct Formal {

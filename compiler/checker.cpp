@@ -62,13 +62,14 @@ std::string DidYouMean(const std::string& name, const std::vector<std::string>& 
 bool ValidSeverity(const std::string& s) { return lang::FromName<lang::Severity>(s).has_value(); }
 
 // What a name in an expression refers to.
-enum class SymKind { kSymptom, kParam, kTarget, kStep };
+enum class SymKind { kSymptom, kParam, kTarget, kStep, kLet };
 struct Symbol {
   SymKind kind;
   Type type;
   const ast::Capability* capability = nullptr;  // targets
   ast::Symptom* symptom = nullptr;
   ast::Param* param = nullptr;
+  ast::Let* let = nullptr;  // lets and captures
 };
 
 // Where an expression sits decides what it may do.
@@ -78,6 +79,7 @@ struct Ctx {
   bool allow_output = false;    // an `expect` after a command of the same step
   bool target_init = false;     // `target x = cap("name")`
   bool param_default = false;   // `param x = ...`: literals and secret("NAME")
+  bool filter = false;          // a command's `|>` filters: pure, no lets
   const char* where = "expression";
 };
 
@@ -109,7 +111,7 @@ class Checker {
     // likely one of the skipped entries: do not pile follow-on findings on the real one.
     if (runbook_ && runbook_->had_syntax_errors &&
         (kind == DiagKind::kUnknownName || kind == DiagKind::kUnknownStep || kind == DiagKind::kUnusedSymptom ||
-         kind == DiagKind::kUnknownSlot || kind == DiagKind::kMissingMetadata)) {
+         kind == DiagKind::kUnknownSlot || kind == DiagKind::kMissingMetadata || kind == DiagKind::kUnusedLet)) {
       return;
     }
     diags_.Add(kind, mod_->source, span, std::move(message), std::move(hint));
@@ -335,7 +337,14 @@ class Checker {
       }
     }
     for (auto& t : p.targets) DeclareTarget(t);
+    used_lets_.clear();
+    let_state_.clear();
+    pos_step_ = -1;
+    for (auto& l : p.lets) Declare(l.name, l.name_span, LetSymbol(l));
+    for (auto& l : p.lets) EnsureLet(l);
+    CheckLetCycles(nullptr, p.lets);
     for (auto& row : p.rows) CheckRow(row);
+    ReportUnusedLets(p.lets);
   }
 
   // ---- Runbooks ---------------------------------------------------------------------------------
@@ -361,8 +370,12 @@ class Checker {
 
   void Declare(const std::string& name, ast::Span span, Symbol sym) {
     CheckNameCase(name, span, sym.kind == SymKind::kSymptom ? "symptom" : sym.kind == SymKind::kParam ? "param"
-                              : sym.kind == SymKind::kTarget ? "target" : "step");
+                              : sym.kind == SymKind::kTarget ? "target" : sym.kind == SymKind::kLet ? "let" : "step");
     auto [it, fresh] = symbols_.emplace(name, sym);
+    if (!fresh && (sym.kind == SymKind::kLet || it->second.kind == SymKind::kLet)) {
+      LetClash(name, span, sym, it->second);
+      return;
+    }
     if (!fresh) {
       LineCol lc = mod_->source->At(decl_spans_[name].begin);
       Error(DiagKind::kDuplicate, span,
@@ -444,6 +457,14 @@ class Checker {
     for (auto& p : rb.params) CheckParam(p);
     for (auto& s : rb.symptoms) Declare(s.name, s.name_span, Symbol{SymKind::kSymptom, Type::kBool, nullptr, &s});
     for (auto& s : rb.steps) Declare(s.name, s.name_span, Symbol{SymKind::kStep, Type::kError});
+    used_lets_.clear();
+    let_state_.clear();
+    pos_step_ = -1;
+    lets_ = &rb.lets;
+    for (auto& l : rb.lets) Declare(l.name, l.name_span, LetSymbol(l));
+    for (auto& l : rb.lets) {
+      if (l.step < 0) EnsureLet(l);
+    }
 
     for (auto& s : rb.symptoms) {
       Ctx ctx;
@@ -453,6 +474,7 @@ class Checker {
       CheckConstant(*s.cond, Cond::kSymptom);
     }
     CheckSymptomCycles(rb);
+    CheckLetCycles(&rb.symptoms, rb.lets);
     for (auto& d : rb.dashboards) {
       for (auto& p : d.panels) {
         if (!p.threshold) continue;
@@ -462,8 +484,15 @@ class Checker {
         ExpectBool(*p.threshold, ctx, "a panel threshold");
       }
     }
-    for (auto& s : rb.steps) CheckStep(s);
+    for (size_t i = 0; i < rb.steps.size(); ++i) {
+      pos_step_ = static_cast<int>(i);
+      pos_item_ = 0;
+      CheckStep(rb.steps[i]);
+    }
+    pos_step_ = -1;
+    for (auto& l : rb.lets) EnsureLet(l);  // a capture in a step its sequence never reached (syntax errors)
     for (auto& row : rb.rows) CheckRow(row);
+    ReportUnusedLets(rb.lets);
 
     for (const auto& s : rb.symptoms) {
       if (!used_symptoms_.count(s.name)) {
@@ -591,8 +620,22 @@ class Checker {
     }
     bool has_command = false, has_expect = false, any_write = false, all_known = true;
     Effect effect = Effect::kPure;
-    for (auto& item : s.items) {
+    for (size_t item_index = 0; item_index < s.items.size(); ++item_index) {
+      auto& item = s.items[item_index];
+      pos_item_ = item_index;
       switch (item.kind) {
+        case ast::ItemKind::kCapture: {
+          ast::Let& l = lets_->at(item.let);
+          if (!has_command) {
+            Error(DiagKind::kCaptureWithoutCommand, l.span,
+                  fmt::format("`let {}` in step `{}` comes before any command: a capture reads the output of the "
+                              "command before it",
+                              l.name, s.name),
+                  "put the `$ command` line before the `let`, or move the `let` out of the step to read a probe");
+          }
+          EnsureLet(l);
+          break;
+        }
         case ast::ItemKind::kCommand: {
           if (s.kind == ast::StepKind::kManual) {
             Error(DiagKind::kManualHasCommand, item.span, fmt::format("manual step `{}` runs a command", s.name),
@@ -766,10 +809,14 @@ class Checker {
           continue;
         }
         auto it = symbols_.find(part.text);
+        if (it != symbols_.end() && it->second.kind == SymKind::kLet) {
+          UseLet(*it->second.let, part.span);
+          continue;
+        }
         if (it == symbols_.end() || (it->second.kind != SymKind::kParam && it->second.kind != SymKind::kTarget)) {
           std::vector<std::string> names;
           for (const auto& [n, s] : symbols_) {
-            if (s.kind == SymKind::kParam || s.kind == SymKind::kTarget) names.push_back(n);
+            if (s.kind == SymKind::kParam || s.kind == SymKind::kTarget || s.kind == SymKind::kLet) names.push_back(n);
           }
           std::string hint = DidYouMean(part.text, names);
           Error(DiagKind::kUnknownSlot, part.span, fmt::format("`{{{}}}` is not a param or target", part.text),
@@ -804,6 +851,7 @@ class Checker {
     for (auto& f : c.filters) {
       Ctx ctx;
       ctx.where = "command filter";
+      ctx.filter = true;
       CheckFilterCall(*f, ctx);
     }
   }
@@ -1498,8 +1546,176 @@ class Checker {
       case SymKind::kStep:
         Error(DiagKind::kTypeMismatch, e.span, fmt::format("`{}` is a step; a condition can use `failed({})`", e.text, e.text));
         return Type::kError;
+      case SymKind::kLet:
+        if (ctx.filter) {
+          used_lets_.insert(it->second.let);
+          Error(DiagKind::kLetInFilter, e.span, fmt::format("a command's filters cannot read `{}`", e.text),
+                "filters shape the output with params and literals; compare with the let in an `expect` instead");
+          return Type::kError;
+        }
+        return UseLet(*it->second.let, e.span);
     }
     return Type::kError;
+  }
+
+  // ---- Lets and captures ------------------------------------------------------------------------
+
+  static Symbol LetSymbol(ast::Let& l) { return Symbol{SymKind::kLet, Type::kError, nullptr, nullptr, nullptr, &l}; }
+
+  static const char* KindWord(SymKind k) {
+    switch (k) {
+      case SymKind::kSymptom: return "symptom";
+      case SymKind::kParam: return "param";
+      case SymKind::kTarget: return "target";
+      case SymKind::kStep: return "step";
+      case SymKind::kLet: return "let";
+    }
+    return "name";
+  }
+
+  void LetClash(const std::string& name, ast::Span span, const Symbol& now, const Symbol& before) {
+    if (now.let) used_lets_.insert(now.let);  // its uses read the other declaration: no RB0244 on top
+    LineCol lc = mod_->source->At(decl_spans_[name].begin);
+    auto what = [](const Symbol& s) {
+      return s.kind == SymKind::kLet && s.let && s.let->step >= 0 ? std::string("capture") : std::string(KindWord(s.kind));
+    };
+    Error(DiagKind::kLetClash, span,
+          fmt::format("{} `{}` clashes with the {} `{}` declared at line {}", what(now), name, what(before), name, lc.line),
+          "lets, captures, params, targets, symptoms and steps share one namespace: rename the let, e.g. `" + name +
+              "_value`");
+  }
+
+  // Reads let `l` at the current position: a capture must be taken before (in sequence order).
+  Type UseLet(ast::Let& l, ast::Span at) {
+    used_lets_.insert(&l);
+    if (l.step >= 0 && pos_step_ >= 0 &&
+        (l.step > pos_step_ || (l.step == pos_step_ && l.item >= pos_item_))) {
+      const std::string& taker = runbook_->steps.at(static_cast<size_t>(l.step)).name;
+      bool same = l.step == pos_step_;
+      Error(DiagKind::kCaptureBeforeTaken, at,
+            same ? fmt::format("`{}` is read before step `{}` captures it", l.name, taker)
+                 : fmt::format("`{}` is captured by step `{}`, which comes later in the sequence", l.name, taker),
+            same ? fmt::format("move this line after `let {} = ...`", l.name)
+                 : fmt::format("move step `{}` before this step, or read the value with a probe here", taker));
+      return Type::kError;
+    }
+    return EnsureLet(l);
+  }
+
+  // The let's type, checking its expression the first time (lets may read lets declared later).
+  Type EnsureLet(ast::Let& l) {
+    int& state = let_state_[&l];
+    if (state == 2) return l.type;
+    if (state == 1) return Type::kError;  // a cycle: CheckLetCycles reports it with the chain
+    state = 1;
+    int saved_step = pos_step_;
+    size_t saved_item = pos_item_;
+    Ctx ctx;
+    ctx.condition = true;
+    if (l.step >= 0) {
+      pos_step_ = l.step;
+      pos_item_ = l.item;
+      ctx.allow_output = true;
+      ctx.where = "capture";
+    } else {
+      pos_step_ = -1;
+      ctx.where = "let";
+    }
+    Type t = Type::kError;
+    if (size_t n = InstructionBound(*l.init); n > rt::kMaxChunkInstructions) {
+      Error(DiagKind::kConditionTooLarge, l.init->span,
+            fmt::format("`let {}` compiles to up to {} instructions; one expression holds at most {}", l.name, n,
+                        rt::kMaxChunkInstructions),
+            "split it into several lets");
+    } else {
+      t = CheckExpr(*l.init, ctx);
+    }
+    pos_step_ = saved_step;
+    pos_item_ = saved_item;
+    if (t == Type::kTarget || t == Type::kNone) {
+      Error(DiagKind::kLetNotValue, l.init->span,
+            fmt::format("`let {}` names {}, not a value", l.name, t == Type::kTarget ? "a target" : "nothing"),
+            t == Type::kTarget ? "use the target by its own name; a let holds what a probe returns, e.g. "
+                                 "`let up = api.ping()`"
+                               : "give it an expression with a value");
+      t = Type::kError;
+    }
+    l.type = t;
+    let_state_[&l] = 2;
+    return t;
+  }
+
+  void ReportUnusedLets(const std::vector<ast::Let>& lets) {
+    for (const auto& l : lets) {
+      if (used_lets_.count(&l)) continue;
+      Error(DiagKind::kUnusedLet, l.name_span,
+            fmt::format("{} `{}` is never read", l.step >= 0 ? "capture" : "let", l.name),
+            l.step >= 0 ? fmt::format("read it in a later step (`expect`, `when`, or `{{{}}}` in a command), or drop it",
+                                      l.name)
+                        : fmt::format("use it in a symptom, guard, row or command (`{{{}}}`), or drop it", l.name));
+    }
+  }
+
+  static void NameRefs(const ast::Expr& e, const std::map<std::string, size_t>& index, std::vector<size_t>& out) {
+    if (e.kind == ExprKind::kName) {
+      auto it = index.find(e.text);
+      if (it != index.end()) out.push_back(it->second);
+    }
+    for (const auto& k : e.kids) NameRefs(*k, index, out);
+  }
+
+  // Lets read symptoms and lets, symptoms read lets: a cycle through a let never finishes evaluating.
+  // (Cycles of symptoms alone are CheckSymptomCycles'.) Captures are fixed once taken: not nodes.
+  void CheckLetCycles(const std::vector<ast::Symptom>* symptoms, const std::vector<ast::Let>& lets) {
+    std::vector<std::string> names;
+    std::vector<ast::Span> spans;
+    std::vector<const ast::Expr*> exprs;
+    std::vector<bool> is_let;
+    if (symptoms) {
+      for (const auto& s : *symptoms) {
+        names.push_back(s.name), spans.push_back(s.name_span), exprs.push_back(s.cond.get()), is_let.push_back(false);
+      }
+    }
+    for (const auto& l : lets) {
+      if (l.step >= 0) continue;
+      names.push_back(l.name), spans.push_back(l.name_span), exprs.push_back(l.init.get()), is_let.push_back(true);
+    }
+    std::map<std::string, size_t> index;
+    for (size_t i = 0; i < names.size(); ++i) index.emplace(names[i], i);
+    std::vector<std::vector<size_t>> edges(names.size());
+    for (size_t i = 0; i < names.size(); ++i) NameRefs(*exprs[i], index, edges[i]);
+    std::vector<int> colour(names.size(), 0);
+    std::vector<std::pair<size_t, size_t>> stack;  // (node, next edge)
+    for (size_t root = 0; root < names.size(); ++root) {
+      if (colour[root] != 0) continue;
+      colour[root] = 1;
+      stack.push_back({root, 0});
+      while (!stack.empty()) {
+        auto& [i, next] = stack.back();
+        if (next == edges[i].size()) {
+          colour[i] = 2;
+          stack.pop_back();
+          continue;
+        }
+        size_t j = edges[i][next++];
+        if (colour[j] == 1) {
+          std::string chain;
+          bool on = false, through_let = false;
+          for (const auto& [k, unused] : stack) {
+            on = on || k == j;
+            if (on) chain += names[k] + " → ", through_let = through_let || is_let[k];
+          }
+          chain += names[j];
+          if (through_let) {  // symptoms alone: RB0086 already
+            Error(DiagKind::kLetCycle, spans[i], fmt::format("named values depend on each other: {}", chain),
+                  "break the cycle: let one of them read the probe directly");
+          }
+        } else if (colour[j] == 0) {
+          colour[j] = 1;
+          stack.push_back({j, 0});
+        }
+      }
+    }
   }
 
   bool CheckArgs(Expr& call, const ast::Signature& sig, size_t first, const Ctx& ctx, const std::string& what) {
@@ -1737,6 +1953,11 @@ class Checker {
   std::map<std::string, Symbol> symbols_;
   std::map<std::string, ast::Span> decl_spans_;
   std::set<std::string> used_symptoms_;
+  std::set<const ast::Let*> used_lets_;
+  std::map<const ast::Let*, int> let_state_;  // 1 being checked, 2 done
+  std::vector<ast::Let>* lets_ = nullptr;  // the runbook's lets and captures
+  int pos_step_ = -1;    // the step being checked (captures must be taken before they are read)
+  size_t pos_item_ = 0;  // the item of that step being checked (a guard: 0)
 };
 
 }  // namespace

@@ -178,6 +178,7 @@ class Generator {
     std::map<std::string, uint32_t> params, targets, symptoms, steps;
     std::map<std::string, std::string> target_capability;
     std::vector<rt::Window>* windows = nullptr;
+    std::map<std::string, uint32_t> lets;  // lets and captures, by index in the owner's let table
   };
 
   class ChunkBuilder {
@@ -307,6 +308,7 @@ class Generator {
       if (auto it = scope_.symptoms.find(e.text); it != scope_.symptoms.end()) return Emit(Op::kSYMPTOM, it->second, e.span);
       if (auto it = scope_.params.find(e.text); it != scope_.params.end()) return Emit(Op::kPARAM, it->second, e.span);
       if (auto it = scope_.targets.find(e.text); it != scope_.targets.end()) return Emit(Op::kTARGET, it->second, e.span);
+      if (auto it = scope_.lets.find(e.text); it != scope_.lets.end()) return Emit(Op::kLET, it->second, e.span);
       throw std::logic_error("codegen: unresolved name " + e.text);
     }
 
@@ -378,6 +380,20 @@ class Generator {
   }
 
   // ---- Declarations -----------------------------------------------------------------------------
+
+  // The owner's let table: each let's (or capture's) expression is a condition chunk of its own.
+  std::vector<rt::Let> Lets(const Module& m, const Scope& scope, uint32_t owner, const std::vector<ast::Let>& lets) {
+    std::vector<rt::Let> out;
+    for (const auto& l : lets) {
+      rt::Let rl;
+      rl.name = Intern(l.name);
+      rl.chunk = Condition(m, scope, owner, *l.init);
+      rl.step = l.step >= 0 ? static_cast<uint32_t>(l.step) : rt::kNoStep;
+      rl.text = SourceText(m, l.init->span);
+      out.push_back(rl);
+    }
+    return out;
+  }
 
   std::vector<rt::Target> Targets(const std::vector<ast::Target>& ts, Scope& scope) {
     std::vector<rt::Target> out;
@@ -463,6 +479,8 @@ class Generator {
     }
     for (size_t i = 0; i < rb.symptoms.size(); ++i) scope.symptoms[rb.symptoms[i].name] = static_cast<uint32_t>(i);
     for (size_t i = 0; i < rb.steps.size(); ++i) scope.steps[rb.steps[i].name] = static_cast<uint32_t>(i);
+    for (size_t i = 0; i < rb.lets.size(); ++i) scope.lets[rb.lets[i].name] = static_cast<uint32_t>(i);
+    out.lets = Lets(m, scope, index, rb.lets);
 
     for (const auto& s : rb.symptoms) {
       out.symptoms.push_back(rt::Symptom{Intern(s.name), Intern(s.description), Condition(m, scope, index, *s.cond)});
@@ -496,6 +514,9 @@ class Generator {
                 if (!part.is_slot) {
                   wp.kind = rt::WordPart::Kind::kLiteral;
                   wp.value = Intern(part.text);
+                } else if (scope.lets.count(part.text)) {
+                  wp.kind = rt::WordPart::Kind::kLet;
+                  wp.value = scope.lets.at(part.text);
                 } else if (scope.params.count(part.text)) {
                   wp.kind = rt::WordPart::Kind::kParam;
                   wp.value = scope.params.at(part.text);
@@ -535,6 +556,10 @@ class Generator {
             ri.within_ms = item.expect.within ? static_cast<uint64_t>(item.expect.within->value) : 0;
             ri.every_ms = item.expect.every ? static_cast<uint64_t>(item.expect.every->value) : 0;
             break;
+          case ast::ItemKind::kCapture:
+            ri.kind = rt::StepItem::Kind::kCapture;
+            ri.text = static_cast<uint32_t>(item.let);
+            break;
         }
         rs.items.push_back(std::move(ri));
       }
@@ -552,6 +577,8 @@ class Generator {
     out.title = Intern(p.title);
     out.file = File(m);
     out.targets = Targets(p.targets, scope);
+    for (size_t i = 0; i < p.lets.size(); ++i) scope.lets[p.lets[i].name] = static_cast<uint32_t>(i);
+    out.lets = Lets(m, scope, rt::kPolicyOwner, p.lets);
     out.rows = Rows(m, scope, rt::kPolicyOwner, p.rows);
     prog_.policy = std::move(out);
   }

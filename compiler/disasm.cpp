@@ -164,6 +164,7 @@ class Printer {
     const std::vector<rt::Symptom>* symptoms = nullptr;
     const std::vector<rt::Step>* steps = nullptr;
     const std::vector<rt::Window>* windows = nullptr;
+    const std::vector<rt::Let>* lets = nullptr;
   };
 
   template <typename T>
@@ -218,6 +219,7 @@ class Printer {
           break;
         }
         case Shape::kCount: operand = std::to_string(a); break;
+        case Shape::kLet: operand = std::to_string(a); note = NameIn(names.lets, a); break;
       }
       std::string text = fmt::format("{}  {:04}  {:<14}{:<22}", indent, pc, info.name, operand);
       if (!note.empty()) text += "; " + note;
@@ -251,6 +253,7 @@ class Printer {
           case rt::WordPart::Kind::kTargetField:
             w += "{" + NameIn(&r.targets, part.value) + "." + S(part.field) + "}";
             break;
+          case rt::WordPart::Kind::kLet: w += "{" + NameIn(&r.lets, part.value) + "}"; break;
         }
       }
       s += (s.empty() ? "" : " ") + fmt::format("[{}]", w);
@@ -282,7 +285,7 @@ class Printer {
   void Runbook(const rt::Runbook& r, uint32_t index) {
     out_ += fmt::format("\nrunbook {} \"{}\" (index {}, severity {}, owner {})\n", S(r.name), S(r.title), index,
                         S(r.severity), r.owner < p_.contacts.size() ? S(p_.contacts[r.owner].name) : "?");
-    Names names{&r.params, &r.targets, &r.symptoms, &r.steps, &r.windows};
+    Names names{&r.params, &r.targets, &r.symptoms, &r.steps, &r.windows, &r.lets};
     for (size_t i = 0; i < r.targets.size(); ++i) {
       out_ += fmt::format("  target {} {} = {}(\"{}\")\n", i, S(r.targets[i].name), S(r.targets[i].capability),
                           S(r.targets[i].binding));
@@ -321,6 +324,9 @@ class Printer {
             Chunk(it.command.filter, names, "      ");
             break;
           case rt::StepItem::Kind::kText: out_ += fmt::format("    \"{}\"\n", S(it.text)); break;
+          case rt::StepItem::Kind::kCapture:
+            out_ += fmt::format("    let {}  ; captured here\n", NameIn(&r.lets, it.text));
+            break;
           case rt::StepItem::Kind::kExpect:
             out_ += "    expect " + S(it.text);
             if (it.within_ms) out_ += " within " + rt::ToString(rt::Value::Number(rt::ValueType::kDuration, static_cast<double>(it.within_ms)));
@@ -332,17 +338,28 @@ class Printer {
       }
     }
     Windows(r.windows, names);
+    Lets(r.lets, names, &r.steps);
     Rows(r.rows, names, &r.steps);
+  }
+
+  void Lets(const std::vector<rt::Let>& lets, const Names& names, const std::vector<rt::Step>* steps) {
+    for (size_t i = 0; i < lets.size(); ++i) {
+      const rt::Let& l = lets[i];
+      std::string by = l.step == rt::kNoStep ? "" : fmt::format("  ; captured by step {}", NameIn(steps, l.step));
+      out_ += fmt::format("  let {} {} = {}{}:\n", i, S(l.name), S(l.text), by);
+      Chunk(l.chunk, names, "    ");
+    }
   }
 
   void Policy(const rt::Policy& pol) {
     out_ += fmt::format("\npolicy {} \"{}\"\n", S(pol.name), S(pol.title));
-    Names names{nullptr, &pol.targets, nullptr, nullptr, &pol.windows};
+    Names names{nullptr, &pol.targets, nullptr, nullptr, &pol.windows, &pol.lets};
     for (size_t i = 0; i < pol.targets.size(); ++i) {
       out_ += fmt::format("  target {} {} = {}(\"{}\")\n", i, S(pol.targets[i].name), S(pol.targets[i].capability),
                           S(pol.targets[i].binding));
     }
     Windows(pol.windows, names);
+    Lets(pol.lets, names, nullptr);
     Rows(pol.rows, names, nullptr);
   }
 

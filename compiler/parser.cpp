@@ -221,7 +221,7 @@ using Selector = pt::selector<Rule,
     g::secret_rule, g::option_spec, g::option_flag, g::option_value,
     g::paren, g::number, g::window_bound, g::dq_string, g::sq_string, g::list_lit, g::ask_expr, g::kw_true,
     g::kw_false, g::kw_unknown, g::name_ref, g::call_args, g::member_suffix, g::or_op, g::and_op, g::not_op,
-    g::cmp_op, g::window_op, g::pipe_op, g::add_op, g::mul_op, g::neg_op>,
+    g::cmp_op, g::window_op, g::pipe_op, g::add_op, g::mul_op, g::neg_op, g::let_decl>,
   pt::fold_one::on<
     g::expr, g::and_expr, g::not_expr, g::window_expr, g::cmp_expr, g::pipe_expr, g::add_expr, g::mul_expr,
     g::unary_expr, g::postfix_expr>>;
@@ -670,7 +670,19 @@ class Builder {
     return w;
   }
 
-  ast::Step Step(const Node& n) const {
+  // `let NAME = EXPR` (a runbook or policy member, or a capture in a step body).
+  ast::Let Let(const Node& n, int step) const {
+    ast::Let l;
+    l.span = SpanOf(n);
+    const Node& name = Child<g::decl_name>(n);
+    l.name = std::string(name.string_view());
+    l.name_span = SpanOf(name);
+    l.init = Expr(*n.children.back());
+    l.step = step;
+    return l;
+  }
+
+  ast::Step Step(const Node& n, std::vector<ast::Let>* lets = nullptr, int index = -1) const {
     ast::Step s;
     s.span = SpanOf(n);
     const Node& kind = *n.children[0];
@@ -711,6 +723,11 @@ class Builder {
         item.expect.cond = Expr(*c->children[0]);
         if (const Node* w = Find<g::within_clause>(*c)) item.expect.within = Expr(*w);
         if (const Node* w = Find<g::every_clause>(*c)) item.expect.every = Expr(*w);
+      } else if (c->is_type<g::let_decl>() && lets) {
+        item.kind = ast::ItemKind::kCapture;
+        item.let = lets->size();
+        lets->push_back(Let(*c, index));
+        lets->back().item = s.items.size();
       } else {
         continue;
       }
@@ -778,10 +795,12 @@ class Builder {
           }
         }
       } else if (m.is_type<g::steps_block>()) {
-        for (const auto& s : m.children) rb.steps.push_back(Step(*s));
+        for (const auto& s : m.children) rb.steps.push_back(Step(*s, &rb.lets, static_cast<int>(rb.steps.size())));
       } else if (m.is_type<g::escalate_block>()) {
         rb.has_escalate = true;
         for (auto& r : Rows(m)) rb.rows.push_back(std::move(r));
+      } else if (m.is_type<g::let_decl>()) {
+        rb.lets.push_back(Let(m, -1));
       }
     }
     return rb;
@@ -808,6 +827,8 @@ class Builder {
         p.contacts.push_back(std::move(ct));
       } else if (c->is_type<g::escalate_block>()) {
         for (auto& r : Rows(*c)) p.rows.push_back(std::move(r));
+      } else if (c->is_type<g::let_decl>()) {
+        p.lets.push_back(Let(*c, -1));
       }
     }
     return p;

@@ -136,7 +136,11 @@ struct expect_line : seq<key<TAO_PEGTL_STRING("expect")>, ws, must<expr>, opt<ws
 struct body_close : one<'}'> {};
 struct missing_dollar : at<alpha> {};                                  // a word where a `$ command` belongs
 struct body_end : sor<seq<missing_dollar, pegtl::raise<missing_dollar>>, must<body_close>> {};
-struct step_body : seq<one<'{'>, star<sor<ws1, command, expect_line, text_line>>, body_end> {};
+// `let NAME = EXPR`: a named value. In a runbook (or policy) it is read at each evaluation instant;
+// in a step body it is captured once, from the output of the command before it.
+struct let_equals : one<'='> {};
+struct let_decl : seq<key<TAO_PEGTL_STRING("let")>, ws, must<decl_name>, ws, must<let_equals>, ws, must<expr>> {};
+struct step_body : seq<one<'{'>, star<sor<ws1, command, expect_line, text_line, let_decl>>, body_end> {};
 struct step_open : one<'{'> {};
 struct step : seq<step_kind, ws, must<decl_name>, ws, must<title>, opt<ws, guard>, ws, must<at<step_open>>, step_body> {};
 struct block_close : one<'}'> {};
@@ -193,7 +197,7 @@ struct param_type : seq<one<':'>, ws, must<type_name>> {};
 struct param_default : seq<one<'='>, ws, must<expr>> {};
 struct param_spec : sor<seq<param_type, opt<ws, param_default>>, param_default> {};
 struct param : seq<key<TAO_PEGTL_STRING("param")>, ws, must<decl_name>, ws, must<param_spec>> {};
-struct runbook_member : sor<severity, owner, tags, target, param, symptoms_block, look_block, steps_block, escalate_block> {};
+struct runbook_member : sor<severity, owner, tags, target, param, symptoms_block, look_block, steps_block, escalate_block, let_decl> {};
 struct runbook_entry : seq<not_at<one<'}'>>, not_at<eof>, must<runbook_member>> {};
 struct runbook_close : one<'}'> {};
 struct runbook_decl : seq<key<TAO_PEGTL_STRING("runbook")>, ws, must<decl_name>, ws, must<title>, ws, must<block_open>, ws,
@@ -203,7 +207,7 @@ struct runbook_decl : seq<key<TAO_PEGTL_STRING("runbook")>, ws, must<decl_name>,
 struct contact_display : string {};
 struct contact_handle : string {};
 struct contact : seq<key<TAO_PEGTL_STRING("contact")>, ws, must<decl_name>, ws, must<contact_display>, ws, must<contact_handle>> {};
-struct policy_member : sor<target, contact, escalate_block> {};
+struct policy_member : sor<target, contact, escalate_block, let_decl> {};
 struct policy_entry : seq<not_at<one<'}'>>, not_at<eof>, must<policy_member>> {};
 struct policy_close : one<'}'> {};
 struct policy_decl : seq<key<TAO_PEGTL_STRING("policy")>, ws, must<decl_name>, ws, must<title>, ws, must<block_open>, ws,

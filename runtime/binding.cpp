@@ -91,6 +91,16 @@ std::optional<std::string> TargetFieldValue(const BoundTarget& target, const std
   return *v;
 }
 
+std::string LetWord(const Value& v) {
+  if (v.type == ValueType::kString) return v.Text();
+  if (v.type == ValueType::kLines) {  // `output |> tail(1)`: the line itself, lines joined by newlines
+    std::string s = ToString(v);
+    if (!s.empty() && s.back() == '\n') s.pop_back();
+    return s;
+  }
+  return ToString(v);
+}
+
 Bindings Bind(const Program& program, uint32_t runbook, const Environment* env,
               const std::vector<const ParamOverrides*>& overrides) {
   Bindings b;
@@ -171,7 +181,7 @@ std::string BoundCommand::Display() const {
 }
 
 BoundCommand BindCommand(const Program& program, const Registry& registry, uint32_t runbook, const Command& command,
-                         const Bindings& bindings) {
+                         const Bindings& bindings, const std::vector<Value>* lets) {
   BoundCommand out;
   out.effect = command.effect;
   out.rule = program.Str(command.rule);
@@ -207,12 +217,27 @@ BoundCommand BindCommand(const Program& program, const Registry& registry, uint3
           }
           break;
         }
+        case WordPart::Kind::kLet: {
+          const Let& l = program.runbooks.at(runbook).lets.at(part.value);
+          const std::string& name = program.Str(l.name);
+          const Value* v = lets && part.value < lets->size() ? &(*lets)[part.value] : nullptr;
+          if (!v || v->IsUnknown()) {
+            if (std::find(out.unknown_lets.begin(), out.unknown_lets.end(), name) == out.unknown_lets.end()) {
+              out.unknown_lets.push_back(name);
+            }
+            w += "{" + name + "}";
+          } else {
+            if (v->type == ValueType::kSecret) out.has_secret = true;
+            w += LetWord(*v);
+          }
+          break;
+        }
       }
     }
     out.argv.push_back(std::move(w));
   }
   // The effect the compiler derived matched slots on their defaults; the bound words decide now.
-  if (!out.argv.empty() && !out.unbound) {
+  if (!out.argv.empty() && !out.unbound && out.unknown_lets.empty()) {
     const ProgramDecl* decl = registry.Program(out.argv[0]);
     std::optional<CommandMatch> m;
     if (decl) {

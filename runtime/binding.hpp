@@ -59,9 +59,18 @@ struct BoundCommand {
   std::string rule;
   bool unbound = false;              // a slot has no value
   bool undeclared = false;           // no rule of its program gives the bound words an effect: never run
+  // The lets and captures (`{usage}`) the words read whose value is unknown, by name: the command
+  // does not run (a plan, which runs nothing, has none of their values).
+  std::vector<std::string> unknown_lets;
   std::string Display() const;       // argv joined by spaces, quoting words with blanks
 };
+// A let's or capture's value as one command word (or as a trace shows it, quoted): a string or the
+// lines as they are, a number with its unit.
+std::string LetWord(const Value& v);
+
+// `lets` holds the values of the runbook's lets and captures (parallel to Runbook::lets) at this
+// instant; null: none known. A let's value is inserted as one word, never split, as a param's is.
 BoundCommand BindCommand(const Program& program, const Registry& registry, uint32_t runbook,
-                         const Command& command, const Bindings& bindings);
+                         const Command& command, const Bindings& bindings, const std::vector<Value>* lets = nullptr);
 
 }  // namespace rb::rt

@@ -29,7 +29,7 @@ inline constexpr size_t kOpCount = 0
 #undef RB_OP
     ;
 
-enum class Shape : uint8_t { kNone, kConst, kParam, kTarget, kSymptom, kStep, kWindow, kJump, kCall, kCount };
+enum class Shape : uint8_t { kNone, kConst, kParam, kTarget, kSymptom, kStep, kWindow, kJump, kCall, kCount, kLet };
 // What executing an instruction may touch (opcodes.def's effect column; the verifier enforces it
 // per chunk class).
 enum class OpEffect : uint8_t {
@@ -175,8 +175,8 @@ struct Kibana {
 };
 // One argv word: literal parts and slots (a param or target whose value is inserted, never split).
 struct WordPart {
-  enum class Kind : uint8_t { kLiteral, kParam, kTarget, kTargetField } kind = Kind::kLiteral;
-  uint32_t value = 0;  // string index, or param / target index
+  enum class Kind : uint8_t { kLiteral, kParam, kTarget, kTargetField, kLet } kind = Kind::kLiteral;
+  uint32_t value = 0;  // string index, or param / target / let index
   uint32_t field = 0;  // kTargetField: string, the field of the target's address (`host` of {primary.host})
 };
 struct Command {
@@ -188,9 +188,10 @@ struct Command {
 };
 using StepKind = lang::StepKind;  // lang/step_kind.def
 struct StepItem {
-  enum class Kind : uint8_t { kCommand, kText, kExpect } kind = Kind::kText;
+  enum class Kind : uint8_t { kCommand, kText, kExpect, kCapture } kind = Kind::kText;
   Command command;
-  uint32_t text = 0;              // kText: the instruction (as written when it interpolates); kExpect: the condition's source text
+  uint32_t text = 0;              // kText: the instruction (as written when it interpolates); kExpect: the
+                                  // condition's source text; kCapture: the index of the let it takes (Runbook::lets)
   uint32_t chunk = kNoChunk;      // kExpect condition; kText: the interpolated instruction (a string), optional
   uint64_t within_ms = 0, every_ms = 0;  // kExpect; 0: not given
 };
@@ -222,6 +223,18 @@ struct Window {
   uint32_t chunk = kNoChunk;  // condition chunk of the same owner: the windowed condition X
 };
 
+// A named value, `let NAME = EXPR`. A runbook or policy let (step == kNoStep) is evaluated at most
+// once per evaluation instant, like a symptom; a capture (a `let` in a step body) is taken once, when
+// its step reaches it, from the output of the command before it, and then keeps its value for the
+// run (unknown until taken). LET A reads either.
+inline constexpr uint32_t kNoStep = 0xFFFFFFFF;
+struct Let {
+  uint32_t name = 0;
+  uint32_t chunk = kNoChunk;   // condition chunk of the same owner
+  uint32_t step = kNoStep;     // captures: the step that takes it
+  uint32_t text = 0;           // string: the expression as written
+};
+
 struct Runbook {
   uint32_t name = 0, title = 0, severity = 0;
   uint32_t owner = 0;  // contact index
@@ -236,6 +249,7 @@ struct Runbook {
   std::vector<EscRow> rows;
   std::vector<Window> windows;
   uint64_t byte_offset = 0;  // where the runbook's record starts in the .rbc (for error messages)
+  std::vector<Let> lets;
 };
 
 // The general escalation checklist: its targets and rows apply to every runbook in the program.
@@ -244,6 +258,7 @@ struct Policy {
   std::vector<Target> targets;
   std::vector<EscRow> rows;
   std::vector<Window> windows;
+  std::vector<Let> lets;
 };
 
 struct Program {

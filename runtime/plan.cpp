@@ -62,6 +62,20 @@ Plan MakePlan(const Program& program, const Registry& registry, uint32_t runbook
             pi.allowed = std::find(env->exec_allow.begin(), env->exec_allow.end(), pi.command.argv[0]) != env->exec_allow.end();
           }
           ps.effect = std::max(ps.effect, pi.command.effect);
+          for (const auto& name : pi.command.unknown_lets) {
+            for (const auto& l : r.lets) {
+              if (program.Str(l.name) != name) continue;
+              pi.lets.push_back(l.step == kNoStep
+                                    ? fmt::format("{{{}}}: let {} = {}, read when the command runs", name, name, program.Str(l.text))
+                                    : fmt::format("{{{}}}: captured by step {}", name, program.Str(r.steps.at(l.step).name)));
+            }
+          }
+          break;
+        case StepItem::Kind::kCapture:
+          pi.kind = PlanItem::Kind::kCapture;
+          if (it.text < r.lets.size()) {
+            pi.text = fmt::format("{} = {}", program.Str(r.lets[it.text].name), program.Str(r.lets[it.text].text));
+          }
           break;
         case StepItem::Kind::kText:
           pi.kind = PlanItem::Kind::kText;

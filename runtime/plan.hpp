@@ -15,13 +15,16 @@
 namespace rb::rt {
 
 struct PlanItem {
-  enum class Kind : uint8_t { kCommand, kText, kExpect } kind = Kind::kText;
+  enum class Kind : uint8_t { kCommand, kText, kExpect, kCapture } kind = Kind::kText;
   BoundCommand command;
   std::string filter;  // the filters after `|>`, as written; empty: none
   bool allowed = true; // the environment's exec.allow lists the program (always true without one)
   bool refused = false; // too dangerous for its step once bound (or undeclared): a run refuses it
   std::string text;    // instruction or expectation source
   int64_t within_ms = 0, every_ms = 0;
+  // Commands: where each `{name}` of a let or capture comes from ("{usage}: captured by step usage").
+  // kCapture: text is "NAME = EXPR".
+  std::vector<std::string> lets;
 };
 struct PlanStep {
   std::string name, title;

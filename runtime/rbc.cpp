@@ -181,6 +181,17 @@ void PutWindows(Writer& w, const std::vector<Window>& ws) {
   }
 }
 
+// Let tables: name, chunk, the capturing step (kNoStep for a runbook or policy let), source text.
+void PutLets(Writer& w, const std::vector<Let>& lets) {
+  w.U32(static_cast<uint32_t>(lets.size()));
+  for (const auto& l : lets) {
+    w.U32(l.name);
+    w.U32(l.chunk);
+    w.U32(l.step);
+    w.U32(l.text);
+  }
+}
+
 // Program effect tables: name, options (names, value name, secret), rules (effect, words), default.
 void PutPrograms(Writer& w, const std::vector<ProgramDecl>& programs) {
   w.U32(static_cast<uint32_t>(programs.size()));
@@ -272,6 +283,7 @@ void PutRunbook(Writer& w, const Runbook& r) {
           w.U32(it.text);
           PutChunkRef(w, it.chunk);
           break;
+        case StepItem::Kind::kCapture: w.U32(it.text); break;
         case StepItem::Kind::kExpect:
           PutChunkRef(w, it.chunk);
           w.U32(it.text);
@@ -283,6 +295,7 @@ void PutRunbook(Writer& w, const Runbook& r) {
   }
   PutRows(w, r.rows);
   PutWindows(w, r.windows);
+  PutLets(w, r.lets);
 }
 
 // ---- Reading ------------------------------------------------------------------------------------
@@ -322,6 +335,18 @@ std::vector<Window> GetWindows(Reader& r) {
     x.chunk = r.U32("window chunk");
   }
   return ws;
+}
+
+std::vector<Let> GetLets(Reader& r) {
+  std::vector<Let> lets;
+  r.Resize(lets, "lets", 16);
+  for (auto& l : lets) {
+    l.name = r.U32("let name");
+    l.chunk = r.U32("let chunk");
+    l.step = r.U32("let step");
+    l.text = r.U32("let text");
+  }
+  return lets;
 }
 
 Runbook GetRunbook(Reader& r) {
@@ -371,7 +396,7 @@ Runbook GetRunbook(Reader& r) {
     s.guard_text = r.U32("step guard text");
     r.Resize(s.items, "step items", 5);
     for (auto& it : s.items) {
-      it.kind = r.Enum<StepItem::Kind>("item kind", 2);
+      it.kind = r.Enum<StepItem::Kind>("item kind", 3);
       switch (it.kind) {
         case StepItem::Kind::kCommand: {
           Command& c = it.command;
@@ -379,7 +404,7 @@ Runbook GetRunbook(Reader& r) {
           for (auto& word : c.argv) {
             r.Resize(word, "word parts", 5);
             for (auto& part : word) {
-              part.kind = r.Enum<WordPart::Kind>("word part kind", 3);
+              part.kind = r.Enum<WordPart::Kind>("word part kind", 4);
               part.value = r.U32("word part value");
               if (part.kind == WordPart::Kind::kTargetField) part.field = r.U32("word part field");
             }
@@ -394,6 +419,7 @@ Runbook GetRunbook(Reader& r) {
           it.text = r.U32("text");
           it.chunk = r.U32("text chunk");
           break;
+        case StepItem::Kind::kCapture: it.text = r.U32("capture let"); break;
         case StepItem::Kind::kExpect:
           it.chunk = r.U32("expect chunk");
           it.text = r.U32("expect text");
@@ -405,6 +431,7 @@ Runbook GetRunbook(Reader& r) {
   }
   rb.rows = GetRows(r);
   rb.windows = GetWindows(r);
+  rb.lets = GetLets(r);
   return rb;
 }
 
@@ -523,6 +550,7 @@ std::vector<uint8_t> Serialize(const Program& p) {
     PutTargets(w, p.policy->targets);
     PutRows(w, p.policy->rows);
     PutWindows(w, p.policy->windows);
+    PutLets(w, p.policy->lets);
     w.End(s);
   }
 
@@ -667,6 +695,7 @@ std::variant<Program, LoadError> Deserialize(const std::vector<uint8_t>& bytes) 
       pol.targets = GetTargets(r);
       pol.rows = GetRows(r);
       pol.windows = GetWindows(r);
+      pol.lets = GetLets(r);
       p.policy = std::move(pol);
       close(end, "POLI");
     }

@@ -75,12 +75,14 @@ std::string RenderPlan(const Plan& plan, bool color) {
                              st(EffectColor(it.command.effect),
                                 fmt::format("{} ({})", EffectName(it.command.effect), it.command.rule)),
                              it.allowed ? "" : st(kRed, "  NOT in exec.allow: a live run would refuse it"));
+          for (const auto& l : it.lets) out += "         " + st(kDim, l) + "\n";
           if (it.refused) {
             out += "         " + st(kRed, fmt::format("REFUSED: a {} step may not run this {} command",
                                                      lang::Name(s.kind), EffectName(it.command.effect))) + "\n";
           }
           break;
         case PlanItem::Kind::kText: out += fmt::format("       tell: {}\n", it.text); break;
+        case PlanItem::Kind::kCapture: out += fmt::format("       let {}  {}\n", it.text, st(kDim, "(captured from the output above)")); break;
         case PlanItem::Kind::kExpect:
           out += fmt::format("       expect {}{}{}\n", it.text, it.within_ms ? " within " + FormatMs(it.within_ms) : "",
                              it.every_ms ? " every " + FormatMs(it.every_ms) : "");
@@ -147,6 +149,10 @@ std::string RenderTrace(const Trace& t, const Scenario& sc, bool color) {
         break;
       case TraceEvent::Kind::kHandover: line = fmt::format("{} runbook {}", st(kBlue, "hand over to"), st(kBold, e.name)); break;
       case TraceEvent::Kind::kError: line = st(kRed, "error: " + e.detail); break;
+      case TraceEvent::Kind::kCapture:
+        line = e.state == Tri::kUnknown ? fmt::format("  let {} ({})", e.detail, st(kMagenta, e.status))
+                                        : fmt::format("  let {}", st(kBold, e.detail));
+        break;
     }
     out += fmt::format("  {} {}\n", st(kDim, at), line);
   }
@@ -183,14 +189,20 @@ std::string TraceJson(const Trace& t, const std::vector<Mismatch>* mismatches) {
     if (!e.name.empty()) ev["name"] = e.name;
     if (!e.detail.empty()) ev["detail"] = e.detail;
     if (!e.status.empty()) ev["status"] = e.status;
-    if (e.kind == TraceEvent::Kind::kSymptom || e.kind == TraceEvent::Kind::kExpect) ev["state"] = TriName(e.state);
+    if (e.kind == TraceEvent::Kind::kSymptom || e.kind == TraceEvent::Kind::kExpect || e.kind == TraceEvent::Kind::kCapture) {
+      ev["state"] = TriName(e.state);
+    }
     if (e.kind == TraceEvent::Kind::kCommand) ev["effect"] = EffectName(e.effect);
     if (e.kind == TraceEvent::Kind::kRowFire) ev["policy"] = e.policy;
     events.push_back(std::move(ev));
   }
   j["events"] = std::move(events);
   json steps = json::array();
-  for (const auto& s : t.steps) steps.push_back({{"step", s.name}, {"at_ms", s.at_ms}, {"run", s.commands}, {"status", s.status}});
+  for (const auto& s : t.steps) {
+    json step{{"step", s.name}, {"at_ms", s.at_ms}, {"run", s.commands}, {"status", s.status}};
+    if (!s.captures.empty()) step["captures"] = s.captures;
+    steps.push_back(std::move(step));
+  }
   j["steps"] = std::move(steps);
   j["skipped"] = t.skipped;
   json rows = json::array();

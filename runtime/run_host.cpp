@@ -26,6 +26,8 @@ RunHost::RunHost(const Program& program, uint32_t runbook, const Bindings& bindi
     : p_(program), rb_(runbook), r_(program.runbooks.at(runbook)), bindings_(bindings), facts_(facts),
       prov_(provider), answers_(answers), state_(state), trace_(trace), vm_(program, limits) {
   symptom_cache_.resize(r_.symptoms.size());
+  let_cache_.resize(r_.lets.size());
+  policy_let_cache_.resize(program.policy ? program.policy->lets.size() : 0);
   windows_.assign(r_.windows.size(), Value::Unknown());
   policy_windows_.assign(program.policy ? program.policy->windows.size() : 0, Value::Unknown());
   // The question table, from the ASK constants of the chunks this run evaluates (verified code).
@@ -54,6 +56,28 @@ void RunHost::MarkAsked(uint32_t chunk) {
 
 void RunHost::NewInstant() {
   for (auto& c : symptom_cache_) c.reset();
+  for (size_t i = 0; i < let_cache_.size(); ++i) {
+    if (r_.lets[i].step == kNoStep) let_cache_[i].reset();  // a capture keeps its value
+  }
+  for (auto& c : policy_let_cache_) c.reset();
+}
+
+Value RunHost::Let(uint32_t owner, uint32_t index) {
+  bool policy = owner == kPolicyOwner;
+  if (!policy && owner != rb_) return Value::Unknown();
+  auto& cache = policy ? policy_let_cache_ : let_cache_;
+  if (index >= cache.size()) return Value::Unknown();
+  const rt::Let& l = policy ? p_.policy->lets[index] : r_.lets[index];
+  if (l.step != kNoStep) return cache[index] ? *cache[index] : Value::Unknown();  // not taken yet
+  if (!cache[index]) {
+    cache[index] = Value::Unknown();  // a cycle reads unknown (the checker rejects cycles, RB0241)
+    cache[index] = Eval(l.chunk);
+  }
+  return *cache[index];
+}
+
+void RunHost::SetCapture(uint32_t index, Value v) {
+  if (index < let_cache_.size()) let_cache_[index] = std::move(v);
 }
 
 Value RunHost::Eval(uint32_t chunk) {

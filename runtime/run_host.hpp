@@ -58,6 +58,11 @@ class RunHost : public EvalHost {
   Value Window(uint32_t owner, uint32_t window) override;
   Value Call(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc) override;
   Value TargetField(uint32_t owner, uint32_t index, const std::string& field) override;
+  // LET: a runbook or policy let, evaluated at most once per instant (a cycle reads unknown); a
+  // capture, the value its step took (unknown until then).
+  Value Let(uint32_t owner, uint32_t index) override;
+  // The runner records what a step's `let` took; it keeps that value for the rest of the run.
+  void SetCapture(uint32_t index, Value v);
 
  private:
   const Program& p_;
@@ -75,6 +80,7 @@ class RunHost : public EvalHost {
   void MarkAsked(uint32_t chunk);
 
   std::vector<std::optional<Value>> symptom_cache_;
+  std::vector<std::optional<Value>> let_cache_, policy_let_cache_;  // per instant; captures: for the run
   std::vector<Value> windows_, policy_windows_;  // this instant's window values; unknown before
   std::vector<std::vector<uint32_t>> questions_;  // per chunk of this run: the question strings its ASKs read
   std::vector<std::string> asked_;

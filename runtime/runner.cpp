@@ -121,6 +121,7 @@ class Runner::Impl {
     bool failed = false, pending = false;
     int64_t expect_deadline = -1;  // the current expectation is polling until then
     int polls = 0;
+    std::string last_unknown;  // why the last command's output is not there to capture; empty: it ran ok
   };
 
   void Steps() {
@@ -172,7 +173,7 @@ class Runner::Impl {
     // A step pending on its guard that a row's `run` starts is no longer pending.
     auto& pend = trace_.pending_steps;
     pend.erase(std::remove(pend.begin(), pend.end(), p_.Str(st.name)), pend.end());
-    trace_.steps.push_back(StepRun{p_.Str(st.name), facts_.now_ms, {}, ""});
+    trace_.steps.push_back(StepRun{p_.Str(st.name), facts_.now_ms, {}, "", {}});
     trace_.steps_run.insert(p_.Str(st.name));
     Event(TraceEvent::Kind::kStepStart, p_.Str(st.name), p_.Str(st.title)).status = lang::Name(st.kind);
   }
@@ -185,6 +186,7 @@ class Runner::Impl {
       switch (it.kind) {
         case StepItem::Kind::kCommand: RunCommand(st, it.command, true, JudgedByExpect(st, cur_.item)); break;
         case StepItem::Kind::kText: Event(TraceEvent::Kind::kText, p_.Str(st.name), Text(it.text, it.chunk)); break;
+        case StepItem::Kind::kCapture: Capture(st, it.text); break;
         case StepItem::Kind::kExpect:
           if (!Expect(st, it)) return false;
           break;
@@ -216,8 +218,55 @@ class Runner::Impl {
     return false;
   }
 
+  // A step's `let`: taken once, now, from the output of the command before it; fixed for the run.
+  // It is unknown when that command did not run, failed or had no output, and says why.
+  void Capture(const Step& st, uint32_t index) {
+    const rt::Let& l = r_.lets.at(index);
+    Value v = Value::Unknown();
+    std::string why = cur_.last_unknown;
+    if (why.empty()) {
+      v = host_.Eval(l.chunk);
+      if (v.IsUnknown()) why = "its expression is unknown";
+    }
+    host_.SetCapture(index, v);
+    bool text = v.type == ValueType::kString || v.type == ValueType::kLines;
+    std::string shown = v.IsUnknown() ? "unknown" : text ? fmt::format("\"{}\"", LetWord(v)) : LetWord(v);
+    std::string detail = fmt::format("{} = {}", p_.Str(l.name), shown);
+    TraceEvent& e = Event(TraceEvent::Kind::kCapture, p_.Str(st.name), detail);
+    e.status = v.IsUnknown() ? "unknown: " + why : "captured";
+    e.state = v.IsUnknown() ? Tri::kUnknown : Tri::kTrue;
+    trace_.steps.back().captures.push_back(v.IsUnknown() ? detail + " (" + why + ")" : detail);
+  }
+
+  // Why a command that reads unknown lets does not run, one clause per let.
+  std::string UnknownLetsReason(const std::vector<std::string>& names) const {
+    std::vector<std::string> parts;
+    for (const auto& name : names) {
+      std::string why = fmt::format("`{{{}}}` is unknown", name);
+      for (const auto& l : r_.lets) {
+        if (p_.Str(l.name) != name) continue;
+        if (l.step == kNoStep) {
+          why += " at this instant";
+        } else {
+          const std::string& taker = p_.Str(r_.steps.at(l.step).name);
+          why += trace_.steps_run.count(taker) ? fmt::format(" (step {} did not capture it)", taker)
+                                               : fmt::format(" (step {} has not run)", taker);
+        }
+      }
+      parts.push_back(why);
+    }
+    return fmt::format("{}", fmt::join(parts, ", "));
+  }
+
   void RunCommand(const Step& st, const Command& c, bool record, bool judged) {
-    BoundCommand bc = BindCommand(p_, reg_, rb_, c, bindings_);
+    std::vector<Value> lets(r_.lets.size());
+    for (const auto& word : c.argv) {
+      for (const auto& part : word) {
+        if (part.kind == WordPart::Kind::kLet && part.value < lets.size()) lets[part.value] = host_.Let(rb_, part.value);
+      }
+    }
+    BoundCommand bc = BindCommand(p_, reg_, rb_, c, bindings_, &lets);
+    cur_.last_unknown = "the command before it did not run";
     if (!record && bc.effect > Effect::kRead) return;  // a poll re-runs reads only
     judged = judged && bc.effect <= Effect::kRead;  // a failed write is never excused
     std::string shown = bc.Display();
@@ -228,6 +277,13 @@ class Runner::Impl {
     e.effect = bc.effect;
     if (bc.unbound) {
       e.status = "not run: a parameter is unbound";
+      cur_.pending = true;
+      facts_.output = Value::Unknown();
+      return;
+    }
+    if (!bc.unknown_lets.empty()) {
+      // A command needing a value nobody has is not run, and what it would have done is unknown.
+      e.status = "not run: " + UnknownLetsReason(bc.unknown_lets);
       cur_.pending = true;
       facts_.output = Value::Unknown();
       return;
@@ -264,6 +320,10 @@ class Runner::Impl {
         cur_.pending |= !judged;
         break;
     }
+    cur_.last_unknown = a.status == ExecAnswer::Status::kOk       ? ""
+                        : a.status == ExecAnswer::Status::kFailed ? fmt::format("the command before it failed: exit {}", a.exit_code)
+                        : a.status == ExecAnswer::Status::kTimeout ? "the command before it timed out"
+                                                                   : "the command before it has no output in the scenario";
     if (a.status == ExecAnswer::Status::kNoData || a.status == ExecAnswer::Status::kTimeout) {
       facts_.output = Value::Unknown();
     } else {

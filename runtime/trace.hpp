@@ -37,6 +37,7 @@ struct StepRun {
   int64_t at_ms = 0;
   std::vector<std::string> commands;  // bound, as displayed
   std::string status;                  // ok | failed | pending
+  std::vector<std::string> captures;   // what its `let` lines took: "usage = 91%"
 };
 struct RowFire {
   std::string when;

@@ -108,15 +108,16 @@ class Verifier {
   // Table sizes a chunk owned by `owner` may index.
   struct Tables {
     size_t params = 0, targets = 0, symptoms = 0, steps = 0, windows = 0;
+    size_t lets = 0;
   };
   Tables TablesOf(uint32_t owner, uint64_t at) const {
     if (owner == kPolicyOwner) {
       if (!p_.policy) throw Reject{at, "chunk belongs to a policy but the file has none"};
-      return Tables{0, p_.policy->targets.size(), 0, 0, p_.policy->windows.size()};
+      return Tables{0, p_.policy->targets.size(), 0, 0, p_.policy->windows.size(), p_.policy->lets.size()};
     }
     if (owner >= p_.runbooks.size()) throw Reject{at, fmt::format("chunk owner {} is not a runbook", owner)};
     const Runbook& r = p_.runbooks[owner];
-    return Tables{r.params.size(), r.targets.size(), r.symptoms.size(), r.steps.size(), r.windows.size()};
+    return Tables{r.params.size(), r.targets.size(), r.symptoms.size(), r.steps.size(), r.windows.size(), r.lets.size()};
   }
 
   void CheckChunk(Chunk& c, uint32_t index) {
@@ -159,6 +160,7 @@ class Verifier {
         case Shape::kSymptom: bound(t.symptoms, "symptom"); break;
         case Shape::kStep: bound(t.steps, "step"); break;
         case Shape::kWindow: bound(t.windows, "window"); break;
+        case Shape::kLet: bound(t.lets, "let"); break;
         case Shape::kCount:
           if (a > 255) throw bad("list too long");
           pops = static_cast<int>(a);
@@ -273,6 +275,28 @@ class Verifier {
     }
   }
 
+  // Each let: its name and text, its condition chunk (which may not read a window: a window's
+  // condition may read the let, and windows do not nest), and for a capture a step of the runbook.
+  void Lets(const std::vector<Let>& lets, uint32_t owner, size_t steps, uint64_t at) const {
+    for (size_t i = 0; i < lets.size(); ++i) {
+      const Let& l = lets[i];
+      Str(l.name, at, "let");
+      Str(l.text, at, "let text");
+      if (l.step != kNoStep && l.step >= steps) {
+        throw Reject{at, fmt::format("let {} is captured by step {}, there are {}", i, l.step, steps)};
+      }
+      std::string what = fmt::format("let {}", i);
+      ChunkRef(l.chunk, owner, ChunkClass::kCondition, false, at, what.c_str());
+      const Chunk& c = p_.chunks[l.chunk];
+      for (size_t pc = 0; pc < c.code.size(); ++pc) {
+        if (static_cast<Op>(OpByte(c.code[pc])) == Op::kWINDOW) {
+          throw Reject{c.byte_offset + 4 * pc,
+                       fmt::format("chunk {} instruction {} (WINDOW): let {} reads a window", l.chunk, pc, i)};
+        }
+      }
+    }
+  }
+
   // Each window: its bound, and its condition chunk, which the runner evaluates before the rows at
   // every instant. That chunk may not read a window itself: windows do not nest.
   void Windows(const std::vector<Window>& ws, uint32_t owner, uint64_t at) const {
@@ -343,6 +367,9 @@ class Verifier {
             if (part.value >= r.targets.size()) throw Reject{at, "command slot names a missing target"};
             Str(part.field, at, "command slot field");
             if (p_.strings[part.field].empty()) throw Reject{at, "command slot names an empty target field"};
+            break;
+          case WordPart::Kind::kLet:
+            if (part.value >= r.lets.size()) throw Reject{at, "command slot names a missing let"};
             slot = true;
             add(std::string(1, kSlotChar));
             break;
@@ -410,7 +437,8 @@ class Verifier {
       Str(k.index, at, "kibana");
       Str(k.query, at, "kibana");
     }
-    for (const auto& s : r.steps) {
+    for (size_t si = 0; si < r.steps.size(); ++si) {
+      const Step& s = r.steps[si];
       Str(s.name, at, "step");
       Str(s.title, at, "step");
       ChunkRef(s.guard, index, ChunkClass::kCondition, true, at, "step guard");
@@ -421,6 +449,11 @@ class Verifier {
           case StepItem::Kind::kText:
             Str(it.text, at, "step text");
             ChunkRef(it.chunk, index, ChunkClass::kCondition, true, at, "interpolated instruction");
+            break;
+          case StepItem::Kind::kCapture:
+            if (it.text >= r.lets.size() || r.lets[it.text].step != si) {
+              throw Reject{at, fmt::format("step {} captures let {}, which is not one of its captures", si, it.text)};
+            }
             break;
           case StepItem::Kind::kExpect:
             if (s.kind == StepKind::kManual) throw Reject{at, "a manual step has an expectation"};
@@ -436,6 +469,7 @@ class Verifier {
     }
     Rows(r.rows, index, r.steps.size(), at);
     Windows(r.windows, index, at);
+    Lets(r.lets, index, r.steps.size(), at);
   }
 
   void CheckPolicy(const Policy& pol) const {
@@ -446,6 +480,7 @@ class Verifier {
     Targets(pol.targets, at);
     Rows(pol.rows, kPolicyOwner, 0, at);
     Windows(pol.windows, kPolicyOwner, at);
+    Lets(pol.lets, kPolicyOwner, 0, at);
   }
 
   Program& p_;

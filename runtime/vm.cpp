@@ -177,6 +177,11 @@ EvalResult Vm::Run(uint32_t chunk_index, EvalHost& host) {
     CASE(opcode) { --sp; Apply(lang::Operator::k##name, sp[-1], sp[0]); NEXT(); }
 #include "lang/operators.def"
     CASE(WINDOW) { *sp++ = host.Window(owner, OperandA(w)); NEXT(); }
+    CASE(LET) {
+      *sp = host.Let(owner, OperandA(w));
+      account(*sp++);
+      NEXT();
+    }
     CASE(LIST) {
       {  // locals end before the dispatch jump (an indirect goto may not leave their scope)
         uint32_t n = OperandA(w);

@@ -48,6 +48,8 @@ class EvalHost {
   virtual Value TargetField(uint32_t /*owner*/, uint32_t /*index*/, const std::string& /*field*/) {
     return Value::Unknown();
   }
+  // LET A: a let (evaluated at most once per instant) or a step's capture (unknown until taken).
+  virtual Value Let(uint32_t owner, uint32_t index) { (void)owner, (void)index; return Value::Unknown(); }
 };
 
 struct EvalResult {

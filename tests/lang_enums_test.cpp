@@ -41,7 +41,7 @@ TEST(LangEnums, SpellingsAndCounts) {
   EXPECT_EQ(lang::kCount<lang::ActionKind>, 5u);
   EXPECT_EQ(lang::FromName<lang::ActionKind>("declare"), lang::ActionKind::kDeclare);
   EXPECT_EQ(lang::ListOf<lang::StepStatus>(), "ok, failed, pending or manual");
-  EXPECT_EQ(lang::kCount<lang::TraceEventKind>, 15u);
+  EXPECT_EQ(lang::kCount<lang::TraceEventKind>, 16u);
   EXPECT_STREQ(lang::Name(lang::TraceEventKind::kStepEnd), "step_end");
 }
 

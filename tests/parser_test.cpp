@@ -87,6 +87,7 @@ const std::map<SyntaxError, Case>& Cases() {
       {SyntaxError::kSqClose, {InSymptom("'open")}},
       {SyntaxError::kColon, {"runbook r \"T\" {\n  symptoms {\n    s \"S\" a\n  }\n}\n"}},
       {SyntaxError::kEquals, {"runbook r \"T\" {\n  target x redis(\"x\")\n}\n"}},
+      {SyntaxError::kLetEquals, {"runbook r \"T\" {\n  let x redis.ping()\n}\n"}},
       {SyntaxError::kParamSpec, {"runbook r \"T\" {\n  param n x\n}\n"}},
       {SyntaxError::kTypeName, {"runbook r \"T\" {\n  param n : 1\n}\n"}},
       {SyntaxError::kSeverityRef, {"runbook r \"T\" {\n  severity 1\n}\n"}},

@@ -1041,12 +1041,14 @@ TEST(VerifierCode, FilterCallsANonFilter) {
 // a param (a binding, fixed for the run) and OUTPUT, and call filters; every other read of the run's
 // state (kState) is rejected, naming the instruction. Conditions may read all of it.
 TEST(VerifierEffects, FilterReadingTheRunsStateIsRejected) {
-  const rt::Program& base = RedisDown();
+  rt::Program base = RedisDown();
   const RedisChunks c = Chunks(base);
+  // A let for LET 0 to read (its chunk: any condition of the runbook).
+  base.runbooks[0].lets.push_back(rt::Let{base.runbooks[0].name, c.guard, rt::kNoStep, base.runbooks[0].name});
   // filter: 0 OUTPUT, 1 CONST "used", 2 CALL grep/2, 3 RETURN; instruction 1 becomes a state read.
   const uint32_t question = ConstantOfType(base, rt::ValueType::kString);
   std::vector<uint32_t> reads = {Word(Op::kSYMPTOM, 0), Word(Op::kINCIDENT), Word(Op::kFAILED, 0),
-                                 Word(Op::kWINDOW, 0), Word(Op::kASK, question)};
+                                 Word(Op::kWINDOW, 0), Word(Op::kASK, question), Word(Op::kLET, 0)};
   size_t state_ops = 0;
   for (size_t o = 0; o < rt::kOpCount; ++o) {
     const rt::OpInfo& info = rt::Info(static_cast<Op>(o));

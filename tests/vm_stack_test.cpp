@@ -51,6 +51,7 @@ TEST(VmStack, EveryHandlerPopsAndPushesWhatOpcodesDefSays) {
   const uint32_t num = Constant(p, rt::ValueType::kNum, 3);
   const uint32_t question = Constant(p, rt::ValueType::kString, 0, "¿Data loss?");
   const uint32_t capability = ImportIndex(p, false), filter = ImportIndex(p, true);
+  p.runbooks[0].lets.push_back(rt::Let{p.runbooks[0].name, p.runbooks[0].symptoms.at(0).chunk, rt::kNoStep, p.runbooks[0].name});
 
   for (size_t o = 0; o < rt::kOpCount; ++o) {
     const Op op = static_cast<Op>(o);
@@ -65,7 +66,7 @@ TEST(VmStack, EveryHandlerPopsAndPushesWhatOpcodesDefSays) {
       case Op::kTRUE: case Op::kFALSE: case Op::kUNKNOWN: case Op::kINCIDENT: case Op::kOUTPUT:
         code.push_back(rt::Encode(op));
         break;
-      case Op::kPARAM: case Op::kTARGET: case Op::kSYMPTOM: case Op::kFAILED: case Op::kWINDOW:
+      case Op::kPARAM: case Op::kTARGET: case Op::kSYMPTOM: case Op::kFAILED: case Op::kWINDOW: case Op::kLET:
         for (int i = 0; i < info.pops; ++i) push_bool();
         code.push_back(rt::Encode(op, 0));
         break;
