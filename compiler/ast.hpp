@@ -38,6 +38,7 @@ enum class Type : uint8_t {
   kList,
   kTarget,
   kNone,
+  kTime,  // a point in time (UTC seconds since the epoch)
 };
 const char* TypeName(Type t);
 std::optional<Type> TypeFromName(const std::string& name);  // names usable in declarations
@@ -59,7 +60,7 @@ enum class ExprKind : uint8_t {
   kWindow,   // kids_[0] for op_ value_(ms)
 };
 
-enum class BinOp : uint8_t { kOr, kAnd, kEq, kNe, kLt, kLe, kGt, kGe, kAdd, kSub, kMul, kDiv };
+enum class BinOp : uint8_t { kOr, kAnd, kEq, kNe, kLt, kLe, kGt, kGe, kAdd, kSub, kMul, kDiv, kContains, kMatches };
 const char* BinOpText(BinOp op);
 
 struct Expr {

@@ -24,6 +24,7 @@ struct RunFacts {
   Tri incident = Tri::kFalse;
   std::vector<int> step_failed;  // per step: -1 not run (or pending), 0 ok, 1 failed
   Value output;                  // the last command's output, through its filters
+  Clock* clock = nullptr;        // for `now()`: the wall-clock instant of now_ms (null: the system clock)
 };
 
 class RunHost : public EvalHost {
@@ -57,6 +58,7 @@ class RunHost : public EvalHost {
   Value Ask(const std::string& question) override;
   Value Window(uint32_t owner, uint32_t window) override;
   Value Call(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc) override;
+  Value Now() override;
 
  private:
   const Program& p_;

@@ -43,6 +43,9 @@ class EvalHost {
   virtual Value Window(uint32_t owner, uint32_t window) = 0;
   // A capability method; args[0] is the receiver target. Returns unknown when the probe fails.
   virtual Value Call(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc) = 0;
+  // The current instant, a kTime value (`now()`). By default the system clock; the runner's host
+  // reads its clock (a rehearsal's is virtual).
+  virtual Value Now();
 };
 
 struct EvalResult {
