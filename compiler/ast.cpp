@@ -18,6 +18,7 @@ const char* TypeName(Type t) {
     case Type::kList: return "list";
     case Type::kTarget: return "target";
     case Type::kNone: return "none";
+    case Type::kTime: return "time";
   }
   return "?";
 }
@@ -27,6 +28,7 @@ std::optional<Type> TypeFromName(const std::string& name) {
       {"bool", Type::kBool},       {"num", Type::kNum},       {"duration", Type::kDuration},
       {"percent", Type::kPercent}, {"size", Type::kSize},     {"string", Type::kString},
       {"lines", Type::kLines},     {"secret", Type::kSecret}, {"none", Type::kNone},
+      {"time", Type::kTime},
   };
   for (const auto& [n, t] : kNames) {
     if (name == n) return t;

@@ -38,6 +38,7 @@ enum class Type : uint8_t {
   kList,
   kTarget,
   kNone,
+  kTime,  // a point in time (UTC seconds since the epoch)
 };
 const char* TypeName(Type t);
 std::optional<Type> TypeFromName(const std::string& name);  // names usable in declarations
@@ -60,7 +61,7 @@ enum class ExprKind : uint8_t {
   kInterp,   // "text {name} {target.field}": kids_ are kString literal parts and kName/kMember slots
 };
 
-enum class BinOp : uint8_t { kOr, kAnd, kEq, kNe, kLt, kLe, kGt, kGe, kAdd, kSub, kMul, kDiv };
+enum class BinOp : uint8_t { kOr, kAnd, kEq, kNe, kLt, kLe, kGt, kGe, kAdd, kSub, kMul, kDiv, kContains, kMatches };
 const char* BinOpText(BinOp op);
 
 struct Expr {

@@ -2,6 +2,8 @@
 
 #include "compiler/codegen.hpp"
 #include "compiler/fold.hpp"
+#include "lang/regex.hpp"
+#include "lang/text.hpp"
 #include "runtime/natives.hpp"
 #include "runtime/registry.hpp"
 #include "runtime/verifier.hpp"
@@ -566,7 +568,7 @@ class Checker {
       auto t = ast::TypeFromName(*p.type_name);
       if (!t) {
         Error(DiagKind::kTypeMismatch, p.type_span, fmt::format("unknown type `{}`", *p.type_name),
-              "types: bool, num, duration, percent, size, string, lines, secret");
+              "types: bool, num, duration, percent, size, string, lines, secret, time");
       }
       declared = t.value_or(Type::kError);
     }
@@ -1820,6 +1822,7 @@ class Checker {
       }
       return Type::kBool;
     }
+    if (name == "now" || name == "bytes" || name == "seconds" || name == "percent") return CheckClockOrUnit(e, ctx);
     if (caps_.count(name)) {
       if (!ctx.target_init) {
         Error(DiagKind::kTypeMismatch, e.span, fmt::format("`{}(...)` creates a target; declare it once", name),
@@ -1838,7 +1841,8 @@ class Checker {
       return Type::kError;
     }
     Error(DiagKind::kUnknownName, callee.span, fmt::format("unknown function `{}`", name),
-          "functions: secret(\"NAME\"), failed(step); methods are called on targets: redis.ping()");
+          "functions: secret(\"NAME\"), failed(step), now(), bytes(n), seconds(n), percent(n); methods are "
+          "called on targets: redis.ping()");
     return Type::kError;
   }
 
@@ -1853,7 +1857,76 @@ class Checker {
       return SetType(call, Type::kError);
     }
     CheckArgs(call, *it->second, 1, ctx, name);
+    if ((name == "grep" || name == "grep_i" || name == "grep_after") && call.kids.size() > 1) {
+      CheckPattern(*call.kids[1], name == "grep_i");
+    }
     return SetType(call, it->second->result);
+  }
+
+  // `now()`, and `bytes(n)`, `seconds(n)`, `percent(n)`: a plain number given a unit.
+  Type CheckClockOrUnit(Expr& e, const Ctx& ctx) {
+    const std::string& name = e.kids[0]->text;
+    if (name == "now") {
+      if (e.kids.size() != 1) {
+        Error(DiagKind::kBadArguments, e.span, "`now()` takes no arguments", "now() - 1h, cert_expiry() - now() < 14d");
+      }
+      for (size_t i = 1; i < e.kids.size(); ++i) CheckExpr(*e.kids[i], ctx);
+      if (!ctx.condition) {
+        Error(DiagKind::kClockOutsideCondition, e.span, fmt::format("`now()` in a {} reads no clock", ctx.where),
+              "use now() in a condition: a symptom, guard, expectation, panel or escalation row");
+      }
+      return Type::kTime;
+    }
+    Type unit = name == "bytes" ? Type::kSize : name == "seconds" ? Type::kDuration : Type::kPercent;
+    const char* example = name == "bytes" ? "bytes(http.metric(\"rss_bytes\")) > 1GB"
+                          : name == "seconds" ? "seconds(http.metric(\"lag_seconds\")) > 30s"
+                                              : "percent(http.metric(\"used_ratio\") * 100) > 80%";
+    if (e.kids.size() != 2) {
+      for (size_t i = 1; i < e.kids.size(); ++i) CheckExpr(*e.kids[i], ctx);
+      Error(DiagKind::kBadArguments, e.span, fmt::format("`{}` takes one plain number", name), example);
+      return unit;
+    }
+    Type t = CheckExpr(*e.kids[1], ctx);
+    e.effect = std::max(e.effect, e.kids[1]->effect);
+    if (t == Type::kSecret) {
+      Error(DiagKind::kSecretLeak, e.kids[1]->span, fmt::format("a secret passed to `{}`", name),
+            "secrets go only into command words and secret parameters");
+    } else if (t != Type::kError && t != Type::kNum) {
+      Error(DiagKind::kBadArguments, e.kids[1]->span,
+            fmt::format("`{}` converts a plain number, this is {}", name, ast::TypeName(t)),
+            t == unit ? fmt::format("it is already a {}: drop `{}(...)`", ast::TypeName(t), name) : example);
+    }
+    return unit;
+  }
+
+  // A constant regex (the argument of grep/grep_i/grep_after, the right side of `matches`) compiles
+  // now with the engine the runtime matches with; an error points at the offending character.
+  void CheckPattern(const Expr& lit, bool icase) {
+    if (lit.kind != ExprKind::kString) return;
+    std::string why;
+    size_t at = 0;
+    if (lang::Regex::Compile(lit.text, icase, why, at)) return;
+    uint32_t pos = LiteralOffset(lit, at);
+    Error(DiagKind::kInvalidRegex, ast::Span{pos, pos + 1}, fmt::format("invalid regex `{}`: {}", lit.text, why),
+          RegexHint(why));
+  }
+
+  static std::string RegexHint(const std::string& why) {
+    if (why.find("`]`") != std::string::npos) return "close the class, e.g. [a-z]; a literal `[` is written \\[";
+    if (why.find("`)`") != std::string::npos) return "balance the group; a literal parenthesis is written \\( or \\)";
+    if (why.find("nothing to repeat") != std::string::npos) return "put the quantifier after something to repeat; a literal one is written \\*, \\+, \\?";
+    if (why.find("escape") != std::string::npos) return "escapes: \\d \\w \\s (and upper case), \\n \\t, or a backslash before punctuation";
+    return "patterns are extended regular expressions (grep -E): . [a-z] ( | ) * + ? {n,m} ^ $";
+  }
+
+  // The source offset of byte `index` of a string literal's decoded text: every escape of a "..."
+  // literal is two bytes of source for one byte of text; a '...' literal has none.
+  uint32_t LiteralOffset(const Expr& lit, size_t index) const {
+    std::string_view src = mod_->source->text();
+    uint32_t pos = lit.span.begin + 1;
+    bool dq = lit.span.begin < src.size() && src[lit.span.begin] == '"';
+    for (size_t k = 0; k < index && pos + 1 < lit.span.end; ++k) pos += dq && src[pos] == '\\' ? 2 : 1;
+    return std::min(pos, lit.span.end > 0 ? lit.span.end - 1 : 0);
   }
 
   Type CheckBinary(Expr& e, const Ctx& ctx) {
@@ -1872,6 +1945,21 @@ class Checker {
     }
     lang::Operator op = ToOperator(e.op);
     lang::Typing typing = lang::TypeOf(op, ToValueType(a), ToValueType(b));
+    if (e.op == BinOp::kMatches) CheckPattern(*e.kids[1], false);
+    if (typing.refusal != lang::Refusal::kNone && lang::Info(op).cls == lang::OpClass::kText) {
+      Error(DiagKind::kTypeMismatch, e.span,
+            fmt::format("`{}` tests text against a string, got {} and {}", ast::BinOpText(e.op), ast::TypeName(a),
+                        ast::TypeName(b)),
+            e.op == BinOp::kContains ? "e.g. output contains \"True\"" : "e.g. output matches \"^ok [0-9]+$\"");
+      return Type::kBool;
+    }
+    if (typing.refusal != lang::Refusal::kNone && (a == Type::kTime || b == Type::kTime)) {
+      Error(DiagKind::kTypeMismatch, e.span,
+            fmt::format("cannot use {} and {} with `{}`", ast::TypeName(a), ast::TypeName(b), ast::BinOpText(e.op)),
+            "a time takes `time - time` (a duration), `time + duration`, `time - duration` and comparisons with "
+            "another time, e.g. (output |> time()) - now() < 14d");
+      return typing.result == lang::ValueType::kBool ? Type::kBool : Type::kError;
+    }
     switch (typing.refusal) {
       case lang::Refusal::kNone: return ToAstType(typing.result);
       case lang::Refusal::kSecret:  // reported above
@@ -1890,7 +1978,21 @@ class Checker {
         lang::OpClass cls = lang::Info(op).cls;
         bool comparison = cls == lang::OpClass::kEquality || cls == lang::OpClass::kOrdering;
         bool units = typing.refusal == lang::Refusal::kUnitMismatch;
-        if (comparison && units) {
+        if (units && (a == Type::kNum) != (b == Type::kNum)) {
+          // A plain number (a metric, a count) against a quantity: convert the number.
+          size_t plain = a == Type::kNum ? 0 : 1;
+          Type unit = a == Type::kNum ? b : a;
+          const char* fn = unit == Type::kSize ? "bytes" : unit == Type::kDuration ? "seconds" : "percent";
+          std::string left = SourceOf(e.kids[0]->span), right = SourceOf(e.kids[1]->span);
+          std::string fixed = plain == 0 ? fmt::format("{}({}) {} {}", fn, left, ast::BinOpText(e.op), right)
+                                         : fmt::format("{} {} {}({})", left, ast::BinOpText(e.op), fn, right);
+          std::string verb = comparison ? "compares" : e.op == BinOp::kAdd ? "adds" : e.op == BinOp::kSub ? "subtracts"
+                             : e.op == BinOp::kMul ? "multiplies" : "divides";
+          Error(DiagKind::kUnitMismatch, e.span,
+                fmt::format("`{} {} {}` {} {} with {}", left, ast::BinOpText(e.op), right, verb, ast::TypeName(a),
+                            ast::TypeName(b)),
+                fmt::format("write `{}`{}", fixed, unit == Type::kDuration ? " (seconds(n) reads n as seconds)" : ""));
+        } else if (comparison && units) {
           Error(DiagKind::kUnitMismatch, e.span,
                 fmt::format("cannot compare {} with {}", ast::TypeName(a), ast::TypeName(b)), UnitHint(a));
         } else if (comparison) {
@@ -1913,6 +2015,14 @@ class Checker {
       }
     }
     return typing.result == lang::ValueType::kBool ? Type::kBool : Type::kError;
+  }
+
+  // An expression's source text, blanks collapsed, for hints that rewrite it.
+  std::string SourceOf(ast::Span span) const {
+    std::string_view src = mod_->source->text();
+    if (span.begin >= span.end || span.end > src.size()) return "...";
+    std::string out = lang::CollapseBlanks(src.substr(span.begin, span.end - span.begin));
+    return out.size() > 60 ? out.substr(0, 57) + "..." : out;
   }
 
   static std::string UnitHint(Type left) {

@@ -30,6 +30,7 @@ rt::ValueType ToValueType(ast::Type t) {
     case ast::Type::kList: return rt::ValueType::kList;
     case ast::Type::kTarget: return rt::ValueType::kTarget;
     case ast::Type::kNone: return rt::ValueType::kNone;
+    case ast::Type::kTime: return rt::ValueType::kTime;
     case ast::Type::kError: return rt::ValueType::kUnknown;
   }
   return rt::ValueType::kUnknown;
@@ -219,7 +220,8 @@ class Generator {
             case rt::ValueType::kMap:
             case rt::ValueType::kSecret:
             case rt::ValueType::kTarget:
-            case rt::ValueType::kNone: throw std::logic_error("codegen: folded a non-constant type");
+            case rt::ValueType::kNone:
+            case rt::ValueType::kTime: throw std::logic_error("codegen: folded a non-constant type");
           }
         }
       }
@@ -322,6 +324,12 @@ class Generator {
         return;
       }
       if (callee.text == "failed") return Emit(Op::kFAILED, scope_.steps.at(e.kids[1]->text), e.span);
+      if (callee.text == "now") return Emit(Op::kNOW, 0, e.span);
+      if (auto u = UnitOf(callee.text)) {  // bytes(n), seconds(n), percent(n)
+        Expr(*e.kids[1]);
+        return Emit(u->unit == rt::ValueType::kSize ? Op::kAS_SIZE
+                    : u->unit == rt::ValueType::kDuration ? Op::kAS_DURATION : Op::kAS_PERCENT, 0, e.span);
+      }
       throw std::logic_error("codegen: unsupported call " + callee.text);
     }
 

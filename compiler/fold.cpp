@@ -3,6 +3,8 @@
 #include "compiler/codegen.hpp"
 #include "lang/units.hpp"
 
+#include <cmath>
+
 namespace rb {
 
 namespace {
@@ -31,6 +33,13 @@ std::optional<Folded> FromOutcome(const lang::Outcome& r, const lang::Operand& a
 }
 
 }  // namespace
+
+std::optional<UnitCall> UnitOf(const std::string& name) {
+  if (name == "bytes") return UnitCall{lang::ValueType::kSize, 1};
+  if (name == "seconds") return UnitCall{lang::ValueType::kDuration, 1000};
+  if (name == "percent") return UnitCall{lang::ValueType::kPercent, 1};
+  return std::nullopt;
+}
 
 lang::Operator ToOperator(ast::BinOp op) { return static_cast<lang::Operator>(op); }  // asserted above
 
@@ -81,9 +90,20 @@ std::optional<Folded> FoldConstant(const ast::Expr& e, FoldFault* fault) {
       }
       return Folded{lang::ValueType::kString, 0, text};
     }
+    case K::kCall: {
+      // bytes(n), seconds(n), percent(n) of a constant: the VM's AS_SIZE/AS_DURATION/AS_PERCENT.
+      const ast::Expr& callee = *e.kids[0];
+      if (callee.kind != K::kName || e.kids.size() != 2) return std::nullopt;
+      std::optional<UnitCall> u = UnitOf(callee.text);
+      if (!u) return std::nullopt;
+      auto v = FoldConstant(*e.kids[1], fault);
+      if (!v) return std::nullopt;
+      if (v->type == lang::ValueType::kUnknown) return v;
+      if (v->type != lang::ValueType::kNum || !std::isfinite(v->number * u->scale)) return std::nullopt;
+      return Folded{u->unit, v->number * u->scale, {}};
+    }
     case K::kName:
     case K::kMember:
-    case K::kCall:
     case K::kPipe:
     case K::kList:
     case K::kAsk:
@@ -105,6 +125,7 @@ ast::Type ToAstType(lang::ValueType t) {
     case lang::ValueType::kList: return ast::Type::kList;
     case lang::ValueType::kTarget: return ast::Type::kTarget;
     case lang::ValueType::kNone: return ast::Type::kNone;
+    case lang::ValueType::kTime: return ast::Type::kTime;
     case lang::ValueType::kUnknown:
     case lang::ValueType::kMap: break;
   }

@@ -31,6 +31,13 @@ struct FoldFault {
 // operation, if any, is stored in `fault`.
 std::optional<Folded> FoldConstant(const ast::Expr& e, FoldFault* fault = nullptr);
 
+// bytes(n), seconds(n), percent(n): the unit a plain number is given and the base units per one.
+struct UnitCall {
+  lang::ValueType unit;
+  double scale;
+};
+std::optional<UnitCall> UnitOf(const std::string& name);
+
 // The table's operator for a binary operator of the tree (ast::BinOp follows lang/operators.def).
 lang::Operator ToOperator(ast::BinOp op);
 

@@ -349,6 +349,8 @@ class Builder {
     if (t == "+") return ast::BinOp::kAdd;
     if (t == "-") return ast::BinOp::kSub;
     if (t == "*") return ast::BinOp::kMul;
+    if (t == "contains") return ast::BinOp::kContains;
+    if (t == "matches") return ast::BinOp::kMatches;
     return ast::BinOp::kDiv;
   }
 

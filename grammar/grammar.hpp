@@ -80,8 +80,10 @@ struct add_expr : seq<mul_expr, star<ws, add_op, ws, must<mul_expr>>> {};
 struct pipe_op : TAO_PEGTL_STRING("|>") {};
 struct filter_call : seq<ident, sp, call_args> {};
 struct pipe_expr : seq<add_expr, star<ws, pipe_op, ws, must<filter_call>>> {};
+struct kw_contains : key<TAO_PEGTL_STRING("contains")> {};
+struct kw_matches : key<TAO_PEGTL_STRING("matches")> {};
 struct cmp_op : sor<TAO_PEGTL_STRING("=="), TAO_PEGTL_STRING("!="), TAO_PEGTL_STRING("<="),
-                    TAO_PEGTL_STRING(">="), one<'<'>, one<'>'>> {};
+                    TAO_PEGTL_STRING(">="), one<'<'>, one<'>'>, kw_contains, kw_matches> {};
 struct cmp_expr : seq<pipe_expr, opt<ws, cmp_op, ws, must<pipe_expr>>> {};
 struct window_op : sor<TAO_PEGTL_STRING(">="), one<'>'>> {};
 struct window_bound : number {};

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "lang/regex.hpp"
 #include "lang/text.hpp"
 
 namespace rb::lang {
@@ -22,6 +23,14 @@ std::string FaultMessage(Fault fault, const Operand& a, const Operand& b) {
     case Fault::kDivByZero: return "division by zero";
     case Fault::kOverflow: return "arithmetic overflow";
     case Fault::kNegate: return fmt::format("cannot negate {}", x);
+    case Fault::kTimeArith:
+      return fmt::format("cannot use {} and {} here: a time takes `time - time` (a duration) and `time + duration`", x, y);
+    case Fault::kNotText: return fmt::format("`contains` and `matches` need text and a string, got {} and {}", x, y);
+    case Fault::kBadPattern: {
+      std::string why;
+      Regex::Compile(b.text, false, why);
+      return fmt::format("invalid pattern `{}`: {}", b.text, why);
+    }
   }
   return "?";
 }
@@ -34,6 +43,32 @@ bool LinesEqualText(const std::vector<std::string>& lines, std::string_view text
     ++i;
   });
   return same && i == lines.size();
+}
+
+Outcome TextTest(Operator op, const Operand& a, const Operand& b) {
+  if (a.type == ValueType::kUnknown || b.type == ValueType::kUnknown) return Outcome{};
+  if (a.type == ValueType::kSecret || b.type == ValueType::kSecret) return detail::Failed(Fault::kSecretCompared);
+  if (!detail::Texty(a.type) || b.type != ValueType::kString) return detail::Failed(Fault::kNotText);
+  static const std::vector<std::string> kNoLines;
+  const std::vector<std::string>& lines = a.lines ? *a.lines : kNoLines;
+  if (op == Operator::kContains) {
+    if (a.type == ValueType::kString) return detail::Bool(a.text.find(b.text) != std::string_view::npos);
+    for (const auto& line : lines) {
+      if (line.find(b.text) != std::string::npos) return detail::Bool(true);
+    }
+    return detail::Bool(b.text.empty() && !lines.empty());
+  }
+  std::string why;
+  std::optional<Regex> re = Regex::Compile(b.text, false, why);
+  if (!re) return detail::Failed(Fault::kBadPattern);
+  bool any = false;
+  if (a.type == ValueType::kString) {
+    ForEachLine(a.text, [&](std::string_view line) { any = any || re->Search(line); });
+    if (a.text.empty()) any = re->Search("");
+  } else {
+    for (const auto& line : lines) any = any || re->Search(line);
+  }
+  return detail::Bool(any);
 }
 
 namespace {
@@ -51,7 +86,7 @@ Operand Sample(ValueType t) {
 Typing FromOutcome(Operator op, const Outcome& r, const Operand& a, const Operand& b) {
   Typing t;
   OpClass cls = Info(op).cls;
-  bool boolean = cls == OpClass::kLogic || cls == OpClass::kEquality || cls == OpClass::kOrdering;
+  bool boolean = cls == OpClass::kLogic || cls == OpClass::kEquality || cls == OpClass::kOrdering || cls == OpClass::kText;
   if (r.fault == Fault::kNone) {
     t.result = r.type;
     return t;
@@ -73,6 +108,9 @@ Typing FromOutcome(Operator op, const Outcome& r, const Operand& a, const Operan
       break;
     case Fault::kNotNumbers:
     case Fault::kNegate:
+    case Fault::kTimeArith:
+    case Fault::kNotText:
+    case Fault::kBadPattern:
     case Fault::kDivByZero:  // not with the samples' non-zero numbers; refused to stay total
     case Fault::kOverflow: t.refusal = Refusal::kTypeMismatch; break;
   }

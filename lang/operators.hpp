@@ -22,7 +22,7 @@ enum class Operator : uint8_t {
 };
 
 // Which rules type and evaluate an operator.
-enum class OpClass : uint8_t { kLogic, kEquality, kOrdering, kAdditive, kMultiplicative, kNegation };
+enum class OpClass : uint8_t { kLogic, kEquality, kOrdering, kAdditive, kMultiplicative, kNegation, kText };
 
 struct OperatorInfo {
   std::string_view name;      // "Add"
@@ -71,6 +71,9 @@ enum class Fault : uint8_t {
   kDivByZero,
   kOverflow,        // an infinite or NaN result
   kNegate,          // - on a non-number
+  kTimeArith,       // a time in arithmetic other than time - time, time ± duration
+  kNotText,         // contains/matches on something that is not text
+  kBadPattern,      // matches with an invalid regex
 };
 
 // A result: a bool, a number with its unit, or unknown; or a fault.
@@ -116,7 +119,7 @@ inline Outcome Compare(Operator op, const Operand& a, const Operand& b) {
   if (a.type == ValueType::kSecret || b.type == ValueType::kSecret) return Failed(Fault::kSecretCompared);
   bool equality = op == Operator::kEq || op == Operator::kNe;
   if (equality && Texty(a.type) && Texty(b.type)) return Bool(TextsEqual(a, b) == (op == Operator::kEq));
-  if (a.type != b.type || !(IsNumeric(a.type) || (equality && a.type == ValueType::kBool))) {
+  if (a.type != b.type || !(IsNumeric(a.type) || a.type == ValueType::kTime || (equality && a.type == ValueType::kBool))) {
     return Failed(Fault::kCannotCompare);
   }
   double x = a.number, y = b.number;
@@ -133,14 +136,35 @@ inline Outcome Compare(Operator op, const Operand& a, const Operand& b) {
     case Operator::kSub:
     case Operator::kMul:
     case Operator::kDiv:
+    case Operator::kContains:
+    case Operator::kMatches:
     case Operator::kNot:
     case Operator::kNeg: break;
   }
   return Failed(Fault::kCannotCompare);
 }
 
+// A time (seconds) in arithmetic: time - time is a duration (ms), time ± duration a time.
+inline Outcome TimeArith(Operator op, const Operand& a, const Operand& b) {
+  Outcome r{ValueType::kTime, 0, Fault::kNone};
+  if (op == Operator::kSub && a.type == ValueType::kTime && b.type == ValueType::kTime) {
+    r = Outcome{ValueType::kDuration, (a.number - b.number) * 1000.0, Fault::kNone};
+  } else if (op == Operator::kAdd && a.type == ValueType::kTime && b.type == ValueType::kDuration) {
+    r.number = a.number + b.number / 1000.0;
+  } else if (op == Operator::kAdd && a.type == ValueType::kDuration && b.type == ValueType::kTime) {
+    r.number = b.number + a.number / 1000.0;
+  } else if (op == Operator::kSub && a.type == ValueType::kTime && b.type == ValueType::kDuration) {
+    r.number = a.number - b.number / 1000.0;
+  } else {
+    return Failed(Fault::kTimeArith);
+  }
+  if (!std::isfinite(r.number)) return Failed(Fault::kOverflow);
+  return r;
+}
+
 inline Outcome Arith(Operator op, const Operand& a, const Operand& b) {
   if (a.type == ValueType::kUnknown || b.type == ValueType::kUnknown) return Outcome{};
+  if (a.type == ValueType::kTime || b.type == ValueType::kTime) return TimeArith(op, a, b);
   if (!IsNumeric(a.type) || !IsNumeric(b.type)) return Failed(Fault::kNotNumbers);
   double r = 0;
   ValueType unit = a.type;
@@ -168,6 +192,10 @@ inline Outcome Arith(Operator op, const Operand& a, const Operand& b) {
 
 }  // namespace detail
 
+// `contains` and `matches` (OpClass::kText): text on the left (a string, or lines: any line), a string on
+// the right (for `matches`, a regex of lang/regex.hpp compiled at each evaluation).
+Outcome TextTest(Operator op, const Operand& a, const Operand& b);
+
 // A binary operator on two operands. `and`/`or` here combine two evaluated sides; skipping the right
 // side (`false and x`) is the caller's (codegen's jumps, the folder's absorbing rule).
 inline Outcome Evaluate(Operator op, const Operand& a, const Operand& b) {
@@ -182,6 +210,7 @@ inline Outcome Evaluate(Operator op, const Operand& a, const Operand& b) {
     case OpClass::kOrdering: return detail::Compare(op, a, b);
     case OpClass::kAdditive:
     case OpClass::kMultiplicative: return detail::Arith(op, a, b);
+    case OpClass::kText: return TextTest(op, a, b);
     case OpClass::kNegation: break;
   }
   return detail::Failed(Fault::kNotNumbers);
@@ -195,7 +224,7 @@ inline Outcome Evaluate(Operator op, const Operand& a) {
     return detail::Tri(t < 0 ? -1 : 1 - t);
   }
   if (a.type == ValueType::kUnknown) return Outcome{};
-  if (!IsNumeric(a.type)) return detail::Failed(Fault::kNegate);
+  if (!IsNumeric(a.type)) return detail::Failed(a.type == ValueType::kTime ? Fault::kTimeArith : Fault::kNegate);
   return Outcome{a.type, -a.number, Fault::kNone};
 }
 

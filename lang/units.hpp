@@ -50,4 +50,16 @@ std::string FormatSize(double bytes);
 // A quantity of any dimension: "12", "5m30s", "80%", "1GB".
 std::string FormatQuantity(Dimension d, double v);
 
+// ---- Points in time (the `time` type) -------------------------------------------------------------
+// A time is UTC seconds since the Unix epoch. It prints in RFC 3339, UTC, to the second:
+// 1798761600 → "2027-01-01T00:00:00Z" (a fraction of a second is kept as ".5" when there is one).
+std::string FormatTime(double seconds);
+// Reads a point in time from text, surrounding blanks ignored: RFC 3339 (`2027-01-01T00:00:00Z`,
+// `2027-01-01T02:00:00+02:00`, a fraction allowed, `t` or a space for `T`), the `notAfter=`/`notBefore=`
+// lines of `openssl x509 -enddate` (`notAfter=Jan  1 00:00:00 2027 GMT`; the prefix optional), and
+// epoch seconds (`1798761600`). On anything else returns false and says why in `why`.
+bool ParseTime(std::string_view text, double& seconds, std::string& why);
+// Days since 1970-01-01 of a proleptic Gregorian date (month 1..12).
+int64_t DaysFromCivil(int64_t year, unsigned month, unsigned day);
+
 }  // namespace rb::lang

@@ -20,6 +20,7 @@ enum class ValueType : uint8_t {
   kSecret,
   kTarget,
   kNone,
+  kTime,  // a point in time: UTC seconds since the Unix epoch
 };
 
 // The name a signature spells the type with: "duration", "lines"; "unknown" for kUnknown.
@@ -38,6 +39,7 @@ inline const char* ValueTypeName(ValueType t) {
     case ValueType::kSecret: return "secret";
     case ValueType::kTarget: return "target";
     case ValueType::kNone: return "none";
+    case ValueType::kTime: return "time";
   }
   return "?";
 }

@@ -11,6 +11,7 @@
 
 #include "lang/literals.hpp"
 #include "lang/text.hpp"
+#include "lang/units.hpp"
 #include "runtime/yaml_reader.hpp"
 
 namespace rb::rt {
@@ -70,6 +71,7 @@ const char* TypeExample(ValueType t) {
     case ValueType::kSize: return "512MB or 1GB";
     case ValueType::kString: return "\"some text\"";
     case ValueType::kLines: return "a block of text or a list of lines";
+    case ValueType::kTime: return "2027-01-01T00:00:00Z";
     default: return "?";
   }
 }
@@ -115,6 +117,12 @@ std::optional<Value> ParseLiteral(const std::string& text, ValueType want, std::
       return fail("a size such as 512MB or 1GB (B, KB, MB, GB, TB)");
     case ValueType::kString: return Value::String(text);
     case ValueType::kLines: return Value::Lines(lang::SplitLines(text));
+    case ValueType::kTime: {
+      double seconds = 0;
+      if (lang::ParseTime(s, seconds, detail)) return Value::Number(ValueType::kTime, seconds);
+      detail.clear();
+      return fail("a time such as 2027-01-01T00:00:00Z (RFC 3339, UTC with Z or an offset)");
+    }
     default:
       error = fmt::format("a value of type {} cannot be written in a file", ValueTypeName(want));
       return std::nullopt;

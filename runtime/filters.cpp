@@ -1,6 +1,7 @@
 // The text filters of natives.def (std.text): pure functions of the piped text and their arguments.
 // The VM calls them through Natives()[import.native].filter, resolved once by the verifier.
 #include "lang/text.hpp"
+#include "lang/units.hpp"
 #include "runtime/natives.hpp"
 #include "runtime/regex.hpp"
 
@@ -72,6 +73,23 @@ Value FilterCount(const Value* args, size_t argc, std::string&) {
 Value FilterLines(const Value* args, size_t argc, std::string&) {
   if (NoInput(args, argc)) return Value::Unknown();
   return Value::Lines(LinesOf(args[0]));
+}
+
+// A point in time read from the text (lang::ParseTime): RFC 3339, openssl's `notAfter=...`, or epoch
+// seconds; the first line that is not blank when the input is lines. Anything else reads unknown: a
+// timestamp the command did not print is missing data, not an error of the runbook.
+Value FilterTime(const Value* args, size_t argc, std::string&) {
+  if (NoInput(args, argc)) return Value::Unknown();
+  std::string text;
+  for (const auto& line : LinesOf(args[0])) {
+    if (line.find_first_not_of(" \t") == std::string::npos) continue;
+    text = line;
+    break;
+  }
+  double seconds = 0;
+  std::string why;
+  if (!lang::ParseTime(text, seconds, why)) return Value::Unknown();
+  return Value::Number(ValueType::kTime, seconds);
 }
 
 }  // namespace rb::rt

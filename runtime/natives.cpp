@@ -10,7 +10,7 @@ namespace {
 // The spellings natives.def uses, without their enum names.
 constexpr ValueType kBool = ValueType::kBool, kNum = ValueType::kNum, kDuration = ValueType::kDuration,
                     kPercent = ValueType::kPercent, kSize = ValueType::kSize, kString = ValueType::kString,
-                    kLines = ValueType::kLines;
+                    kLines = ValueType::kLines, kTime = ValueType::kTime;
 constexpr Effect kRead = Effect::kRead, kWrite = Effect::kWrite, kDestructive = Effect::kDestructive;
 constexpr DryBehaviour kAnswered = DryBehaviour::kAnswered, kRecorded = DryBehaviour::kRecorded;
 

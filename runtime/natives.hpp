@@ -95,5 +95,6 @@ Value FilterHead(const Value* args, size_t argc, std::string& error);
 Value FilterTail(const Value* args, size_t argc, std::string& error);
 Value FilterCount(const Value* args, size_t argc, std::string& error);
 Value FilterLines(const Value* args, size_t argc, std::string& error);
+Value FilterTime(const Value* args, size_t argc, std::string& error);
 
 }  // namespace rb::rt

@@ -363,7 +363,7 @@ Runbook GetRunbook(Reader& r) {
   r.Resize(rb.params, "params", 10);
   for (auto& p : rb.params) {
     p.name = r.U32("param name");
-    p.type = r.Enum<ValueType>("param type", static_cast<uint8_t>(ValueType::kNone));
+    p.type = r.Enum<ValueType>("param type", static_cast<uint8_t>(ValueType::kTime));
     p.def = r.Enum<Param::Default>("param default kind", 2);
     p.value = r.U32("param value");
   }
@@ -643,9 +643,9 @@ std::variant<Program, LoadError> Deserialize(const std::vector<uint8_t>& bytes) 
       im.name = r.U32("import name");
       im.effect = r.Enum<Effect>("import effect", 3);
       im.is_filter = r.Enum<uint8_t>("import filter flag", 1) != 0;
-      im.result = r.Enum<ValueType>("import result", static_cast<uint8_t>(ValueType::kNone));
+      im.result = r.Enum<ValueType>("import result", static_cast<uint8_t>(ValueType::kTime));
       r.Resize(im.params, "import params", 1);
-      for (auto& t : im.params) t = r.Enum<ValueType>("import param", static_cast<uint8_t>(ValueType::kNone));
+      for (auto& t : im.params) t = r.Enum<ValueType>("import param", static_cast<uint8_t>(ValueType::kTime));
     }
     close(end, "IMPT");
 

@@ -24,6 +24,7 @@ Trace Rehearse(const Program& program, const Registry& registry, uint32_t runboo
   }
 
   VirtualClock clock;
+  if (scenario.start_s) clock.SetStart(*scenario.start_s);
   ScenarioAnswers answers(scenario);
   RecordingNotifier notifier;
   RunnerOptions run;

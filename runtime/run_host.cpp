@@ -143,6 +143,11 @@ Value RunHost::Ask(const std::string& question) {
   return a ? Value::Bool(*a) : Value::Unknown();
 }
 
+Value RunHost::Now() {
+  if (!facts_.clock) return EvalHost::Now();
+  return Value::Number(ValueType::kTime, facts_.clock->WallSeconds(facts_.now_ms));
+}
+
 Value RunHost::Window(uint32_t owner, uint32_t window) {
   const std::vector<Value>& ws = owner == kPolicyOwner ? policy_windows_ : windows_;
   return window < ws.size() ? ws[window] : Value::Unknown();

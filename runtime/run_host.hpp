@@ -24,6 +24,7 @@ struct RunFacts {
   Tri incident = Tri::kFalse;
   std::vector<int> step_failed;  // per step: -1 not run (or pending), 0 ok, 1 failed
   Value output;                  // the last command's output, through its filters
+  Clock* clock = nullptr;        // for `now()`: the wall-clock instant of now_ms (null: the system clock)
 };
 
 class RunHost : public EvalHost {
@@ -63,6 +64,7 @@ class RunHost : public EvalHost {
   Value Let(uint32_t owner, uint32_t index) override;
   // The runner records what a step's `let` took; it keeps that value for the rest of the run.
   void SetCapture(uint32_t index, Value v);
+  Value Now() override;
 
  private:
   const Program& p_;

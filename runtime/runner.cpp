@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 
 #include "lang/enums.hpp"
@@ -44,6 +45,7 @@ class Runner::Impl {
       : p_(p), reg_(reg), rb_(rb), r_(p.runbooks.at(rb)), world_(world), opt_(opt), bindings_(std::move(bindings)),
         host_(p, rb, bindings_, facts_, world.provider, world.answers, world.state, trace_, opt.limits) {
     for (const auto& e : bindings_.errors) trace_.errors.push_back(e.ToString());
+    facts_.clock = &world_.clock;
     facts_.step_failed.assign(r_.steps.size(), 0);  // `failed(step)` is false until the step ran and failed
     step_done_.assign(r_.steps.size(), false);
     rows_.resize(r_.rows.size() + (p.policy ? p.policy->rows.size() : 0));
@@ -495,6 +497,11 @@ Runner::Runner(const Program& program, const Registry& registry, uint32_t runboo
     : impl_(std::make_unique<Impl>(program, registry, runbook, std::move(bindings), world, options)) {}
 
 Runner::~Runner() = default;
+
+double Clock::WallSeconds(int64_t at_ms) {
+  (void)at_ms;  // a live clock's instants are the system clock's
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 void Runner::AddError(std::string message) { impl_->AddError(std::move(message)); }
 

@@ -30,15 +30,24 @@ class Clock {
   virtual ~Clock() = default;
   virtual int64_t Now() = 0;
   virtual void AdvanceTo(int64_t at_ms) = 0;
+  // The wall-clock instant (UTC seconds since the epoch) of run time `at_ms`, what `now()` reads.
+  // A live clock reads the system clock.
+  virtual double WallSeconds(int64_t at_ms);
 };
-// A rehearsal's clock: starts at 0 and moves only when the runner advances it.
+// The instant a rehearsal starts at when its scenario gives no `start:`: 2026-01-01T00:00:00Z.
+inline constexpr double kDefaultRehearsalStart = 1767225600.0;
+// A rehearsal's clock: starts at 0 and moves only when the runner advances it; `now()` reads the
+// scenario's `start:` plus the virtual time.
 class VirtualClock : public Clock {
  public:
   int64_t Now() override { return now_; }
   void AdvanceTo(int64_t at_ms) override { now_ = at_ms; }
+  double WallSeconds(int64_t at_ms) override { return start_s_ + static_cast<double>(at_ms) / 1000.0; }
+  void SetStart(double epoch_seconds) { start_s_ = epoch_seconds; }
 
  private:
   int64_t now_ = 0;
+  double start_s_ = kDefaultRehearsalStart;
 };
 
 // ---- Provider: probes and commands ---------------------------------------------------------------

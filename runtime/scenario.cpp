@@ -11,6 +11,7 @@
 #include "lang/enums.hpp"
 #include "lang/literals.hpp"
 #include "lang/text.hpp"
+#include "lang/units.hpp"
 #include "lang/words.hpp"
 #include "runtime/config.hpp"
 #include "runtime/yaml_reader.hpp"
@@ -178,7 +179,7 @@ class ScenarioLoader {
 
   void Load(const YAML::Node& root) {
     auto fields = Fields(r_, root,
-                         {"runbook", "description", "duration", "tick", "params", "probes", "commands", "answers", "expect"},
+                         {"runbook", "description", "duration", "tick", "params", "probes", "commands", "answers", "expect", "start"},
                          "a scenario");
     // The runbook.
     if (const Field* f = Get(fields, "runbook")) {
@@ -197,6 +198,19 @@ class ScenarioLoader {
         if (*ms < 1000 || *ms > kMaxScenarioMs)
           r_.Error(ConfigKind::kScenarioDuration, f->v, fmt::format("duration must be from 1s to 24h, got {}", Quote(f->v.Scalar())));
         else out_.duration_ms = *ms;
+      }
+    }
+    if (const Field* f = Get(fields, "start")) {
+      // The wall-clock instant the rehearsal starts at: what `now()` reads at 0s.
+      if (auto s = WantScalar(r_, f->v, "start")) {
+        double seconds = 0;
+        std::string why;
+        if (lang::ParseTime(*s, seconds, why)) {
+          out_.start_s = seconds;
+        } else {
+          r_.Error(ConfigKind::kScenarioValue, f->v,
+                   fmt::format("start must be a time such as 2026-12-01T03:00:00Z (RFC 3339, UTC), got {}", Quote(*s)));
+        }
       }
     }
     if (const Field* f = Get(fields, "tick")) {

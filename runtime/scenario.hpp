@@ -116,6 +116,9 @@ struct Scenario {
   // Values for the runbook's params in this scenario (`params: {queue: celery}`); they win over
   // the environment and the defaults.
   std::map<std::string, EnvParam> params;
+  // `start: 2026-12-01T03:00:00Z`: the wall-clock instant the rehearsal starts at, what `now()` reads
+  // at 0s (UTC seconds); unset: kDefaultRehearsalStart.
+  std::optional<double> start_s;
 };
 
 // The runbook a scenario file rehearses without parsing all of it: its `runbook:` key, else the name

@@ -80,6 +80,7 @@ std::string ToString(const Value& v) {
     case ValueType::kSecret: return "***";
     case ValueType::kTarget: return fmt::format("<target {}>", static_cast<uint32_t>(v.number));
     case ValueType::kNone: return "none";
+    case ValueType::kTime: return lang::FormatTime(v.number);
   }
   return "?";
 }

@@ -61,7 +61,21 @@ inline void Apply(lang::Operator op, Value& a) {
   a = Value{r.type, r.number, nullptr};
 }
 
+// bytes(n), seconds(n), percent(n): a plain number given a unit, `scale` base units per one.
+inline void AsUnit(Value& v, ValueType unit, double scale, const char* fn) {
+  if (v.IsUnknown()) return;
+  if (v.type != ValueType::kNum) throw RuntimeError{fmt::format("{}() takes a plain number, got {}", fn, ValueTypeName(v.type))};
+  double r = v.number * scale;
+  if (!std::isfinite(r)) throw RuntimeError{"arithmetic overflow"};
+  v = Value::Number(unit, r);
+}
+
 }  // namespace
+
+Value EvalHost::Now() {
+  auto since = std::chrono::system_clock::now().time_since_epoch();
+  return Value::Number(ValueType::kTime, std::chrono::duration<double>(since).count());
+}
 
 Vm::Vm(const Program& program, VmLimits limits) : program_(program), limits_(limits) {
   constants_.reserve(program.constants.size());
@@ -176,6 +190,10 @@ EvalResult Vm::Run(uint32_t chunk_index, EvalHost& host) {
 #define RB_BINARY_OP(name, text, cls, precedence, opcode, operands, result, doc) \
     CASE(opcode) { --sp; Apply(lang::Operator::k##name, sp[-1], sp[0]); NEXT(); }
 #include "lang/operators.def"
+    CASE(NOW) { *sp++ = host.Now(); NEXT(); }
+    CASE(AS_SIZE) { AsUnit(sp[-1], ValueType::kSize, 1, "bytes"); NEXT(); }
+    CASE(AS_DURATION) { AsUnit(sp[-1], ValueType::kDuration, 1000, "seconds"); NEXT(); }
+    CASE(AS_PERCENT) { AsUnit(sp[-1], ValueType::kPercent, 1, "percent"); NEXT(); }
     CASE(WINDOW) { *sp++ = host.Window(owner, OperandA(w)); NEXT(); }
     CASE(LET) {
       *sp = host.Let(owner, OperandA(w));

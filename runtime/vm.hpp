@@ -50,6 +50,9 @@ class EvalHost {
   }
   // LET A: a let (evaluated at most once per instant) or a step's capture (unknown until taken).
   virtual Value Let(uint32_t owner, uint32_t index) { (void)owner, (void)index; return Value::Unknown(); }
+  // The current instant, a kTime value (`now()`). By default the system clock; the runner's host
+  // reads its clock (a rehearsal's is virtual).
+  virtual Value Now();
 };
 
 struct EvalResult {

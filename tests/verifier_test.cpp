@@ -522,7 +522,7 @@ TEST(VerifierFile, InvalidEnumValue) {
       {parsed.chunks.at(0).byte_offset - 13, 2, "chunk class has invalid value 2"},
       {parsed.imports.at(0).byte_offset + 4, 4, "import effect has invalid value 4"},
       {parsed.imports.at(0).byte_offset + 5, 2, "import filter flag has invalid value 2"},
-      {parsed.imports.at(0).byte_offset + 6, 13, "import result has invalid value 13"},
+      {parsed.imports.at(0).byte_offset + 6, 14, "import result has invalid value 14"},
       {SectionAt(base, "CONS") + 12, 0xFF, "constant type has invalid value 255"},
   };
   for (const Case& c : cases) {
@@ -1048,7 +1048,8 @@ TEST(VerifierEffects, FilterReadingTheRunsStateIsRejected) {
   // filter: 0 OUTPUT, 1 CONST "used", 2 CALL grep/2, 3 RETURN; instruction 1 becomes a state read.
   const uint32_t question = ConstantOfType(base, rt::ValueType::kString);
   std::vector<uint32_t> reads = {Word(Op::kSYMPTOM, 0), Word(Op::kINCIDENT), Word(Op::kFAILED, 0),
-                                 Word(Op::kWINDOW, 0), Word(Op::kASK, question), Word(Op::kLET, 0)};
+                                 Word(Op::kWINDOW, 0), Word(Op::kASK, question), Word(Op::kLET, 0),
+                                 Word(Op::kNOW)};
   size_t state_ops = 0;
   for (size_t o = 0; o < rt::kOpCount; ++o) {
     const rt::OpInfo& info = rt::Info(static_cast<Op>(o));

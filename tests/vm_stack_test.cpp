@@ -104,6 +104,16 @@ TEST(VmStack, EveryHandlerPopsAndPushesWhatOpcodesDefSays) {
         code.push_back(rt::Encode(op, 0));
         break;
       case Op::kRETURN: push_bool(); break;  // the RETURN every chunk ends with
+      case Op::kCONTAINS: case Op::kMATCHES:  // text and a pattern: the question's text twice
+        code.push_back(rt::Encode(Op::kCONST, question));
+        code.push_back(rt::Encode(Op::kCONST, question));
+        code.push_back(rt::Encode(op));
+        break;
+      case Op::kNOW: code.push_back(rt::Encode(op)); break;
+      case Op::kAS_SIZE: case Op::kAS_DURATION: case Op::kAS_PERCENT:
+        push_num();
+        code.push_back(rt::Encode(op));
+        break;
     }
     code.push_back(rt::Encode(Op::kRETURN));
     rt::Chunk chunk;

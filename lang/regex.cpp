@@ -1,9 +1,9 @@
-#include "runtime/regex.hpp"
+#include "lang/regex.hpp"
 
 #include <cctype>
 #include <memory>
 
-namespace rb::rt {
+namespace rb::lang {
 namespace {
 
 constexpr size_t kMaxDepth = 64;         // group nesting in a pattern
@@ -21,6 +21,7 @@ using NodePtr = std::unique_ptr<Node>;
 
 struct SyntaxError {
   std::string message;
+  size_t at = SIZE_MAX;  // the offending byte of the pattern; SIZE_MAX: the parser's position
 };
 
 class Parser {
@@ -29,7 +30,7 @@ class Parser {
 
   NodePtr Parse() {
     NodePtr n = Alt(0);
-    if (i_ < p_.size()) throw SyntaxError{"unbalanced `)`"};
+    if (i_ < p_.size()) throw SyntaxError{"unbalanced `)`", i_};
     return n;
   }
 
@@ -65,7 +66,7 @@ class Parser {
     while (i_ < p_.size() && std::isdigit(static_cast<unsigned char>(p_[i_]))) {
       n = n * 10 + static_cast<size_t>(p_[i_++] - '0');
       any = true;
-      if (n > kMaxRepeat) throw SyntaxError{"repetition count above 100"};
+      if (n > kMaxRepeat) throw SyntaxError{"repetition count above 100", i_ - 1};
     }
     if (!any) throw SyntaxError{"expected a number in `{}`"};
     return n;
@@ -140,33 +141,36 @@ class Parser {
       case 't': return '\t';
       case 'r': return '\r';
       default:
-        if (std::isalnum(static_cast<unsigned char>(e))) throw SyntaxError{std::string("unknown escape `\\") + e + "`"};
+        if (std::isalnum(static_cast<unsigned char>(e))) {
+          throw SyntaxError{std::string("unknown escape `\\") + e + "`", i_ - 2};
+        }
         return static_cast<unsigned char>(e);
     }
   }
 
   NodePtr Atom(size_t depth) {
     if (i_ >= p_.size()) throw SyntaxError{"pattern ends early"};
+    const size_t at = i_;
     char c = p_[i_++];
     switch (c) {
       case '(': {
         if (p_.substr(i_, 2) == "?:") i_ += 2;
         NodePtr inner = Alt(depth + 1);
-        if (i_ >= p_.size() || p_[i_] != ')') throw SyntaxError{"missing `)`"};
+        if (i_ >= p_.size() || p_[i_] != ')') throw SyntaxError{"missing `)`", at};
         ++i_;
         return inner;
       }
-      case ')': throw SyntaxError{"unbalanced `)`"};
+      case ')': throw SyntaxError{"unbalanced `)`", at};
       case '*':
       case '+':
       case '?':
-      case '{': throw SyntaxError{std::string("`") + c + "` has nothing to repeat"};
+      case '{': throw SyntaxError{std::string("`") + c + "` has nothing to repeat", at};
       case '.': return Make(Node::Kind::kAny);
       case '^': return Make(Node::Kind::kBol);
       case '$': return Make(Node::Kind::kEol);
-      case '[': return Class();
+      case '[': return Class(at);
       case '\\': {
-        if (i_ >= p_.size()) throw SyntaxError{"pattern ends with `\\`"};
+        if (i_ >= p_.size()) throw SyntaxError{"pattern ends with `\\`", at};
         char e = p_[i_++];
         NodePtr n = Make(Node::Kind::kClass);
         n->cls.assign(256, false);
@@ -183,7 +187,7 @@ class Parser {
     }
   }
 
-  NodePtr Class() {
+  NodePtr Class(size_t open) {
     NodePtr n = Make(Node::Kind::kClass);
     n->cls.assign(256, false);
     bool negate = i_ < p_.size() && p_[i_] == '^';
@@ -203,11 +207,11 @@ class Parser {
         ++i_;
         hi = static_cast<unsigned char>(p_[i_++]);
         if (hi == '\\' && i_ < p_.size()) hi = EscapedByte(p_[i_++]);
-        if (hi < lo) throw SyntaxError{"class range out of order"};
+        if (hi < lo) throw SyntaxError{"class range out of order", i_ - 1};
       }
       for (unsigned c = lo; c <= hi; ++c) AddToClass(n->cls, static_cast<unsigned char>(c));
     }
-    if (i_ >= p_.size()) throw SyntaxError{"missing `]`"};
+    if (i_ >= p_.size()) throw SyntaxError{"missing `]`", open};
     ++i_;
     if (negate) n->cls.flip();
     return n;
@@ -216,6 +220,9 @@ class Parser {
   std::string_view p_;
   bool icase_;
   size_t i_ = 0;
+
+ public:
+  size_t Position() const { return i_; }
 };
 
 using Inst = Regex::Inst;
@@ -297,8 +304,13 @@ class Emitter {
 }  // namespace
 
 std::optional<Regex> Regex::Compile(std::string_view pattern, bool icase, std::string& error) {
+  size_t at = 0;
+  return Compile(pattern, icase, error, at);
+}
+
+std::optional<Regex> Regex::Compile(std::string_view pattern, bool icase, std::string& error, size_t& error_at) {
+  Parser parser(pattern, icase);
   try {
-    Parser parser(pattern, icase);
     NodePtr root = parser.Parse();
     Regex re;
     Emitter(re.prog_, re.classes_).Emit(*root);
@@ -306,6 +318,8 @@ std::optional<Regex> Regex::Compile(std::string_view pattern, bool icase, std::s
     return re;
   } catch (const SyntaxError& e) {
     error = e.message;
+    error_at = e.at != SIZE_MAX ? e.at : parser.Position();
+    if (!pattern.empty() && error_at >= pattern.size()) error_at = pattern.size() - 1;
     return std::nullopt;
   }
 }
@@ -366,4 +380,4 @@ bool Regex::Search(std::string_view text) const {
   return false;
 }
 
-}  // namespace rb::rt
+}  // namespace rb::lang
