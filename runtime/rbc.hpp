@@ -16,7 +16,8 @@ inline constexpr char kMagic[4] = {'R', 'B', 'C', '\x1A'};
 // 2: source text of guards, expectations, filters and rows; 3: a content hash per source file;
 // 4: the effect tables of the programs its commands run (PROG), so no stdlib is needed to verify it;
 // 5: each `for` window names the chunk of its condition, which the runner evaluates.
-inline constexpr uint16_t kFormatVersion = 5;
+// 6: program tables carry their wrapper rules (`wraps exec POD --`).
+inline constexpr uint16_t kFormatVersion = 6;
 inline constexpr size_t kHeaderSize = 32;
 inline constexpr size_t kMaxRbcBytes = 64u << 20;
 // The most the reader allocates for a file's records, per byte of file: a count that would need more
