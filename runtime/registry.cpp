@@ -267,17 +267,6 @@ bool Judge(const ProgramDecl& prog, const std::vector<std::optional<std::string>
   // Option rules, once per option occurrence: a value a pattern names takes that pattern; another
   // value takes the bare pattern, else the most dangerous valued one; a slot value may be any value.
   for (const auto& u : r.uses) {
-    // A `~` pattern also reads the literal text of any option's value but a credential's.
-    if (u.has_value && u.value && !(u.option && u.option->secret)) {
-      const std::string text = lang::NormalizePattern(*u.value);
-      for (size_t ri = 0; ri < prog.rules.size(); ++ri) {
-        const ProgramRule& rule = prog.rules[ri];
-        if (!IsTilde(rule) || !local.Wants(rule.effect)) continue;
-        if (ContainsWords(text, table.needles[ri])) {
-          local.Take(rule.effect, prog.name + " (" + rule.words[0].substr(1) + " in the value of " + u.spelled + ")");
-        }
-      }
-    }
     if (!u.option) continue;
     const PreparedRules::OptionRules& rules = table.by_option[static_cast<size_t>(u.option - prog.options.data())];
     auto rule = [&](size_t i) -> const ProgramRule& { return prog.rules[i]; };
@@ -446,6 +435,7 @@ CommandMatch Inner(const ProgramDecl& program, const std::vector<std::optional<s
   }
   if (Unknown(words[at])) {
     CommandMatch in;
+    in.declared = true;
     in.effect = Effect::kDestructive;
     in.rule = "{…} (a slot where the wrapped program goes: the command could be anything)";
     return in;

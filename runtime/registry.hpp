@@ -81,8 +81,8 @@ struct OptionUse {
 //   - an option the program does not declare is read both with and without a value (inside a short
 //     cluster: with the rest of the word as its value, or not), and the more dangerous reading wins;
 //   - a slot where the sub-command goes may be any sub-command, a slot value any value, and a word
-//     that is only a slot may hold any `~` word; a `~` pattern also matches inside the literal text
-//     of any option's value (`psql -c "DROP TABLE x"`), and `-c ~DROP` inside that option's value;
+//     that is only a slot may hold any `~` word; an option rule `-c ~DROP` matches inside that
+//     option's value (`psql -c "DROP TABLE x"`);
 //   - a wrapper rule (`wraps exec POD --`, see ProgramWrap) splits the words: those up to the end of
 //     its pattern are the wrapper's own (options keep being read up to the inner command), the rest a
 //     command of its own, matched against `lookup(its program)`; the more dangerous of the two wins.
