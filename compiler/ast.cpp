@@ -47,6 +47,7 @@ rt::ProgramDecl ToProgramDecl(const Program& p) {
   for (const auto& o : p.options) d.options.push_back(rt::ProgramOption{o.names, o.value, o.secret});
   for (const auto& r : p.rules) d.rules.push_back(rt::ProgramRule{r.effect, r.words});
   d.default_effect = p.default_effect;
+  for (const auto& w : p.wraps) d.wraps.push_back(rt::ProgramWrap{w.words});
   d.Prepare();
   return d;
 }

@@ -286,6 +286,11 @@ struct ProgramOption {
   bool secret = false;
   Span span;
 };
+// `wraps exec POD --`: see rt::ProgramWrap.
+struct ProgramWrap {
+  std::vector<std::string> words;
+  Span span;
+};
 struct Program {
   std::string name;
   Span name_span;
@@ -293,6 +298,7 @@ struct Program {
   std::vector<ProgramRule> rules;
   std::optional<Effect> default_effect;
   Span span;
+  std::vector<ProgramWrap> wraps;
 };
 
 // The runtime's view of a program declaration (one matcher serves the checker and the verifier).

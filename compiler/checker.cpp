@@ -315,12 +315,52 @@ class Checker {
         Error(DiagKind::kProgramTable, r.span,
               fmt::format("`{}` is not among `{}`'s options", r.words[0], p.name),
               fmt::format("declare it first, with a value name if it takes one: `options {} VALUE`", r.words[0]));
-      } else if (r.words.size() > 2 || (r.words.size() == 2 && it->second->value.empty())) {
+      } else if ((r.words.size() > 2 && r.words[1][0] != '~') || (r.words.size() >= 2 && it->second->value.empty())) {
         Error(DiagKind::kProgramTable, r.span,
               fmt::format("`{}` takes {}, so the pattern `{}` never matches", r.words[0],
                           it->second->value.empty() ? "no value" : "one value", fmt::join(r.words, " ")),
               it->second->value.empty() ? fmt::format("write `{}` alone, or declare `options {} VALUE`", r.words[0], r.words[0])
                                         : fmt::format("write `\"{} VALUE\"`", r.words[0]));
+      }
+    }
+    CheckWrapRules(p);
+  }
+
+  // `wraps exec POD --`: each pattern can match (positional words only, nothing another word of it
+  // takes first), and no two start with the same literal words.
+  void CheckWrapRules(const ast::Program& p) {
+    auto env = [](const std::string& w) { return rt::IsWrapEnv(w); };
+    auto slot = [](const std::string& w) { return rt::IsWrapSlot(w); };
+    std::map<std::string, const ast::ProgramWrap*> leading;
+    for (const auto& w : p.wraps) {
+      std::string text = fmt::format("wraps {}", fmt::join(w.words, " "));
+      for (size_t i = 0; i < w.words.size(); ++i) {
+        const std::string& word = w.words[i];
+        std::string why;
+        if (word.size() > 1 && word[0] == '-' && word != "--") {
+          why = fmt::format("`{}` is read as an option, never as a positional word", word);
+        } else if (i > 0 && env(w.words[i - 1]) && (env(word) || word.find('=') != std::string::npos)) {
+          why = fmt::format("`{}` right after `{}` never gets a word: that one takes every word holding `=`", word,
+                            w.words[i - 1]);
+        }
+        if (!why.empty()) {
+          Error(DiagKind::kWrapNeverMatches, w.span, fmt::format("`{}` of `{}` never matches: {}", text, p.name, why),
+                word[0] == '-' && word != "--"
+                    ? fmt::format("leave `{}` out of the pattern: options are declared with `options` and read up to the inner command", word)
+                    : "drop the word from the pattern");
+          break;
+        }
+      }
+      std::string key;
+      for (const auto& word : w.words) {
+        if (slot(word) || env(word)) break;
+        key += rt::LowerAscii(word) + " ";
+      }
+      auto [it, fresh] = leading.emplace(key, &w);
+      if (!fresh) {
+        Error(DiagKind::kWrapDuplicate, w.span,
+              fmt::format("`{}` and `wraps {}` of `{}` start with the same words", text, fmt::join(it->second->words, " "), p.name),
+              "keep one wrapper rule per leading word: a command matches one pattern");
       }
     }
   }
@@ -973,7 +1013,11 @@ class Checker {
 
   void MatchEffect(const ast::Program& p, ast::Command& c) {
     std::vector<std::optional<std::string>> words = MatcherWords(c);
-    rt::CommandMatch m = rt::MatchCommand(ProgramDecl(p), words);
+    rt::CommandMatch m = rt::MatchCommand(ProgramDecl(p), words, ProgramLookup());
+    if (!m.declared && m.refusal != rt::CommandMatch::Refusal::kSubcommand) {
+      WrapRefusal(c, m);
+      return;
+    }
     if (!m.declared) {
       // Point at the word in sub-command position, else at the program.
       ast::Span at = c.argv[0].span;
@@ -983,15 +1027,17 @@ class Checker {
           break;
         }
       }
+      // In a wrapped command the sub-command may be the inner program's (`sudo kubectl cordon`).
+      const std::string& pname = m.program.empty() ? p.name : m.program;
       std::string hint = fmt::format("add `{}` to `program {}` ({}) as read, write or destructive", m.subcommand,
-                                     p.name, program_where_[p.name]);
+                                     pname, program_where_[pname]);
       if (!m.guess.empty()) {
         hint = fmt::format("`{}` is not among `{}`'s options, so the word after it may be its value; declare it "
                            "in `program {}` ({}): `options {}` (no value) or `options {} VALUE`",
-                           m.guess, p.name, p.name, program_where_[p.name], m.guess, m.guess);
+                           m.guess, pname, pname, program_where_[pname], m.guess, m.guess);
       }
       Error(DiagKind::kUnknownSubcommand, at,
-            fmt::format("`{}` has no declared effect for sub-command `{}`", p.name, m.subcommand), hint);
+            fmt::format("`{}` has no declared effect for sub-command `{}`", pname, m.subcommand), hint);
       c.effect = Effect::kWrite;  // assume the worst for the code generator
       c.effect_known = false;
       c.matched_rule = m.rule;
@@ -999,6 +1045,43 @@ class Checker {
     }
     c.effect = m.effect;
     c.matched_rule = m.rule;
+  }
+
+  // The programs this module sees, by name, for a wrapper's inner command.
+  rt::ProgramLookup ProgramLookup() {
+    return [this](const std::string& name) -> const rt::ProgramDecl* {
+      auto it = programs_.find(name);
+      return it == programs_.end() ? nullptr : &ProgramDecl(*it->second);
+    };
+  }
+
+  // A wrapped command refused: an inner program nobody declares, too many wrappers, a cycle.
+  void WrapRefusal(ast::Command& c, const rt::CommandMatch& m) {
+    c.effect = Effect::kWrite;  // assume the worst for the code generator
+    c.effect_known = false;
+    c.matched_rule = m.rule;
+    ast::Span at = m.inner_word + 1 < c.argv.size() ? c.argv[m.inner_word + 1].span : c.argv[0].span;
+    switch (m.refusal) {
+      case rt::CommandMatch::Refusal::kInnerProgram: {
+        auto home = program_home_.find(m.inner_program);
+        Error(DiagKind::kUnknownProgram, at,
+              fmt::format("program `{}` is not declared (`{}` runs it as a command of its own)", m.inner_program, m.program),
+              home != program_home_.end()
+                  ? fmt::format("add `import std.{}`", home->second)
+                  : fmt::format("declare it with its effects: program {} {{ read ...  write ... }}", m.inner_program));
+        break;
+      }
+      case rt::CommandMatch::Refusal::kTooDeep:
+        Error(DiagKind::kWrapTooDeep, at,
+              fmt::format("`{}` is wrapped more than {} deep", m.inner_program, rt::kMaxWrapDepth),
+              "drop the wrappers that add nothing: each one runs the rest of the line");
+        break;
+      case rt::CommandMatch::Refusal::kCycle:
+        Error(DiagKind::kWrapCycle, at, fmt::format("`{}` wraps itself with the same words", m.inner_program),
+              fmt::format("write `{}` once", m.inner_program));
+        break;
+      default: break;
+    }
   }
 
   // The runtime's view of a program declaration (one matcher serves the checker and the verifier).
@@ -1056,7 +1139,7 @@ class Checker {
       words.emplace_back(text);
     }
     rt::ProgramDecl none;
-    for (const rt::OptionUse& u : rt::OptionUses(prog ? *prog : none, words)) {
+    for (const rt::OptionUse& u : rt::OptionUses(prog ? *prog : none, words, ProgramLookup())) {
       bool secret = u.option ? u.option->secret : kCredentialOptions.count(u.spelled) > 0;
       std::optional<size_t> vw = u.value_word;
       if (!vw && !u.option && secret && u.word + 1 < words.size()) vw = u.word + 1;  // `--password X`, undeclared

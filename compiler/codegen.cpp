@@ -121,6 +121,14 @@ class Generator {
             continue;
           }
           names.insert(prog_.Str(argv[0][0].value));
+          // A wrapper's inner program (`sudo kubectl ...`) is a literal word further on: the tables of
+          // such words travel too (carrying one too many is harmless).
+          const rt::ProgramDecl* outer = natives_.Program(prog_.Str(argv[0][0].value));
+          for (size_t i = 1; outer && !outer->wraps.empty() && i < argv.size(); ++i) {
+            if (argv[i].size() == 1 && argv[i][0].kind == rt::WordPart::Kind::kLiteral && natives_.Program(prog_.Str(argv[i][0].value))) {
+              names.insert(prog_.Str(argv[i][0].value));
+            }
+          }
         }
       }
     }

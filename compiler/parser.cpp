@@ -219,6 +219,7 @@ using Selector = pt::selector<Rule,
     g::contact_display, g::contact_handle, g::method, g::eff_read, g::eff_write, g::eff_destructive,
     g::formal, g::arrow, g::default_rule, g::effect_rule, g::sub_word, g::program_name, g::options_rule,
     g::secret_rule, g::option_spec, g::option_flag, g::option_value,
+    g::wraps_rule, g::wrap_env, g::wrap_slot, g::wrap_dashes,
     g::paren, g::number, g::window_bound, g::dq_string, g::sq_string, g::list_lit, g::ask_expr, g::kw_true,
     g::kw_false, g::kw_unknown, g::name_ref, g::call_args, g::member_suffix, g::or_op, g::and_op, g::not_op,
     g::cmp_op, g::window_op, g::pipe_op, g::add_op, g::mul_op, g::neg_op, g::let_decl>,
@@ -925,6 +926,11 @@ class Builder {
           }
           p.rules.push_back(std::move(rule));
         }
+      } else if (r->is_type<g::wraps_rule>()) {
+        ast::ProgramWrap w;
+        w.span = SpanOf(*r);
+        for (const auto& word : r->children) w.words.emplace_back(word->string_view());
+        p.wraps.push_back(std::move(w));
       }
     }
     return p;

@@ -246,9 +246,16 @@ struct options_rule : seq<key<TAO_PEGTL_STRING("options")>, sp, must<option_spec
                           star<sp, one<','>, ws, must<option_spec>>> {};
 struct secret_rule : seq<key<TAO_PEGTL_STRING("secret")>, sp, must<option_spec>,
                          star<sp, one<','>, ws, must<option_spec>>> {};
+// `wraps exec POD --`: after these words the rest of the command is a command of its own (an
+// upper-case word takes one positional word, `NAME=VALUE...` every word holding `=`).
+struct wrap_env : seq<option_value, one<'='>, option_value, TAO_PEGTL_STRING("...")> {};
+struct wrap_slot : seq<option_value, not_at<sor<ident_other, one<'-', '=', '.'>>>> {};
+struct wrap_dashes : seq<TAO_PEGTL_STRING("--"), not_at<not_one<' ', '\t', '\n', '\r', ','>>> {};
+struct wraps_rule : seq<key<TAO_PEGTL_STRING("wraps")>,
+                        star<blank_char, sp, sor<wrap_env, wrap_slot, wrap_dashes, option_flag, sub_word>>> {};
 struct program_close : one<'}'> {};
 struct program_decl : seq<key<TAO_PEGTL_STRING("program")>, ws, must<program_name>, ws, must<block_open>, ws,
-                          star<sor<default_rule, options_rule, secret_rule, effect_rule>, ws>, must<program_close>> {};
+                          star<sor<default_rule, options_rule, secret_rule, effect_rule, wraps_rule>, ws>, must<program_close>> {};
 struct filter_decl : seq<key<TAO_PEGTL_STRING("filter")>, ws, signature> {};
 
 // ---- Files --------------------------------------------------------------------------------------

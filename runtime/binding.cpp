@@ -242,7 +242,13 @@ BoundCommand BindCommand(const Program& program, const Registry& registry, uint3
     std::optional<CommandMatch> m;
     if (decl) {
       std::vector<std::optional<std::string>> words(out.argv.begin() + 1, out.argv.end());
-      if (CommandMatch found = MatchCommand(*decl, words); found.declared) m = std::move(found);
+      // A wrapper's inner program: the host's table, else the one the program carries if the host trusts it.
+      const ProgramLookup lookup = [&](const std::string& name) -> const ProgramDecl* {
+        const ProgramDecl* t = registry.Program(name);
+        if (!t && registry.TrustsCarriedTables()) t = program.ProgramTable(name);
+        return t;
+      };
+      if (CommandMatch found = MatchCommand(*decl, words, lookup); found.declared) m = std::move(found);
     }
     if (m) {
       out.effect = std::max(m->effect, command.effect);

@@ -127,6 +127,13 @@ struct ProgramRule {
   Effect effect = Effect::kRead;
   std::vector<std::string> words;
 };
+// `wraps exec POD --` (issue 10): after these words of the program's own, the rest of the command is
+// a command of its own, matched against its program's table. Each word is a literal (`exec`, `--`),
+// an upper-case placeholder taking one positional word (`POD`, `HOST`), or `NAME=VALUE...` taking
+// every positional word holding `=`. No words: the first positional word starts the inner command.
+struct ProgramWrap {
+  std::vector<std::string> words;
+};
 struct ProgramDecl {
   std::string name;
   std::vector<ProgramOption> options;
@@ -139,6 +146,7 @@ struct ProgramDecl {
   // computed once when the table is complete; MatchCommand computes them itself when absent.
   std::shared_ptr<const PreparedRules> prepared;
   void Prepare();
+  std::vector<ProgramWrap> wraps;  // wrapper rules, in declaration order
 };
 
 struct Contact {

@@ -212,6 +212,11 @@ void PutPrograms(Writer& w, const std::vector<ProgramDecl>& programs) {
     }
     w.U8(d.default_effect ? 1 : 0);
     w.U8(static_cast<uint8_t>(d.default_effect.value_or(Effect::kPure)));
+    w.U32(static_cast<uint32_t>(d.wraps.size()));  // wrapper rules (format 6)
+    for (const auto& wr : d.wraps) {
+      w.U32(static_cast<uint32_t>(wr.words.size()));
+      for (const auto& word : wr.words) w.Str(word);
+    }
   }
 }
 
@@ -437,7 +442,7 @@ Runbook GetRunbook(Reader& r) {
 
 std::vector<ProgramDecl> GetPrograms(Reader& r) {
   std::vector<ProgramDecl> out;
-  r.Resize(out, "program tables", 14);
+  r.Resize(out, "program tables", 18);
   for (auto& d : out) {
     d.name = r.Str("program name");
     r.Resize(d.options, "program options", 9);
@@ -458,6 +463,11 @@ std::vector<ProgramDecl> GetPrograms(Reader& r) {
     Effect def = r.Enum<Effect>("program default effect", 3);
     if (has_default) d.default_effect = def;
     else if (def != Effect::kPure) throw Fail{at, "program default effect is set but the table has no default"};
+    r.Resize(d.wraps, "program wrappers", 4);
+    for (auto& wr : d.wraps) {
+      r.Resize(wr.words, "wrapper words", 4);
+      for (auto& word : wr.words) word = r.Str("wrapper word");
+    }
   }
   return out;
 }

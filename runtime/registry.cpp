@@ -33,11 +33,21 @@ bool IsTilde(const ProgramRule& r) { return !r.words.empty() && r.words[0].size(
 bool IsFlag(const ProgramRule& r) { return !r.words.empty() && r.words[0].size() > 1 && r.words[0][0] == '-'; }
 bool Unknown(const std::optional<std::string>& w) { return !w || w->find(kSlotChar) != std::string::npos; }
 
+// How many literal words the pattern starts with: once they matched, the words belong to the wrapper.
+size_t WrapPrefix(const ProgramWrap& w) {
+  size_t n = 0;
+  while (n < w.words.size() && !IsWrapEnv(w.words[n]) && !IsWrapSlot(w.words[n])) ++n;
+  return n;
+}
+
 // One way of reading the words: which are options (with their values) and which positional.
 struct Reading {
   std::vector<OptionUse> uses;
   std::vector<size_t> positional;  // word indices
   std::string guess;               // the first undeclared option this reading gave a value
+  std::optional<size_t> inner;       // a wrapper's inner command starts at this word (not read here)
+  const ProgramWrap* wrap = nullptr;  // the wrapper rule that found it
+  const ProgramWrap* broken = nullptr;  // a wrapper whose leading literals matched but which found no command
 };
 
 // Reads the words, deciding each undeclared option without an attached value by `choices` (true:
@@ -70,15 +80,52 @@ Reading Read(const ProgramDecl& prog, const std::vector<std::optional<std::strin
   auto guessed = [&](const OptionUse& u) {
     if (r.guess.empty()) r.guess = u.spelled;
   };
+  // Each wrapper rule's progress through its pattern, fed the positional words in order.
+  struct Track {
+    const ProgramWrap* wrap;
+    size_t k = 0;
+    bool alive = true;
+  };
+  std::vector<Track> tracks;
+  for (const auto& w : prog.wraps) tracks.push_back(Track{&w});
+  // True when positional word `i` starts a wrapper's inner command.
+  auto feed = [&](size_t i) {
+    const auto& w = words[i];
+    for (auto& t : tracks) {
+      const auto& pat = t.wrap->words;
+      while (t.alive) {
+        if (t.k == pat.size()) {
+          r.inner = i;
+          r.wrap = t.wrap;
+          return true;
+        }
+        const std::string& tok = pat[t.k];
+        if (IsWrapEnv(tok)) {
+          if (w && w->find('=') != std::string::npos && w->find('=') > 0) break;  // one more NAME=VALUE
+          ++t.k;
+          continue;
+        }
+        if (IsWrapSlot(tok) || (w && LowerAscii(*w) == LowerAscii(tok))) ++t.k;
+        else t.alive = false;
+        break;
+      }
+    }
+    return false;
+  };
+  bool options_done = false;
   for (size_t i = 0; i < n; ++i) {
     const auto& w = words[i];
-    if (!w || w->size() < 2 || (*w)[0] != '-') {
+    if (options_done || !w || w->size() < 2 || (*w)[0] != '-') {
+      if (feed(i)) break;
       r.positional.push_back(i);
       continue;
     }
     if (*w == "--") {  // the end of the options: everything after is positional
-      for (size_t k = i + 1; k < n; ++k) r.positional.push_back(k);
-      break;
+      for (auto& t : tracks) {
+        if (t.alive && t.k < t.wrap->words.size() && t.wrap->words[t.k] == "--") ++t.k;
+      }
+      options_done = true;
+      continue;
     }
     OptionUse u;
     u.word = i;
@@ -129,6 +176,15 @@ Reading Read(const ProgramDecl& prog, const std::vector<std::optional<std::strin
         break;
       }
       r.uses.push_back(std::move(c));
+    }
+  }
+  if (!r.inner) {
+    for (const auto& t : tracks) {
+      size_t prefix = WrapPrefix(*t.wrap);
+      if (prefix > 0 && t.k >= prefix) {
+        r.broken = t.wrap;
+        break;
+      }
     }
   }
   return r;
@@ -222,7 +278,16 @@ bool Judge(const ProgramDecl& prog, const std::vector<std::optional<std::string>
     bool named = false;
     if (u.has_value) {
       const std::string value = LowerAscii(*u.value);
+      std::string text;  // normalized, for `-c ~DROP`
       for (size_t i : rules.valued) {
+        if (!table.needles[i].empty()) {
+          if (text.empty()) text = lang::NormalizePattern(*u.value);
+          if (ContainsWords(text, table.needles[i])) {
+            local.Take(rule(i).effect, Join(prog.name, rule(i).words) + " (in its value)");
+            named = true;
+          }
+          continue;
+        }
         if (table.lower_rules[i][1] == value) {
           local.Take(rule(i).effect, Join(prog.name, rule(i).words));
           named = true;
@@ -233,11 +298,21 @@ bool Judge(const ProgramDecl& prog, const std::vector<std::optional<std::string>
     for (size_t i : rules.bare) local.Take(rule(i).effect, Join(prog.name, rule(i).words));
     if (rules.bare.empty() && u.has_value) {
       for (size_t i : rules.valued) {
+        if (!table.needles[i].empty()) continue;  // `-c ~DROP` judges what is in the value, not any value
         local.Take(rule(i).effect, prog.name + " " + u.spelled + " " + *u.value + " (a value no rule names)");
       }
     }
   }
-  if (!pos.empty() && Unknown(pos[0])) {
+  if (r.inner) {
+    // The wrapper's pattern says what its words are: they are read unless one of its rules says more.
+    names_sub = true;
+    if (!local.any) local.Take(Effect::kRead, WrapText(prog, *r.wrap));
+  } else if (r.broken) {
+    names_sub = true;
+    local.Take(Effect::kDestructive,
+               WrapText(prog, *r.broken) + " (the words do not complete the wrapper: the command inside could be anything)");
+  }
+  if (!r.inner && !pos.empty() && Unknown(pos[0])) {
     // A slot where the sub-command goes may be any sub-command.
     for (const auto& rule : prog.rules) {
       if (IsTilde(rule) || IsFlag(rule)) continue;
@@ -264,6 +339,16 @@ constexpr size_t kMaxReadings = 64;  // 6 undeclared options with a word after e
 }  // namespace
 
 std::string LowerAscii(std::string s) { return lang::LowerAscii(s); }
+
+// The three kinds of word in a wrapper's pattern (ProgramWrap): `NAME=VALUE...`, a placeholder
+// (`POD`: upper case), a literal (`exec`, `--`).
+bool IsWrapEnv(const std::string& t) {
+  return t.size() > 4 && t.find('=') != std::string::npos && t.compare(t.size() - 3, 3, "...") == 0;
+}
+bool IsWrapSlot(const std::string& t) {
+  if (t.empty() || t[0] < 'A' || t[0] > 'Z' || IsWrapEnv(t)) return false;
+  return std::all_of(t.begin(), t.end(), [](char c) { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == ':'; });
+}
 
 const ProgramOption* ProgramDecl::FindOption(const std::string& name) const {
   for (const auto& o : options) {
@@ -293,8 +378,14 @@ void ProgramDecl::Prepare() {
     std::vector<std::string> lower;
     for (const auto& w : rule.words) lower.push_back(LowerAscii(w));
     t->lower_rules.push_back(std::move(lower));
-    t->needles.push_back(IsTilde(rule) ? lang::NormalizePattern(Join(rule.words[0].substr(1), {rule.words.begin() + 1, rule.words.end()}))
-                                       : std::string());
+    std::string needle;
+    if (IsTilde(rule)) {
+      needle = lang::NormalizePattern(Join(rule.words[0].substr(1), {rule.words.begin() + 1, rule.words.end()}));
+    } else if (IsFlag(rule) && rule.words.size() > 1 && rule.words[1].size() > 1 && rule.words[1][0] == '~') {
+      // `-c ~DROP`: the words inside that option's value.
+      needle = lang::NormalizePattern(Join(rule.words[1].substr(1), {rule.words.begin() + 2, rule.words.end()}));
+    }
+    t->needles.push_back(std::move(needle));
     if (!IsFlag(rule)) continue;
     if (const ProgramOption* o = FindOption(rule.words[0])) {
       auto& by = t->by_option[static_cast<size_t>(o - options.data())];
@@ -304,7 +395,71 @@ void ProgramDecl::Prepare() {
   prepared = std::move(t);
 }
 
-CommandMatch MatchCommand(const ProgramDecl& program, const std::vector<std::optional<std::string>>& words) {
+namespace {
+
+// What the matching of a wrapper's inner command shares down the chain.
+struct WrapContext {
+  const ProgramLookup* lookup = nullptr;
+  size_t depth = 0;                      // wrappers around the words being matched
+  size_t base = 0;                       // where these words start in the outermost command's words
+  std::vector<std::string> chain;        // each enclosing wrapper with its words, for cycles
+  std::map<size_t, CommandMatch>* memo;  // inner commands already matched, by `base`
+};
+
+CommandMatch Refuse(CommandMatch::Refusal why, const std::string& program, const std::string& inner, size_t word,
+                    const std::string& rule) {
+  CommandMatch out;
+  out.declared = false;
+  out.effect = Effect::kDestructive;
+  out.refusal = why;
+  out.program = program;
+  out.inner_program = inner;
+  out.inner_word = word;
+  out.rule = rule;
+  return out;
+}
+
+CommandMatch MatchAt(const ProgramDecl& program, const std::vector<std::optional<std::string>>& words, WrapContext& ctx);
+
+// The inner command of reading `r` of `program`'s words.
+CommandMatch Inner(const ProgramDecl& program, const std::vector<std::optional<std::string>>& words, const Reading& r,
+                   WrapContext& ctx) {
+  const size_t at = *r.inner;
+  const std::string wrapper = WrapText(program, *r.wrap);
+  // This wrapper with its own words, once per chain: `sudo sudo ...` never ends anywhere useful.
+  std::string key = program.name;
+  for (size_t i = 0; i < at; ++i) key += " " + (words[i] ? LowerAscii(*words[i]) : std::string("{…}"));
+  if (std::find(ctx.chain.begin(), ctx.chain.end(), key) != ctx.chain.end()) {
+    return Refuse(CommandMatch::Refusal::kCycle, program.name, program.name, ctx.base == 0 ? 0 : ctx.base - 1,
+                  key + ": a wrapper inside itself with the same words");
+  }
+  if (Unknown(words[at])) {
+    CommandMatch in;
+    in.declared = true;
+    in.effect = Effect::kDestructive;
+    in.rule = "{…} (a slot where the wrapped program goes: the command could be anything)";
+    return in;
+  }
+  const std::string& name = *words[at];
+  const size_t abs = ctx.base + at;
+  if (auto hit = ctx.memo->find(abs + 1); hit != ctx.memo->end()) return hit->second;
+  const ProgramDecl* decl = ctx.lookup && *ctx.lookup ? (*ctx.lookup)(name) : nullptr;
+  if (!decl) {
+    return Refuse(CommandMatch::Refusal::kInnerProgram, program.name, name, abs,
+                  wrapper + " " + name + ": program `" + name + "` is not declared");
+  }
+  if (ctx.depth + 1 > kMaxWrapDepth) {
+    return Refuse(CommandMatch::Refusal::kTooDeep, program.name, name, abs,
+                  wrapper + " " + name + ": more than " + std::to_string(kMaxWrapDepth) + " wrappers deep");
+  }
+  WrapContext sub{ctx.lookup, ctx.depth + 1, abs + 1, ctx.chain, ctx.memo};
+  sub.chain.push_back(std::move(key));
+  CommandMatch in = MatchAt(*decl, {words.begin() + static_cast<std::ptrdiff_t>(at) + 1, words.end()}, sub);
+  ctx.memo->emplace(abs + 1, in);
+  return in;
+}
+
+CommandMatch MatchAt(const ProgramDecl& program, const std::vector<std::optional<std::string>>& words, WrapContext& ctx) {
   std::shared_ptr<const PreparedRules> table = program.prepared;
   if (!table) {
     ProgramDecl copy = program;
@@ -317,6 +472,12 @@ CommandMatch MatchCommand(const ProgramDecl& program, const std::vector<std::opt
     prep.normalized.push_back(w ? lang::NormalizePattern(*w) : std::string());
   }
   CommandMatch out;
+  out.programs.push_back(program.name);
+  auto add_programs = [&](const CommandMatch& in) {
+    for (const auto& p : in.programs) {
+      if (std::find(out.programs.begin(), out.programs.end(), p) == out.programs.end()) out.programs.push_back(p);
+    }
+  };
   Best best;
   // Every reading of the undeclared options, enumerated by their decisions: a prefix of choices,
   // with `false` for every decision past it.
@@ -331,6 +492,7 @@ CommandMatch MatchCommand(const ProgramDecl& program, const std::vector<std::opt
       // Too many undeclared options to read every way: the most dangerous effect of the table.
       for (const auto& rule : program.rules) best.Take(rule.effect, program.name + " (too many undeclared options to read)");
       if (program.default_effect) best.Take(*program.default_effect, program.name + " (too many undeclared options to read)");
+      if (!program.wraps.empty()) best.Take(Effect::kDestructive, program.name + " (too many undeclared options to read)");
       if (!best.any) declared = false;
       break;
     }
@@ -343,19 +505,35 @@ CommandMatch MatchCommand(const ProgramDecl& program, const std::vector<std::opt
       todo.push_back(std::move(next));
     }
     std::string s;
-    if (!Judge(program, words, prep, r, best, s)) {
+    Best outer;
+    if (!Judge(program, words, prep, r, outer, s)) {
       // One reading with a sub-command nobody declared refuses the command: no need to read on.
       declared = false;
       sub = s;
       guess = r.guess;
       break;
     }
+    if (!r.inner) {
+      if (outer.any) best.Take(outer.effect, outer.rule);
+      continue;
+    }
+    CommandMatch in = Inner(program, words, r, ctx);
+    if (!in.declared) {
+      add_programs(in);
+      in.programs = out.programs;
+      return in;
+    }
+    add_programs(in);
+    if (in.effect >= outer.effect) best.Take(in.effect, WrapText(program, *r.wrap) + " " + in.rule);
+    else best.Take(outer.effect, outer.rule + " (wrapping " + in.rule + ")");
   }
   out.declared = declared;
   if (!declared) {
     out.effect = Effect::kDestructive;
     out.subcommand = sub;
     out.guess = guess;
+    out.refusal = CommandMatch::Refusal::kSubcommand;
+    out.program = program.name;
     out.rule = program.name + " " + sub + ": no rule and no default";
     return out;
   }
@@ -364,9 +542,39 @@ CommandMatch MatchCommand(const ProgramDecl& program, const std::vector<std::opt
   return out;
 }
 
-std::vector<OptionUse> OptionUses(const ProgramDecl& program, const std::vector<std::optional<std::string>>& words) {
-  size_t points = 0;
-  return Read(program, words, {}, points).uses;
+}  // namespace
+
+std::string WrapText(const ProgramDecl& program, const ProgramWrap& wrap) { return Join(program.name, wrap.words); }
+
+CommandMatch MatchCommand(const ProgramDecl& program, const std::vector<std::optional<std::string>>& words,
+                          const ProgramLookup& lookup) {
+  std::map<size_t, CommandMatch> memo;
+  WrapContext ctx{&lookup, 0, 0, {}, &memo};
+  return MatchAt(program, words, ctx);
+}
+
+std::vector<OptionUse> OptionUses(const ProgramDecl& program, const std::vector<std::optional<std::string>>& words,
+                                  const ProgramLookup& lookup) {
+  std::vector<OptionUse> out;
+  const ProgramDecl* prog = &program;
+  const ProgramDecl none;
+  size_t base = 0;
+  // A wrapper's inner command is read with its own program's table (an empty one when nobody declares it).
+  for (size_t depth = 0; depth <= kMaxWrapDepth; ++depth) {
+    std::vector<std::optional<std::string>> rest(words.begin() + static_cast<std::ptrdiff_t>(base), words.end());
+    size_t points = 0;
+    Reading r = Read(*prog, rest, {}, points);
+    for (OptionUse& u : r.uses) {
+      u.word += base;
+      if (u.value_word) *u.value_word += base;
+      out.push_back(std::move(u));
+    }
+    if (!r.inner || Unknown(rest[*r.inner])) break;
+    const ProgramDecl* next = lookup ? lookup(*rest[*r.inner]) : nullptr;
+    prog = next ? next : &none;
+    base += *r.inner + 1;
+  }
+  return out;
 }
 
 const NativeDecl* Registry::Native(const std::string& name) const {

@@ -3,6 +3,7 @@
 // and every command of a `.rbc` against it, so a hand-edited file cannot relabel a write as a read.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -32,7 +33,27 @@ struct CommandMatch {
   std::string rule;        // "kubectl rollout restart", "curl -X DELETE", "redis-cli del (default)"
   std::string subcommand;  // the word in sub-command position when undeclared ("(none)" if absent)
   std::string guess;       // an undeclared option whose value-taking changed the reading, if any
+  // Wrapped commands (`sudo timeout 5 kubectl exec p -- psql -c ...`): why a command was refused
+  // (declared == false), which program's sub-command is undeclared, and the inner program in question.
+  enum class Refusal : uint8_t {
+    kNone,
+    kSubcommand,    // `program` has no rule and no default for `subcommand`
+    kInnerProgram,  // `inner_program`, run by a wrapper, has no table
+    kTooDeep,       // more than kMaxWrapDepth wrappers inside each other
+    kCycle,         // `inner_program` wraps itself again with the same words
+  };
+  Refusal refusal = Refusal::kNone;
+  std::string program;        // the program the refusal is about (the innermost one matched)
+  std::string inner_program;  // kInnerProgram, kCycle: the program at `inner_word`
+  size_t inner_word = 0;      // index into the words given to MatchCommand
+  std::vector<std::string> programs;  // every program whose table decided, outermost first
 };
+
+// Wrappers inside wrappers deeper than this are refused (`sudo timeout 5 ssh h sudo ...`).
+inline constexpr size_t kMaxWrapDepth = 8;
+
+// The table of a program by name, for the inner command of a wrapper; null when nobody declares it.
+using ProgramLookup = std::function<const ProgramDecl*(const std::string&)>;
 
 // A character standing for the unknown text of a slot inside a word (`-X{method}`, `http://{host}/x`):
 // the matcher treats a value holding it as any value, and a sub-command holding it as any sub-command.
@@ -60,11 +81,31 @@ struct OptionUse {
 //   - an option the program does not declare is read both with and without a value (inside a short
 //     cluster: with the rest of the word as its value, or not), and the more dangerous reading wins;
 //   - a slot where the sub-command goes may be any sub-command, a slot value any value, and a word
-//     that is only a slot may hold any `~` word.
-CommandMatch MatchCommand(const ProgramDecl& program, const std::vector<std::optional<std::string>>& words);
+//     that is only a slot may hold any `~` word; an option rule `-c ~DROP` matches inside that
+//     option's value (`psql -c "DROP TABLE x"`);
+//   - a wrapper rule (`wraps exec POD --`, see ProgramWrap) splits the words: those up to the end of
+//     its pattern are the wrapper's own (options keep being read up to the inner command), the rest a
+//     command of its own, matched against `lookup(its program)`; the more dangerous of the two wins.
+//     The wrapper's own words are read unless one of its rules says more. An inner program nobody
+//     declares, wrappers nested deeper than kMaxWrapDepth, or a wrapper repeating itself with the same
+//     words refuses the command; an inner command that is only a slot is destructive (it could be
+//     anything); a wrapper whose leading literal words matched but whose pattern did not complete
+//     (`kubectl exec pod sh`, no `--`) is destructive.
+CommandMatch MatchCommand(const ProgramDecl& program, const std::vector<std::optional<std::string>>& words,
+                          const ProgramLookup& lookup = {});
+
+// How a wrapper rule reads: `exec POD --` as "kubectl exec POD --".
+std::string WrapText(const ProgramDecl& program, const ProgramWrap& wrap);
 
 // Every option occurrence in the words (undeclared options read as taking no value), in order.
-std::vector<OptionUse> OptionUses(const ProgramDecl& program, const std::vector<std::optional<std::string>>& words);
+// A wrapper's inner command is read with `lookup(its program)`'s table.
+std::vector<OptionUse> OptionUses(const ProgramDecl& program, const std::vector<std::optional<std::string>>& words,
+                                  const ProgramLookup& lookup = {});
+
+// The kinds of word in a wrapper's pattern (ProgramWrap): `NAME=VALUE...`, a placeholder (`POD`:
+// upper case, digits, `_`), anything else a literal (`exec`, `--`).
+bool IsWrapEnv(const std::string& word);
+bool IsWrapSlot(const std::string& word);
 
 // ASCII lower case, as the matcher compares words.
 std::string LowerAscii(std::string s);

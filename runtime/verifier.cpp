@@ -91,6 +91,11 @@ class Verifier {
       for (const ProgramOption& o : d.options) {
         if (o.names.empty()) throw Reject{at, fmt::format("program `{}` has an option with no name", d.name)};
       }
+      for (const ProgramWrap& w : d.wraps) {
+        for (const std::string& word : w.words) {
+          if (word.empty()) throw Reject{at, fmt::format("program `{}` has a wrapper rule with an empty word", d.name)};
+        }
+      }
     }
   }
 
@@ -389,8 +394,20 @@ class Verifier {
       }
       words.push_back(known ? std::optional<std::string>(lit) : std::nullopt);
     }
-    const CommandMatch m = MatchCommand(*table, words);
-    if (!m.declared) throw Reject{at, fmt::format("`{}` has no declared effect for this sub-command", program)};
+    // A wrapper's inner program is judged by a table found the same way.
+    const ProgramLookup lookup = [this](const std::string& name) -> const ProgramDecl* {
+      const ProgramDecl* t = reg_.Program(name);
+      if (!t && reg_.TrustsCarriedTables()) t = CarriedTable(name);
+      return t;
+    };
+    const CommandMatch m = MatchCommand(*table, words, lookup);
+    if (!m.declared && m.refusal == CommandMatch::Refusal::kInnerProgram) {
+      throw Reject{at, fmt::format("program `{}` (run by `{}`) is not allowed by this host", m.inner_program, m.program)};
+    }
+    if (!m.declared && m.refusal != CommandMatch::Refusal::kSubcommand) {
+      throw Reject{at, fmt::format("command refused: {}", m.rule)};
+    }
+    if (!m.declared) throw Reject{at, fmt::format("`{}` has no declared effect for this sub-command", m.program.empty() ? program : m.program)};
     if (m.effect != c.effect) {
       throw Reject{at, fmt::format("command `{}` is recorded as {} but is {}", m.rule, EffectName(c.effect),
                                    EffectName(m.effect))};

@@ -67,7 +67,9 @@ rt::CommandMatch Match(const std::string& command) {
   words.erase(words.begin());
   const rt::ProgramDecl* decl = TestRegistry().Program(program);
   EXPECT_NE(decl, nullptr) << program;
-  return decl ? rt::MatchCommand(*decl, words) : rt::CommandMatch{};
+  // A wrapper's inner command (`kubectl exec POD -- redis-cli ...`) is judged by the stdlib's tables too.
+  rt::ProgramLookup lookup = [](const std::string& name) { return TestRegistry().Program(name); };
+  return decl ? rt::MatchCommand(*decl, words, lookup) : rt::CommandMatch{};
 }
 
 const Effect R = Effect::kRead, W = Effect::kWrite, D = Effect::kDestructive;
@@ -117,6 +119,10 @@ const Case kHostile[] = {
     {"kubectl rollout --watch=false restart deploy/x", W},
     {"kubectl logs -f pod/x", R},
     {"kubectl exec redis-0 -- redis-cli flushall", D},
+    {"kubectl exec redis-0 -- redis-cli ping", R},  // exec wraps: the command inside decides (issue 10)
+    {"kubectl exec redis-0 redis-cli ping", D},     // no `--`: the command inside could be anything
+    {"kubectl attach redis-0", D},
+    {"kubectl debug node/n1 -it --image=busybox", D},
     {"kubectl --kubeconfig /tmp/k get pods", R},
     {"kubectl -v 9 delete pod x", D},
     {"kubectl --as admin scale deploy/x --replicas=0", W},
