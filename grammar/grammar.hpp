@@ -240,8 +240,10 @@ struct options_rule : seq<key<TAO_PEGTL_STRING("options")>, sp, must<option_spec
 struct secret_rule : seq<key<TAO_PEGTL_STRING("secret")>, sp, must<option_spec>,
                          star<sp, one<','>, ws, must<option_spec>>> {};
 struct program_close : one<'}'> {};
+// `lower write drain`: a team module lowering an effect an earlier declaration gives (compiler/modules.hpp).
+struct lower_rule : seq<key<TAO_PEGTL_STRING("lower")>, sp, must<effect_rule>> {};
 struct program_decl : seq<key<TAO_PEGTL_STRING("program")>, ws, must<program_name>, ws, must<block_open>, ws,
-                          star<sor<default_rule, options_rule, secret_rule, effect_rule>, ws>, must<program_close>> {};
+                          star<sor<default_rule, options_rule, secret_rule, lower_rule, effect_rule>, ws>, must<program_close>> {};
 struct filter_decl : seq<key<TAO_PEGTL_STRING("filter")>, ws, signature> {};
 
 // ---- Files --------------------------------------------------------------------------------------

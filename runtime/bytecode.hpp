@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -139,6 +140,9 @@ struct ProgramDecl {
   // computed once when the table is complete; MatchCommand computes them itself when absent.
   std::shared_ptr<const PreparedRules> prepared;
   void Prepare();
+  // Host side only (never serialized): why a rule's effect differs from the stdlib's, by the rule's
+  // text as CommandMatch::rule spells it ("kubectl drain" → "lowered from destructive to write by ...").
+  std::map<std::string, std::string> notes;
 };
 
 struct Contact {

@@ -22,6 +22,7 @@ struct PlanItem {
   bool refused = false; // too dangerous for its step once bound (or undeclared): a run refuses it
   std::string text;    // instruction or expectation source
   int64_t within_ms = 0, every_ms = 0;
+  std::string note;    // a command whose effect a team module lowered: by what, from what (ProgramDecl::notes)
 };
 struct PlanStep {
   std::string name, title;

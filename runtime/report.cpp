@@ -75,6 +75,7 @@ std::string RenderPlan(const Plan& plan, bool color) {
                              st(EffectColor(it.command.effect),
                                 fmt::format("{} ({})", EffectName(it.command.effect), it.command.rule)),
                              it.allowed ? "" : st(kRed, "  NOT in exec.allow: a live run would refuse it"));
+          if (!it.note.empty()) out += "         " + st(kYellow, "note: " + it.command.rule + " " + it.note) + "\n";
           if (it.refused) {
             out += "         " + st(kRed, fmt::format("REFUSED: a {} step may not run this {} command",
                                                      lang::Name(s.kind), EffectName(it.command.effect))) + "\n";
