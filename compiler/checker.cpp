@@ -163,6 +163,8 @@ class Checker {
       for (const auto& c : m->file.capabilities) {
         auto [it, fresh] = home.emplace(c.name, m);
         if (fresh || it->second == m) continue;  // twice in one module: CheckStdlibDecls says so
+        // `runbook lint stdlib/`: the stdlib's own file, loaded by its path as well as by std.NAME.
+        if (it->second->is_stdlib && it->second->source->text() == m->source->text()) continue;
         diags_.Add(DiagKind::kModuleCapabilityClash, m->source, c.name_span,
                    fmt::format("capability `{}` is already declared at {}:{}", c.name, it->second->source->path(),
                                it->second->source->At(FindCapability(*it->second, c.name)).line),
@@ -218,14 +220,19 @@ class Checker {
   // declare `program kubectl { default read }` for itself and relabel `kubectl delete`.
   void Collect(const Module& v, bool own) {
     if (own && !v.is_stdlib && !v.file.runbooks.empty()) {
-      std::string stem = fs::path(v.source->path()).stem().stem().string();
+      auto move = [](std::string stem) {  // a module name is an identifier: redis-cli → redis_cli
+        for (char& ch : stem) {
+          if (ch == '-' || ch == '.') ch = '_';
+        }
+        return fmt::format("move it to a team module, e.g. team/{}.rb.denis, and `import team.{}`", stem, stem);
+      };
       for (const auto& p : v.file.programs) {
         Error(DiagKind::kUnknownProgram, p.name_span, fmt::format("program `{}` is declared in a runbook file", p.name),
-              fmt::format("move it to a team module, e.g. team/{}.rb.denis, and `import team.{}`", stem, stem));
+              move(p.name));
       }
       for (const auto& c : v.file.capabilities) {
         Error(DiagKind::kUnknownCapability, c.name_span, fmt::format("capability `{}` is declared in a runbook file", c.name),
-              fmt::format("move it to a team module, e.g. team/{}.rb.denis, and `import team.{}`", stem, stem));
+              move(c.name));
       }
     }
     if (v.is_stdlib || IsTeamModule(v)) {

@@ -22,7 +22,7 @@ void Write(const fs::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
 }
 
-constexpr const char* kPgModule = R"(# team.pg: our PostgreSQL replicas
+constexpr const char* kPgModule = R"rb(# team.pg: our PostgreSQL replicas
 capability pg "PostgreSQL" {
   read replication_lag() -> duration "max(pg_replication_lag_seconds)"
 }
@@ -33,16 +33,16 @@ program patronictl {
   write       switchover, restart
   destructive reinit, remove
 }
-)";
+)rb";
 
-constexpr const char* kK8sModule = R"(# team.k8s: node maintenance
+constexpr const char* kK8sModule = R"rb(# team.k8s: node maintenance
 program kubectl {
   write cordon, uncordon
   lower write drain
 }
-)";
+)rb";
 
-constexpr const char* kRunbook = R"(import std.kube
+constexpr const char* kRunbook = R"rb(import std.kube
 import team.pg
 import team.k8s
 import policy.escalation
@@ -73,9 +73,9 @@ runbook pg_lag "Replica lags" {
     | lagging | page sre |
   }
 }
-)";
+)rb";
 
-constexpr const char* kScenario = R"(runbook: pg_lag
+constexpr const char* kScenario = R"rb(runbook: pg_lag
 description: the replica lags 45s, and is back at 2m
 duration: 3m
 probes:
@@ -88,7 +88,7 @@ commands:
   kubectl drain node-1 --ignore-daemonsets: {stdout: "node/node-1 drained"}
 expect:
   symptoms: [{at: 0s, hold: [lagging]}, {at: 2m, clear: [lagging]}]
-)";
+)rb";
 
 // A scratch tree: the policy at the top, the runbook at `runbook_rel`, team modules where each test
 // puts them.
@@ -253,7 +253,7 @@ TEST(TeamModuleDeclarations, RefusedInARunbookFileWithTheFix) {
   for (const auto& d : r.diags.all()) {
     if (Has(d.message, "program `psql` is declared in a runbook file")) {
       found = true;
-      EXPECT_EQ(d.hint, "move it to a team module, e.g. team/pg_lag.rb.denis, and `import team.pg_lag`");
+      EXPECT_EQ(d.hint, "move it to a team module, e.g. team/psql.rb.denis, and `import team.psql`");
     }
   }
   EXPECT_TRUE(found) << RenderText(r);
