@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -11,6 +12,7 @@
 #include "compiler/codegen.hpp"
 #include "compiler/diagnostics.hpp"
 #include "compiler/disasm.hpp"
+#include "runtime/environment.hpp"
 #include "runtime/natives.hpp"
 #include "compiler/lint.hpp"
 #include "cli/verbs.hpp"
@@ -19,11 +21,19 @@ namespace {
 
 using rb::cli::UseColor;
 
+constexpr const char* kStdlibHelp =
+    "Replace the whole embedded stdlib with the *.rb.denis in DIR (to try a stdlib change before rebuilding; "
+    "team modules need no --stdlib: see --path)";
+constexpr const char* kPathHelp =
+    "Also look for team modules (import team.pg -> team/pg.rb.denis) in DIR, after the importing file's "
+    "directory and its parents; repeatable, searched in order before RUNBOOK_PATH";
+
 int RunLint(const std::vector<std::string>& paths, const std::string& format, const std::string& color,
-            const std::string& stdlib_dir) {
+            const std::string& stdlib_dir, const std::vector<std::string>& search_path) {
   rb::LintOptions options;
   options.paths = paths;
   options.stdlib_dir = stdlib_dir;
+  options.search_path = search_path;
   rb::LintResult result = rb::Lint(options);
   rb::RenderOptions render;
   render.format = format == "json"    ? rb::OutputFormat::kJson
@@ -48,11 +58,12 @@ rb::RenderOptions TextRender(const std::string& color, size_t files) {
 }
 
 int RunCompile(const std::vector<std::string>& paths, const std::string& output, const std::string& color,
-               const std::string& stdlib_dir) {
+               const std::string& stdlib_dir, const std::vector<std::string>& search_path) {
   rb::CompileOptions options;
   options.paths = paths;
   options.output = output;
   options.stdlib_dir = stdlib_dir;
+  options.search_path = search_path;
   rb::CompileResult r = rb::CompileToFiles(options);
   for (const auto& e : r.lint.io_errors) std::cerr << "runbook: " << e << "\n";
   if (!r.lint.io_errors.empty()) return 2;
@@ -68,9 +79,10 @@ int RunCompile(const std::vector<std::string>& paths, const std::string& output,
 }
 
 int RunDisasm(const std::string& path, bool source_lines, const std::vector<std::string>& source_dirs,
-              const std::string& color, const std::string& stdlib_dir) {
-  // The runtime's natives and the stdlib's program tables, as for plan and rehearse.
-  rb::LoadedProgram loaded = rb::LoadAny(path, rb::HostRegistry(stdlib_dir), stdlib_dir);
+              const std::string& color, const std::string& stdlib_dir, const std::vector<std::string>& search_path) {
+  // The runtime's natives and the program tables of the stdlib and the team modules on the search
+  // path, as for plan and rehearse.
+  rb::LoadedProgram loaded = rb::LoadAny(path, rb::HostRegistry(stdlib_dir, search_path), stdlib_dir, search_path);
   if (!loaded.program) {
     for (const auto& e : loaded.lint.io_errors) std::cerr << "runbook: " << e << "\n";
     if (!loaded.error.empty()) std::cerr << "runbook: " << loaded.error << "\n";
@@ -105,7 +117,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json", "sarif", "github"}));
   lint->add_option("--color", color, "Colour: auto (a terminal without NO_COLOR), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}));
-  lint->add_option("--stdlib", stdlib_dir, "Read stdlib modules from DIR instead of the embedded copy");
+  lint->add_option("--stdlib", stdlib_dir, kStdlibHelp);
+  std::vector<std::string> module_path;
+  std::string lint_env;
+  lint->add_option("--path", module_path, kPathHelp)->allow_extra_args(false);
+  lint->add_option("--env", lint_env, "Environment file whose `modules:` directories are searched for team modules (it is linted too)");
 
   std::vector<std::string> compile_paths;
   std::string output;
@@ -114,7 +130,9 @@ int main(int argc, char** argv) {
   compile->add_option("-o,--output", output, "Write one .rbc with every runbook (default: FILE.rbc beside each source)");
   compile->add_option("--color", color, "Colour of diagnostics: auto, always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}));
-  compile->add_option("--stdlib", stdlib_dir, "Read stdlib modules from DIR instead of the embedded copy");
+  compile->add_option("--stdlib", stdlib_dir, kStdlibHelp);
+  compile->add_option("--path", module_path, kPathHelp)->allow_extra_args(false);
+  compile->add_option("--env", lint_env, "Environment file whose `modules:` directories are searched for team modules");
 
   std::string disasm_path;
   std::vector<std::string> source_dirs;
@@ -126,7 +144,8 @@ int main(int argc, char** argv) {
                      "Also look for the sources in DIR (after the .rbc's folder); only files whose content hash "
                      "matches the .rbc are shown; repeatable")
       ->allow_extra_args(false);  // one folder per --source-dir, so the file after it stays the file
-  disasm->add_option("--stdlib", stdlib_dir, "Read stdlib modules from DIR instead of the embedded copy");
+  disasm->add_option("--stdlib", stdlib_dir, kStdlibHelp);
+  disasm->add_option("--path", module_path, kPathHelp)->allow_extra_args(false);
 
   std::string code;
   CLI::App* explain = app.add_subcommand("explain", "Print the documentation of a diagnostic code, e.g. RB0050");
@@ -135,7 +154,7 @@ int main(int argc, char** argv) {
 
   std::string caps_stdlib;
   CLI::App* caps = app.add_subcommand("capabilities", "List every native capability: effect, dry-run behaviour, live implementation");
-  caps->add_option("--stdlib", caps_stdlib, "Read stdlib modules from DIR instead of the embedded copy");
+  caps->add_option("--stdlib", caps_stdlib, kStdlibHelp);
 
   rb::cli::PlanArgs plan_args;
   CLI::App* plan = app.add_subcommand("plan", "Show the steps a runbook would run, every value bound; runs nothing");
@@ -144,7 +163,8 @@ int main(int argc, char** argv) {
   plan->add_option("--param,-p", plan_args.params, "Bind a param: NAME=VALUE (wins over the environment); repeatable");
   plan->add_option("--runbook", plan_args.runbook, "Only this runbook of the file");
   plan->add_option("--color", plan_args.color, "Colour: auto, always, never")->check(CLI::IsMember({"auto", "always", "never"}));
-  plan->add_option("--stdlib", plan_args.stdlib_dir, "Read stdlib modules from DIR instead of the embedded copy");
+  plan->add_option("--stdlib", plan_args.stdlib_dir, kStdlibHelp);
+  plan->add_option("--path", plan_args.module_path, kPathHelp)->allow_extra_args(false);
 
   rb::cli::RehearseArgs rehearse_args;
   CLI::App* rehearse = app.add_subcommand("rehearse", "Play a scenario on a virtual clock and show every decision; touches nothing");
@@ -154,7 +174,8 @@ int main(int argc, char** argv) {
   rehearse->add_option("--param,-p", rehearse_args.params, "Bind a param: NAME=VALUE (wins over the scenario and the environment); repeatable");
   rehearse->add_option("--format", rehearse_args.format, "Output: text (a timeline) or json")->check(CLI::IsMember({"text", "json"}));
   rehearse->add_option("--color", rehearse_args.color, "Colour: auto, always, never")->check(CLI::IsMember({"auto", "always", "never"}));
-  rehearse->add_option("--stdlib", rehearse_args.stdlib_dir, "Read stdlib modules from DIR instead of the embedded copy");
+  rehearse->add_option("--stdlib", rehearse_args.stdlib_dir, kStdlibHelp);
+  rehearse->add_option("--path", rehearse_args.module_path, kPathHelp)->allow_extra_args(false);
 
   rb::cli::TestArgs test_args;
   CLI::App* test = app.add_subcommand("test", "Rehearse every scenario under PATHs and check its expectations; exit 1 on any failure");
@@ -164,7 +185,8 @@ int main(int argc, char** argv) {
   test->add_flag("--quiet,-q", test_args.quiet, "Print only failures and the summary");
   test->add_option("--env", test_args.env, "Environment file (YAML) for every scenario");
   test->add_option("--color", test_args.color, "Colour: auto, always, never")->check(CLI::IsMember({"auto", "always", "never"}));
-  test->add_option("--stdlib", test_args.stdlib_dir, "Read stdlib modules from DIR instead of the embedded copy");
+  test->add_option("--stdlib", test_args.stdlib_dir, kStdlibHelp);
+  test->add_option("--path", test_args.module_path, kPathHelp)->allow_extra_args(false);
 
   try {
     app.parse(argc, argv);
@@ -182,9 +204,16 @@ int main(int argc, char** argv) {
   // A bug must not end in an abort (exit 134) that loses what the user was told so far: it is
   // reported as an internal error, and nothing half-done is written (compile writes files last).
   auto dispatch = [&]() -> int {
-    if (lint->parsed()) return RunLint(lint_paths, format, color, stdlib_dir);
-    if (compile->parsed()) return RunCompile(compile_paths, output, color, stdlib_dir);
-    if (disasm->parsed()) return RunDisasm(disasm_path, !no_source, source_dirs, "auto", stdlib_dir);
+    if (lint->parsed()) {
+      std::vector<std::string> paths = lint_paths;
+      if (!lint_env.empty() && rb::rt::IsEnvironmentFileName(lint_env) &&
+          std::find(paths.begin(), paths.end(), lint_env) == paths.end()) {
+        paths.push_back(lint_env);
+      }
+      return RunLint(paths, format, color, stdlib_dir, rb::cli::SearchPath(module_path, lint_env));
+    }
+    if (compile->parsed()) return RunCompile(compile_paths, output, color, stdlib_dir, rb::cli::SearchPath(module_path, lint_env));
+    if (disasm->parsed()) return RunDisasm(disasm_path, !no_source, source_dirs, "auto", stdlib_dir, rb::cli::SearchPath(module_path, {}));
     if (caps->parsed()) return rb::cli::RunCapabilities(caps_stdlib);
     if (plan->parsed()) return rb::cli::RunPlan(plan_args);
     if (rehearse->parsed()) return rb::cli::RunRehearse(rehearse_args);

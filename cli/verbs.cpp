@@ -15,6 +15,7 @@
 #include "compiler/build.hpp"
 #include "compiler/codegen.hpp"
 #include "compiler/diagnostics.hpp"
+#include "compiler/modules.hpp"
 #include "runtime/config.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/files.hpp"
@@ -91,6 +92,16 @@ std::string RunbookNames(const rt::Program& p) {
 
 }  // namespace
 
+std::vector<std::string> SearchPath(const std::vector<std::string>& flag_dirs, const std::string& env) {
+  std::vector<std::string> modules;
+  if (!env.empty()) {
+    rt::Environment e;
+    std::vector<rt::ConfigError> errors;
+    if (rt::LoadEnvironment(env, e, errors)) modules = e.modules;
+  }
+  return ModuleSearchPath(flag_dirs, modules);
+}
+
 int RunCapabilities(const std::string& stdlib_dir) {
   (void)stdlib_dir;  // the natives are the runtime's (runtime/natives.def), whatever the stdlib says
   std::vector<rt::CapabilitySlot> slots = rt::CapabilitySlots();
@@ -117,21 +128,23 @@ struct Inputs {
 };
 // Loads them; returns 0, or the exit code after printing why not.
 int LoadInputs(const std::string& file, const std::string& env, const std::string& color,
-               const std::string& stdlib_dir, Inputs& in) {
-  // A `.rbc` is verified against the runtime's natives and the host's program tables (the stdlib's):
-  // a table the file carries decides only for a program the host has none of.
-  const rt::Registry host = HostRegistry(stdlib_dir);
-  in.loaded = LoadAny(file, host, stdlib_dir);
-  if (!in.loaded.program) return ReportLoadFailure(in.loaded, color);
-  in.registry = rt::WithProgramTables(host, *in.loaded.program);
+               const std::string& stdlib_dir, const std::vector<std::string>& module_path, Inputs& in) {
   in.has_env = !env.empty();
   if (in.has_env && !LoadEnv(env, in.env)) return 2;
+  const std::vector<std::string> search_path = ModuleSearchPath(module_path, in.has_env ? in.env.modules : std::vector<std::string>{});
+  // A `.rbc` is verified against the runtime's natives and the host's program tables: the stdlib's and
+  // those of the team modules on the search path (docs/security.md); a table the file carries decides
+  // for no other program. A source is verified against the stdlib and the team modules it loads.
+  const rt::Registry host = HostRegistry(stdlib_dir, search_path);
+  in.loaded = LoadAny(file, host, stdlib_dir, search_path);
+  if (!in.loaded.program) return ReportLoadFailure(in.loaded, color);
+  in.registry = rt::WithProgramTables(in.loaded.registry ? *in.loaded.registry : host, *in.loaded.program);
   return 0;
 }
 
 int RunPlan(const PlanArgs& args) {
   Inputs in;
-  if (int rc = LoadInputs(args.file, args.env, args.color, args.stdlib_dir, in)) return rc;
+  if (int rc = LoadInputs(args.file, args.env, args.color, args.stdlib_dir, args.module_path, in)) return rc;
   const rt::Program& p = *in.loaded.program;
   const rt::Registry& registry = in.registry;
   std::vector<uint32_t> which;
@@ -172,7 +185,7 @@ int RunPlan(const PlanArgs& args) {
 
 int RunRehearse(const RehearseArgs& args) {
   Inputs in;
-  if (int rc = LoadInputs(args.file, args.env, args.color, args.stdlib_dir, in)) return rc;
+  if (int rc = LoadInputs(args.file, args.env, args.color, args.stdlib_dir, args.module_path, in)) return rc;
   const rt::Program& p = *in.loaded.program;
   const rt::Registry& registry = in.registry;
   rt::Scenario sc;
@@ -292,13 +305,14 @@ int RunTest(const TestArgs& args) {
               << "; scenarios live in <runbook>/NAME.scenario.yaml beside <runbook>.rb.denis\n";
     return 2;
   }
-  const rt::Registry host = HostRegistry(args.stdlib_dir);
-  LoadedProgram loaded = LoadSources(sources, host, args.stdlib_dir);
-  if (!loaded.program) return ReportLoadFailure(loaded, args.color);
-  const rt::Program& p = *loaded.program;
-  const rt::Registry registry = rt::WithProgramTables(host, p);
   rt::Environment env;
   if (!args.env.empty() && !LoadEnv(args.env, env)) return 2;
+  const std::vector<std::string> search_path = ModuleSearchPath(args.module_path, env.modules);
+  const rt::Registry host = HostRegistry(args.stdlib_dir, search_path);
+  LoadedProgram loaded = LoadSources(sources, host, args.stdlib_dir, search_path);
+  if (!loaded.program) return ReportLoadFailure(loaded, args.color);
+  const rt::Program& p = *loaded.program;
+  const rt::Registry registry = rt::WithProgramTables(loaded.registry ? *loaded.registry : host, p);
 
   bool color = UseColor(args.color);
   std::vector<rt::TestCase> results;

@@ -15,12 +15,14 @@ int RunCapabilities(const std::string& stdlib_dir);
 struct PlanArgs {
   std::string file, env, runbook, color = "auto", stdlib_dir;
   std::vector<std::string> params;  // NAME=VALUE
+  std::vector<std::string> module_path;  // --path DIR: team modules (compiler/modules.hpp)
 };
 int RunPlan(const PlanArgs& args);
 
 struct RehearseArgs {
   std::string file, scenario, env, format = "text", color = "auto", stdlib_dir;
   std::vector<std::string> params;  // NAME=VALUE
+  std::vector<std::string> module_path;  // --path DIR
 };
 int RunRehearse(const RehearseArgs& args);
 
@@ -29,7 +31,13 @@ struct TestArgs {
   std::string junit, env, color = "auto", stdlib_dir;
   bool coverage = false;
   bool quiet = false;  // only failures and the summary
+  std::vector<std::string> module_path;  // --path DIR
 };
+
+// The directories team modules are searched in after the importing file's own tree: `--path` DIRs,
+// RUNBOOK_PATH, then the `modules:` of the environment file `env` (when given and readable; its
+// errors are reported where the verb loads it).
+std::vector<std::string> SearchPath(const std::vector<std::string>& flag_dirs, const std::string& env);
 int RunTest(const TestArgs& args);
 
 }  // namespace rb::cli

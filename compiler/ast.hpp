@@ -279,6 +279,7 @@ struct ProgramRule {
   Effect effect = Effect::kRead;
   std::vector<std::string> words;  // consecutive non-flag words to match
   Span span;
+  bool lowered = false;  // `lower write drain` (team modules): replaces an earlier, higher effect
 };
 struct ProgramOption {
   std::vector<std::string> names;  // "-X", "--request"

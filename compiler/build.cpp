@@ -50,8 +50,9 @@ struct Front {
   std::vector<const Module*> roots;
 };
 
-Front RunFront(const std::vector<std::string>& files, const std::string& stdlib_dir, LintResult& lint) {
-  Front f{&lint.diags, std::make_unique<Workspace>(WorkspaceOptions{stdlib_dir}, lint.diags), {}};
+Front RunFront(const std::vector<std::string>& files, const std::string& stdlib_dir,
+               const std::vector<std::string>& search_path, LintResult& lint) {
+  Front f{&lint.diags, std::make_unique<Workspace>(WorkspaceOptions{stdlib_dir, search_path}, lint.diags), {}};
   for (const auto& file : files) {
     if (Module* m = f.ws->AddFile(file)) {
       ++lint.files;
@@ -78,7 +79,7 @@ std::string OutputNameFor(const std::string& source) {
 CompileResult CompileToFiles(const CompileOptions& options) {
   CompileResult r;
   std::vector<std::string> files = ExpandPaths(options.paths, r.lint.io_errors);
-  Front front = RunFront(files, options.stdlib_dir, r.lint);
+  Front front = RunFront(files, options.stdlib_dir, options.search_path, r.lint);
   if (!r.lint.io_errors.empty() || r.lint.diags.errors() > 0) return r;
   rt::Registry registry = RegistryFrom(*front.ws);  // the checker loaded every stdlib module
   std::vector<std::pair<std::string, std::vector<const Module*>>> outputs;
@@ -111,7 +112,8 @@ CompileResult CompileToFiles(const CompileOptions& options) {
   return r;
 }
 
-LoadedProgram LoadAny(const std::string& path, const rt::Registry& registry, const std::string& stdlib_dir) {
+LoadedProgram LoadAny(const std::string& path, const rt::Registry& registry, const std::string& stdlib_dir,
+                      const std::vector<std::string>& search_path) {
   LoadedProgram out;
   const std::string ext = ".rbc";
   if (path.size() > ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0) {
@@ -125,21 +127,31 @@ LoadedProgram LoadAny(const std::string& path, const rt::Registry& registry, con
     auto loaded = rt::LoadProgram(bytes, registry);
     if (auto* err = std::get_if<rt::LoadError>(&loaded)) {
       out.error = fmt::format("{}: rejected at byte {}: {}", path, err->offset, err->message);
+      // What a file compiled with team modules needs from this host (docs/security.md).
+      const std::string& m = err->message;
+      if (m.find("is not a capability this host provides") != std::string::npos ||
+          m.find("is not allowed by this host") != std::string::npos ||
+          m.find(" is recorded as ") != std::string::npos) {
+        out.error += "; a .rbc compiled with team modules loads where the same modules are on the search path "
+                     "(--path DIR, RUNBOOK_PATH or the environment's modules:)";
+      }
       return out;
     }
     out.program = std::move(std::get<rt::Program>(loaded));
     return out;
   }
-  return LoadSources({path}, registry, stdlib_dir);
+  return LoadSources({path}, registry, stdlib_dir, search_path);
 }
 
-LoadedProgram LoadSources(const std::vector<std::string>& paths, const rt::Registry& registry,
-                          const std::string& stdlib_dir) {
+LoadedProgram LoadSources(const std::vector<std::string>& paths, const rt::Registry& given,
+                          const std::string& stdlib_dir, const std::vector<std::string>& search_path) {
   LoadedProgram out;
   std::vector<std::string> files = ExpandPaths(paths, out.lint.io_errors);
   if (!out.lint.io_errors.empty()) return out;
-  Front front = RunFront(files, stdlib_dir, out.lint);
+  Front front = RunFront(files, stdlib_dir, search_path, out.lint);
   if (!out.lint.io_errors.empty() || out.lint.diags.errors() > 0) return out;
+  // Compiled from source, the team modules loaded count as the host's (docs/security.md).
+  const rt::Registry& registry = out.registry.emplace(WithModules(given, *front.ws));
   rt::Program program = Codegen(*front.ws, front.roots);
   if (auto err = rt::Verify(program, registry)) {
     out.error = fmt::format("internal error: {} compiles to a program the verifier rejects: {}",

@@ -17,6 +17,7 @@ struct CompileOptions {
   std::vector<std::string> paths;  // files or directories of *.rb.denis
   std::string output;              // one .rbc for everything; empty: FILE.rbc next to each source
   std::string stdlib_dir;
+  std::vector<std::string> search_path;  // team modules (compiler/modules.hpp ModuleSearchPath)
 };
 
 struct CompileResult {
@@ -36,14 +37,18 @@ struct LoadedProgram {
   // The text of each file a source input was compiled from, by the path the program records (empty
   // for a `.rbc`): disasm shows these lines without reading any file again.
   std::map<std::string, std::string> sources;
+  // For a source input: the registry it was verified against (the given one with the program tables
+  // and methods of the team modules it imports); run it with this one. Unset for a `.rbc`.
+  std::optional<rt::Registry> registry;
 };
 
 // A verified Program from a `.rb.denis` (compiled in memory) or a `.rbc` (read and verified).
-LoadedProgram LoadAny(const std::string& path, const rt::Registry& registry, const std::string& stdlib_dir = {});
+LoadedProgram LoadAny(const std::string& path, const rt::Registry& registry, const std::string& stdlib_dir = {},
+                      const std::vector<std::string>& search_path = {});
 
 // One verified Program from every `.rb.denis` in these files and directories, compiled in memory.
 LoadedProgram LoadSources(const std::vector<std::string>& paths, const rt::Registry& registry,
-                          const std::string& stdlib_dir = {});
+                          const std::string& stdlib_dir = {}, const std::vector<std::string>& search_path = {});
 
 // Writes bytes to `path` atomically (temporary file + rename). Returns an error message or "".
 std::string WriteFileAtomic(const std::string& path, const std::vector<uint8_t>& bytes);

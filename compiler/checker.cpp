@@ -4,6 +4,7 @@
 #include "compiler/fold.hpp"
 #include "lang/regex.hpp"
 #include "lang/text.hpp"
+#include "compiler/modules.hpp"
 #include "runtime/natives.hpp"
 #include "runtime/registry.hpp"
 #include "runtime/verifier.hpp"
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -21,6 +23,8 @@
 
 namespace rb {
 namespace {
+
+namespace fs = std::filesystem;
 
 using ast::Effect;
 using ast::Expr;
@@ -98,6 +102,10 @@ class Checker {
       }
     }
     ws_.ResolveImports();
+    // One effect table per program for everything checked together: the stdlib's, extended by the
+    // team modules (compiler/modules.hpp); the clashes are reported here, once.
+    tables_ = MergeProgramTables(MergeOrder(ws_), &diags_);
+    CheckTeamCapabilities();
     // Index-based: FindRunbook may load more modules while we check.
     for (size_t i = 0; i < ws_.modules().size(); ++i) {
       Module* m = ws_.modules()[i].get();
@@ -151,6 +159,31 @@ class Checker {
     }
   }
 
+  // A capability is declared by one module: a team module cannot declare a stdlib capability (its
+  // methods are the host's natives) or one another team module declares.
+  void CheckTeamCapabilities() {
+    std::map<std::string, const Module*> home;
+    for (const Module* m : MergeOrder(ws_)) {
+      for (const auto& c : m->file.capabilities) {
+        auto [it, fresh] = home.emplace(c.name, m);
+        if (fresh || it->second == m) continue;  // twice in one module: CheckStdlibDecls says so
+        // `runbook lint stdlib/`: the stdlib's own file, loaded by its path as well as by std.NAME.
+        if (it->second->is_stdlib && it->second->source->text() == m->source->text()) continue;
+        diags_.Add(DiagKind::kModuleCapabilityClash, m->source, c.name_span,
+                   fmt::format("capability `{}` is already declared at {}:{}", c.name, it->second->source->path(),
+                               it->second->source->At(FindCapability(*it->second, c.name)).line),
+                   fmt::format("a capability is declared once: name this one after your system, e.g. `{}_{}`",
+                               fs::path(m->source->path()).stem().stem().string(), c.name));
+      }
+    }
+  }
+  static size_t FindCapability(const Module& m, const std::string& name) {
+    for (const auto& c : m.file.capabilities) {
+      if (c.name == name) return c.name_span.begin;
+    }
+    return 0;
+  }
+
   void CheckDuplicatesAcrossFiles() {
     std::map<std::string, std::pair<const Module*, const ast::Runbook*>> seen;
     for (const auto& m : ws_.modules()) {
@@ -184,27 +217,39 @@ class Checker {
     for (auto& rb : m.file.runbooks) CheckRunbook(rb);
   }
 
-  // Gathers the declarations module `v` contributes to the current module's scope. Capabilities,
-  // programs and filters come from the stdlib only: their effects are the host's to declare, so a
-  // runbook cannot declare `program kubectl { default read }` and relabel `kubectl delete`.
+  // Gathers the declarations module `v` contributes to the current module's scope. Capabilities and
+  // programs come from the stdlib and from team modules (non-stdlib modules without runbooks,
+  // compiler/modules.hpp), filters from the stdlib only. A runbook file declares neither: a reviewer
+  // reads a program's effects where every runbook that runs it takes them from, so a runbook cannot
+  // declare `program kubectl { default read }` for itself and relabel `kubectl delete`.
   void Collect(const Module& v, bool own) {
     if (own && !v.is_stdlib && !v.file.runbooks.empty()) {
+      auto move = [](std::string stem) {  // a module name is an identifier: redis-cli → redis_cli
+        for (char& ch : stem) {
+          if (ch == '-' || ch == '.') ch = '_';
+        }
+        return fmt::format("move it to a team module, e.g. team/{}.rb.denis, and `import team.{}`", stem, stem);
+      };
       for (const auto& p : v.file.programs) {
         Error(DiagKind::kUnknownProgram, p.name_span, fmt::format("program `{}` is declared in a runbook file", p.name),
-              "programs and their effects are declared in the stdlib only (stdlib/*.rb.denis)");
+              move(p.name));
       }
       for (const auto& c : v.file.capabilities) {
         Error(DiagKind::kUnknownCapability, c.name_span, fmt::format("capability `{}` is declared in a runbook file", c.name),
-              "capabilities are declared in the stdlib only (stdlib/*.rb.denis)");
+              move(c.name));
       }
     }
-    if (v.is_stdlib) {
+    if (v.is_stdlib || IsTeamModule(v)) {
       for (const auto& c : v.file.capabilities) caps_.emplace(c.name, &c);
       for (const auto& p : v.file.programs) {
         if (programs_.emplace(p.name, &p).second) {
-          program_where_[p.name] = fmt::format("{}:{}", v.source->path(), v.source->At(p.name_span.begin).line);
+          auto w = tables_.where.find(p.name);
+          program_where_[p.name] = w != tables_.where.end() ? w->second
+                                   : fmt::format("{}:{}", v.source->path(), v.source->At(p.name_span.begin).line);
         }
       }
+    }
+    if (v.is_stdlib) {
       for (const auto& f : v.file.filters) filters_.emplace(f.name, &f);
     }
     if (!own) {  // own contacts are added, with duplicate checks, by CheckPolicy
@@ -251,6 +296,10 @@ class Checker {
     for (auto& f : m.file.filters) {
       if (!names.insert(f.name).second) Error(DiagKind::kDuplicate, f.name_span, fmt::format("filter `{}` declared twice", f.name));
     }
+    // The stdlib's methods are the runtime's natives. A team module's method is not one: it is a host
+    // method a scenario answers by name (compiler/modules.hpp AddTeamMethods).
+    // TODO(issue 10, methods with bodies over natives): check a team method's body here, and take its
+    // effect from the natives it calls, once capability methods have bodies.
     if (m.is_stdlib) {  // what the runtime runs; other modules' declarations are never imported
       for (auto& c : m.file.capabilities) {
         for (auto& s : c.methods) CheckNative(c.name + "." + s.name, s, false);
@@ -296,6 +345,16 @@ class Checker {
           "make the declaration say what runtime/natives.def says");
   }
 
+  // Whether a team module's extension of `p` may name option `name` declared by an earlier declaration.
+  bool InheritedOption(const ast::Program& p, const std::string& name) const {
+    auto merged = tables_.decls.find(p.name);
+    if (merged == tables_.decls.end()) return false;
+    for (const auto& o : merged->second.options) {
+      if (std::find(o.names.begin(), o.names.end(), name) != o.names.end()) return true;
+    }
+    return false;
+  }
+
   // A program's options are declared once each, and every option pattern names a declared option
   // (whose value-taking the matcher needs), with a value only when the option takes one.
   void CheckProgramTable(const ast::Program& p) {
@@ -311,6 +370,7 @@ class Checker {
     for (const auto& r : p.rules) {
       if (r.words.empty() || r.words[0].size() < 2 || r.words[0][0] != '-') continue;
       auto it = names.find(r.words[0]);
+      if (it == names.end() && InheritedOption(p, r.words[0])) continue;  // declared by the program it extends
       if (it == names.end()) {
         Error(DiagKind::kProgramTable, r.span,
               fmt::format("`{}` is not among `{}`'s options", r.words[0], p.name),
@@ -880,10 +940,18 @@ class Checker {
       if (it == programs_.end()) {
         c.effect_known = false;
         auto home = program_home_.find(name);
+        auto team = tables_.where.find(name);
+        std::string stem = name;  // a module name is an identifier: redis-cli → redis_cli
+        for (char& ch : stem) {
+          if (ch == '-' || ch == '.') ch = '_';
+        }
         Error(DiagKind::kUnknownProgram, prog.span, fmt::format("program `{}` is not declared", name),
-              home != program_home_.end()
-                  ? fmt::format("add `import std.{}`", home->second)
-                  : fmt::format("declare it with its effects: program {} {{ read ...  write ... }}", name));
+              home != program_home_.end()   ? fmt::format("add `import std.{}`", home->second)
+              : team != tables_.where.end() ? fmt::format("import the team module that declares it ({})", team->second)
+                                            : fmt::format("declare it with its effects in a team module, e.g. "
+                                                          "team/{}.rb.denis: program {} {{ read ...  write ... }}, "
+                                                          "and `import team.{}`",
+                                                          stem, name, stem));
       } else {
         MatchEffect(*it->second, c);
       }
@@ -1086,6 +1154,8 @@ class Checker {
 
   // The runtime's view of a program declaration (one matcher serves the checker and the verifier).
   const rt::ProgramDecl& ProgramDecl(const ast::Program& p) {
+    // The merged table (stdlib + team modules), the one codegen carries and the verifier checks.
+    if (auto merged = tables_.decls.find(p.name); merged != tables_.decls.end()) return merged->second;
     auto it = program_decls_.find(&p);
     if (it != program_decls_.end()) return it->second;
     return program_decls_.emplace(&p, ast::ToProgramDecl(p)).first->second;
@@ -2139,6 +2209,7 @@ class Checker {
   std::map<std::string, std::string> cap_home_, program_home_;  // name → stdlib module
   std::map<std::string, const ast::Capability*> caps_;
   std::map<std::string, const ast::Program*> programs_;
+  ProgramTables tables_;  // every program's merged table (compiler/modules.hpp)
   std::map<std::string, std::string> program_where_;
   std::map<const ast::Program*, rt::ProgramDecl> program_decls_;  // name → file:line of its declaration
   std::map<std::string, const ast::Signature*> filters_;

@@ -11,6 +11,7 @@
 
 #include "compiler/checker.hpp"
 #include "compiler/fold.hpp"
+#include "compiler/modules.hpp"
 #include "lang/text.hpp"
 #include "runtime/natives.hpp"
 #include "runtime/rbc.hpp"
@@ -617,22 +618,43 @@ rt::Registry RegistryFrom(const Workspace& ws) {
       for (const auto& s : c.methods) reg.AddNative(NativeOf(c.name + "." + s.name, s, false));
     }
     for (const auto& f : m->file.filters) reg.AddNative(NativeOf(f.name, f, true));
-    for (const auto& p : m->file.programs) reg.AddProgram(ast::ToProgramDecl(p));
   }
+  // Programs: the stdlib's tables extended by every team module loaded (compiler/modules.hpp); the
+  // team modules' capability methods after the stdlib's, never replacing one.
+  std::vector<const Module*> order = MergeOrder(ws);
+  ProgramTables tables = MergeProgramTables(order, nullptr);
+  for (auto& [name, decl] : tables.decls) reg.AddProgram(std::move(decl));
+  AddTeamMethods(order, reg);
   return reg;
 }
 
 rt::Registry StdlibRegistry(const std::string& stdlib_dir) {
   Diagnostics diags;
-  Workspace ws(WorkspaceOptions{stdlib_dir}, diags);
+  Workspace ws(WorkspaceOptions{stdlib_dir, {}}, diags);
   for (const auto& name : ws.StdlibNames()) ws.Stdlib(name);
   return RegistryFrom(ws);
 }
 
-rt::Registry HostRegistry(const std::string& stdlib_dir) {
-  rt::Registry host = rt::DefaultRegistry();
-  rt::Registry stdlib = StdlibRegistry(stdlib_dir);
-  for (const auto& entry : stdlib.programs()) host.AddProgram(entry.second);
+rt::Registry HostRegistry(const std::string& stdlib_dir, const std::vector<std::string>& search_path) {
+  // The stdlib and the team modules on the search path: the host's own tables (docs/security.md).
+  Diagnostics diags;
+  Workspace ws(WorkspaceOptions{stdlib_dir, search_path}, diags);
+  for (const auto& name : ws.StdlibNames()) ws.Stdlib(name);
+  LoadSearchPathModules(ws, search_path);
+  return HostRegistryFrom(ws);
+}
+
+rt::Registry WithModules(rt::Registry host, const Workspace& ws) {
+  rt::Registry from = RegistryFrom(ws);
+  for (const auto& entry : from.programs()) host.AddProgram(entry.second);
+  for (const auto& [name, d] : from.natives()) {
+    if (!host.Native(name) && !d.is_filter) host.AddNative(d);  // team methods (a stdlib one is a native)
+  }
+  return host;
+}
+
+rt::Registry HostRegistryFrom(const Workspace& ws) {
+  rt::Registry host = WithModules(rt::DefaultRegistry(), ws);
   host.SetCarriedTables(rt::Registry::CarriedTables::kRefused);
   return host;
 }

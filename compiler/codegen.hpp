@@ -21,7 +21,14 @@ rt::Registry StdlibRegistry(const std::string& stdlib_dir = {});
 // The registry the CLI verbs load and run programs with: the runtime's natives (natives.def) and the
 // stdlib's program tables as the host's own, so a `.rbc` cannot relabel a stdlib program's commands
 // by editing the table it carries; programs the stdlib does not declare use the file's tables.
-rt::Registry HostRegistry(const std::string& stdlib_dir = {});
+// With team modules (compiler/modules.hpp): their program tables and capability methods count as the
+// host's own when they are on the search path (--path, RUNBOOK_PATH, the environment's `modules:`).
+rt::Registry HostRegistry(const std::string& stdlib_dir = {}, const std::vector<std::string>& search_path = {});
+// The host registry for sources compiled in `ws`: the stdlib and every team module it loaded.
+rt::Registry HostRegistryFrom(const Workspace& ws);
+// `host` with the program tables and team methods of the modules `ws` loaded (tables replace the
+// host's of the same name: they are the stdlib's, extended by the team modules).
+rt::Registry WithModules(rt::Registry host, const Workspace& ws);
 // The same, from the stdlib modules a checked workspace already loaded (no second parse).
 rt::Registry RegistryFrom(const Workspace& ws);
 

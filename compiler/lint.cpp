@@ -328,7 +328,7 @@ std::string RenderConfigErrors(const std::vector<rt::ConfigError>& errors, bool 
 LintResult Lint(const LintOptions& options) {
   LintResult result;
   LintInputs in = CollectInputs(options.paths, result.io_errors);
-  Workspace ws(WorkspaceOptions{options.stdlib_dir}, result.diags);
+  Workspace ws(WorkspaceOptions{options.stdlib_dir, options.search_path}, result.diags);
   std::vector<const Module*> roots;
   for (const auto& f : in.runbooks) {
     if (Module* m = ws.AddFile(f)) {
@@ -376,7 +376,7 @@ LintResult Lint(const LintOptions& options) {
 
 LintResult LintSource(const std::string& display_path, std::string text, const std::string& stdlib_dir) {
   LintResult result;
-  Workspace ws(WorkspaceOptions{stdlib_dir}, result.diags);
+  Workspace ws(WorkspaceOptions{stdlib_dir, {}}, result.diags);
   if (ws.AddText(display_path, std::move(text))) ++result.files;
   Check(ws, result.diags);
   for (const auto& e : ws.io_errors()) result.io_errors.push_back(e);

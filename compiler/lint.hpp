@@ -15,6 +15,7 @@ namespace rb {
 struct LintOptions {
   std::vector<std::string> paths;
   std::string stdlib_dir;  // empty: embedded
+  std::vector<std::string> search_path;  // team module directories (compiler/modules.hpp ModuleSearchPath)
 };
 
 struct LintResult {

@@ -222,7 +222,7 @@ using Selector = pt::selector<Rule,
     g::wraps_rule, g::wrap_env, g::wrap_slot, g::wrap_dashes,
     g::paren, g::number, g::window_bound, g::dq_string, g::sq_string, g::list_lit, g::ask_expr, g::kw_true,
     g::kw_false, g::kw_unknown, g::name_ref, g::call_args, g::member_suffix, g::or_op, g::and_op, g::not_op,
-    g::cmp_op, g::window_op, g::pipe_op, g::add_op, g::mul_op, g::neg_op, g::let_decl>,
+    g::cmp_op, g::window_op, g::pipe_op, g::add_op, g::mul_op, g::neg_op, g::let_decl, g::lower_rule>,
   pt::fold_one::on<
     g::expr, g::and_expr, g::not_expr, g::window_expr, g::cmp_expr, g::pipe_expr, g::add_expr, g::mul_expr,
     g::unary_expr, g::postfix_expr>>;
@@ -906,16 +906,19 @@ class Builder {
           }
           p.options.push_back(std::move(o));
         }
-      } else if (r->is_type<g::effect_rule>()) {
-        ast::Effect eff = EffectOf(*r->children[0]);
-        for (size_t i = 1; i < r->children.size(); ++i) {
-          const Node& pat = *r->children[i];
+      } else if (r->is_type<g::effect_rule>() || r->is_type<g::lower_rule>()) {
+        const bool lowered = r->is_type<g::lower_rule>();
+        const Node& er = lowered ? *r->children.back() : *r;
+        ast::Effect eff = EffectOf(*er.children[0]);
+        for (size_t i = 1; i < er.children.size(); ++i) {
+          const Node& pat = *er.children[i];
           std::string text = pat.is_type<g::string>() || pat.is_type<g::dq_string>() || pat.is_type<g::sq_string>()
                                  ? Str(pat)
                                  : std::string(pat.string_view());
           ast::ProgramRule rule;
           rule.effect = eff;
           rule.span = SpanOf(pat);
+          rule.lowered = lowered;
           size_t pos = 0;
           while (pos < text.size()) {
             size_t sp = text.find(' ', pos);

@@ -1,6 +1,7 @@
 #include "compiler/workspace.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <filesystem>
 #include <sstream>
@@ -98,37 +99,67 @@ Module* Workspace::ResolveImport(Module& from, const ast::Import& imp) {
   std::vector<std::string> parts;
   std::stringstream ss(imp.module);
   for (std::string part; std::getline(ss, part, '.');) parts.push_back(part);
-  if (parts.size() == 2 && parts[0] == "std") {
-    if (Module* m = Stdlib(parts[1])) return m;
+  if (!parts.empty() && parts[0] == "std") {  // `std.` is the stdlib's, never a file
+    if (parts.size() == 2) {
+      if (Module* m = Stdlib(parts[1])) return m;
+    }
     std::string known;
     for (const auto& n : StdlibNames()) known += (known.empty() ? "" : ", ") + n;
     diags_.Add(DiagKind::kImportNotFound, from.source, imp.span,
-               fmt::format("no stdlib module `{}`", imp.module), fmt::format("stdlib modules: {}", known));
+               fmt::format("no stdlib module `{}`", imp.module),
+               parts.size() == 2 ? fmt::format("stdlib modules: {}", known)
+                                 : fmt::format("stdlib modules: {}; `std.` names only these: import a team module by "
+                                               "its own path, e.g. team.{}",
+                                               known, parts.back()));
     return nullptr;
   }
   fs::path rel;
   for (const auto& p : parts) rel /= p;
   rel += ".rb.denis";
-  // Search from the absolute directory (so `lint s.rb.denis` looks above the current directory too),
-  // but load by a path relative to the current directory when there is one, for readable reports.
   std::error_code ec;
+  const fs::path cwd = fs::current_path(ec);
+  // Shown relative to the current directory by the path the import resolved through, never the
+  // target of a symlink on the way (fs::proximate would resolve them).
+  auto shown_path = [&](const fs::path& p) {
+    fs::path shown = p.lexically_proximate(cwd);
+    if (ec || shown.empty()) shown = p;
+    return shown.lexically_normal();
+  };
+  auto found = [&](const fs::path& candidate) {
+    std::error_code e;
+    return fs::is_regular_file(candidate, e);
+  };
+  // Beside the importing file, then each parent up to the root (the first hit wins). Searched from
+  // the absolute directory, so `lint s.rb.denis` looks above the current directory too.
+  std::vector<std::string> looked;  // the directories looked in, for the report
+  bool above_cwd = false;
   fs::path dir = fs::absolute(from.source->path(), ec).parent_path();
-  for (int up = 0; up < 16; ++up) {
+  for (;;) {
     fs::path candidate = (dir / rel).lexically_normal();
-    if (fs::exists(candidate, ec)) {
-      // Shown relative to the current directory by the path the import resolved through, never the
-      // target of a symlink on the way (fs::proximate would resolve them).
-      fs::path shown = candidate.lexically_proximate(fs::current_path(ec));
-      if (ec || shown.empty()) shown = candidate;
-      return LoadPath(shown.lexically_normal().string(), true);
+    if (found(candidate)) return LoadPath(shown_path(candidate).string(), true);
+    fs::path d = shown_path(dir);
+    if (!d.empty() && *d.begin() != "..") {
+      looked.push_back(d.string());
+    } else if (!above_cwd) {  // the current directory's parents are summed up, not listed
+      if (looked.empty()) looked.push_back(dir.string());
+      above_cwd = true;
     }
     if (dir.empty() || dir == dir.root_path()) break;
     fs::path parent = dir.parent_path();
     if (parent == dir) break;
     dir = parent;
   }
+  for (const auto& sp : options_.search_path) {
+    fs::path candidate = (fs::path(sp) / rel).lexically_normal();
+    if (found(candidate)) return LoadPath(candidate.string(), true);
+  }
+  std::string where = fmt::format("{}", fmt::join(looked, ", "));
+  if (above_cwd) where += " and each directory above it up to /";
+  std::string path_text = options_.search_path.empty()
+                              ? std::string("the search path is empty (--path DIR, RUNBOOK_PATH or `modules:` in the environment file)")
+                              : fmt::format("then on the search path: {}", fmt::join(options_.search_path, ", "));
   diags_.Add(DiagKind::kImportNotFound, from.source, imp.span, fmt::format("cannot find module `{}`", imp.module),
-             fmt::format("looked for {} here and in parent directories", rel.string()));
+             fmt::format("looked for {} in {}; {}", rel.generic_string(), where, path_text));
   return nullptr;
 }
 

@@ -1,5 +1,7 @@
 // Loads the files being checked and everything they import: stdlib modules (embedded at build time or
-// read from --stdlib DIR), the policy, and runbooks named in escalation hand-overs. Detects import
+// read from --stdlib DIR), team modules (`import team.pg`: team/pg.rb.denis beside the importing file,
+// else in each parent directory up to the root, else in each search-path directory in order; the first
+// hit wins), the policy, and runbooks named in escalation hand-overs. Detects import
 // cycles. I/O failures are tool errors (exit 2), kept apart from diagnostics about the user's text.
 #pragma once
 
@@ -35,6 +37,9 @@ struct Module {
 
 struct WorkspaceOptions {
   std::string stdlib_dir;  // empty: the embedded stdlib
+  // Where `import team.pg` looks after the importing file's directory and its parents: --path
+  // directories, then RUNBOOK_PATH, then the environment file's `modules:` (ModuleSearchPath).
+  std::vector<std::string> search_path;
 };
 
 class Workspace {

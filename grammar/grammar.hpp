@@ -254,8 +254,10 @@ struct wrap_dashes : seq<TAO_PEGTL_STRING("--"), not_at<not_one<' ', '\t', '\n',
 struct wraps_rule : seq<key<TAO_PEGTL_STRING("wraps")>,
                         star<blank_char, sp, sor<wrap_env, wrap_slot, wrap_dashes, option_flag, sub_word>>> {};
 struct program_close : one<'}'> {};
+// `lower write drain`: a team module lowering an effect an earlier declaration gives (compiler/modules.hpp).
+struct lower_rule : seq<key<TAO_PEGTL_STRING("lower")>, sp, must<effect_rule>> {};
 struct program_decl : seq<key<TAO_PEGTL_STRING("program")>, ws, must<program_name>, ws, must<block_open>, ws,
-                          star<sor<default_rule, options_rule, secret_rule, effect_rule, wraps_rule>, ws>, must<program_close>> {};
+                          star<sor<default_rule, options_rule, secret_rule, lower_rule, effect_rule, wraps_rule>, ws>, must<program_close>> {};
 struct filter_decl : seq<key<TAO_PEGTL_STRING("filter")>, ws, signature> {};
 
 // ---- Files --------------------------------------------------------------------------------------

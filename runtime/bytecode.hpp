@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -147,6 +148,9 @@ struct ProgramDecl {
   std::shared_ptr<const PreparedRules> prepared;
   void Prepare();
   std::vector<ProgramWrap> wraps;  // wrapper rules, in declaration order
+  // Host side only (never serialized): why a rule's effect differs from the stdlib's, by the rule's
+  // text as CommandMatch::rule spells it ("kubectl drain" → "lowered from destructive to write by ...").
+  std::map<std::string, std::string> notes;
 };
 
 struct Contact {

@@ -156,6 +156,30 @@ void LoadState(Reader& r, const YAML::Node& n, Environment& out) {
   }
 }
 
+// `modules: [team-modules, ../shared/modules]`: each a directory, relative to the environment file.
+void LoadModules(Reader& r, const YAML::Node& n, Environment& out) {
+  auto list = WantScalarList(r, n, "modules", "[team-modules, ../shared/modules]");
+  if (!list) return;
+  std::filesystem::path base = std::filesystem::path(out.path).parent_path();
+  for (auto& [dir, node] : *list) {
+    if (Trim(dir).empty()) {
+      r.Error(ConfigKind::kEnvValue, node, "modules lists directories of team modules, got an empty name",
+              "write a directory relative to this file, e.g. modules: [team-modules]");
+      continue;
+    }
+    std::filesystem::path p = std::filesystem::path(dir).is_absolute() ? std::filesystem::path(dir) : base / dir;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(p, ec)) {
+      r.Error(ConfigKind::kEnvValue, node,
+              fmt::format("modules: {} is not a directory (resolved against this file: {})", Quote(dir),
+                          p.lexically_normal().string()),
+              "name a directory that holds team modules such as team/pg.rb.denis, relative to this file");
+      continue;
+    }
+    out.modules.push_back(p.lexically_normal().string());
+    out.modules_marks.push_back(r.At(node));
+  }
+}
 
 }  // namespace
 
@@ -169,7 +193,7 @@ bool LoadEnvironment(const std::string& path, Environment& out, std::vector<Conf
                          "an environment file is a mapping of keys such as name:, targets: and contacts:",
                          "name:, targets: and contacts: (see docs/environment.md)");
     if (!root) return false;
-    for (const auto& f : Fields(r, *root, {"name", "targets", "params", "contacts", "exec", "secrets", "state"},
+    for (const auto& f : Fields(r, *root, {"name", "targets", "params", "contacts", "exec", "secrets", "state", "modules"},
                                 "the environment file")) {
       if (f.key == "name") {
         if (auto s = WantScalar(r, f.v, "name")) out.name = *s;
@@ -185,6 +209,8 @@ bool LoadEnvironment(const std::string& path, Environment& out, std::vector<Conf
         LoadSecrets(r, f.v, out);
       } else if (f.key == "state") {
         LoadState(r, f.v, out);
+      } else if (f.key == "modules") {
+        LoadModules(r, f.v, out);
       }
     }
   } catch (const YAML::Exception& e) {  // yaml-cpp says where: the error names file:line:col

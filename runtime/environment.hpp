@@ -53,6 +53,10 @@ struct Environment {
     std::string store = "file";               // "file" or "memory" (later: "redis")
     std::string path = ".runbook/state.json";  // for "file"
   } state;
+  // `modules: [dir, ...]`: directories searched for team modules (`import team.pg`) after --path and
+  // RUNBOOK_PATH, each resolved against the environment file's directory (docs/environment.md).
+  std::vector<std::string> modules;
+  std::vector<Mark> modules_marks;  // parallel to `modules`
 };
 // Returns false (and fills `errors`) when the file cannot be read or is invalid.
 bool LoadEnvironment(const std::string& path, Environment& out, std::vector<ConfigError>& errors);

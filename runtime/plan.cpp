@@ -58,6 +58,11 @@ Plan MakePlan(const Program& program, const Registry& registry, uint32_t runbook
           pi.command = BindCommand(program, registry, runbook, it.command, plan.bindings);
           pi.filter = it.command.filter != kNoChunk ? program.Str(it.command.filter_text) : "";
           pi.refused = pi.command.undeclared || pi.command.effect > MaxEffect(s.kind);
+          if (!pi.command.argv.empty()) {
+            if (const ProgramDecl* d = registry.Program(pi.command.argv[0])) {
+              if (auto n = d->notes.find(pi.command.rule); n != d->notes.end()) pi.note = n->second;
+            }
+          }
           if (env && env->exec_allow_given && !pi.command.argv.empty()) {
             pi.allowed = std::find(env->exec_allow.begin(), env->exec_allow.end(), pi.command.argv[0]) != env->exec_allow.end();
           }

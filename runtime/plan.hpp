@@ -25,6 +25,7 @@ struct PlanItem {
   // Commands: where each `{name}` of a let or capture comes from ("{usage}: captured by step usage").
   // kCapture: text is "NAME = EXPR".
   std::vector<std::string> lets;
+  std::string note;    // a command whose effect a team module lowered: by what, from what (ProgramDecl::notes)
 };
 struct PlanStep {
   std::string name, title;

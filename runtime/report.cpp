@@ -76,6 +76,7 @@ std::string RenderPlan(const Plan& plan, bool color) {
                                 fmt::format("{} ({})", EffectName(it.command.effect), it.command.rule)),
                              it.allowed ? "" : st(kRed, "  NOT in exec.allow: a live run would refuse it"));
           for (const auto& l : it.lets) out += "         " + st(kDim, l) + "\n";
+          if (!it.note.empty()) out += "         " + st(kYellow, "note: " + it.command.rule + " " + it.note) + "\n";
           if (it.refused) {
             out += "         " + st(kRed, fmt::format("REFUSED: a {} step may not run this {} command",
                                                      lang::Name(s.kind), EffectName(it.command.effect))) + "\n";

@@ -114,6 +114,7 @@ const std::map<SyntaxError, Case>& Cases() {
       {SyntaxError::kProgramName, {"program 1 {\n}\n"}},
       {SyntaxError::kModulePath, {"import 1\n"}},
       {SyntaxError::kTooDeep, {InSymptom(std::string(200, '(') + "a" + std::string(200, ')'))}},
+      {SyntaxError::kLowerRule, {"program p {\n  lower x\n}\n"}},
   };
   return kCases;
 }
