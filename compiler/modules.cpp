@@ -90,11 +90,17 @@ class Merger {
       mg.decl.rules.push_back(rt::ProgramRule{r.effect, r.words});
       mg.rule_where.emplace(LowerWords(r.words), Where(m, r.span));
     }
+    for (const auto& w : p.wraps) mg.decl.wraps.push_back(rt::ProgramWrap{w.words});
     merging_.emplace(p.name, std::move(mg));
   }
 
   void Extend(const Module& m, const ast::Program& p, Merging& mg) {
     rt::ProgramDecl& d = mg.decl;
+    for (const auto& w : p.wraps) {  // a wrapper the base does not declare (the same words again: kept once)
+      bool known = false;
+      for (const auto& bw : d.wraps) known = known || LowerWords(bw.words) == LowerWords(w.words);
+      if (!known) d.wraps.push_back(rt::ProgramWrap{w.words});
+    }
     for (const auto& o : p.options) {
       rt::ProgramOption* same = nullptr;
       bool clash = false;
