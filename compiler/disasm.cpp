@@ -69,7 +69,15 @@ class Printer {
       std::string params;
       for (auto t : im.params) params += (params.empty() ? "" : ", ") + std::string(rt::ValueTypeName(t));
       out_ += fmt::format("import {:>3}  {:<28} {:<11} ({}) -> {}{}\n", i, S(im.name), rt::EffectName(im.effect), params,
-                          rt::ValueTypeName(im.result), im.is_filter ? "  [filter]" : "");
+                          rt::ValueTypeName(im.result),
+                          im.is_filter ? std::string("  [filter]") : im.IsMethod() ? fmt::format("  [method, body chunk {}]", im.body) : std::string());
+    }
+    // The bodies of the methods the program calls, each once.
+    for (size_t i = 0; i < p_.imports.size(); ++i) {
+      const auto& im = p_.imports[i];
+      if (!im.IsMethod()) continue;
+      out_ += fmt::format("method {}\n", S(im.name));
+      Chunk(im.body, Names{}, "  ");
     }
     for (size_t i = 0; i < p_.contacts.size(); ++i) {
       const auto& c = p_.contacts[i];
@@ -179,7 +187,10 @@ class Printer {
       return;
     }
     const rt::Chunk& c = p_.chunks[index];
-    out_ += fmt::format("{}chunk {} ({}):\n", indent, index, c.cls == rt::ChunkClass::kFilter ? "filter" : "condition");
+    out_ += fmt::format("{}chunk {} ({}):\n", indent, index,
+                        c.cls == rt::ChunkClass::kFilter   ? "filter"
+                        : c.cls == rt::ChunkClass::kMethod ? fmt::format("method body, {} arguments", c.arity)
+                                                           : std::string("condition"));
     uint32_t last_line = 0;
     for (size_t pc = 0; pc < c.code.size(); ++pc) {
       uint32_t w = c.code[pc];
@@ -218,6 +229,7 @@ class Printer {
           break;
         }
         case Shape::kCount: operand = std::to_string(a); break;
+        case Shape::kArg: operand = std::to_string(a); note = a == 0 ? "receiver" : ""; break;
       }
       std::string text = fmt::format("{}  {:04}  {:<14}{:<22}", indent, pc, info.name, operand);
       if (!note.empty()) text += "; " + note;

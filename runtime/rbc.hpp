@@ -15,8 +15,9 @@ namespace rb::rt {
 inline constexpr char kMagic[4] = {'R', 'B', 'C', '\x1A'};
 // 2: source text of guards, expectations, filters and rows; 3: a content hash per source file;
 // 4: the effect tables of the programs its commands run (PROG), so no stdlib is needed to verify it;
-// 5: each `for` window names the chunk of its condition, which the runner evaluates.
-inline constexpr uint16_t kFormatVersion = 5;
+// 5: each `for` window names the chunk of its condition, which the runner evaluates; 6: method
+// imports carry their body chunk (a method chunk with its arity; ARG reads its arguments).
+inline constexpr uint16_t kFormatVersion = 6;
 inline constexpr size_t kHeaderSize = 32;
 inline constexpr size_t kMaxRbcBytes = 64u << 20;
 // The most the reader allocates for a file's records, per byte of file: a count that would need more

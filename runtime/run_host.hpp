@@ -57,8 +57,13 @@ class RunHost : public EvalHost {
   Value Ask(const std::string& question) override;
   Value Window(uint32_t owner, uint32_t window) override;
   Value Call(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc) override;
+  bool Method(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc,
+              Value& out) override;
 
  private:
+  bool Probe(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc,
+             ProbeCall& call, ProbeAnswer& answer);
+  void NoteUnknown(const ProbeCall& call, const ProbeAnswer& a);
   const Program& p_;
   uint32_t rb_;
   const Runbook& r_;
