@@ -100,12 +100,12 @@ int RunCapabilities(const std::string& stdlib_dir) {
     for (size_t i = 0; i < params.size(); ++i) sig += (i ? ", " : "") + std::string(rt::ValueTypeName(params[i]));
     return sig + ") -> " + rt::ValueTypeName(result);
   };
-  std::cout << fmt::format("{:<52} {:<26} {:<10} {}\n", "native", "effect", "dry run", "live");
+  std::cout << fmt::format("{:<48} {:<28} {:<12} {}\n", "native", "effect", "dry run", "live");
   for (const auto& s : slots) {
     const rt::NativeInfo& n = rt::Natives()[rt::FindNative(s.name)];
     std::string effect = n.ByCommand() ? fmt::format("the command's ({})", std::string(n.program) == "*" ? "its program" : n.program)
                                        : std::string(rt::EffectName(s.effect));
-    std::cout << fmt::format("{:<52} {:<26} {:<10} {}\n", signature(s.name, s.params, s.result), effect,
+    std::cout << fmt::format("{:<48} {:<28} {:<12} {}\n", signature(s.name, s.params, s.result), effect,
                              n.ByCommand() ? "per command" : rt::DryBehaviourName(s.dry), s.live ? "yes" : "not yet");
   }
   std::cout << slots.size() << " natives; in plan and rehearse every read is answered by the scenario "

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "compiler/parser.hpp"
+#include "compiler/workspace.hpp"
 #include "runtime/files.hpp"
 #include "runtime/rbc.hpp"
 #include "runtime/value.hpp"
@@ -121,6 +122,11 @@ class Printer {
     auto matches = [&](const std::string& text) { return rt::Fnv1a64(text.data(), text.size()) == want; };
     const std::string& recorded = p_.files[file];
     if (auto it = o_.sources.find(recorded); it != o_.sources.end() && matches(it->second)) return it->second;
+    // The stdlib this binary embeds (method bodies are compiled from it), when its text is the one
+    // compiled: never a file named by the program.
+    for (const auto& e : EmbeddedStdlib()) {
+      if (matches(e.text) && recorded == std::string("stdlib/") + e.name + ".rb.denis") return std::string(e.text);
+    }
     std::vector<fs::path> names = Candidates(recorded);
     for (const std::string& dir : SearchDirs()) {
       for (const fs::path& name : names) {

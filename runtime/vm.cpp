@@ -70,6 +70,10 @@ Vm::Vm(const Program& program, VmLimits limits) : program_(program), limits_(lim
 }
 
 EvalResult Vm::Eval(uint32_t chunk, EvalHost& host) {
+  if (chunk < program_.chunks.size() && program_.chunks[chunk].cls == ChunkClass::kMethod) {
+    // A body has arguments only when its method is called (CALL passes them).
+    return EvalResult{false, {}, fmt::format("chunk {} is a method body: it runs when its method is called", chunk)};
+  }
   if (depth_ == 0) {
     budget_ = static_cast<int64_t>(limits_.instruction_budget);
     memory_ = 0;
