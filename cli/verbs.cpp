@@ -103,18 +103,37 @@ std::vector<std::string> SearchPath(const std::vector<std::string>& flag_dirs, c
 }
 
 int RunCapabilities(const std::string& stdlib_dir) {
-  (void)stdlib_dir;  // the natives are the runtime's (runtime/natives.def), whatever the stdlib says
+  // The natives are the runtime's (runtime/natives.def), whatever the stdlib says; the methods are
+  // the stdlib's, each written over them.
   std::vector<rt::CapabilitySlot> slots = rt::CapabilitySlots();
-  std::cout << fmt::format("{:<52} {:<12} {:<10} {}\n", "capability", "effect", "dry run", "live");
+  auto signature = [](const std::string& name, const std::vector<rt::ValueType>& params, rt::ValueType result) {
+    std::string sig = name + "(";
+    for (size_t i = 0; i < params.size(); ++i) sig += (i ? ", " : "") + std::string(rt::ValueTypeName(params[i]));
+    return sig + ") -> " + rt::ValueTypeName(result);
+  };
+  std::cout << fmt::format("{:<48} {:<28} {:<12} {}\n", "native", "effect", "dry run", "live");
   for (const auto& s : slots) {
-    std::string sig = s.name + "(";
-    for (size_t i = 0; i < s.params.size(); ++i) sig += (i ? ", " : "") + std::string(rt::ValueTypeName(s.params[i]));
-    sig += ") -> " + std::string(rt::ValueTypeName(s.result));
-    std::cout << fmt::format("{:<52} {:<12} {:<10} {}\n", sig, rt::EffectName(s.effect), rt::DryBehaviourName(s.dry),
-                             s.live ? "yes" : "not yet");
+    const rt::NativeInfo& n = rt::Natives()[rt::FindNative(s.name)];
+    std::string effect = n.ByCommand() ? fmt::format("the command's ({})", std::string(n.program) == "*" ? "its program" : n.program)
+                                       : std::string(rt::EffectName(s.effect));
+    std::cout << fmt::format("{:<48} {:<28} {:<12} {}\n", signature(s.name, s.params, s.result), effect,
+                             n.ByCommand() ? "per command" : rt::DryBehaviourName(s.dry), s.live ? "yes" : "not yet");
   }
-  std::cout << slots.size() << " capabilities; in plan and rehearse every read is answered by the scenario "
-               "and every write is recorded, never performed\n";
+  std::cout << slots.size() << " natives; in plan and rehearse every read is answered by the scenario "
+               "and every write is recorded, never performed\n\n";
+  std::vector<MethodListing> methods = StdlibMethods(stdlib_dir);
+  std::cout << fmt::format("{:<52} {:<12} {}\n", "method", "effect", "natives and filters its body calls");
+  std::string cap;
+  for (const auto& m : methods) {
+    std::string this_cap = m.name.substr(0, m.name.find('.'));
+    if (this_cap != cap && !cap.empty()) std::cout << "\n";
+    cap = this_cap;
+    std::string natives;
+    for (const auto& n : m.natives) natives += (natives.empty() ? "" : ", ") + n;
+    std::cout << fmt::format("{:<52} {:<12} {}\n", signature(m.name, m.signature.params, m.signature.result),
+                             rt::EffectName(m.signature.effect), m.has_body ? natives : "(no body)");
+  }
+  std::cout << methods.size() << " capability methods\n";
   return 0;
 }
 

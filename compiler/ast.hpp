@@ -267,6 +267,8 @@ struct Signature {
   Type result = Type::kError;
   std::string doc;
   Span span;
+  // A capability method's body (`= expr` after the title); null for a filter or a method without.
+  std::shared_ptr<Expr> body;
 };
 struct Capability {
   std::string name;

@@ -87,6 +87,7 @@ struct Ctx {
   bool param_default = false;   // `param x = ...`: literals and secret("NAME")
   bool filter = false;          // a command's `|>` filters: pure, no lets
   const char* where = "expression";
+  const ast::Signature* method = nullptr;  // a method's body: its formals, natives, filters only
 };
 
 class Checker {
@@ -296,15 +297,13 @@ class Checker {
     for (auto& f : m.file.filters) {
       if (!names.insert(f.name).second) Error(DiagKind::kDuplicate, f.name_span, fmt::format("filter `{}` declared twice", f.name));
     }
-    // The stdlib's methods are the runtime's natives. A team module's method is not one: it is a host
-    // method a scenario answers by name (compiler/modules.hpp AddTeamMethods).
-    // TODO(issue 10, methods with bodies over natives): check a team method's body here, and take its
-    // effect from the natives it calls, once capability methods have bodies.
-    if (m.is_stdlib) {  // what the runtime runs; other modules' declarations are never imported
-      for (auto& c : m.file.capabilities) {
-        for (auto& s : c.methods) CheckNative(c.name + "." + s.name, s, false);
-      }
+    // Filters are the runtime's natives; capability methods, in the stdlib and in team modules alike,
+    // are bodies over the natives (CheckMethodBody), so a team method is checked as a stdlib one is.
+    if (m.is_stdlib) {
       for (auto& f : m.file.filters) CheckNative(f.name, f, true);
+    }
+    for (auto& c : m.file.capabilities) {
+      for (auto& s : c.methods) CheckMethodBody(c, s);
     }
     std::set<std::string> programs;
     for (auto& p : m.file.programs) {
@@ -312,6 +311,118 @@ class Checker {
         Error(DiagKind::kDuplicate, p.name_span, fmt::format("program `{}` declared twice", p.name));
       CheckProgramTable(p);
     }
+  }
+
+  // ---- Method bodies ----------------------------------------------------------------------------
+
+  // The program tables a method body's command natives are read against: the stdlib's and the
+  // module's own, as codegen and the verifier will read them.
+  const rt::Registry& CommandTables() {
+    auto it = command_tables_.find(mod_);
+    if (it != command_tables_.end()) return it->second;
+    rt::Registry reg;
+    for (const auto& name : ws_.StdlibNames()) {
+      if (Module* sm = ws_.Stdlib(name)) {
+        for (const auto& p : sm->file.programs) reg.AddProgram(ast::ToProgramDecl(p));
+      }
+    }
+    for (const auto& [name, p] : programs_) reg.AddProgram(ast::ToProgramDecl(*p));
+    for (const auto& p : mod_->file.programs) reg.AddProgram(ast::ToProgramDecl(p));
+    return command_tables_.emplace(mod_, std::move(reg)).first->second;
+  }
+
+  // A method's body: typed against its declared result, and its effect (from the natives it calls)
+  // no more than the method declares.
+  void CheckMethodBody(const ast::Capability& cap, ast::Signature& s) {
+    std::string what = cap.name + "." + s.name;
+    if (!s.body) {
+      Error(DiagKind::kMethodWithoutBody, s.name_span, fmt::format("method `{}` has no body", what),
+            fmt::format("write what it computes after its title: {} {}({}) -> {} \"...\" = <expression over the "
+                        "natives>, e.g. = redis_info(\"connected_clients\") |> number()",
+                        ast::EffectName(s.effect), s.name, FormalsText(s), s.result_name));
+      return;
+    }
+    for (const auto& f : s.formals) {
+      if (f.type == Type::kError) return;  // an unknown type, already reported
+    }
+    Ctx ctx;
+    ctx.where = "a method body";
+    ctx.method = &s;
+    worst_effect_ = Effect::kPure;
+    body_worst_.clear();
+    Type t = CheckExpr(*s.body, ctx);
+    if (t != Type::kError && s.result != Type::kError && t != s.result &&
+        !(s.result == Type::kLines && t == Type::kString)) {
+      std::string hint;
+      if (t == Type::kNum && IsNumeric(s.result)) {
+        hint = s.result == Type::kDuration  ? "convert the number: `... |> seconds()` reads it as seconds"
+               : s.result == Type::kPercent ? "convert the number: `|> percent()` for 0..100, `|> ratio()` for 0..1"
+                                            : "convert the number: `... |> bytes()` reads it as bytes";
+      } else if ((t == Type::kString || t == Type::kLines) && IsNumeric(s.result)) {
+        hint = "read a number from the text: `... |> number()`";
+      } else if (s.result == Type::kBool) {
+        hint = "compare it, e.g. `== \"PONG\"` or `> 0`";
+      }
+      Error(DiagKind::kMethodResultType, s.body->span,
+            fmt::format("the body of `{}` is {}, but the method returns {}", what, ast::TypeName(t), s.result_name), hint);
+    }
+    if (s.body->effect > s.effect) {
+      Error(DiagKind::kMethodEffectTooLow, s.name_span,
+            fmt::format("method `{}` is declared {}, but its body calls {}, which is {}", what, ast::EffectName(s.effect),
+                        body_worst_, ast::EffectName(s.body->effect)),
+            fmt::format("declare it `{}`, or call only read natives and read commands", ast::EffectName(s.body->effect)));
+    }
+  }
+
+  static std::string FormalsText(const ast::Signature& s) {
+    std::string out;
+    for (const auto& f : s.formals) out += (out.empty() ? "" : ", ") + f.name + ": " + f.type_name;
+    return out;
+  }
+
+  // A bare call inside a method body: a native of the host, against the method's receiver.
+  Type CheckNativeCall(Expr& e, const Ctx& ctx) {
+    const std::string& name = e.kids[0]->text;
+    uint16_t index = rt::FindNative(name);
+    if (index == rt::kNoNative || rt::Natives()[index].is_filter) {
+      for (size_t i = 1; i < e.kids.size(); ++i) CheckExpr(*e.kids[i], ctx);
+      std::vector<std::string> names;
+      for (const auto& n : rt::Natives()) {
+        if (!n.is_filter) names.push_back(n.name);
+      }
+      std::string hint = DidYouMean(name, names);
+      if (index != rt::kNoNative) hint = fmt::format("`{}` is a filter: TEXT |> {}(...)", name, name);
+      Error(DiagKind::kUnknownNativeCall, e.kids[0]->span, fmt::format("`{}` is not a native of this host", name),
+            hint.empty() ? "natives: " + Join(names) : hint);
+      return Type::kError;
+    }
+    const rt::NativeInfo& n = rt::Natives()[index];
+    ast::Signature sig;
+    sig.name = name;
+    for (size_t i = 0; i < n.params.size(); ++i) {
+      ast::Formal f;
+      f.type = ToAstType(n.params[i]);
+      f.type_name = rt::ValueTypeName(n.params[i]);
+      f.name = fmt::format("{}", i + 1);
+      sig.formals.push_back(std::move(f));
+    }
+    bool ok = CheckArgs(e, sig, 1, ctx, name);
+    rt::Effect effect = n.effect;
+    std::string rule;
+    if (ok && n.ByCommand()) {
+      const Expr& cmd = *e.kids.back();
+      const std::string* text = cmd.kind == ExprKind::kString ? &cmd.text : nullptr;
+      rt::CommandEffect ce = rt::NativeCommandEffect(n, text, CommandTables());
+      effect = ce.effect;
+      rule = ce.declared ? ce.rule : ce.rule + ", so it counts as " + rt::EffectName(ce.effect);
+    }
+    Effect eff = effect;
+    if (eff > worst_effect_) {
+      worst_effect_ = eff;
+      body_worst_ = rule.empty() ? fmt::format("`{}`", name) : fmt::format("`{}` ({})", name, rule);
+    }
+    e.effect = std::max(e.effect, eff);
+    return ToAstType(n.result);
   }
 
   // A declared capability method or filter is a native of the runtime (runtime/natives.def) with the
@@ -1525,6 +1636,10 @@ class Checker {
       case ExprKind::kBool:
       case ExprKind::kUnknown: return SetType(e, Type::kBool);
       case ExprKind::kAsk:
+        if (ctx.method) {
+          Error(DiagKind::kMethodBodyScope, e.span, "a method body cannot ask a question",
+                "ask in the runbook that calls the method: `ask \"...\"` in a symptom or guard");
+        }
         if (!e.kids.empty()) {
           CheckInterp(*e.kids[0], ctx, "an `ask` question");
           e.effect = std::max(e.effect, e.kids[0]->effect);
@@ -1537,6 +1652,11 @@ class Checker {
       }
       case ExprKind::kName: return SetType(e, CheckName(e, ctx));
       case ExprKind::kMember: {
+        if (ctx.method) {
+          Error(DiagKind::kMethodBodyScope, e.span, "a method body reads only its arguments, not members of targets",
+                "call a native against the receiver instead, e.g. prom(\"...\") or redis(\"PING\")");
+          return SetType(e, Type::kError);
+        }
         Type t = CheckExpr(*e.kids[0], ctx);
         if (t == Type::kTarget) {
           Error(DiagKind::kUnknownMethod, e.span, fmt::format("`{}` is a method: call it", e.text),
@@ -1550,7 +1670,15 @@ class Checker {
       case ExprKind::kPipe: {
         Type in = CheckExpr(*e.kids[0], ctx);
         e.effect = std::max(e.effect, e.kids[0]->effect);
-        if (in != Type::kError && in != Type::kString && in != Type::kLines) {
+        // Text filters take string or lines; the unit conversions (`seconds()`...) a plain number.
+        uint16_t native = rt::FindNative(e.kids[1]->kids[0]->text);
+        bool takes_num = native != rt::kNoNative && rt::Natives()[native].is_filter &&
+                         rt::Natives()[native].input == rt::FilterInput::kNum;
+        if (takes_num && in != Type::kError && in != Type::kNum) {
+          Error(DiagKind::kTypeMismatch, e.kids[0]->span,
+                fmt::format("`{}()` converts a plain number, this is {}", e.kids[1]->kids[0]->text, ast::TypeName(in)),
+                in == Type::kString || in == Type::kLines ? "read the number first: `... |> number() |> ...`" : "");
+        } else if (!takes_num && in != Type::kError && in != Type::kString && in != Type::kLines) {
           Error(DiagKind::kTypeMismatch, e.kids[0]->span,
                 fmt::format("filters take text (string or lines), this is {}", ast::TypeName(in)));
         }
@@ -1576,6 +1704,11 @@ class Checker {
         return SetType(e, ToAstType(typing.result));
       }
       case ExprKind::kWindow: {
+        if (ctx.method) {
+          Error(DiagKind::kMethodBodyScope, e.span, "a method body cannot hold a `for` window",
+                "window the method's result in the runbook: | api.up() == false for > 5m | page sre |");
+          return SetType(e, Type::kBool);
+        }
         if (!ctx_in.allow_window) {
           Error(DiagKind::kMisplacedWindow, e.span, "`for` windows are only allowed in escalation conditions",
                 "move the time condition to an escalation row: | cond for > 5m | page sre |");
@@ -1674,6 +1807,19 @@ class Checker {
   }
 
   Type CheckName(Expr& e, const Ctx& ctx) {
+    if (ctx.method) {
+      for (const auto& f : ctx.method->formals) {
+        if (f.name == e.text) return f.type;
+      }
+      std::vector<std::string> names;
+      for (const auto& f : ctx.method->formals) names.push_back(f.name);
+      std::string hint = DidYouMean(e.text, names);
+      Error(DiagKind::kMethodBodyScope, e.span,
+            fmt::format("`{}` is not an argument of `{}`: a method body reads only its formals", e.text, ctx.method->name),
+            hint.empty() ? (names.empty() ? std::string("the method takes no arguments") : "its formals: " + Join(names))
+                         : hint);
+      return Type::kError;
+    }
     if (e.text == "incident") return Type::kBool;
     if (e.text == "output") {
       if (!ctx.allow_output) {
@@ -1911,6 +2057,16 @@ class Checker {
 
   Type CheckCall(Expr& e, const Ctx& ctx) {
     Expr& callee = *e.kids[0];
+    if (ctx.method) {
+      if (callee.kind == ExprKind::kMember) {
+        for (size_t i = 1; i < e.kids.size(); ++i) CheckExpr(*e.kids[i], ctx);
+        Error(DiagKind::kMethodBodyScope, e.span,
+              fmt::format("a method body cannot call the method `{}`", callee.text),
+              "call the natives under it directly (`runbook capabilities` lists each method's natives)");
+        return Type::kError;
+      }
+      if (callee.kind == ExprKind::kName) return CheckNativeCall(e, ctx);
+    }
     if (callee.kind == ExprKind::kMember) {
       Type t = CheckExpr(*callee.kids[0], ctx);
       if (t == Type::kError) return Type::kError;
@@ -2213,6 +2369,9 @@ class Checker {
   std::map<std::string, std::string> program_where_;
   std::map<const ast::Program*, rt::ProgramDecl> program_decls_;  // name → file:line of its declaration
   std::map<std::string, const ast::Signature*> filters_;
+  std::map<const Module*, rt::Registry> command_tables_;  // per module: the tables of CommandTables()
+  Effect worst_effect_ = Effect::kPure;  // the method body being checked: its most dangerous call
+  std::string body_worst_;               // and what that call is, for the message
   std::map<std::string, const ast::Contact*> contacts_;
   std::map<std::string, Symbol> symbols_;
   std::map<std::string, ast::Span> decl_spans_;

@@ -56,6 +56,11 @@ class Generator {
   explicit Generator(const Workspace& ws) : natives_(RegistryFrom(ws)) {
     prog_.strings.push_back("");
     strings_[""] = 0;
+    for (const auto& m : ws.modules()) {
+      for (const auto& c : m->file.capabilities) {
+        for (const auto& s : c.methods) methods_.emplace(c.name + "." + s.name, std::make_pair(m.get(), &s));
+      }
+    }
   }
 
   rt::Program Run(const std::vector<const Module*>& roots) {
@@ -133,6 +138,30 @@ class Generator {
         }
       }
     }
+    // And those the command natives of method bodies read: `redis(...)` redis-cli's, `exec("kubectl
+    // get ...")` its first word's.
+    for (const auto& c : prog_.chunks) {
+      if (c.cls != rt::ChunkClass::kMethod) continue;
+      for (size_t pc = 0; pc < c.code.size(); ++pc) {
+        if (static_cast<Op>(rt::OpByte(c.code[pc])) != Op::kCALL) continue;
+        const rt::Import& im = prog_.imports[rt::CallImport(c.code[pc])];
+        uint16_t n = im.is_filter || im.IsMethod() ? rt::kNoNative : rt::FindNative(prog_.Str(im.name));
+        if (n == rt::kNoNative || !rt::Natives()[n].ByCommand()) continue;
+        std::string program = rt::Natives()[n].program;
+        if (program == "*") {
+          program.clear();
+          if (pc > 0 && static_cast<Op>(rt::OpByte(c.code[pc - 1])) == Op::kCONST) {
+            const rt::Constant& k = prog_.constants[rt::OperandA(c.code[pc - 1])];
+            if (k.type == rt::ValueType::kString) {
+              const std::string& text = prog_.Str(k.string);
+              size_t b = text.find_first_not_of(" \t");
+              if (b != std::string::npos) program = text.substr(b, text.find_first_of(" \t", b) - b);
+            }
+          }
+        }
+        if (!program.empty()) names.insert(program);
+      }
+    }
     for (const auto& name : names) {
       if (const rt::ProgramDecl* d = natives_.Program(name)) prog_.programs.push_back(*d);
     }
@@ -168,14 +197,25 @@ class Generator {
   uint32_t Import(const std::string& name) {
     auto it = imports_.find(name);
     if (it != imports_.end()) return it->second;
-    const rt::NativeDecl* n = natives_.Native(name);
-    if (!n) throw std::logic_error("codegen: no declaration for " + name);
     rt::Import im;
+    if (auto m = methods_.find(name); m != methods_.end()) {
+      // A capability method: its body is a chunk of its own, compiled once per program.
+      const ast::Signature& sig = *m->second.second;
+      if (!sig.body) throw std::logic_error("codegen: method without a body " + name);
+      im.effect = sig.effect;
+      for (const auto& f : sig.formals) im.params.push_back(ToValueType(f.type));
+      im.result = ToValueType(sig.result);
+      im.body = MethodBody(*m->second.first, sig);
+    } else {
+      const rt::NativeDecl* n = natives_.Native(name);
+      if (!n) n = rt::DefaultRegistry().Native(name);
+      if (!n) throw std::logic_error("codegen: no declaration for " + name);
+      im.effect = n->effect;
+      im.is_filter = n->is_filter;
+      im.params = n->params;
+      im.result = n->result;
+    }
     im.name = Intern(name);
-    im.effect = n->effect;
-    im.is_filter = n->is_filter;
-    im.params = n->params;
-    im.result = n->result;
     uint32_t index = static_cast<uint32_t>(prog_.imports.size());
     prog_.imports.push_back(std::move(im));
     imports_[name] = index;
@@ -208,6 +248,11 @@ class Generator {
       chunk_.lines.push_back(m_.source->At(at.begin).line);
     }
     uint32_t Here() const { return static_cast<uint32_t>(chunk_.code.size()); }
+    // Compiles a method's body: ARG 0 is the receiver, ARG 1.. its formals.
+    void SetMethod(const ast::Signature& sig) {
+      method_ = &sig;
+      chunk_.arity = static_cast<uint32_t>(sig.formals.size() + 1);
+    }
     void Patch(uint32_t at, uint32_t target) {
       chunk_.code[at] = rt::Encode(static_cast<Op>(rt::OpByte(chunk_.code[at])), target);
     }
@@ -314,6 +359,12 @@ class Generator {
     }
 
     void Name(const ast::Expr& e) {
+      if (method_) {
+        for (size_t i = 0; i < method_->formals.size(); ++i) {
+          if (method_->formals[i].name == e.text) return Emit(Op::kARG, static_cast<uint32_t>(i + 1), e.span);
+        }
+        throw std::logic_error("codegen: unresolved formal " + e.text);
+      }
       if (e.text == "incident") return Emit(Op::kINCIDENT, 0, e.span);
       if (e.text == "output") return Emit(Op::kOUTPUT, 0, e.span);
       if (auto it = scope_.symptoms.find(e.text); it != scope_.symptoms.end()) return Emit(Op::kSYMPTOM, it->second, e.span);
@@ -330,6 +381,12 @@ class Generator {
         Emit(Op::kTARGET, scope_.targets.at(target), callee.kids[0]->span);
         for (size_t i = 1; i < e.kids.size(); ++i) Expr(*e.kids[i]);
         EmitCall(g_.Import(scope_.target_capability.at(target) + "." + callee.text), e.kids.size(), e.span);
+        return;
+      }
+      if (method_) {  // a native, run against the method's receiver
+        Emit(Op::kARG, 0, callee.span);
+        for (size_t i = 1; i < e.kids.size(); ++i) Expr(*e.kids[i]);
+        EmitCall(g_.Import(callee.text), e.kids.size(), e.span);
         return;
       }
       if (callee.text == "failed") return Emit(Op::kFAILED, scope_.steps.at(e.kids[1]->text), e.span);
@@ -371,7 +428,16 @@ class Generator {
     const Module& m_;
     const Scope& scope_;
     rt::Chunk chunk_;
+    const ast::Signature* method_ = nullptr;
   };
+
+  uint32_t MethodBody(const Module& m, const ast::Signature& sig) {
+    static const Scope kNoScope;
+    ChunkBuilder b(*this, m, kNoScope, rt::kPolicyOwner, rt::ChunkClass::kMethod);
+    b.SetMethod(sig);
+    b.Expr(*sig.body);
+    return AddChunk(b.Finish(sig.body->span));
+  }
 
   uint32_t AddChunk(rt::Chunk c) {
     prog_.chunks.push_back(std::move(c));
@@ -604,6 +670,7 @@ class Generator {
   std::map<std::string, uint32_t> strings_, files_, imports_, contact_index_;
   std::map<std::tuple<int, double, uint32_t>, uint32_t> constants_;
   rt::Registry natives_;  // the stdlib declarations the imports are taken from
+  std::map<std::string, std::pair<const Module*, const ast::Signature*>> methods_;  // "redis.ping" → its declaration
 };
 
 }  // namespace
@@ -611,11 +678,11 @@ class Generator {
 rt::Program Codegen(const Workspace& ws, const std::vector<const Module*>& roots) { return Generator(ws).Run(roots); }
 
 rt::Registry RegistryFrom(const Workspace& ws) {
-  rt::Registry reg;
+  rt::Registry reg = rt::DefaultRegistry();  // the natives the method bodies call
   for (const auto& m : ws.modules()) {
     if (!m->is_stdlib) continue;
     for (const auto& c : m->file.capabilities) {
-      for (const auto& s : c.methods) reg.AddNative(NativeOf(c.name + "." + s.name, s, false));
+      for (const auto& s : c.methods) reg.AddMethod(NativeOf(c.name + "." + s.name, s, false));
     }
     for (const auto& f : m->file.filters) reg.AddNative(NativeOf(f.name, f, true));
   }
@@ -624,7 +691,15 @@ rt::Registry RegistryFrom(const Workspace& ws) {
   std::vector<const Module*> order = MergeOrder(ws);
   ProgramTables tables = MergeProgramTables(order, nullptr);
   for (auto& [name, decl] : tables.decls) reg.AddProgram(std::move(decl));
-  AddTeamMethods(order, reg);
+  for (const Module* m : order) {  // team capabilities' methods: bodies over the natives, as the stdlib's
+    if (m->is_stdlib) continue;
+    for (const auto& c : m->file.capabilities) {
+      for (const auto& s : c.methods) {
+        std::string name = c.name + "." + s.name;
+        if (!reg.Method(name)) reg.AddMethod(NativeOf(name, s, false));
+      }
+    }
+  }
   return reg;
 }
 
@@ -647,8 +722,8 @@ rt::Registry HostRegistry(const std::string& stdlib_dir, const std::vector<std::
 rt::Registry WithModules(rt::Registry host, const Workspace& ws) {
   rt::Registry from = RegistryFrom(ws);
   for (const auto& entry : from.programs()) host.AddProgram(entry.second);
-  for (const auto& [name, d] : from.natives()) {
-    if (!host.Native(name) && !d.is_filter) host.AddNative(d);  // team methods (a stdlib one is a native)
+  for (const auto& [name, d] : from.methods()) {
+    if (!host.Method(name)) host.AddMethod(d);
   }
   return host;
 }
@@ -657,6 +732,40 @@ rt::Registry HostRegistryFrom(const Workspace& ws) {
   rt::Registry host = WithModules(rt::DefaultRegistry(), ws);
   host.SetCarriedTables(rt::Registry::CarriedTables::kRefused);
   return host;
+}
+
+std::vector<MethodListing> StdlibMethods(const std::string& stdlib_dir) {
+  Diagnostics diags;
+  Workspace ws(WorkspaceOptions{stdlib_dir}, diags);
+  std::vector<MethodListing> out;
+  for (const auto& name : ws.StdlibNames()) {
+    Module* m = ws.Stdlib(name);
+    if (!m) continue;
+    for (const auto& c : m->file.capabilities) {
+      for (const auto& s : c.methods) {
+        MethodListing l;
+        l.name = c.name + "." + s.name;
+        l.signature = NativeOf(l.name, s, false);
+        l.has_body = static_cast<bool>(s.body);
+        std::vector<const ast::Expr*> todo;
+        if (s.body) todo.push_back(s.body.get());
+        while (!todo.empty()) {  // depth first, left to right
+          const ast::Expr* e = todo.back();
+          todo.pop_back();
+          if (e->kind == ast::ExprKind::kCall && !e->kids.empty() && e->kids[0]->kind == ast::ExprKind::kName &&
+              std::find(l.natives.begin(), l.natives.end(), e->kids[0]->text) == l.natives.end()) {
+            l.natives.push_back(e->kids[0]->text);
+          }
+          for (auto it = e->kids.rbegin(); it != e->kids.rend(); ++it) {
+            if (*it) todo.push_back(it->get());
+          }
+        }
+        out.push_back(std::move(l));
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const MethodListing& a, const MethodListing& b) { return a.name < b.name; });
+  return out;
 }
 
 }  // namespace rb

@@ -34,4 +34,14 @@ rt::Registry RegistryFrom(const Workspace& ws);
 
 rt::ValueType ToValueType(ast::Type t);
 
+// A capability method of the stdlib as `runbook capabilities` lists it: its signature and the
+// natives its body calls, in order of first call.
+struct MethodListing {
+  std::string name;  // "redis.ping"
+  rt::NativeDecl signature;
+  std::vector<std::string> natives;  // "redis", "number"
+  bool has_body = false;
+};
+std::vector<MethodListing> StdlibMethods(const std::string& stdlib_dir = {});
+
 }  // namespace rb

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "compiler/parser.hpp"
+#include "compiler/workspace.hpp"
 #include "runtime/files.hpp"
 #include "runtime/rbc.hpp"
 #include "runtime/value.hpp"
@@ -69,7 +70,15 @@ class Printer {
       std::string params;
       for (auto t : im.params) params += (params.empty() ? "" : ", ") + std::string(rt::ValueTypeName(t));
       out_ += fmt::format("import {:>3}  {:<28} {:<11} ({}) -> {}{}\n", i, S(im.name), rt::EffectName(im.effect), params,
-                          rt::ValueTypeName(im.result), im.is_filter ? "  [filter]" : "");
+                          rt::ValueTypeName(im.result),
+                          im.is_filter ? std::string("  [filter]") : im.IsMethod() ? fmt::format("  [method, body chunk {}]", im.body) : std::string());
+    }
+    // The bodies of the methods the program calls, each once.
+    for (size_t i = 0; i < p_.imports.size(); ++i) {
+      const auto& im = p_.imports[i];
+      if (!im.IsMethod()) continue;
+      out_ += fmt::format("method {}\n", S(im.name));
+      Chunk(im.body, Names{}, "  ");
     }
     for (size_t i = 0; i < p_.contacts.size(); ++i) {
       const auto& c = p_.contacts[i];
@@ -113,6 +122,11 @@ class Printer {
     auto matches = [&](const std::string& text) { return rt::Fnv1a64(text.data(), text.size()) == want; };
     const std::string& recorded = p_.files[file];
     if (auto it = o_.sources.find(recorded); it != o_.sources.end() && matches(it->second)) return it->second;
+    // The stdlib this binary embeds (method bodies are compiled from it), when its text is the one
+    // compiled: never a file named by the program.
+    for (const auto& e : EmbeddedStdlib()) {
+      if (matches(e.text) && recorded == std::string("stdlib/") + e.name + ".rb.denis") return std::string(e.text);
+    }
     std::vector<fs::path> names = Candidates(recorded);
     for (const std::string& dir : SearchDirs()) {
       for (const fs::path& name : names) {
@@ -180,7 +194,10 @@ class Printer {
       return;
     }
     const rt::Chunk& c = p_.chunks[index];
-    out_ += fmt::format("{}chunk {} ({}):\n", indent, index, c.cls == rt::ChunkClass::kFilter ? "filter" : "condition");
+    out_ += fmt::format("{}chunk {} ({}):\n", indent, index,
+                        c.cls == rt::ChunkClass::kFilter   ? "filter"
+                        : c.cls == rt::ChunkClass::kMethod ? fmt::format("method body, {} arguments", c.arity)
+                                                           : std::string("condition"));
     uint32_t last_line = 0;
     for (size_t pc = 0; pc < c.code.size(); ++pc) {
       uint32_t w = c.code[pc];
@@ -220,6 +237,7 @@ class Printer {
         }
         case Shape::kCount: operand = std::to_string(a); break;
         case Shape::kLet: operand = std::to_string(a); note = NameIn(names.lets, a); break;
+        case Shape::kArg: operand = std::to_string(a); note = a == 0 ? "receiver" : ""; break;
       }
       std::string text = fmt::format("{}  {:04}  {:<14}{:<22}", indent, pc, info.name, operand);
       if (!note.empty()) text += "; " + note;

@@ -245,25 +245,6 @@ std::vector<const Module*> MergeOrder(const Workspace& ws) {
   return order;
 }
 
-void AddTeamMethods(const std::vector<const Module*>& modules, rt::Registry& reg) {
-  for (const Module* m : modules) {
-    if (!IsTeamModule(*m)) continue;
-    for (const auto& c : m->file.capabilities) {
-      for (const auto& s : c.methods) {
-        std::string name = c.name + "." + s.name;
-        if (reg.Native(name)) continue;
-        rt::NativeDecl d;
-        d.name = name;
-        d.effect = s.effect;
-        for (const auto& f : s.formals) d.params.push_back(ToValueType(ast::TypeFromName(f.type_name).value_or(ast::Type::kError)));
-        d.result = ToValueType(ast::TypeFromName(s.result_name).value_or(ast::Type::kError));
-        d.native = rt::kNoNative;  // TODO(issue 10, methods with bodies): a team method compiles to its body
-        reg.AddNative(std::move(d));
-      }
-    }
-  }
-}
-
 void LoadSearchPathModules(Workspace& ws, const std::vector<std::string>& search_path) {
   std::set<std::string> module_paths;  // relative to their search directory: the first directory wins
   for (const auto& dir : search_path) {

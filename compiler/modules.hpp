@@ -37,9 +37,6 @@ ProgramTables MergeProgramTables(const std::vector<const Module*>& modules, Diag
 // The loaded modules in merge order: every stdlib module, then the team modules as loaded.
 std::vector<const Module*> MergeOrder(const Workspace& ws);
 
-// The capability methods of the team modules as host methods (no natives.def entry: rt::kNoNative).
-// A name the registry already holds (a stdlib method) is never replaced.
-void AddTeamMethods(const std::vector<const Module*>& modules, rt::Registry& reg);
 
 // The team modules a host offers to a `.rbc`: every *.rb.denis without runbooks under each search
 // path directory (a module path found in two directories: the first wins). Parsed into `ws`.

@@ -217,7 +217,7 @@ using Selector = pt::selector<Rule,
     g::text_line, g::escalate_block, g::table_row, g::when_cell, g::act_page, g::act_run, g::act_runbook,
     g::act_manual, g::act_declare, g::page_message, g::contact_ref, g::step_ref, g::runbook_ref, g::severity_ref, g::contact,
     g::contact_display, g::contact_handle, g::method, g::eff_read, g::eff_write, g::eff_destructive,
-    g::formal, g::arrow, g::default_rule, g::effect_rule, g::sub_word, g::program_name, g::options_rule,
+    g::formal, g::arrow, g::method_body, g::default_rule, g::effect_rule, g::sub_word, g::program_name, g::options_rule,
     g::secret_rule, g::option_spec, g::option_flag, g::option_value,
     g::wraps_rule, g::wrap_env, g::wrap_slot, g::wrap_dashes,
     g::paren, g::number, g::window_bound, g::dq_string, g::sq_string, g::list_lit, g::ask_expr, g::kw_true,
@@ -868,6 +868,8 @@ class Builder {
         s.result_name = std::string(c->string_view());
       } else if (c->is_type<g::title>()) {
         s.doc = Str(*c);
+      } else if (c->is_type<g::method_body>() && !c->children.empty()) {
+        s.body = Expr(*c->children.back());
       }
     }
     return s;

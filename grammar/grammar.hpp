@@ -225,7 +225,10 @@ struct formals_close : one<')'> {};
 struct formals : seq<one<'('>, ws, opt<list<formal, seq<ws, one<','>, ws>>>, ws, must<formals_close>> {};
 struct arrow : TAO_PEGTL_STRING("->") {};
 struct signature : seq<must<decl_name>, sp, must<formals>, ws, must<arrow>, ws, must<type_name>, ws, must<title>> {};
-struct method : seq<effect, ws, signature> {};
+// `= expr` after a method's title: its body, over the natives, its formals and the filters.
+struct body_eq : one<'='> {};
+struct method_body : seq<body_eq, ws, must<expr>> {};
+struct method : seq<effect, ws, signature, opt<ws, method_body>> {};
 struct capability_close : one<'}'> {};
 struct capability_decl : seq<key<TAO_PEGTL_STRING("capability")>, ws, must<decl_name>, ws, must<title>, ws, must<block_open>, ws,
                              star<method, ws>, must<capability_close>> {};

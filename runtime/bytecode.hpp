@@ -30,7 +30,7 @@ inline constexpr size_t kOpCount = 0
 #undef RB_OP
     ;
 
-enum class Shape : uint8_t { kNone, kConst, kParam, kTarget, kSymptom, kStep, kWindow, kJump, kCall, kCount, kLet };
+enum class Shape : uint8_t { kNone, kConst, kParam, kTarget, kSymptom, kStep, kWindow, kJump, kCall, kCount, kLet, kArg };
 // What executing an instruction may touch (opcodes.def's effect column; the verifier enforces it
 // per chunk class).
 enum class OpEffect : uint8_t {
@@ -76,6 +76,7 @@ struct Constant {
 enum class ChunkClass : uint8_t {
   kCondition,  // symptoms, panel thresholds, guards, expectations, escalation rows: read-only
   kFilter,     // shapes a command's output: pure (filters only)
+  kMethod,     // a capability method's body: its arguments (ARG), constants, natives and filters
 };
 inline constexpr uint32_t kPolicyOwner = 0xFFFFFFFF;
 struct Chunk {
@@ -86,20 +87,25 @@ struct Chunk {
   std::vector<uint32_t> lines;     // one source line per instruction
   uint32_t max_stack = 0;          // computed by the verifier
   uint64_t byte_offset = 0;        // where the code starts in the .rbc (for error messages)
+  uint32_t arity = 0;              // kMethod: the arguments ARG reads (the receiver, then the formals)
 };
 inline constexpr uint32_t kNoChunk = 0xFFFFFFFF;
 
 inline constexpr uint16_t kNoNative = 0xFFFF;  // no entry in runtime/natives.def
 
-// A native function the code calls: a capability method ("redis.ping") or a text filter ("grep").
+// A function the code calls: a native of the host ("prom", "redis", a text filter "grep"), or a
+// capability method ("redis.ping") written in the language, whose body is a kMethod chunk. The
+// verifier takes a native's truth from the host registry and a method's from its body.
 struct Import {
   uint64_t byte_offset = 0;        // where the record starts in the .rbc (for error messages)
-  uint32_t name = 0;               // string: "redis.ping" or "grep"
-  Effect effect = Effect::kRead;
+  uint32_t name = 0;               // string: "redis.ping", "prom" or "grep"
+  Effect effect = Effect::kRead;   // a method's: at least what its body can do
   bool is_filter = false;          // filters take the piped text as an implicit first argument
   std::vector<ValueType> params;   // excluding the receiver / piped input
   ValueType result = ValueType::kNone;
   uint16_t native = kNoNative;     // the natives.def entry it calls, resolved by the verifier (not stored)
+  uint32_t body = kNoChunk;        // a method: its body chunk (kMethod, arity params + 1); kNoChunk: a native
+  bool IsMethod() const { return body != kNoChunk; }
 };
 
 // ---- Program effect tables -----------------------------------------------------------------------

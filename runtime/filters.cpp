@@ -5,6 +5,11 @@
 #include "runtime/natives.hpp"
 #include "runtime/regex.hpp"
 
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <cmath>
+
 namespace rb::rt {
 namespace {
 
@@ -90,6 +95,114 @@ Value FilterTime(const Value* args, size_t argc, std::string&) {
   std::string why;
   if (!lang::ParseTime(text, seconds, why)) return Value::Unknown();
   return Value::Number(ValueType::kTime, seconds);
+}
+
+// The piped text as one string: lines joined back with newlines.
+static std::string TextOf(const Value& v) {
+  if (v.type != ValueType::kLines || !v.heap) return v.Text();
+  std::string out;
+  for (size_t i = 0; i < v.heap->lines.size(); ++i) out += (i ? "\n" : "") + v.heap->lines[i];
+  return out;
+}
+
+// number(): the first non-empty line, trimmed, as a plain number. Text that is not a number is an
+// error naming it (the run records it and the condition reads unknown), never a silent zero.
+Value FilterNumber(const Value* args, size_t argc, std::string& error) {
+  if (NoInput(args, argc)) return Value::Unknown();
+  for (const auto& raw : LinesOf(args[0])) {
+    size_t b = raw.find_first_not_of(" \t\r");
+    if (b == std::string::npos) continue;
+    size_t e = raw.find_last_not_of(" \t\r");
+    std::string t = raw.substr(b, e - b + 1);
+    if (!t.empty() && t[0] == '+') t.erase(0, 1);
+    double v = 0;
+    auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (ec != std::errc() || ptr != t.data() + t.size() || !std::isfinite(v)) {
+      error = "`" + (t.size() > 80 ? t.substr(0, 80) + "..." : t) + "` is not a number";
+      return Value::Unknown();
+    }
+    return Value::Number(ValueType::kNum, v);
+  }
+  return Value::Unknown();  // no line: no value yet
+}
+
+namespace {
+
+// The deepest nesting of brackets outside strings: the JSON parser recurses per level.
+size_t JsonDepth(const std::string& s) {
+  size_t depth = 0, max = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      max = std::max(max, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return max;
+}
+
+}  // namespace
+
+// json("a.b[0].c"): the value at the path of the piped JSON document, as text (a string as is,
+// other scalars and sub-documents as JSON). A path the document does not have reads unknown; text
+// that is not JSON, or a malformed path, is an error.
+Value FilterJson(const Value* args, size_t argc, std::string& error) {
+  if (NoInput(args, argc)) return Value::Unknown();
+  if (argc < 2 || args[1].type != ValueType::kString) return Value::Unknown();
+  std::string text = TextOf(args[0]);
+  if (JsonDepth(text) > 128) {
+    error = "the document nests deeper than 128 levels";
+    return Value::Unknown();
+  }
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded()) {
+    error = "the text is not JSON";
+    return Value::Unknown();
+  }
+  const std::string& path = args[1].Text();
+  const nlohmann::json* at = &doc;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '.') {
+      if (i == 0 || i + 1 == path.size() || path[i + 1] == '.' || path[i + 1] == '[') {
+        error = "path `" + path + "`: a `.` must separate two keys";
+        return Value::Unknown();
+      }
+      ++i;
+      continue;
+    }
+    if (path[i] == '[') {
+      size_t close = path.find(']', i);
+      std::string digits = close == std::string::npos ? "" : path.substr(i + 1, close - i - 1);
+      size_t index = 0;
+      auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+      if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size()) {
+        error = "path `" + path + "`: write an index as [0]";
+        return Value::Unknown();
+      }
+      if (!at->is_array() || index >= at->size()) return Value::Unknown();
+      at = &(*at)[index];
+      i = close + 1;
+      continue;
+    }
+    size_t end = path.find_first_of(".[", i);
+    std::string key = path.substr(i, end == std::string::npos ? std::string::npos : end - i);
+    if (!at->is_object()) return Value::Unknown();
+    auto it = at->find(key);
+    if (it == at->end()) return Value::Unknown();
+    at = &*it;
+    i = end == std::string::npos ? path.size() : end;
+  }
+  if (at->is_null()) return Value::Unknown();
+  if (at->is_string()) return Value::String(at->get<std::string>());
+  return Value::String(at->dump());
 }
 
 }  // namespace rb::rt

@@ -519,6 +519,7 @@ std::vector<uint8_t> Serialize(const Program& p) {
     w.U8(static_cast<uint8_t>(im.result));
     w.U32(static_cast<uint32_t>(im.params.size()));
     for (ValueType t : im.params) w.U8(static_cast<uint8_t>(t));
+    w.U32(im.body);
   }
   w.End(s);
 
@@ -541,6 +542,7 @@ std::vector<uint8_t> Serialize(const Program& p) {
     w.U8(static_cast<uint8_t>(c.cls));
     w.U32(c.owner);
     w.U32(c.file);
+    w.U32(c.arity);
     w.U32(static_cast<uint32_t>(c.code.size()));
     for (uint32_t word : c.code) w.U32(word);
     for (uint32_t line : c.lines) w.U32(line);
@@ -647,7 +649,7 @@ std::variant<Program, LoadError> Deserialize(const std::vector<uint8_t>& bytes) 
     close(end, "CONS");
 
     end = section(kImpt, "IMPT");
-    r.Resize(p.imports, "imports", 11);
+    r.Resize(p.imports, "imports", 15);
     for (auto& im : p.imports) {
       im.byte_offset = r.pos();
       im.name = r.U32("import name");
@@ -656,6 +658,7 @@ std::variant<Program, LoadError> Deserialize(const std::vector<uint8_t>& bytes) 
       im.result = r.Enum<ValueType>("import result", static_cast<uint8_t>(ValueType::kTime));
       r.Resize(im.params, "import params", 1);
       for (auto& t : im.params) t = r.Enum<ValueType>("import param", static_cast<uint8_t>(ValueType::kTime));
+      im.body = r.U32("import body");
     }
     close(end, "IMPT");
 
@@ -674,11 +677,12 @@ std::variant<Program, LoadError> Deserialize(const std::vector<uint8_t>& bytes) 
     close(end, "CONT");
 
     end = section(kCode, "CODE");
-    r.Resize(p.chunks, "chunks", 13);
+    r.Resize(p.chunks, "chunks", 17);
     for (auto& c : p.chunks) {
-      c.cls = r.Enum<ChunkClass>("chunk class", 1);
+      c.cls = r.Enum<ChunkClass>("chunk class", static_cast<uint8_t>(ChunkClass::kMethod));
       c.owner = r.U32("chunk owner");
       c.file = r.U32("chunk file");
+      c.arity = r.U32("chunk arity");
       size_t at = r.pos();
       uint32_t n = r.Count("instructions", 8);
       r.Charge(at, "instructions", n, size_t{n} * 2 * sizeof(uint32_t));  // the code and its line table

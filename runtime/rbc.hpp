@@ -18,7 +18,8 @@ inline constexpr char kMagic[4] = {'R', 'B', 'C', '\x1A'};
 // 5: each `for` window names the chunk of its condition, which the runner evaluates;
 // 6: interpolated strings (an instruction's chunk, an escalation action's message and chunk), let
 //    tables and step captures, the time type, CONTAINS/MATCHES/NOW and the unit conversions, program tables'
-//    wrapper rules (`wraps exec POD --`).
+//    wrapper rules (`wraps exec POD --`);
+//    method imports carry their body chunk (a method chunk with its arity; ARG reads its arguments).
 inline constexpr uint16_t kFormatVersion = 6;
 inline constexpr size_t kHeaderSize = 32;
 inline constexpr size_t kMaxRbcBytes = 64u << 20;

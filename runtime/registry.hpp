@@ -125,6 +125,14 @@ class Registry {
   }
   const NativeDecl* Native(const std::string& name) const;
   const ProgramDecl* Program(const std::string& name) const;
+  // Capability methods ("redis.ping") by signature: what a scenario key may name and `runbook
+  // capabilities` lists. Never what the verifier trusts (a method's truth is its body).
+  void AddMethod(NativeDecl decl) { methods_[decl.name] = std::move(decl); }
+  const NativeDecl* Method(const std::string& name) const {
+    auto it = methods_.find(name);
+    return it == methods_.end() ? nullptr : &it->second;
+  }
+  const std::map<std::string, NativeDecl>& methods() const { return methods_; }
   size_t size() const { return natives_.size(); }
   const std::map<std::string, NativeDecl>& natives() const { return natives_; }
   const std::map<std::string, ProgramDecl>& programs() const { return programs_; }
@@ -132,6 +140,7 @@ class Registry {
  private:
   std::map<std::string, NativeDecl> natives_;
   std::map<std::string, ProgramDecl> programs_;
+  std::map<std::string, NativeDecl> methods_;
   CarriedTables carried_ = CarriedTables::kTrusted;
 };
 

@@ -186,25 +186,54 @@ Value RunHost::UpdateWindow(uint32_t owner, uint32_t index, const rt::Window& w)
   return Value::Bool(w.inclusive ? held >= bound : held > bound);
 }
 
-Value RunHost::Call(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc) {
-  if (argc == 0 || args[0].type != ValueType::kTarget) return Value::Unknown();
+// The probe for a call whose args[0] is the receiver target; false when the receiver is no target.
+bool RunHost::Probe(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc,
+                    ProbeCall& call, ProbeAnswer& answer) {
+  if (argc == 0 || args[0].type != ValueType::kTarget) return false;
   const auto& targets = owner == kPolicyOwner ? bindings_.policy_targets : bindings_.targets;
   auto ti = static_cast<size_t>(args[0].number);
-  if (ti >= targets.size()) return Value::Unknown();
-  ProbeCall call;
+  if (ti >= targets.size()) return false;
   call.target = targets[ti].name;
   call.binding = targets[ti].binding;
   call.method = name;
   call.args.assign(args + 1, args + argc);
   call.effect = import.effect;
-  ProbeAnswer a = prov_.Probe(call, facts_.now_ms);
-  if (a.value.IsUnknown()) {
-    std::string what = fmt::format("{}.{}({}): {}", call.target, name.substr(name.find('.') + 1), ArgsText(call.args),
-                                   a.reason);
-    if (std::find(trace_.unknown_probes.begin(), trace_.unknown_probes.end(), what) == trace_.unknown_probes.end()) {
-      trace_.unknown_probes.push_back(what);
-    }
+  answer = prov_.Probe(call, facts_.now_ms);
+  return true;
+}
+
+void RunHost::NoteUnknown(const ProbeCall& call, const ProbeAnswer& a) {
+  const std::string& name = call.method;
+  std::string what = fmt::format("{}.{}({}): {}", call.target, name.substr(name.find('.') + 1), ArgsText(call.args),
+                                 a.reason);
+  if (std::find(trace_.unknown_probes.begin(), trace_.unknown_probes.end(), what) == trace_.unknown_probes.end()) {
+    trace_.unknown_probes.push_back(what);
   }
+}
+
+// A method the provider answers as a whole (the scenario's `api.metric("x")` key); when it has
+// nothing for it the VM runs the body, whose natives come through Call.
+bool RunHost::Method(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc,
+                     Value& out) {
+  ProbeCall call;
+  ProbeAnswer a;
+  if (!Probe(owner, import, name, args, argc, call, a)) {
+    out = Value::Unknown();
+    return true;
+  }
+  if (!a.answered) return false;
+  if (a.value.IsUnknown()) NoteUnknown(call, a);
+  out = a.value;
+  return true;
+}
+
+// A native, called by a method's body (or a method the default path answers): a probe unknown at
+// both levels is listed by its native-level key, which is what a scenario can script.
+Value RunHost::Call(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc) {
+  ProbeCall call;
+  ProbeAnswer a;
+  if (!Probe(owner, import, name, args, argc, call, a)) return Value::Unknown();
+  if (a.value.IsUnknown()) NoteUnknown(call, a);
   return a.value;
 }
 

@@ -65,8 +65,13 @@ class RunHost : public EvalHost {
   // The runner records what a step's `let` took; it keeps that value for the rest of the run.
   void SetCapture(uint32_t index, Value v);
   Value Now() override;
+  bool Method(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc,
+              Value& out) override;
 
  private:
+  bool Probe(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc,
+             ProbeCall& call, ProbeAnswer& answer);
+  void NoteUnknown(const ProbeCall& call, const ProbeAnswer& a);
   const Program& p_;
   uint32_t rb_;
   const Runbook& r_;

@@ -55,13 +55,16 @@ class VirtualClock : public Clock {
 struct ProbeCall {
   std::string target;   // the runbook's (or policy's) target name: api
   std::string binding;  // its environment binding: denis-api
-  std::string method;   // redis.ping
+  std::string method;   // a method "redis.ping", or a native "prom" (a method's body calling it)
   std::vector<Value> args;
   Effect effect = Effect::kRead;
 };
 struct ProbeAnswer {
   Value value;         // unknown when the probe failed, timed out or has no data
   std::string reason;  // why it is unknown: "timeout", "connection refused", "no data in scenario"
+  // False when the provider has nothing for this probe at all (a scenario with no key for it): a
+  // method is then run through its body, whose natives are asked in turn.
+  bool answered = true;
 };
 struct ExecAnswer {
   enum class Status : uint8_t { kOk, kFailed, kTimeout, kNoData } status = Status::kNoData;

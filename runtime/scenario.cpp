@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <map>
 #include <set>
 #include <string_view>
 
@@ -455,6 +456,21 @@ class ScenarioLoader {
     }
   }
 
+  // The signature of method `name`: the host's (the stdlib's), else the one the program imports.
+  const NativeDecl* MethodDecl(const std::string& name) {
+    if (const NativeDecl* d = reg_.Method(name)) return d;
+    for (const auto& im : p_.imports) {
+      if (!im.IsMethod() || Str(im.name) != name) continue;
+      NativeDecl d;
+      d.name = name;
+      d.effect = im.effect;
+      d.params = im.params;
+      d.result = im.result;
+      return &method_decls_.emplace(name, std::move(d)).first->second;
+    }
+    return nullptr;
+  }
+
   const NativeDecl* ResolveProbe(const Field& f, ProbeSeries& ps) {
     std::string err;
     auto key = ParseProbeKey(f.key, err);
@@ -477,13 +493,30 @@ class ScenarioLoader {
       return nullptr;
     }
     const std::string& cap = Str(t->capability);
+    // A key names a method of the target's capability (`api.metric("x")`) or a native the
+    // method bodies call against it (`api.prom("up")`); a method wins where both are spelled alike.
     std::string native = cap + "." + key->method;
-    const NativeDecl* decl = reg_.Native(native);
-    if (!decl || decl->is_filter) {
+    const NativeDecl* decl = MethodDecl(native);
+    if (!decl) {
+      decl = reg_.Native(key->method);
+      if (decl && decl->is_filter) decl = nullptr;
+      if (decl) native = key->method;
+    }
+    if (!decl) {
       std::vector<std::string> methods;
       std::string prefix = cap + ".";
+      for (const auto& [name, d] : reg_.methods()) {
+        if (name.rfind(prefix, 0) == 0) methods.push_back(name.substr(prefix.size()));
+      }
+      for (const auto& im : p_.imports) {
+        const std::string& name = Str(im.name);
+        if (im.IsMethod() && name.rfind(prefix, 0) == 0 &&
+            std::find(methods.begin(), methods.end(), name.substr(prefix.size())) == methods.end()) {
+          methods.push_back(name.substr(prefix.size()));
+        }
+      }
       for (const auto& [name, d] : reg_.natives()) {
-        if (!d.is_filter && name.rfind(prefix, 0) == 0) methods.push_back(name.substr(prefix.size()));
+        if (!d.is_filter) methods.push_back(name);
       }
       r_.Error(ConfigKind::kScenarioUnknownMethod, f.k, fmt::format("`{}` is a {} target and {} has no method `{}`", key->target, cap, cap, key->method),
                Hint(key->method, methods, "methods"));
@@ -1096,6 +1129,7 @@ class ScenarioLoader {
   Reader& r_;
   const Program& p_;
   const Registry& reg_;
+  std::map<std::string, NativeDecl> method_decls_;  // methods known from the program's imports
   Scenario& out_;
   const Runbook* rb_ = nullptr;
   uint32_t rb_index_ = 0;

@@ -37,7 +37,7 @@ ProbeAnswer ScenarioProvider::Probe(const ProbeCall& call, int64_t now_ms) {
       case ProbePoint::Kind::kUnknown: return {Value::Unknown(), "unknown"};
     }
   }
-  return {Value::Unknown(), "no data in scenario"};
+  return {Value::Unknown(), "no data in scenario", false};
 }
 
 ExecAnswer ScenarioProvider::Exec(const std::vector<std::string>& argv, Effect effect, int64_t now_ms) {

@@ -38,7 +38,9 @@ class Verifier {
       Str(c.display, 0, "contact");
       Str(c.handle, 0, "contact");
     }
+    method_effect_.assign(p_.chunks.size(), Effect::kPure);
     for (size_t i = 0; i < p_.chunks.size(); ++i) CheckChunk(p_.chunks[i], static_cast<uint32_t>(i));
+    for (const Import& im : p_.imports) CheckMethodEffect(im);
     for (size_t i = 0; i < p_.runbooks.size(); ++i) CheckRunbook(p_.runbooks[i], static_cast<uint32_t>(i));
     if (p_.policy) CheckPolicy(*p_.policy);
   }
@@ -57,6 +59,20 @@ class Verifier {
     uint64_t at = im.byte_offset;
     Str(im.name, at, "import");
     const std::string& name = p_.strings[im.name];
+    if (im.IsMethod()) {  // a method written in the language: its body is its truth (CheckMethodEffect)
+      if (im.body >= p_.chunks.size()) {
+        throw Reject{at, fmt::format("method `{}` names body chunk {}, there are {}", name, im.body, p_.chunks.size())};
+      }
+      const Chunk& body = p_.chunks[im.body];
+      if (body.cls != ChunkClass::kMethod) throw Reject{at, fmt::format("method `{}` has a body that is not a method chunk", name)};
+      if (body.arity != im.params.size() + 1) {
+        throw Reject{at, fmt::format("method `{}` takes {} arguments but its body reads {}", name, im.params.size() + 1,
+                                     body.arity)};
+      }
+      if (im.is_filter || im.effect == Effect::kPure) throw Reject{at, fmt::format("method `{}` is marked a filter or pure", name)};
+      im.native = kNoNative;
+      return;
+    }
     const NativeDecl* d = reg_.Native(name);
     if (!d) throw Reject{at, fmt::format("import `{}` is not a capability this host provides", name)};
     if (d->effect != im.effect) {
@@ -131,7 +147,14 @@ class Verifier {
     if (c.code.empty()) throw Reject{base, fmt::format("chunk {} is empty", index)};
     if (c.code.size() > kMaxChunkInstructions) throw Reject{base, fmt::format("chunk {} is too long", index)};
     if (c.lines.size() != c.code.size()) throw Reject{base, fmt::format("chunk {} line table does not match its code", index)};
-    Tables t = TablesOf(c.owner, base);
+    // A method body indexes no runbook's tables: it reads its arguments (ARG), and the natives it
+    // calls run against the receiver its caller passed.
+    if (c.cls == ChunkClass::kMethod && c.owner != kPolicyOwner) {
+      throw Reject{base, fmt::format("method chunk {} names an owner; a method body belongs to no runbook", index)};
+    }
+    if (c.cls != ChunkClass::kMethod && c.arity != 0) throw Reject{base, fmt::format("chunk {} has an arity but is no method", index)};
+    if (c.arity > 256) throw Reject{base, fmt::format("method chunk {} takes too many arguments", index)};
+    Tables t = c.cls == ChunkClass::kMethod ? Tables{} : TablesOf(c.owner, base);
     const size_t n = c.code.size();
     std::vector<int> depth_at(n + 1, -1);  // depth on entry, from fall-through or a jump
     int depth = 0;
@@ -173,6 +196,10 @@ class Verifier {
         case Shape::kJump:
           if (a <= pc || a >= n) throw bad(fmt::format("jump target {} is not a later instruction of the chunk", a));
           break;
+        case Shape::kArg:
+          if (c.cls != ChunkClass::kMethod) throw bad("ARG outside a method body");
+          if (a >= c.arity) throw bad(fmt::format("argument {} out of range (the method takes {})", a, c.arity));
+          break;
         case Shape::kCall: {
           uint16_t im = CallImport(w);
           if (im >= p_.imports.size()) throw bad(fmt::format("import {} out of range ({} imports)", im, p_.imports.size()));
@@ -187,8 +214,13 @@ class Verifier {
       // the bindings and call filters.
       switch (info.effect) {
         case OpEffect::kPure:
-        case OpEffect::kBinding: break;
+        case OpEffect::kBinding:
+          if (c.cls == ChunkClass::kMethod && info.effect == OpEffect::kBinding) {
+            throw bad("a method body reads a binding; it reads only its arguments");
+          }
+          break;
         case OpEffect::kState:
+          if (c.cls == ChunkClass::kMethod) throw bad("a method body reads the run's state; it reads only its arguments");
           if (c.cls == ChunkClass::kFilter && op != Op::kOUTPUT) {
             throw bad("an output filter reads the run's state; a filter may only shape `output`, its input");
           }
@@ -200,6 +232,21 @@ class Verifier {
           }
           if (c.cls == ChunkClass::kFilter && !imp.is_filter) {
             throw bad(fmt::format("an output filter calls `{}`, which is not a filter", p_.strings[imp.name]));
+          }
+          if (c.cls == ChunkClass::kMethod) {
+            if (imp.IsMethod()) throw bad(fmt::format("a method body calls the method `{}`; it may call natives only", p_.strings[imp.name]));
+            // The host's truth: a command native's effect is its literal command's, read against
+            // the program table; anything else (not a literal, a jump landing here) fails closed.
+            Effect e = imp.effect;
+            if (!imp.is_filter && imp.native != kNoNative && Natives()[imp.native].ByCommand()) {
+              const std::string* text = nullptr;
+              if (pc > 0 && depth_at[pc] < 0 && static_cast<Op>(OpByte(c.code[pc - 1])) == Op::kCONST) {
+                const Constant& k = p_.constants[OperandA(c.code[pc - 1])];
+                if (k.type == ValueType::kString) text = &p_.strings[k.string];
+              }
+              e = NativeCommandEffect(Natives()[imp.native], text, reg_, &p_.programs).effect;
+            }
+            method_effect_[index] = std::max(method_effect_[index], e);
           }
           break;
         }
@@ -228,6 +275,16 @@ class Verifier {
     }
     if (reachable) throw Reject{base + 4 * (n - 1), fmt::format("chunk {} falls off its end without RETURN", index)};
     c.max_stack = max_depth + 1;
+  }
+
+  // A method's declared effect is at least what its body can do: a read method cannot hide a write.
+  void CheckMethodEffect(const Import& im) const {
+    if (!im.IsMethod()) return;
+    Effect body = method_effect_[im.body];
+    if (im.effect < body) {
+      throw Reject{im.byte_offset, fmt::format("method `{}` is declared {} but its body is {}", p_.strings[im.name],
+                                               EffectName(im.effect), EffectName(body))};
+    }
   }
 
   void ChunkRef(uint32_t chunk, uint32_t owner, ChunkClass cls, bool optional, uint64_t at, const char* what) const {
@@ -501,6 +558,7 @@ class Verifier {
   }
 
   Program& p_;
+  std::vector<Effect> method_effect_;  // per chunk: the most dangerous native a method body calls
   const Registry& reg_;
 };
 

@@ -84,6 +84,10 @@ Vm::Vm(const Program& program, VmLimits limits) : program_(program), limits_(lim
 }
 
 EvalResult Vm::Eval(uint32_t chunk, EvalHost& host) {
+  if (chunk < program_.chunks.size() && program_.chunks[chunk].cls == ChunkClass::kMethod) {
+    // A body has arguments only when its method is called (CALL passes them).
+    return EvalResult{false, {}, fmt::format("chunk {} is a method body: it runs when its method is called", chunk)};
+  }
   if (depth_ == 0) {
     budget_ = static_cast<int64_t>(limits_.instruction_budget);
     memory_ = 0;
@@ -93,7 +97,7 @@ EvalResult Vm::Eval(uint32_t chunk, EvalHost& host) {
   return Run(chunk, host);
 }
 
-EvalResult Vm::Run(uint32_t chunk_index, EvalHost& host) {
+EvalResult Vm::Run(uint32_t chunk_index, EvalHost& host, const Value* method_args, uint32_t caller_owner) {
   if (chunk_index >= program_.chunks.size()) return EvalResult{false, {}, "no such chunk"};
   const Chunk& chunk = program_.chunks[chunk_index];
   static const std::string kNoFile = "?";
@@ -118,7 +122,8 @@ EvalResult Vm::Run(uint32_t chunk_index, EvalHost& host) {
   const uint32_t* code = chunk.code.data();
   size_t pc = 0;
   uint32_t w = 0;
-  const uint32_t owner = chunk.owner;
+  // A method body belongs to no runbook: the natives it calls run for the runbook that called it.
+  const uint32_t owner = chunk.cls == ChunkClass::kMethod ? caller_owner : chunk.owner;
   auto finish = [&](EvalResult r) {
     for (Value* v = stack_.data() + base; v < stack_.data() + top_; ++v) *v = Value();
     top_ = base;
@@ -227,6 +232,18 @@ EvalResult Vm::Run(uint32_t chunk_index, EvalHost& host) {
         std::string error;
         result = natives[im.native].filter(args, argc, error);
         if (!error.empty()) throw RuntimeError{name + ": " + error};
+      } else if (im.IsMethod()) {
+        // The method as a whole first (a scenario may answer it); else its body, in a new frame
+        // under the same budget, memory, depth and deadline.
+        if (!host.Method(owner, im, name, args, argc, result)) {
+          EvalResult r = Run(im.body, host, args, owner);
+          if (!r.ok) return finish(std::move(r));
+          result = std::move(r.value);
+        }
+        if (!result.IsUnknown() && result.type != im.result) {
+          throw RuntimeError{fmt::format("`{}` returned {}, declared {}", name, ValueTypeName(result.type),
+                                         ValueTypeName(im.result))};
+        }
       } else {
         result = host.Call(owner, im, name, args, argc);
         if (!result.IsUnknown() && result.type != im.result) {
@@ -250,6 +267,7 @@ EvalResult Vm::Run(uint32_t chunk_index, EvalHost& host) {
       NEXT();
     }
     CASE(POP) { *--sp = Value(); NEXT(); }
+    CASE(ARG) { *sp++ = method_args[OperandA(w)]; NEXT(); }
     CASE(RETURN) {
       // The verifier proved, from opcodes.def's pops and pushes, that RETURN finds exactly one value:
       // a handler that pops or pushes other than its row says would show here (tests/vm_stack_test.cpp).

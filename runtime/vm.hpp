@@ -41,7 +41,8 @@ class EvalHost {
   // Whether window `window` of `owner` has held for its bound at this instant, as the runner
   // computed it from the window's own chunk: a read, whatever the code around it skips.
   virtual Value Window(uint32_t owner, uint32_t window) = 0;
-  // A capability method; args[0] is the receiver target. Returns unknown when the probe fails.
+  // A native (or, through the default Method, a capability method); args[0] is the receiver target.
+  // Returns unknown when the probe fails.
   virtual Value Call(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc) = 0;
   // A field of target `index`'s bound address ("host", "port", ..., an extra key of its environment
   // entry; "" the whole address) as a string: a binding, fixed for the run. Unknown when unbound.
@@ -53,6 +54,14 @@ class EvalHost {
   // The current instant, a kTime value (`now()`). By default the system clock; the runner's host
   // reads its clock (a rehearsal's is virtual).
   virtual Value Now();
+  // A capability method answered as a whole (a scenario scripting `api.metric("x")`): true with
+  // `out` set, or false to have the VM run the method's body with these arguments. By default every
+  // method is answered by Call.
+  virtual bool Method(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc,
+                      Value& out) {
+    out = Call(owner, import, name, args, argc);
+    return true;
+  }
 };
 
 struct EvalResult {
@@ -76,7 +85,8 @@ class Vm : public Backend {
 
  private:
   struct Frame;
-  EvalResult Run(uint32_t chunk, EvalHost& host);
+  // `args` and `caller_owner`: a method body's arguments and the owner of the chunk that called it.
+  EvalResult Run(uint32_t chunk, EvalHost& host, const Value* args = nullptr, uint32_t caller_owner = 0);
 
   const Program& program_;
   VmLimits limits_;

@@ -42,7 +42,7 @@ TEST(BadInput, EmptyFile) { ExpectFirst(LintText("empty.rb.denis", ""), "RB0009"
 TEST(BadInput, OnlyComments) { ExpectFirst(LintText("comments.rb.denis", "# nada\n\n# nada\n"), "RB0009", 3, 7); }
 
 TEST(BadInput, BomAndCrlfAreAccepted) {
-  std::string text = "\xEF\xBB\xBFimport std.redis\r\n# c\r\ncapability c \"C\" {\r\n  read x() -> bool \"x\"\r\n}\r\n";
+  std::string text = "\xEF\xBB\xBFimport std.redis\r\n# c\r\ncapability c \"C\" {\r\n  read x() -> bool \"x\"\r\n    = redis(\"PING\") == \"PONG\"\r\n}\r\n";
   Outcome o = LintText("bom.rb.denis", text);
   EXPECT_TRUE(o.result.diags.all().empty()) << RenderText(o.result);
 }

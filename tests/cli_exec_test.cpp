@@ -67,10 +67,15 @@ constexpr const char* kGoodExpect = R"(expect:
 TEST(CliCapabilities, ListsEverySlotWithEffectAndDryBehaviour) {
   ProcessResult r = Runbook({"capabilities"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(Has(r.out, "redis.ping() -> bool")) << r.out;
-  EXPECT_TRUE(Has(r.out, "redis.flushall() -> bool                             destructive  recorded")) << r.out;
-  EXPECT_TRUE(Has(r.out, "http.metric(string) -> num                           read         answered")) << r.out;
-  EXPECT_FALSE(Has(r.out, "grep(")) << r.out;  // filters are pure and built in, not capabilities
+  // The natives, with effect, dry-run behaviour and live implementation.
+  EXPECT_TRUE(Has(r.out, "prom(string) -> num                              read                         answered     not yet")) << r.out;
+  EXPECT_TRUE(Has(r.out, "redis(string) -> lines                           the command's (redis-cli)    per command  not yet")) << r.out;
+  EXPECT_FALSE(Has(r.out, "grep(")) << r.out;  // filters are pure and built in, not natives with slots
+  // The methods, each with the natives (and filters) its body calls.
+  EXPECT_TRUE(Has(r.out, "redis.ping() -> bool                                 read         redis")) << r.out;
+  EXPECT_TRUE(Has(r.out, "redis.flushall() -> bool                             destructive  redis")) << r.out;
+  EXPECT_TRUE(Has(r.out, "redis.used_memory() -> size                          read         redis_info, number, bytes")) << r.out;
+  EXPECT_TRUE(Has(r.out, "61 capability methods")) << r.out;
 }
 
 TEST(CliPlan, ShowsEveryStepWithBoundCommandsAndEffects) {

@@ -187,7 +187,7 @@ TEST(Cli, LintWalksDirectoriesForRunbookFilesOnly) {
   auto dir = std::filesystem::temp_directory_path() / "runbook-cli-walk";
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir / "sub" / ".hidden");
-  std::ofstream(dir / "sub" / "a.rb.denis") << "capability c \"C\" { read x() -> bool \"x\" }\n";
+  std::ofstream(dir / "sub" / "a.rb.denis") << "capability c \"C\" { read x() -> bool \"x\" = prom(\"up\") == 1 }\n";
   std::ofstream(dir / "sub" / ".hidden" / "b.rb.denis") << "garbage\n";
   std::ofstream(dir / "notes.md") << "garbage\n";
   ProcessResult r = Runbook({"lint", dir.string()});

@@ -61,15 +61,23 @@ TEST(RuntimeOnly, CompiledSeedRunbooksLoadAndVerify) {
     Program p = Load(Seed(seed));
     EXPECT_FALSE(p.runbooks.empty()) << seed;
     EXPECT_FALSE(p.programs.empty()) << seed << " carries no program table";
+    size_t methods = 0;
     for (const auto& im : p.imports) {
+      if (im.IsMethod()) {  // written in the language: its body chunk, verified with the natives it calls
+        ++methods;
+        EXPECT_EQ(im.native, kNoNative) << seed << ": " << p.Str(im.name);
+        continue;
+      }
       ASSERT_NE(im.native, kNoNative) << seed << ": " << p.Str(im.name);
       EXPECT_EQ(Natives()[im.native].name, p.Str(im.name));
     }
+    EXPECT_GT(methods, 0u) << seed;
   }
 }
 
 // With no table of its own, the host derives each command's effect from the table the file carries:
-// a table edited to call `redis-cli ping` a write rejects the command recorded as a read.
+// a table edited to call `redis-cli ping` a write rejects the read method whose body runs `PING`
+// (and the command recorded as a read).
 TEST(RuntimeOnly, CarriedTableDecidesWhereTheHostHasNone) {
   Program p = Load(Seed("redis_down.rbc"));
   ASSERT_NE(FindCommand(p, "redis-cli", "ping"), nullptr);
@@ -78,6 +86,21 @@ TEST(RuntimeOnly, CarriedTableDecidesWhereTheHostHasNone) {
   cli->rules.insert(cli->rules.begin(), ProgramRule{Effect::kWrite, {"ping"}});
   cli->prepared.reset();
   auto r = LoadProgram(Serialize(p), DefaultRegistry());
+  ASSERT_TRUE(std::holds_alternative<LoadError>(r));
+  EXPECT_NE(std::get<LoadError>(r).message.find("method `redis.ping` is declared read but its body is write"),
+            std::string::npos)
+      << std::get<LoadError>(r).message;
+  // Every method declared as dangerous as any body can be, and no condition calling one: then the
+  // step's command is what is refused.
+  for (auto& im : p.imports) {
+    if (im.IsMethod()) im.effect = Effect::kDestructive;
+  }
+  for (auto& c : p.chunks) {
+    if (c.cls != ChunkClass::kCondition) continue;
+    c.code = {Encode(Op::kTRUE), Encode(Op::kRETURN)};
+    c.lines.resize(2);
+  }
+  r = LoadProgram(Serialize(p), DefaultRegistry());
   ASSERT_TRUE(std::holds_alternative<LoadError>(r));
   EXPECT_NE(std::get<LoadError>(r).message.find("command `redis-cli ping` is recorded as read but is write"),
             std::string::npos)
@@ -88,7 +111,9 @@ TEST(RuntimeOnly, CarriedTableDecidesWhereTheHostHasNone) {
   q.programs.erase(q.programs.begin(), q.programs.end());
   auto s = LoadProgram(Serialize(q), DefaultRegistry());
   ASSERT_TRUE(std::holds_alternative<LoadError>(s));
-  EXPECT_NE(std::get<LoadError>(s).message.find("is not allowed by this host"), std::string::npos)
+  // The first refusal is a method body whose command no table reads: it counts as destructive.
+  EXPECT_NE(std::get<LoadError>(s).message.find("method `redis.ping` is declared read but its body is destructive"),
+            std::string::npos)
       << std::get<LoadError>(s).message;
 }
 

@@ -75,13 +75,14 @@ inline LintResult LintWithStdlibRedis(const std::string& redis_module) {
   return Lint(o);
 }
 
-// A std.redis that declares a method the runtime lacks and one with another effect than its native.
+// A std.redis that declares a filter the runtime lacks and one with another signature than its
+// native (capability methods have bodies; filters are natives and must agree with natives.def).
 inline const char* kDriftedRedisModule =
     "capability redis \"Redis\" {\n"
-    "  read ping() -> bool \"PING\"\n"
-    "  read slowlog_len() -> num \"not a native\"\n"
-    "  read flushall() -> bool \"the native is destructive\"\n"
-    "}\n";
+    "  read ping() -> bool \"PING\" = prom(\"redis_up\") == 1\n"
+    "}\n"
+    "filter slowlog_len() -> num \"not a native\"\n"
+    "filter tail(n: string) -> lines \"the native takes a num\"\n";
 
 // A fresh directory under TempDir(), removed when the test ends.
 class ScratchDir {

@@ -519,7 +519,7 @@ TEST(VerifierFile, InvalidEnumValue) {
     std::string needle;
   };
   std::vector<Case> cases = {
-      {parsed.chunks.at(0).byte_offset - 13, 2, "chunk class has invalid value 2"},
+      {parsed.chunks.at(0).byte_offset - 17, 3, "chunk class has invalid value 3"},
       {parsed.imports.at(0).byte_offset + 4, 4, "import effect has invalid value 4"},
       {parsed.imports.at(0).byte_offset + 5, 2, "import filter flag has invalid value 2"},
       {parsed.imports.at(0).byte_offset + 6, 14, "import result has invalid value 14"},
@@ -623,44 +623,54 @@ TEST(VerifierTables, ConstantOfATypeThatCannotBeAConstant) {
 
 TEST(VerifierImports, UnknownToTheHost) {
   rt::Program p = RedisDown();
-  p.imports[0].name = AddString(p, "redis.pingg");
+  uint32_t redis = ImportIndex(p, "redis");
+  p.imports[redis].name = AddString(p, "rediss");
   Rejection r = Reject(p);
-  EXPECT_MESSAGE(r, "import `redis.pingg` is not a capability this host provides");
-  EXPECT_EQ(r.error.offset, r.parsed.imports.at(0).byte_offset);
-  // The same file against a host without that capability.
+  EXPECT_MESSAGE(r, "import `rediss` is not a capability this host provides");
+  EXPECT_EQ(r.error.offset, r.parsed.imports.at(redis).byte_offset);
+  // A method name without a body is not a native either.
+  p = RedisDown();
+  uint32_t ping = ImportIndex(p, "redis.ping");
+  p.imports[ping].body = rt::kNoChunk;
+  EXPECT_MESSAGE(Reject(p), "import `redis.ping` is not a capability this host provides");
+  // The same file against a host without those natives.
   rt::Registry bare;
   r = Reject(RedisDown(), bare);
   EXPECT_MESSAGE(r, "is not a capability this host provides");
 }
 
-// `redis.ping` (read) renamed to `redis.flushall` keeping its effect: the host knows better.
+// A native import relabelled: the host knows better. `prom` (read) renamed to `http_post` keeping
+// its effect and signature where they agree.
 TEST(VerifierImports, RelabelledAsRead) {
   rt::Program p = RedisDown();
-  uint32_t ping = ImportIndex(p, "redis.ping");
-  p.imports[ping].name = AddString(p, "redis.flushall");
+  uint32_t prom = ImportIndex(p, "prom");
+  p.imports[prom].name = AddString(p, "notify");
+  p.imports[prom].params = {rt::ValueType::kString, rt::ValueType::kString};
+  p.imports[prom].result = rt::ValueType::kBool;
   Rejection r = Reject(p);
-  EXPECT_MESSAGE(r, "import `redis.flushall` is declared read in the file but is destructive on this host");
-  EXPECT_EQ(r.error.offset, r.parsed.imports.at(ping).byte_offset);
-
-  p = RedisDown();
-  p.imports[ping].name = AddString(p, "kube.rollout_restart");
-  EXPECT_MESSAGE(Reject(p), "import `kube.rollout_restart` is declared read in the file but is write on this host");
+  EXPECT_MESSAGE(r, "import `notify` is declared read in the file but is write on this host");
+  EXPECT_EQ(r.error.offset, r.parsed.imports.at(prom).byte_offset);
 
   p = RedisDown();  // and the other way: any disagreement is rejected
-  p.imports[ping].effect = rt::Effect::kWrite;
-  EXPECT_MESSAGE(Reject(p), "import `redis.ping` is declared write in the file but is read on this host");
+  p.imports[prom].effect = rt::Effect::kWrite;
+  EXPECT_MESSAGE(Reject(p), "import `prom` is declared write in the file but is read on this host");
+
+  // A method may be declared more dangerous than its body; a condition then may not call it.
+  p = RedisDown();
+  p.imports[ImportIndex(p, "redis.ping")].effect = rt::Effect::kWrite;
+  EXPECT_MESSAGE(Reject(p), "a condition calls `redis.ping`, which is write");
 }
 
 TEST(VerifierImports, SignatureMismatch) {
   std::vector<std::function<void(rt::Program&)>> mutations = {
-      [](rt::Program& p) { p.imports[ImportIndex(p, "http.metric")].params.clear(); },
-      [](rt::Program& p) { p.imports[ImportIndex(p, "http.metric")].params.push_back(rt::ValueType::kNum); },
-      [](rt::Program& p) { p.imports[ImportIndex(p, "http.metric")].params[0] = rt::ValueType::kDuration; },
-      [](rt::Program& p) { p.imports[ImportIndex(p, "http.metric")].result = rt::ValueType::kPercent; },
+      [](rt::Program& p) { p.imports[ImportIndex(p, "metric")].params.clear(); },
+      [](rt::Program& p) { p.imports[ImportIndex(p, "metric")].params.push_back(rt::ValueType::kNum); },
+      [](rt::Program& p) { p.imports[ImportIndex(p, "metric")].params[0] = rt::ValueType::kDuration; },
+      [](rt::Program& p) { p.imports[ImportIndex(p, "metric")].result = rt::ValueType::kPercent; },
       [](rt::Program& p) { p.imports[ImportIndex(p, "grep")].is_filter = false; },
-      [](rt::Program& p) { p.imports[ImportIndex(p, "redis.ping")].is_filter = true; },
-      // A rename to a read method of another signature.
-      [](rt::Program& p) { p.imports[ImportIndex(p, "redis.ping")].name = AddString(p, "redis.cpu"); },
+      [](rt::Program& p) { p.imports[ImportIndex(p, "metric")].is_filter = true; },
+      // A rename to a read native of another signature.
+      [](rt::Program& p) { p.imports[ImportIndex(p, "metric")].name = AddString(p, "es_count"); },
   };
   for (size_t i = 0; i < mutations.size(); ++i) {
     SCOPED_TRACE(i);
@@ -668,6 +678,23 @@ TEST(VerifierImports, SignatureMismatch) {
     mutations[i](p);
     EXPECT_MESSAGE(Reject(p), "has a different signature than on this host");
   }
+}
+
+// A method import's body must be a method chunk taking the receiver and its formals.
+TEST(VerifierImports, MethodBodyShape) {
+  rt::Program p = RedisDown();
+  uint32_t metric = ImportIndex(p, "http.metric");
+  p.imports[metric].params.push_back(rt::ValueType::kNum);
+  EXPECT_MESSAGE(Reject(p), "method `http.metric` takes 3 arguments but its body reads 2");
+  p = RedisDown();
+  p.imports[metric].body = static_cast<uint32_t>(p.chunks.size());
+  EXPECT_MESSAGE(Reject(p), "names body chunk");
+  p = RedisDown();
+  p.imports[metric].body = Chunks(p).ping;
+  EXPECT_MESSAGE(Reject(p), "has a body that is not a method chunk");
+  p = RedisDown();
+  p.imports[metric].is_filter = true;
+  EXPECT_MESSAGE(Reject(p), "method `http.metric` is marked a filter or pure");
 }
 
 // ---- Chunks ---------------------------------------------------------------------------------------
@@ -1015,17 +1042,18 @@ TEST(VerifierCode, ConditionCallsAWriteImport) {
 
   // A destructive one from the real registry, in a guard.
   p = RedisDown();
-  rt::Import flush;
-  flush.name = AddString(p, "redis.flushall");
+  rt::Import flush;  // the `redis` native: a command's effect, destructive at most
+  flush.name = AddString(p, "redis");
   flush.effect = rt::Effect::kDestructive;
-  flush.result = rt::ValueType::kBool;
+  flush.params = {rt::ValueType::kString};
+  flush.result = rt::ValueType::kLines;
   p.imports.push_back(flush);
   uint32_t guard = Chunks(p).guard;
-  SetCode(p.chunks[guard], {Word(Op::kTARGET, 0), rt::EncodeCall(static_cast<uint16_t>(p.imports.size() - 1), 1),
-                            Word(Op::kRETURN)});
+  SetCode(p.chunks[guard], {Word(Op::kTARGET, 0), Word(Op::kCONST, ConstantOfType(p, rt::ValueType::kString)),
+                            rt::EncodeCall(static_cast<uint16_t>(p.imports.size() - 1), 2), Word(Op::kRETURN)});
   r = Reject(p);
-  EXPECT_MESSAGE(r, "a condition calls `redis.flushall`, which is destructive");
-  EXPECT_EQ(r.error.offset, InstrAt(r, guard, 1));
+  EXPECT_MESSAGE(r, "a condition calls `redis`, which is destructive");
+  EXPECT_EQ(r.error.offset, InstrAt(r, guard, 2));
 }
 
 TEST(VerifierCode, FilterCallsANonFilter) {
@@ -1180,7 +1208,11 @@ TEST(VerifierCommands, HostProgramTableDecides) {
   cli.name = "redis-cli";
   cli.rules = {rt::ProgramRule{rt::Effect::kWrite, {"ping"}}, rt::ProgramRule{rt::Effect::kRead, {"info"}}};
   reg.AddProgram(cli);
-  EXPECT_MESSAGE(Reject(RedisDown(), reg), "command `redis-cli ping` is recorded as read but is write");
+  // redis.ping's body runs `PING` through the same table: the method is refused first.
+  EXPECT_MESSAGE(Reject(RedisDown(), reg), "method `redis.ping` is declared read but its body is write");
+  rt::Program p = RedisDown();
+  p.imports[ImportIndex(p, "redis.ping")].effect = rt::Effect::kWrite;  // declared as its body is, now
+  EXPECT_MESSAGE(Reject(p, reg), "a condition calls `redis.ping`, which is write");
 
   cli.rules = {rt::ProgramRule{rt::Effect::kRead, {"ping"}}};  // no rule for `info`, no default
   reg.AddProgram(cli);
