@@ -355,9 +355,9 @@ class Checker {
         !(s.result == Type::kLines && t == Type::kString)) {
       std::string hint;
       if (t == Type::kNum && IsNumeric(s.result)) {
-        hint = s.result == Type::kDuration  ? "convert the number: `... |> seconds()` reads it as seconds"
-               : s.result == Type::kPercent ? "convert the number: `|> percent()` for 0..100, `|> ratio()` for 0..1"
-                                            : "convert the number: `... |> bytes()` reads it as bytes";
+        hint = s.result == Type::kDuration  ? "convert the number: `seconds(...)` reads it as seconds"
+               : s.result == Type::kPercent ? "convert the number: `percent(...)` for 0..100, `percent(100 * ...)` for a 0..1 ratio"
+                                            : "convert the number: `bytes(...)` reads it as bytes";
       } else if ((t == Type::kString || t == Type::kLines) && IsNumeric(s.result)) {
         hint = "read a number from the text: `... |> number()`";
       } else if (s.result == Type::kBool) {
@@ -411,7 +411,18 @@ class Checker {
     std::string rule;
     if (ok && n.ByCommand()) {
       const Expr& cmd = *e.kids.back();
-      const std::string* text = cmd.kind == ExprKind::kString ? &cmd.text : nullptr;
+      // An interpolated command is matched as its template: literal text, and a slot for each `{...}`.
+      std::string templ;
+      if (cmd.kind == ExprKind::kInterp) {
+        for (const auto& part : cmd.kids) {
+          if (part->kind != ExprKind::kString) {
+            templ += "{slot}";
+            continue;
+          }
+          for (char c : part->text) templ += (c == '{' || c == '}') ? std::string(2, c) : std::string(1, c);
+        }
+      }
+      const std::string* text = cmd.kind == ExprKind::kString ? &cmd.text : cmd.kind == ExprKind::kInterp ? &templ : nullptr;
       rt::CommandEffect ce = rt::NativeCommandEffect(n, text, CommandTables());
       effect = ce.effect;
       rule = ce.declared ? ce.rule : ce.rule + ", so it counts as " + rt::EffectName(ce.effect);
@@ -1783,7 +1794,7 @@ class Checker {
                 "fields are read from targets: {primary.host}");
           t = Type::kError;
         }
-      } else if (auto st = symbols_.find(part->text); st != symbols_.end() && st->second.kind == SymKind::kStep) {
+      } else if (auto st = symbols_.find(part->text); !ctx.method && st != symbols_.end() && st->second.kind == SymKind::kStep) {
         Error(DiagKind::kNotText, part->span, fmt::format("`{}` is a step: it cannot be written into text", part->text),
               fmt::format("interpolate a param or a target; `failed({})` is a condition", part->text));
         t = Type::kError;
@@ -2065,7 +2076,11 @@ class Checker {
               "call the natives under it directly (`runbook capabilities` lists each method's natives)");
         return Type::kError;
       }
-      if (callee.kind == ExprKind::kName) return CheckNativeCall(e, ctx);
+      if (callee.kind == ExprKind::kName) {
+        const std::string& fn = callee.text;
+        if (fn == "bytes" || fn == "seconds" || fn == "percent" || fn == "now") return CheckClockOrUnit(e, ctx);
+        return CheckNativeCall(e, ctx);
+      }
     }
     if (callee.kind == ExprKind::kMember) {
       Type t = CheckExpr(*callee.kids[0], ctx);

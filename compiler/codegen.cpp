@@ -383,7 +383,7 @@ class Generator {
         EmitCall(g_.Import(scope_.target_capability.at(target) + "." + callee.text), e.kids.size(), e.span);
         return;
       }
-      if (method_) {  // a native, run against the method's receiver
+      if (method_ && callee.text != "now" && !UnitOf(callee.text)) {  // a native, run against the method's receiver
         Emit(Op::kARG, 0, callee.span);
         for (size_t i = 1; i < e.kids.size(); ++i) Expr(*e.kids[i]);
         EmitCall(g_.Import(callee.text), e.kids.size(), e.span);

@@ -240,9 +240,28 @@ class Verifier {
             Effect e = imp.effect;
             if (!imp.is_filter && imp.native != kNoNative && Natives()[imp.native].ByCommand()) {
               const std::string* text = nullptr;
+              std::string templ;
               if (pc > 0 && depth_at[pc] < 0 && static_cast<Op>(OpByte(c.code[pc - 1])) == Op::kCONST) {
                 const Constant& k = p_.constants[OperandA(c.code[pc - 1])];
                 if (k.type == ValueType::kString) text = &p_.strings[k.string];
+              } else if (pc > 0 && depth_at[pc] < 0 && static_cast<Op>(OpByte(c.code[pc - 1])) == Op::kCONCAT) {
+                // An interpolated command: CONCAT n over n parts, each one push with nothing jumping in.
+                // String constants are its literal text; anything else is a slot, any value.
+                size_t n = OperandA(c.code[pc - 1]);
+                bool plain = n + 1 <= pc;
+                for (size_t k = pc - 1 - (plain ? n : 0); plain && k < pc - 1; ++k) {
+                  Op op = static_cast<Op>(OpByte(c.code[k]));
+                  const OpInfo& oi = Info(op);
+                  plain = depth_at[k] < 0 && oi.pops == 0 && oi.pushes == 1 && oi.shape != Shape::kJump;
+                  if (!plain) break;
+                  const Constant* kc = op == Op::kCONST ? &p_.constants[OperandA(c.code[k])] : nullptr;
+                  if (kc && kc->type == ValueType::kString) {
+                    for (char ch : p_.strings[kc->string]) templ += (ch == '{' || ch == '}') ? std::string(2, ch) : std::string(1, ch);
+                  } else {
+                    templ += "{slot}";
+                  }
+                }
+                if (plain) text = &templ;
               }
               e = NativeCommandEffect(Natives()[imp.native], text, reg_, &p_.programs).effect;
             }

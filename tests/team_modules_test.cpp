@@ -24,7 +24,7 @@ void Write(const fs::path& path, const std::string& text) {
 
 constexpr const char* kPgModule = R"rb(# team.pg: our PostgreSQL replicas
 capability pg "PostgreSQL" {
-  read replication_lag() -> duration "max(pg_replication_lag_seconds)"
+  read replication_lag() -> duration "max(pg_replication_lag_seconds)" = seconds(prom("max(pg_replication_lag_seconds)"))
 }
 
 program patronictl {
@@ -296,14 +296,14 @@ TEST(TeamProgramExtension, AddsSubCommandsAndLowersWithTheKeyword) {
   ASSERT_NE(note, nullptr) << RenderText(r);
   EXPECT_EQ(note->source->path(), (t.Root() / "team/k8s.rb.denis").lexically_proximate(fs::current_path()).string());
   EXPECT_TRUE(Has(note->message, "`kubectl drain` is lowered from destructive to write")) << note->message;
-  EXPECT_TRUE(Has(note->hint, "stdlib/kube.rb.denis:39 declares it destructive")) << note->hint;
+  EXPECT_TRUE(Has(note->hint, "stdlib/kube.rb.denis:49 declares it destructive")) << note->hint;
 
   ProcessResult plan = Runbook({"plan", rb, "--color", "never"});
   EXPECT_EQ(plan.exit_code, 0) << plan.out << plan.err;
   EXPECT_TRUE(Has(plan.out, "$ kubectl cordon node-1  write (kubectl cordon)")) << plan.out;
   EXPECT_TRUE(Has(plan.out, "write (kubectl drain)")) << plan.out;
   EXPECT_TRUE(Has(plan.out, "note: kubectl drain lowered from destructive to write by ")) << plan.out;
-  EXPECT_TRUE(Has(plan.out, "k8s.rb.denis:4 (stdlib/kube.rb.denis:39 declares destructive)")) << plan.out;
+  EXPECT_TRUE(Has(plan.out, "k8s.rb.denis:4 (stdlib/kube.rb.denis:49 declares destructive)")) << plan.out;
 }
 
 TEST(TeamProgramExtension, LoweringWithoutTheKeywordNamesBothPlaces) {
@@ -312,7 +312,7 @@ TEST(TeamProgramExtension, LoweringWithoutTheKeywordNamesBothPlaces) {
   LintResult r = LintWith(t.Runbook("r.rb.denis"));
   const Diagnostic* d = Find(r, "RB0210");
   ASSERT_NE(d, nullptr) << RenderText(r);
-  EXPECT_TRUE(Has(d->message, "`write drain` lowers `kubectl drain`, which stdlib/kube.rb.denis:39 declares destructive"))
+  EXPECT_TRUE(Has(d->message, "`write drain` lowers `kubectl drain`, which stdlib/kube.rb.denis:49 declares destructive"))
       << d->message;
   EXPECT_TRUE(Has(d->hint, "lower write drain")) << d->hint;
   EXPECT_TRUE(Has(d->source->path(), "team/k8s.rb.denis")) << d->source->path();
@@ -343,7 +343,7 @@ TEST(TeamProgramExtension, LowerWithNoBaseRuleDuplicateProgramAndOptionClash) {
   EXPECT_TRUE(Has(dup->message, "program `patronictl` declared twice")) << dup->message;
   const Diagnostic* clash = Find(r, "RB0212");
   ASSERT_NE(clash, nullptr) << text;
-  EXPECT_TRUE(Has(clash->message, "option `-n` of `kubectl` takes no value here, but stdlib/kube.rb.denis:19 declares it with a value (NS)"))
+  EXPECT_TRUE(Has(clash->message, "option `-n` of `kubectl` takes no value here, but stdlib/kube.rb.denis:29 declares it with a value (NS)"))
       << clash->message;
   size_t nothing = 0;
   for (const auto& d : r.diags.all()) nothing += Info(d.kind).code == std::string("RB0211");
