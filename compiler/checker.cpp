@@ -315,10 +315,11 @@ class Checker {
 
   // ---- Method bodies ----------------------------------------------------------------------------
 
-  // The program tables a method body's command natives are read against: the stdlib's and the
-  // module's own, as codegen and the verifier will read them.
+  // The program tables a method body's command natives are read against: the stdlib's extended by
+  // every team module loaded (compiler/modules.hpp), the one table per program that codegen carries
+  // and the verifier reads. A module extending `kubectl` keeps the stdlib's rules for its own bodies.
   const rt::Registry& CommandTables() {
-    auto it = command_tables_.find(mod_);
+    auto it = command_tables_.find(nullptr);
     if (it != command_tables_.end()) return it->second;
     rt::Registry reg;
     for (const auto& name : ws_.StdlibNames()) {
@@ -326,9 +327,8 @@ class Checker {
         for (const auto& p : sm->file.programs) reg.AddProgram(ast::ToProgramDecl(p));
       }
     }
-    for (const auto& [name, p] : programs_) reg.AddProgram(ast::ToProgramDecl(*p));
-    for (const auto& p : mod_->file.programs) reg.AddProgram(ast::ToProgramDecl(p));
-    return command_tables_.emplace(mod_, std::move(reg)).first->second;
+    for (const auto& [name, decl] : tables_.decls) reg.AddProgram(decl);
+    return command_tables_.emplace(nullptr, std::move(reg)).first->second;
   }
 
   // A method's body: typed against its declared result, and its effect (from the natives it calls)
