@@ -1720,7 +1720,12 @@ class Checker {
                 "window the method's result in the runbook: | api.up() == false for > 5m | page sre |");
           return SetType(e, Type::kBool);
         }
-        if (!ctx_in.allow_window) {
+        if (!ctx_in.allow_window && ctx_in.where == std::string("escalation condition")) {
+          // In a row, but under `not` or inside an operand: `not X for > 5m` reads `not (X for > 5m)`.
+          Error(DiagKind::kMisplacedWindow, e.span,
+                "a `for` window must be the whole cell, or an operand of `and`/`or`: here it sits inside another operator",
+                "put the condition it windows in parentheses: `(not X) for > 5m`, not `not X for > 5m`");
+        } else if (!ctx_in.allow_window) {
           Error(DiagKind::kMisplacedWindow, e.span, "`for` windows are only allowed in escalation conditions",
                 "move the time condition to an escalation row: | cond for > 5m | page sre |");
         }
