@@ -168,8 +168,12 @@ bool Rfc3339(std::string_view text, double& out) {
   return true;
 }
 
-// notAfter=Jan  1 00:00:00 2027 GMT (openssl x509 -enddate / -startdate; the prefix optional)
+// notAfter=Jan  1 00:00:00 2027 GMT (openssl x509 -enddate / -startdate; the prefix optional), or
+// the NotAfter of an openssl 3 s_client chain line
 bool OpensslDate(std::string_view text, double& out) {
+  // openssl 3 s_client's chain lines: `   v:NotBefore: Oct  3 00:00:00 2026 GMT; NotAfter: Jan  1 ...`:
+  // the expiry is what a runbook asks for.
+  if (size_t at = text.find("NotAfter: "); at != std::string_view::npos) text.remove_prefix(at + 10);
   for (std::string_view prefix : {"notAfter=", "notBefore="}) {
     if (text.substr(0, prefix.size()) == prefix) text.remove_prefix(prefix.size());
   }

@@ -72,6 +72,8 @@ TEST(TimeText, ParsesRfc3339OpensslAndEpochSeconds) {
   EXPECT_EQ(Parsed("2027-01-01t00:00:00.5z"), kNewYear2027 + 0.5);
   EXPECT_EQ(Parsed("2027-01-01 00:00:00Z"), kNewYear2027);
   EXPECT_EQ(Parsed("notAfter=Jan  1 00:00:00 2027 GMT"), kNewYear2027);
+  // openssl 3 s_client prints the chain with both bounds on one line: the NotAfter is read.
+  EXPECT_EQ(Parsed("   v:NotBefore: Oct  3 00:00:00 2026 GMT; NotAfter: Jan  1 00:00:00 2027 GMT"), kNewYear2027);
   EXPECT_EQ(Parsed("notBefore=Dec 31 23:59:59 2026 GMT"), kNewYear2027 - 1);
   EXPECT_EQ(Parsed("Feb 29 12:00:00 2028 GMT"), Parsed("2028-02-29T12:00:00Z"));
   EXPECT_EQ(Parsed("1798761600"), kNewYear2027);
