@@ -24,3 +24,8 @@ done
 echo
 echo "== test: every scenario under runbooks/"
 ./build/runbook test runbooks --coverage --junit build/scenarios.junit.xml
+
+echo
+echo "== examples/: runbooks for systems outside the seed, with their team modules"
+./build/runbook lint examples
+./build/runbook test examples --coverage
