@@ -55,6 +55,13 @@ std::string FormatSize(double bytes) {
     double scale = static_cast<double>(u.scale);
     if (std::fabs(bytes) >= scale && std::fmod(bytes, scale) == 0) return FormatNumber(bytes / scale) + std::string(u.suffix);
   }
+  // Not a whole number of any unit (a measured size): the largest unit it reaches, to two decimals,
+  // as a person reads it (`21.33GB`, not `2.29065e+10B`).
+  for (const Unit& u : kUnits) {
+    if (u.dimension != Dimension::kSize || u.scale == 1) continue;
+    double scale = static_cast<double>(u.scale);
+    if (std::fabs(bytes) >= scale) return FormatNumber(std::round(bytes / scale * 100) / 100) + std::string(u.suffix);
+  }
   return FormatNumber(bytes) + "B";
 }
 

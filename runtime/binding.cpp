@@ -50,7 +50,16 @@ std::optional<std::string> TargetFieldValue(const BoundTarget& target, const std
   if (extra != target.fields.end()) return extra->second;
   const std::string& a = target.address;
   if (a.empty()) return std::nullopt;
-  if (field.empty() || field == "address") return a;
+  if (field.empty() || field == "address") {  // shown to people: never the password of user:password@
+    size_t scheme = a.find("://");
+    size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+    size_t at = a.find('@', start), slash = a.find('/', start);
+    if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+      size_t colon = a.find(':', start);
+      if (colon != std::string::npos && colon < at) return a.substr(0, colon) + a.substr(at);
+    }
+    return a;
+  }
   // scheme://user@host:port/path, each part optional but the host.
   std::string scheme, user, host, port, path;
   std::string rest = a;

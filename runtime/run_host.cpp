@@ -1,5 +1,7 @@
 #include "runtime/run_host.hpp"
 
+#include "runtime/natives.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -232,6 +234,28 @@ bool RunHost::Method(uint32_t owner, const Import& import, const std::string& na
 Value RunHost::Call(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc) {
   ProbeCall call;
   ProbeAnswer a;
+  // A command native's effect was read from its template at compile time, where an interpolated value
+  // is any value; the bound text decides now, as a step's bound argv does. A probe runs reads only:
+  // a value that turns `MATCH (n:`{label}`)` into a DELETE is refused, never sent.
+  if (import.native < Natives().size() && Natives()[import.native].ByCommand() && argc >= 2 &&
+      args[1].type == ValueType::kString) {
+    std::string bound;
+    for (char c : args[1].Text()) bound += (c == '{' || c == '}') ? std::string(2, c) : std::string(1, c);
+    CommandEffect ce = NativeCommandEffect(Natives()[import.native], &bound, DefaultRegistry(), &p_.programs);
+    if (ce.effect > Effect::kRead) {
+      if (argc > 0 && args[0].type == ValueType::kTarget) {
+        const auto& targets = owner == kPolicyOwner ? bindings_.policy_targets : bindings_.targets;
+        auto ti = static_cast<size_t>(args[0].number);
+        if (ti < targets.size()) call.target = targets[ti].name;
+      }
+      call.method = name;
+      call.args.assign(args + 1, args + argc);
+      a.reason = fmt::format("refused: the bound command is {} ({}); a probe runs read commands only",
+                             EffectName(ce.effect), ce.rule.empty() ? "not declared" : ce.rule);
+      NoteUnknown(call, a);
+      return Value::Unknown();
+    }
+  }
   if (!Probe(owner, import, name, args, argc, call, a)) return Value::Unknown();
   if (a.value.IsUnknown()) NoteUnknown(call, a);
   return a.value;

@@ -248,7 +248,7 @@ class Verifier {
                 // An interpolated command: CONCAT n over n parts, each one push with nothing jumping in.
                 // String constants are its literal text; anything else is a slot, any value.
                 size_t n = OperandA(c.code[pc - 1]);
-                bool plain = n + 1 <= pc;
+                bool plain = n + 1 <= pc && depth_at[pc - 1] < 0;  // nothing jumps onto the CONCAT either
                 for (size_t k = pc - 1 - (plain ? n : 0); plain && k < pc - 1; ++k) {
                   Op op = static_cast<Op>(OpByte(c.code[k]));
                   const OpInfo& oi = Info(op);

@@ -276,7 +276,9 @@ TEST(InterpolationFields, AddressPartsAndExtraKeys) {
   EXPECT_EQ(rt::TargetFieldValue(t, "scheme"), std::optional<std::string>("postgres"));
   EXPECT_EQ(rt::TargetFieldValue(t, "user"), std::optional<std::string>("app"));  // never the password
   EXPECT_EQ(rt::TargetFieldValue(t, "path"), std::optional<std::string>("/appdb"));
-  EXPECT_EQ(rt::TargetFieldValue(t, "address"), std::optional<std::string>(t.address));
+  // Shown to people (strings, page messages): the address without its password.
+  EXPECT_EQ(rt::TargetFieldValue(t, "address"), std::optional<std::string>("postgres://app@10.0.0.5:5432/appdb"));
+  EXPECT_EQ(rt::TargetFieldValue(t, ""), std::optional<std::string>("postgres://app@10.0.0.5:5432/appdb"));
   EXPECT_EQ(rt::TargetFieldValue(t, "namespace"), std::optional<std::string>("denis"));
   EXPECT_EQ(rt::TargetFieldValue(t, "zone"), std::nullopt);
   rt::BoundTarget bare{"cache", "redis", "cache", "10.0.0.7", {}};

@@ -31,7 +31,10 @@ TEST(LangUnits, OneDurationPrinterOnEveryPath) {
 
 TEST(LangUnits, SizesAndPercents) {
   EXPECT_EQ(lang::FormatSize(1073741824.0), "1GB");
-  EXPECT_EQ(lang::FormatSize(1536), "1536B");
+  EXPECT_EQ(lang::FormatSize(1536), "1.5KB");
+  EXPECT_EQ(lang::FormatSize(1000), "1000B");
+  // A measured size that is no whole number of a unit: the largest unit, two decimals (as pages read).
+  EXPECT_EQ(lang::FormatSize(22906492245.7), "21.33GB");
   EXPECT_EQ(lang::FormatSize(512 * 1024.0), "512KB");
   EXPECT_EQ(rt::ToString(rt::Value::Number(rt::ValueType::kSize, 1048576)), "1MB");
   EXPECT_EQ(rt::ToString(rt::Value::Number(rt::ValueType::kPercent, 80)), "80%");

@@ -281,3 +281,70 @@ TEST(MethodBodies, NumberAndJsonFilters) {
 
 }  // namespace
 }  // namespace rb::test
+
+namespace rb::test {
+namespace {
+
+// A value interpolated into a command native's text is any value at compile time; the bound text
+// decides before the probe is sent. A label that turns the stdlib's node_count Cypher into a
+// DETACH DELETE is refused (the probe is unknown with the reason), never sent to the provider.
+TEST(MethodBodies, ABoundCommandMoreDangerousThanAReadIsRefused) {
+  rt::Program p = CompileText("cache.rb.denis", R"(import std.neo4j
+import policy.escalation
+runbook cache "Graph" {
+  severity P2
+  owner sre
+  target db = neo4j("graph")
+  param label = "Person`) DETACH DELETE n //"
+  symptoms { many "Many nodes" : db.node_count(label) > 10 }
+  escalate {
+    | when | then |
+    | many | page sre |
+  }
+}
+)");
+  rt::Trace t = Rehearse(p, "  db.cypher(\"MATCH (n:`Person`) DETACH DELETE n //`) RETURN count(n)\"): [\"count(n)\", \"99\"]\n");
+  EXPECT_FALSE(Paged(t)) << Unknown(t);
+  EXPECT_TRUE(Has(Unknown(t), "refused: the bound command is destructive")) << Unknown(t);
+}
+
+// A jump landing on the CONCAT of an interpolated command carries other values into it: the
+// verifier cannot read the command from the constants before it, so the body counts as destructive.
+TEST(MethodBodies, VerifierRefusesAJumpOntoAnInterpolatedCommand) {
+  rt::Program p = CompileText("cache.rb.denis", R"(import std.redis
+import policy.escalation
+runbook cache "Cache" {
+  severity P2
+  owner sre
+  target redis = redis("cache")
+  symptoms { busy "INFO answers" : redis.info("memory") |> count() > 0 }
+  escalate {
+    | when | then |
+    | busy | page sre |
+  }
+}
+)");
+  EXPECT_EQ(VerifyError(p), "") << VerifyError(p);
+  const rt::Import& info = p.imports[MethodImport(p, "redis.info")];
+  rt::Chunk& body = p.chunks[info.body];
+  uint32_t call = 0;
+  for (uint32_t w : body.code) {
+    if (static_cast<rt::Op>(rt::OpByte(w)) == rt::Op::kCALL) call = w;
+  }
+  ASSERT_NE(call, 0u);
+  auto str = [&](const std::string& s) {
+    p.strings.push_back(s);
+    p.constants.push_back(rt::Constant{rt::ValueType::kString, 0, static_cast<uint32_t>(p.strings.size() - 1)});
+    return static_cast<uint32_t>(p.constants.size() - 1);
+  };
+  uint32_t flush = str("FLUSHALL "), info_word = str("INFO "), memory = str("memory");
+  body.code = {rt::Encode(rt::Op::kARG, 0), rt::Encode(rt::Op::kCONST, flush), rt::Encode(rt::Op::kFALSE),
+               rt::Encode(rt::Op::kJUMP_IF_FALSE, 8), rt::Encode(rt::Op::kPOP), rt::Encode(rt::Op::kPOP),
+               rt::Encode(rt::Op::kCONST, info_word), rt::Encode(rt::Op::kCONST, memory),
+               rt::Encode(rt::Op::kCONCAT, 2), call, rt::Encode(rt::Op::kRETURN)};
+  body.lines.assign(body.code.size(), body.lines.empty() ? 1 : body.lines[0]);
+  EXPECT_TRUE(Has(VerifyError(p), "method `redis.info` is declared read but its body is destructive")) << VerifyError(p);
+}
+
+}  // namespace
+}  // namespace rb::test
