@@ -727,24 +727,13 @@ class Checker {
     }
   }
 
-  static void SymptomRefs(const ast::Expr& e, const std::map<std::string, size_t>& index, std::vector<size_t>& out) {
-    if (e.kind == ExprKind::kName) {
-      auto it = index.find(e.text);
-      if (it != index.end()) out.push_back(it->second);
-    }
-    for (const auto& k : e.kids) SymptomRefs(*k, index, out);
-  }
-
-  // Symptoms may read symptoms; a cycle would never finish evaluating.
-  void CheckSymptomCycles(const ast::Runbook& rb) {
-    std::map<std::string, size_t> index;
-    for (size_t i = 0; i < rb.symptoms.size(); ++i) index.emplace(rb.symptoms[i].name, i);
-    std::vector<std::vector<size_t>> edges(rb.symptoms.size());
-    for (size_t i = 0; i < rb.symptoms.size(); ++i) SymptomRefs(*rb.symptoms[i].cond, index, edges[i]);
-    // Depth-first with an explicit stack (a chain of thousands of symptoms must not overflow ours).
-    std::vector<int> colour(rb.symptoms.size(), 0);
-    std::vector<std::pair<size_t, size_t>> stack;  // (symptom, next edge)
-    for (size_t root = 0; root < rb.symptoms.size(); ++root) {
+  // Depth-first over `edges` with an explicit stack (a chain of thousands of nodes must not overflow
+  // ours); for each edge i → j closing a cycle, `on_cycle(i, path)` with the path j ... i → j.
+  template <typename F>
+  static void ForEachCycle(const std::vector<std::vector<size_t>>& edges, F on_cycle) {
+    std::vector<int> colour(edges.size(), 0);
+    std::vector<std::pair<size_t, size_t>> stack;  // (node, next edge)
+    for (size_t root = 0; root < edges.size(); ++root) {
       if (colour[root] != 0) continue;
       colour[root] = 1;
       stack.push_back({root, 0});
@@ -757,21 +746,34 @@ class Checker {
         }
         size_t j = edges[i][next++];
         if (colour[j] == 1) {
-          std::string chain;
+          std::vector<size_t> path;
           bool on = false;
-          for (const auto& [k, unused] : stack) {
-            on = on || k == j;
-            if (on) chain += rb.symptoms[k].name + " → ";
+          for (const auto& entry : stack) {
+            on = on || entry.first == j;
+            if (on) path.push_back(entry.first);
           }
-          chain += rb.symptoms[j].name;
-          Error(DiagKind::kSymptomCycle, rb.symptoms[i].name_span, fmt::format("symptoms depend on each other: {}", chain),
-                "read the probe directly in one of them");
+          path.push_back(j);
+          on_cycle(i, path);
         } else if (colour[j] == 0) {
           colour[j] = 1;
           stack.push_back({j, 0});
         }
       }
     }
+  }
+
+  // Symptoms may read symptoms; a cycle would never finish evaluating.
+  void CheckSymptomCycles(const ast::Runbook& rb) {
+    std::map<std::string, size_t> index;
+    for (size_t i = 0; i < rb.symptoms.size(); ++i) index.emplace(rb.symptoms[i].name, i);
+    std::vector<std::vector<size_t>> edges(rb.symptoms.size());
+    for (size_t i = 0; i < rb.symptoms.size(); ++i) NameRefs(*rb.symptoms[i].cond, index, edges[i]);
+    ForEachCycle(edges, [&](size_t i, const std::vector<size_t>& path) {
+      std::string chain;
+      for (size_t k : path) chain += (chain.empty() ? "" : " → ") + rb.symptoms[k].name;
+      Error(DiagKind::kSymptomCycle, rb.symptoms[i].name_span, fmt::format("symptoms depend on each other: {}", chain),
+            "read the probe directly in one of them");
+    });
   }
 
   void CheckContact(const std::string& name, ast::Span span) {
@@ -2001,38 +2003,18 @@ class Checker {
     for (size_t i = 0; i < names.size(); ++i) index.emplace(names[i], i);
     std::vector<std::vector<size_t>> edges(names.size());
     for (size_t i = 0; i < names.size(); ++i) NameRefs(*exprs[i], index, edges[i]);
-    std::vector<int> colour(names.size(), 0);
-    std::vector<std::pair<size_t, size_t>> stack;  // (node, next edge)
-    for (size_t root = 0; root < names.size(); ++root) {
-      if (colour[root] != 0) continue;
-      colour[root] = 1;
-      stack.push_back({root, 0});
-      while (!stack.empty()) {
-        auto& [i, next] = stack.back();
-        if (next == edges[i].size()) {
-          colour[i] = 2;
-          stack.pop_back();
-          continue;
-        }
-        size_t j = edges[i][next++];
-        if (colour[j] == 1) {
-          std::string chain;
-          bool on = false, through_let = false;
-          for (const auto& [k, unused] : stack) {
-            on = on || k == j;
-            if (on) chain += names[k] + " → ", through_let = through_let || is_let[k];
-          }
-          chain += names[j];
-          if (through_let) {  // symptoms alone: RB0086 already
-            Error(DiagKind::kLetCycle, spans[i], fmt::format("named values depend on each other: {}", chain),
-                  "break the cycle: let one of them read the probe directly");
-          }
-        } else if (colour[j] == 0) {
-          colour[j] = 1;
-          stack.push_back({j, 0});
-        }
+    ForEachCycle(edges, [&](size_t i, const std::vector<size_t>& path) {
+      std::string chain;
+      bool through_let = false;
+      for (size_t n = 0; n < path.size(); ++n) {
+        chain += (n ? " → " : "") + names[path[n]];
+        if (n + 1 < path.size()) through_let = through_let || is_let[path[n]];
       }
-    }
+      if (through_let) {  // symptoms alone: RB0086 already
+        Error(DiagKind::kLetCycle, spans[i], fmt::format("named values depend on each other: {}", chain),
+              "break the cycle: let one of them read the probe directly");
+      }
+    });
   }
 
   bool CheckArgs(Expr& call, const ast::Signature& sig, size_t first, const Ctx& ctx, const std::string& what) {

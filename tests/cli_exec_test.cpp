@@ -91,12 +91,12 @@ TEST(CliPlan, ShowsEveryStepWithBoundCommandsAndEffects) {
 TEST(CliPlan, EnvironmentBindsParamsAndTargets) {
   ScratchDir dir("cli-plan-env");
   std::string env = dir / "env.yaml";
-  std::ofstream(env) << "targets:\n  redis: {capability: redis, address: \"redis://10.1.2.3:6379\"}\n"
+  std::ofstream(env) << "targets:\n  redis: {capability: redis, address: \"redis://127.1.2.3:6379\"}\n"
                         "params:\n  redis_down: {ns: denis-prod}\nexec:\n  allow: [redis-cli]\n";
   ProcessResult r = Runbook({"plan", "runbooks/redis_down.rb.denis", "--env", env, "--color", "never"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_TRUE(Has(r.out, "$ kubectl rollout restart statefulset/redis -n denis-prod")) << r.out;
-  EXPECT_TRUE(Has(r.out, "→ redis://10.1.2.3:6379")) << r.out;
+  EXPECT_TRUE(Has(r.out, "→ redis://127.1.2.3:6379")) << r.out;
   EXPECT_TRUE(Has(r.out, "(environment)")) << r.out;
   EXPECT_TRUE(Has(r.out, "-n denis-prod  write (kubectl rollout restart)  NOT in exec.allow")) << r.out;
   EXPECT_FALSE(Has(r.out, "$ redis-cli ping  read (redis-cli ping)  NOT")) << r.out;

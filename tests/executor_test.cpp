@@ -296,13 +296,13 @@ TEST(Executor, EnvironmentBindsParamsAndAddressesAndEffectsAreReDerived) {
   env.path = "env.yaml";
   env.params["cache"]["verb"] = rt::EnvParam{"delete", rt::Mark{7, 11}};
   env.params["*"]["ns"] = rt::EnvParam{"denis-prod", rt::Mark{5, 9}};
-  env.targets["redis"] = rt::EnvTarget{"redis", "redis", "redis://10.0.0.5:6379", {}};
+  env.targets["redis"] = rt::EnvTarget{"redis", "redis", "redis://127.0.0.5:6379", {}};
   env.contacts["sre"] = rt::EnvContact{"sre", {{"slack", "#sre"}}, {}};
   rt::Plan plan = rt::MakePlan(f.program, TestRegistry(), f.index, &env);
   ASSERT_EQ(plan.bindings.params.size(), 2u);
   EXPECT_EQ(plan.bindings.params[0].source, "environment");
   EXPECT_EQ(rt::ToString(plan.bindings.params[0].value), "denis-prod");
-  EXPECT_EQ(plan.bindings.targets[0].address, "redis://10.0.0.5:6379");
+  EXPECT_EQ(plan.bindings.targets[0].address, "redis://127.0.0.5:6379");
   // `kubectl {verb} pods` was a read with the default; bound to `delete` it is destructive.
   const rt::PlanItem& item = plan.steps[0].items[1];
   EXPECT_EQ(item.command.Display(), "kubectl delete pods -n denis-prod");

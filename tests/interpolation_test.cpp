@@ -270,19 +270,19 @@ TEST(InterpolationVm, AnUnknownPartLeavesTheTextUnknown) {
 // ---- Target fields ------------------------------------------------------------------------------
 
 TEST(InterpolationFields, AddressPartsAndExtraKeys) {
-  rt::BoundTarget t{"primary", "redis", "pg", "postgres://app:pw@10.0.0.5:5432/appdb", {{"namespace", "denis"}}};
-  EXPECT_EQ(rt::TargetFieldValue(t, "host"), std::optional<std::string>("10.0.0.5"));
+  rt::BoundTarget t{"primary", "redis", "pg", "postgres://app:pw@127.0.0.5:5432/appdb", {{"namespace", "denis"}}};
+  EXPECT_EQ(rt::TargetFieldValue(t, "host"), std::optional<std::string>("127.0.0.5"));
   EXPECT_EQ(rt::TargetFieldValue(t, "port"), std::optional<std::string>("5432"));
   EXPECT_EQ(rt::TargetFieldValue(t, "scheme"), std::optional<std::string>("postgres"));
   EXPECT_EQ(rt::TargetFieldValue(t, "user"), std::optional<std::string>("app"));  // never the password
   EXPECT_EQ(rt::TargetFieldValue(t, "path"), std::optional<std::string>("/appdb"));
   // Shown to people (strings, page messages): the address without its password.
-  EXPECT_EQ(rt::TargetFieldValue(t, "address"), std::optional<std::string>("postgres://app@10.0.0.5:5432/appdb"));
-  EXPECT_EQ(rt::TargetFieldValue(t, ""), std::optional<std::string>("postgres://app@10.0.0.5:5432/appdb"));
+  EXPECT_EQ(rt::TargetFieldValue(t, "address"), std::optional<std::string>("postgres://app@127.0.0.5:5432/appdb"));
+  EXPECT_EQ(rt::TargetFieldValue(t, ""), std::optional<std::string>("postgres://app@127.0.0.5:5432/appdb"));
   EXPECT_EQ(rt::TargetFieldValue(t, "namespace"), std::optional<std::string>("denis"));
   EXPECT_EQ(rt::TargetFieldValue(t, "zone"), std::nullopt);
-  rt::BoundTarget bare{"cache", "redis", "cache", "10.0.0.7", {}};
-  EXPECT_EQ(rt::TargetFieldValue(bare, "host"), std::optional<std::string>("10.0.0.7"));
+  rt::BoundTarget bare{"cache", "redis", "cache", "127.0.0.7", {}};
+  EXPECT_EQ(rt::TargetFieldValue(bare, "host"), std::optional<std::string>("127.0.0.7"));
   EXPECT_EQ(rt::TargetFieldValue(bare, "port"), std::nullopt);
   rt::BoundTarget unbound{"cache", "redis", "cache", "", {}};
   EXPECT_EQ(rt::TargetFieldValue(unbound, "host"), std::nullopt);
@@ -317,14 +317,14 @@ TEST(InterpolationFields, CommandsBindFieldsFromTheEnvironmentAndStayUnresolvedW
   std::string env_path = test::WriteTemp("fields.env.yaml",
                                          "name: test\n"
                                          "targets:\n"
-                                         "  cache: {capability: redis, address: \"redis://10.1.2.3:6380\", namespace: denis}\n");
+                                         "  cache: {capability: redis, address: \"redis://127.1.2.3:6380\", namespace: denis}\n");
   rt::Environment env;
   std::vector<rt::ConfigError> errors;
   ASSERT_TRUE(rt::LoadEnvironment(env_path, env, errors)) << (errors.empty() ? "" : errors[0].message);
   rt::Bindings bound = rt::Bind(p, 0, &env);
   rt::BoundCommand c = rt::BindCommand(p, TestRegistry(), 0, cmd, bound);
   EXPECT_FALSE(c.unbound);
-  EXPECT_EQ(c.Display(), "redis-cli -h 10.1.2.3 -p 6380 ping");
+  EXPECT_EQ(c.Display(), "redis-cli -h 127.1.2.3 -p 6380 ping");
 
   // The .rbc keeps the field part.
   rt::Program back = RoundTrip(p);
@@ -426,13 +426,13 @@ TEST(InterpolationRehearse, WithAnEnvironmentTheInstructionReadsTheField) {
   std::string env_path = test::WriteTemp("lag.env.yaml",
                                          "name: test\n"
                                          "targets:\n"
-                                         "  cache: {capability: redis, address: \"redis://10.1.2.3:6380\"}\n");
+                                         "  cache: {capability: redis, address: \"redis://127.1.2.3:6380\"}\n");
   rt::Environment env;
   std::vector<rt::ConfigError> errors;
   ASSERT_TRUE(rt::LoadEnvironment(env_path, env, errors));
   Rehearsed r = Rehearse(kScenario, &env);
   EXPECT_EQ(Details(r.trace, rt::TraceEvent::Kind::kText),
-            std::vector<std::string>{"Check pg-1 on 10.1.2.3; the limit is 30s"});
+            std::vector<std::string>{"Check pg-1 on 127.1.2.3; the limit is 30s"});
 }
 
 TEST(InterpolationRehearse, AScenarioChecksThePageMessageExactlyOrBySubstring) {

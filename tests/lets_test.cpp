@@ -209,7 +209,7 @@ class CountingProvider : public rt::Provider {
         a.exit_code = 1;
         return a;
       }
-      a.out = "id=3 addr=10.0.0.3:4000\nid=9 addr=10.0.0.9:5123 name=noisy\n";
+      a.out = "id=3 addr=127.0.0.3:4000\nid=9 addr=127.0.0.9:5123 name=noisy\n";
     }
     return a;
   }
@@ -296,17 +296,17 @@ TEST(LetsVm, ACaptureIsTakenOnceAndFillsALaterCommandAsOneWord) {
   ASSERT_TRUE(t.errors.empty()) << t.errors.front();
   ASSERT_EQ(provider.execs.size(), 3u);
   // The captured last line of `client list`, blanks and all, is one argv word.
-  EXPECT_EQ(provider.execs[1], (std::vector<std::string>{"redis-cli", "client", "kill", "id=9 addr=10.0.0.9:5123 name=noisy"}));
+  EXPECT_EQ(provider.execs[1], (std::vector<std::string>{"redis-cli", "client", "kill", "id=9 addr=127.0.0.9:5123 name=noisy"}));
   // A let inside a quoted word: still one word.
   EXPECT_EQ(provider.execs[2], (std::vector<std::string>{"redis-cli", "get", "seen 150"}));
   // The trace shows the value at the step that took it, and the bound command.
   const rt::TraceEvent* cap = FindEvent(t, rt::TraceEvent::Kind::kCapture, "addr = ");
   ASSERT_NE(cap, nullptr);
   EXPECT_EQ(cap->name, "find");
-  EXPECT_EQ(cap->detail, "addr = \"id=9 addr=10.0.0.9:5123 name=noisy\"");
+  EXPECT_EQ(cap->detail, "addr = \"id=9 addr=127.0.0.9:5123 name=noisy\"");
   ASSERT_EQ(t.steps.size(), 2u);
-  EXPECT_EQ(t.steps[0].captures, std::vector<std::string>{"addr = \"id=9 addr=10.0.0.9:5123 name=noisy\""});
-  EXPECT_NE(FindEvent(t, rt::TraceEvent::Kind::kCommand, "client kill \"id=9 addr=10.0.0.9:5123 name=noisy\""), nullptr);
+  EXPECT_EQ(t.steps[0].captures, std::vector<std::string>{"addr = \"id=9 addr=127.0.0.9:5123 name=noisy\""});
+  EXPECT_NE(FindEvent(t, rt::TraceEvent::Kind::kCommand, "client kill \"id=9 addr=127.0.0.9:5123 name=noisy\""), nullptr);
   EXPECT_EQ(t.steps[1].status, "ok");
   std::string json = rt::TraceJson(t, nullptr);
   EXPECT_NE(json.find("\"kind\": \"capture\""), std::string::npos) << json;
