@@ -736,7 +736,7 @@ rt::Registry HostRegistryFrom(const Workspace& ws) {
 
 std::vector<MethodListing> StdlibMethods(const std::string& stdlib_dir) {
   Diagnostics diags;
-  Workspace ws(WorkspaceOptions{stdlib_dir}, diags);
+  Workspace ws(WorkspaceOptions{stdlib_dir, {}}, diags);
   std::vector<MethodListing> out;
   for (const auto& name : ws.StdlibNames()) {
     Module* m = ws.Stdlib(name);

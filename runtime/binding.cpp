@@ -25,7 +25,7 @@ std::vector<BoundTarget> BindTargets(const Program& p, const std::vector<Target>
                                      std::vector<ConfigError>& errors) {
   std::vector<BoundTarget> out;
   for (const auto& t : targets) {
-    BoundTarget b{p.Str(t.name), p.Str(t.capability), p.Str(t.binding), ""};
+    BoundTarget b{p.Str(t.name), p.Str(t.capability), p.Str(t.binding), "", {}};
     if (env) {
       auto it = env->targets.find(b.binding);
       if (it != env->targets.end()) {
