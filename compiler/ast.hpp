@@ -145,6 +145,8 @@ struct Step {
   Span name_span;
   std::string title;
   ExprPtr guard;
+  bool continue_on_failure = false;  // `on failure continue`: a failed verify does not stop the sequence
+  Span continue_span;
   std::vector<StepItem> items;
   Span span;
   Effect effect = Effect::kPure;  // the most dangerous thing the step can do (checker)

@@ -833,6 +833,12 @@ class Checker {
   // ---- Steps and commands -----------------------------------------------------------------------
 
   void CheckStep(ast::Step& s) {
+    if (s.continue_on_failure && s.kind != ast::StepKind::kVerify) {
+      Error(DiagKind::kContinueNotVerify, s.continue_span,
+            fmt::format("`on failure continue` on the {} step `{}`: only a failed `verify` stops the steps after it",
+                        lang::Name(s.kind), s.name),
+            "remove `on failure continue`, or make the step a `verify`");
+    }
     if (s.guard) {
       Ctx ctx;
       ctx.condition = true;

@@ -584,6 +584,7 @@ class Generator {
       rs.title = Intern(s.title);
       rs.guard = s.guard ? Condition(m, scope, index, *s.guard) : rt::kNoChunk;
       rs.guard_text = s.guard ? SourceText(m, s.guard->span) : 0;
+      rs.continue_on_failure = s.continue_on_failure;
       for (const auto& item : s.items) {
         rt::StepItem ri;
         switch (item.kind) {

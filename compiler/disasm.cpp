@@ -329,7 +329,8 @@ class Printer {
     for (const auto& k : r.kibana) out_ += fmt::format("  kibana \"{}\" query \"{}\"\n", S(k.index), S(k.query));
     for (size_t i = 0; i < r.steps.size(); ++i) {
       const auto& s = r.steps[i];
-      out_ += fmt::format("  step {} {} {} \"{}\"\n", i, lang::Name(s.kind), S(s.name), S(s.title));
+      out_ += fmt::format("  step {} {} {} \"{}\"{}\n", i, lang::Name(s.kind), S(s.name), S(s.title),
+                          s.continue_on_failure ? " on failure continue" : "");
       if (s.guard != rt::kNoChunk) {
         out_ += fmt::format("    when {}:\n", S(s.guard_text));
         Chunk(s.guard, names, "      ");

@@ -211,7 +211,7 @@ using Selector = pt::selector<Rule,
     g::filter_decl, g::decl_name, g::title, g::severity, g::owner, g::tags, g::tag, g::target, g::param,
     g::type_name, g::param_default, g::symptoms_block, g::symptom, g::look_block, g::grafana, g::panel,
     g::kibana, g::kibana_index, g::kibana_query, g::steps_block, g::step, g::kind_check, g::kind_action,
-    g::kind_last_resort, g::kind_manual, g::kind_verify, g::guard, g::command, g::cmd_word, g::cmd_interp,
+    g::kind_last_resort, g::kind_manual, g::kind_verify, g::guard, g::on_failure_continue, g::command, g::cmd_word, g::cmd_interp,
     g::cmd_lbrace, g::cmd_rbrace, g::cmd_dq, g::cmd_dq_text, g::cmd_dq_brace, g::cmd_sq_text, g::cmd_bare,
     g::shell_op, g::cmd_filters, g::filter_call, g::expect_line, g::within_clause, g::every_clause,
     g::text_line, g::escalate_block, g::table_row, g::when_cell, g::act_page, g::act_run, g::act_runbook,
@@ -699,6 +699,10 @@ class Builder {
     s.name_span = SpanOf(name);
     s.title = Str(Child<g::title>(n));
     if (const Node* gd = Find<g::guard>(n)) s.guard = Expr(*gd);
+    if (const Node* oc = Find<g::on_failure_continue>(n)) {
+      s.continue_on_failure = true;
+      s.continue_span = SpanOf(*oc);
+    }
     for (const auto& c : n.children) {
       ast::StepItem item;
       item.span = SpanOf(*c);

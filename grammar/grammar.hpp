@@ -144,7 +144,11 @@ struct let_equals : one<'='> {};
 struct let_decl : seq<key<TAO_PEGTL_STRING("let")>, ws, must<decl_name>, ws, must<let_equals>, ws, must<expr>> {};
 struct step_body : seq<one<'{'>, star<sor<ws1, command, expect_line, text_line, let_decl>>, body_end> {};
 struct step_open : one<'{'> {};
-struct step : seq<step_kind, ws, must<decl_name>, ws, must<title>, opt<ws, guard>, ws, must<at<step_open>>, step_body> {};
+// `on failure continue`: a verify that fails does not stop the steps after it.
+struct on_failure_continue : seq<key<TAO_PEGTL_STRING("on")>, ws, key<TAO_PEGTL_STRING("failure")>, ws,
+                                 key<TAO_PEGTL_STRING("continue")>> {};
+struct step : seq<step_kind, ws, must<decl_name>, ws, must<title>, opt<ws, guard>, opt<ws, on_failure_continue>, ws,
+                  must<at<step_open>>, step_body> {};
 struct block_close : one<'}'> {};
 struct block_open : one<'{'> {};
 struct step_entry : seq<not_at<one<'}'>>, not_at<eof>, must<step>> {};

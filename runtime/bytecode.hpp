@@ -218,6 +218,7 @@ struct Step {
   uint32_t name = 0, title = 0;
   uint32_t guard = kNoChunk;
   uint32_t guard_text = 0;        // string: the guard's source text, for plans and reports
+  bool continue_on_failure = false;  // `on failure continue`: when this verify fails, the sequence goes on
   std::vector<StepItem> items;
 };
 struct EscAction {

@@ -50,6 +50,7 @@ Plan MakePlan(const Program& program, const Registry& registry, uint32_t runbook
     ps.title = program.Str(s.title);
     ps.kind = s.kind;
     ps.guard = s.guard == kNoChunk ? "" : program.Str(s.guard_text);
+    ps.continue_on_failure = s.continue_on_failure;
     for (const auto& it : s.items) {
       PlanItem pi;
       switch (it.kind) {

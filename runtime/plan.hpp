@@ -32,6 +32,7 @@ struct PlanStep {
   StepKind kind = StepKind::kCheck;
   Effect effect = Effect::kPure;  // the most dangerous command of the step
   std::string guard;               // source text; empty: always
+  bool continue_on_failure = false;  // a verify marked `on failure continue`
   std::vector<PlanItem> items;
 };
 struct PlanRow {

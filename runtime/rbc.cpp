@@ -263,6 +263,7 @@ void PutRunbook(Writer& w, const Runbook& r) {
     w.U32(s.title);
     PutChunkRef(w, s.guard);
     w.U32(s.guard_text);
+    w.U8(s.continue_on_failure ? 1 : 0);
     w.U32(static_cast<uint32_t>(s.items.size()));
     for (const auto& it : s.items) {
       w.U8(static_cast<uint8_t>(it.kind));
@@ -399,6 +400,7 @@ Runbook GetRunbook(Reader& r) {
     s.title = r.U32("step title");
     s.guard = r.U32("step guard");
     s.guard_text = r.U32("step guard text");
+    s.continue_on_failure = r.Enum<uint8_t>("step on-failure flag", 1) != 0;
     r.Resize(s.items, "step items", 5);
     for (auto& it : s.items) {
       it.kind = r.Enum<StepItem::Kind>("item kind", 3);

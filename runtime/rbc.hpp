@@ -20,7 +20,7 @@ inline constexpr char kMagic[4] = {'R', 'B', 'C', '\x1A'};
 //    tables and step captures, the time type, CONTAINS/MATCHES/NOW and the unit conversions, program tables'
 //    wrapper rules (`wraps exec POD --`);
 //    method imports carry their body chunk (a method chunk with its arity; ARG reads its arguments).
-inline constexpr uint16_t kFormatVersion = 6;
+inline constexpr uint16_t kFormatVersion = 7;
 inline constexpr size_t kHeaderSize = 32;
 inline constexpr size_t kMaxRbcBytes = 64u << 20;
 // The most the reader allocates for a file's records, per byte of file: a count that would need more

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace rb::rt {
@@ -68,6 +69,14 @@ std::string RenderPlan(const Plan& plan, bool color) {
     out += fmt::format("  {}. {} {} \"{}\"  [{}]\n", i + 1, st(kBold, lang::Name(s.kind)), st(kBold, s.name), s.title,
                        st(EffectColor(s.effect), EffectName(s.effect)));
     if (!s.guard.empty()) out += fmt::format("       only when {}\n", st(kCyan, s.guard));
+    if (s.kind == StepKind::kLastResort) out += st(kDim, "       runs only once a person approves it") + "\n";
+    bool person = s.kind == StepKind::kManual ||
+                  std::all_of(s.items.begin(), s.items.end(), [](const PlanItem& i) { return i.kind == PlanItem::Kind::kText; });
+    if (person) out += st(kDim, "       a person does it: the steps after it wait until they say it is done") + "\n";
+    if (s.kind == StepKind::kVerify) {
+      out += st(kDim, s.continue_on_failure ? "       on failure continue: the steps after it run even if it fails"
+                                            : "       if it fails, the steps after it do not run") + "\n";
+    }
     for (const auto& it : s.items) {
       switch (it.kind) {
         case PlanItem::Kind::kCommand:
@@ -116,7 +125,9 @@ std::string RenderTrace(const Trace& t, const Scenario& sc, bool color) {
         line = fmt::format("symptom {} {}", st(kBold, e.name),
                            st(e.state == Tri::kTrue ? kRed : e.state == Tri::kFalse ? kGreen : kMagenta, TriName(e.state)));
         break;
-      case TraceEvent::Kind::kIncident: line = st(kRed, "incident opened") + ": the steps start"; break;
+      case TraceEvent::Kind::kIncident:
+        line = fmt::format("{}: {}", st(e.status == "closed" ? kGreen : kRed, "incident " + e.status), e.detail);
+        break;
       case TraceEvent::Kind::kStepStart:
         line = fmt::format("step {} {} \"{}\"", st(kBold, e.status), st(kBold, e.name), e.detail);
         break;
@@ -135,9 +146,27 @@ std::string RenderTrace(const Trace& t, const Scenario& sc, bool color) {
         line = fmt::format("  expect {} → {}", e.detail,
                            st(e.state == Tri::kTrue ? kGreen : e.state == Tri::kFalse ? kRed : kMagenta, e.status));
         break;
-      case TraceEvent::Kind::kStepEnd:
-        line = fmt::format("step {} {}", e.name,
-                           st(e.status == lang::Name(lang::StepStatus::kOk) ? kGreen : e.status == lang::Name(lang::StepStatus::kFailed) ? kRed : kMagenta, e.status));
+      case TraceEvent::Kind::kStepEnd: {
+        bool good = e.status == lang::Name(lang::StepStatus::kOk) || e.status == lang::Name(lang::StepStatus::kDone);
+        line = fmt::format("step {} {}{}", e.name,
+                           st(good ? kGreen : e.status == lang::Name(lang::StepStatus::kFailed) ? kRed : kMagenta, e.status),
+                           e.detail.empty() ? "" : ": " + e.detail);
+        break;
+      }
+      case TraceEvent::Kind::kApproval:
+        line = e.status == "waiting" || e.status == "abandoned"
+                   ? fmt::format("  {} {}", st(kMagenta, "approval " + e.status + ":"), e.detail)
+                   : fmt::format("  {} by {}", st(e.status == "approved" ? kGreen : kRed, e.status), st(kBold, e.detail));
+        break;
+      case TraceEvent::Kind::kDone:
+        line = e.status == "waiting" ? fmt::format("  {} {}", st(kMagenta, "waiting:"), e.detail)
+                                     : fmt::format("  {} by {}", st(kGreen, "done"), st(kBold, e.detail));
+        break;
+      case TraceEvent::Kind::kStop:
+        line = fmt::format("{} after {}: {}", st(kRed, "sequence stopped"), st(kBold, e.name), e.detail);
+        break;
+      case TraceEvent::Kind::kPageHeld:
+        line = fmt::format("{} {}: {}", st(kDim, "page held"), st(kBold, e.name), e.detail);
         break;
       case TraceEvent::Kind::kRowFire:
         line = fmt::format("{} | {} | → {}{}", st(kYellow, "escalate"), e.name, e.detail, e.policy ? st(kDim, " (policy)") : "");
@@ -168,7 +197,9 @@ std::string RenderTrace(const Trace& t, const Scenario& sc, bool color) {
     out += st(kMagenta, "pending") + " (unknown at the end; a person must decide):\n";
     for (const auto& q : t.pending_asks) out += fmt::format("  question \"{}\" unanswered\n", q);
     for (const auto& r : t.pending_rows) out += fmt::format("  row | {} | unknown\n", r);
-    for (const auto& s : t.pending_steps) out += fmt::format("  step {}: its guard, an expectation or a check's output is unknown\n", s);
+    for (const auto& s : t.pending_steps) {
+      out += fmt::format("  step {}: its guard, an expectation, a check's output or a person's answer is missing\n", s);
+    }
   }
   if (!t.unknown_probes.empty()) {
     out += st(kMagenta, "unknown probes") + ":\n";
@@ -202,6 +233,10 @@ std::string TraceJson(const Trace& t, const std::vector<Mismatch>* mismatches) {
   for (const auto& s : t.steps) {
     json step{{"step", s.name}, {"at_ms", s.at_ms}, {"run", s.commands}, {"status", s.status}};
     if (!s.captures.empty()) step["captures"] = s.captures;
+    if (!s.approved_by.empty()) step["approved_by"] = s.approved_by;
+    if (!s.done_by.empty()) step["done_by"] = s.done_by;
+    if (!s.row.empty()) step["row"] = s.row;
+    step["walk"] = s.walk;
     steps.push_back(std::move(step));
   }
   j["steps"] = std::move(steps);
@@ -216,6 +251,8 @@ std::string TraceJson(const Trace& t, const std::vector<Mismatch>* mismatches) {
   }
   j["pages"] = std::move(pages);
   j["severity"] = t.severity;
+  j["incidents"] = t.incidents;
+  if (!t.stopped.empty()) j["stopped_after"] = t.stopped;
   j["pending"] = {{"rows", t.pending_rows}, {"steps", t.pending_steps}, {"asks", t.pending_asks}};
   j["unknown_probes"] = t.unknown_probes;
   j["errors"] = t.errors;

@@ -62,6 +62,13 @@ void RunHost::NewInstant() {
     if (r_.lets[i].step == kNoStep) let_cache_[i].reset();  // a capture keeps its value
   }
   for (auto& c : policy_let_cache_) c.reset();
+  clock_read_ = false;
+}
+
+void RunHost::ResetCaptures() {
+  for (size_t i = 0; i < let_cache_.size(); ++i) {
+    if (r_.lets[i].step != kNoStep) let_cache_[i].reset();
+  }
 }
 
 Value RunHost::Let(uint32_t owner, uint32_t index) {
@@ -146,6 +153,7 @@ Value RunHost::Ask(const std::string& question) {
 }
 
 Value RunHost::Now() {
+  clock_read_ = true;
   if (!facts_.clock) return EvalHost::Now();
   return Value::Number(ValueType::kTime, facts_.clock->WallSeconds(facts_.now_ms));
 }
@@ -156,6 +164,7 @@ Value RunHost::Window(uint32_t owner, uint32_t window) {
 }
 
 void RunHost::UpdateWindows() {
+  window_deadline_.reset();
   for (uint32_t i = 0; i < r_.windows.size(); ++i) windows_[i] = UpdateWindow(rb_, i, r_.windows[i]);
   for (uint32_t i = 0; i < policy_windows_.size(); ++i) {
     policy_windows_[i] = UpdateWindow(kPolicyOwner, i, p_.policy->windows[i]);
@@ -184,8 +193,11 @@ Value RunHost::UpdateWindow(uint32_t owner, uint32_t index, const rt::Window& w)
     state_.Set(key, now);
     first = now;
   }
+  // Seen at instants only, "more than D" and "at least D" cannot be told apart: either fires at the
+  // first instant at or after first-seen + D, and the runner evaluates at that instant.
   int64_t held = now - *first, bound = static_cast<int64_t>(w.bound_ms);
-  return Value::Bool(w.inclusive ? held >= bound : held > bound);
+  if (held < bound && (!window_deadline_ || *first + bound < *window_deadline_)) window_deadline_ = *first + bound;
+  return Value::Bool(held >= bound);
 }
 
 // The probe for a call whose args[0] is the receiver target; false when the receiver is no target.

@@ -44,6 +44,12 @@ class RunHost : public EvalHost {
   // its first-seen time in the state store: a false closes it, unknown neither opens nor closes it.
   // The runner calls it once per instant, before the escalation rows that read the windows.
   void UpdateWindows();
+  // The earliest instant an open window reaches its bound, as UpdateWindows last saw them.
+  std::optional<int64_t> window_deadline() const { return window_deadline_; }
+  // Whether a condition read `now()` since NewInstant: then every tick can change its value.
+  bool clock_read() const { return clock_read_; }
+  // A new walk of the steps: the captures its steps take start unknown again.
+  void ResetCaptures();
   // The `ask` questions the evaluated conditions name, in order of first asking, each once.
   const std::vector<std::string>& asked() const { return asked_; }
   // The instant each of asked() was first asked, parallel to it.
@@ -91,6 +97,8 @@ class RunHost : public EvalHost {
   std::vector<Value> windows_, policy_windows_;  // this instant's window values; unknown before
   std::vector<std::vector<uint32_t>> questions_;  // per chunk of this run: the question strings its ASKs read
   std::vector<std::string> asked_;
+  std::optional<int64_t> window_deadline_;
+  bool clock_read_ = false;
   std::vector<int64_t> asked_at_;
 };
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
 
 #include "lang/enums.hpp"
@@ -38,6 +39,10 @@ std::string TrimEnd(std::string s) {
 
 // The step, escalation and window loop. Its clock, provider, answers, state and notifier are the
 // world it was given; conditions are evaluated through the host adapter.
+//
+// Once the incident opens, the steps are *walked* in order. An escalation row's `run <step>` starts
+// that step beside the walk, at once. Each step in progress is a cursor: where it is in its body, its
+// `output`, the poll it waits for, or the person it waits for (an approval, a "done").
 class Runner::Impl {
  public:
   Impl(const Program& p, const Registry& reg, uint32_t rb, Bindings bindings, const RunnerWorld& world,
@@ -47,7 +52,9 @@ class Runner::Impl {
     for (const auto& e : bindings_.errors) trace_.errors.push_back(e.ToString());
     facts_.clock = &world_.clock;
     facts_.step_failed.assign(r_.steps.size(), 0);  // `failed(step)` is false until the step ran and failed
-    step_done_.assign(r_.steps.size(), false);
+    state_.assign(r_.steps.size(), StepState::kNotReached);
+    passed_at_.assign(r_.steps.size(), -1);
+    guard_seen_.assign(r_.steps.size(), Tri::kUnknown);
     rows_.resize(r_.rows.size() + (p.policy ? p.policy->rows.size() : 0));
     trace_.runbook = p.Str(r_.name);
     trace_.scenario = opt.name;
@@ -61,7 +68,6 @@ class Runner::Impl {
   Trace Run() {
     Clock& clock = world_.clock;
     const int64_t tick = std::max<int64_t>(opt_.tick_ms, 1);
-    int64_t next_tick = 0;
     size_t instants = 0;
     for (facts_.now_ms = clock.Now(); facts_.now_ms <= opt_.duration_ms;) {
       if (++instants > opt_.max_instants) {
@@ -72,10 +78,7 @@ class Runner::Impl {
         break;
       }
       Evaluate();
-      while (next_tick <= facts_.now_ms) next_tick += tick;  // a real clock may have passed several ticks
-      int64_t next = next_tick;
-      if (wake_ >= 0 && wake_ > facts_.now_ms) next = std::min(next, wake_);
-      clock.AdvanceTo(next);
+      clock.AdvanceTo(NextInstant(tick));
       facts_.now_ms = clock.Now();
     }
     Finish();
@@ -86,9 +89,35 @@ class Runner::Impl {
   TraceEvent& Event(TraceEvent::Kind kind, std::string name = {}, std::string detail = {}) {
     return trace_.AddEvent(kind, facts_.now_ms, std::move(name), std::move(detail));
   }
+  const std::string& StepName(uint32_t s) const { return p_.Str(r_.steps[s].name); }
+  static void AddOnce(std::vector<std::string>& list, const std::string& name) {
+    if (std::find(list.begin(), list.end(), name) == list.end()) list.push_back(name);
+  }
+  static void Remove(std::vector<std::string>& list, const std::string& name) {
+    list.erase(std::remove(list.begin(), list.end(), name), list.end());
+  }
+
+  // The next evaluation instant: the next tick, an expectation's poll, or a window reaching its
+  // bound, whichever is first. When nothing read the clock, the ticks before the world's next change
+  // would see what this instant saw, so the clock goes to the first tick at or after that change.
+  int64_t NextInstant(int64_t tick) {
+    const int64_t now = facts_.now_ms;
+    const int64_t end = opt_.duration_ms + 1;  // past the end: the run is over
+    auto tick_at_or_after = [&](int64_t t) { return t <= 0 ? 0 : ((t + tick - 1) / tick) * tick; };
+    int64_t next = (now / tick + 1) * tick;
+    if (opt_.sparse && !host_.clock_read()) {
+      std::optional<int64_t> change = world_.provider.NextChange(now);
+      next = std::max(next, change && *change < end ? tick_at_or_after(*change) : end);
+    }
+    for (const auto& c : cursors_) {
+      if (c.wake > now) next = std::min(next, c.wake);
+    }
+    if (auto d = host_.window_deadline(); d && *d > now) next = std::min(next, *d);
+    return std::min(next, end);
+  }
 
   // One evaluation instant: symptoms, the incident, the steps, the `for` windows, then the
-  // escalation rows (which read the windows).
+  // escalation rows (which read the windows); a row's `run <step>` starts at once.
   void Evaluate() {
     host_.NewInstant();
     SymptomSample sample;
@@ -105,109 +134,332 @@ class Runner::Impl {
     }
     trace_.samples.push_back(std::move(sample));
     facts_.incident = any_true ? Tri::kTrue : any_unknown ? Tri::kUnknown : Tri::kFalse;
-    if (facts_.incident == Tri::kTrue && !opened_) {
-      opened_ = true;
-      Event(TraceEvent::Kind::kIncident, trace_.runbook, "incident opened: a symptom holds");
-    }
+    IncidentEvents();
     Steps();
     host_.UpdateWindows();  // every window sees its condition at every instant, whatever a row reads
     Rows();
-    if (!queue_.empty() && !cur_.active) Steps();  // a row's `run <step>` starts at once
+    Steps();
   }
 
-  // ---- Steps ----
-  struct Cursor {
-    bool active = false;   // a step is in progress
-    uint32_t step = 0;
-    size_t item = 0;
-    bool failed = false, pending = false;
-    int64_t expect_deadline = -1;  // the current expectation is polling until then
-    int polls = 0;
-    std::string last_unknown;  // why the last command's output is not there to capture; empty: it ran ok
-  };
-
-  void Steps() {
-    if (wake_ > facts_.now_ms) return;  // an expectation is waiting for its next poll
-    wake_ = -1;
-    for (;;) {
-      if (!cur_.active) {
-        if (!queue_.empty()) {  // a `run <step>` from an escalation row goes first, guard or not
-          uint32_t s = queue_.front();
-          queue_.erase(queue_.begin());
-          Start(s);
-        } else if (opened_ && next_ < r_.steps.size()) {
-          uint32_t s = next_++;
-          if (step_done_[s]) continue;
-          const Step& st = r_.steps[s];
-          if (st.guard != kNoChunk) {
-            Tri g = ToTri(host_.Eval(st.guard));
-            if (g == Tri::kFalse) {
-              step_done_[s] = true;
-              trace_.skipped.push_back(p_.Str(st.name));
-              Event(TraceEvent::Kind::kStepSkip, p_.Str(st.name), p_.Str(st.guard_text)).state = g;
-              continue;
-            }
-            if (g == Tri::kUnknown) {
-              step_done_[s] = true;
-              facts_.step_failed[s] = -1;  // it did not run, and whether it would have failed is unknown
-              trace_.pending_steps.push_back(p_.Str(st.name));
-              Event(TraceEvent::Kind::kStepPending, p_.Str(st.name), p_.Str(st.guard_text)).state = g;
-              continue;
-            }
-          }
-          Start(s);
-        } else {
-          return;
-        }
+  // Opened when a symptom holds; closed when every symptom is clear (unknown changes nothing);
+  // reopened when one holds again: a new incident, whose steps are walked again.
+  void IncidentEvents() {
+    if (facts_.incident == Tri::kTrue && !open_) {
+      open_ = true;
+      ++trace_.incidents;
+      paged_.clear();  // a contact is paged once per incident and level
+      if (trace_.incidents == 1) {
+        Event(TraceEvent::Kind::kIncident, trace_.runbook, "a symptom holds: the steps start").status = "opened";
+        walk_.started = true;
+      } else {
+        Event(TraceEvent::Kind::kIncident, trace_.runbook,
+              fmt::format("a symptom holds again (incident #{}): the steps are walked again", trace_.incidents))
+            .status = "reopened";
+        walk_.restart = true;
       }
-      if (!Continue()) return;  // waiting for the next poll
+    } else if (facts_.incident == Tri::kFalse && open_) {
+      open_ = false;
+      Event(TraceEvent::Kind::kIncident, trace_.runbook, "every symptom is clear").status = "closed";
+      for (auto& s : state_) {
+        if (s == StepState::kWaiting) s = StepState::kPassed;  // passed-over steps stop waiting
+      }
+      for (auto& c : cursors_) {
+        if (c.phase == Phase::kApproval) c.incident_closed = true;
+      }
     }
   }
 
-  void Start(uint32_t s) {
-    step_done_[s] = true;
-    cur_ = Cursor{};
-    cur_.active = true;
-    cur_.step = s;
-    facts_.output = Value::Unknown();
-    const Step& st = r_.steps[s];
-    facts_.step_failed[s] = -1;  // unknown while it runs
-    // A step pending on its guard that a row's `run` starts is no longer pending.
-    auto& pend = trace_.pending_steps;
-    pend.erase(std::remove(pend.begin(), pend.end(), p_.Str(st.name)), pend.end());
-    trace_.steps.push_back(StepRun{p_.Str(st.name), facts_.now_ms, {}, "", {}});
-    trace_.steps_run.insert(p_.Str(st.name));
-    Event(TraceEvent::Kind::kStepStart, p_.Str(st.name), p_.Str(st.title)).status = lang::Name(st.kind);
+  // ---- Steps ----
+  enum class StepState : uint8_t {
+    kNotReached,  // the walk has not come to it
+    kWaiting,     // passed over (guard false or unknown): looked at again while the incident is open
+    kPassed,      // passed over, and the incident closed since: no longer looked at
+    kRan,         // started in this walk (by the walk or by a row)
+  };
+  enum class Phase : uint8_t { kApproval, kItems, kDone, kEnded };
+  struct Cursor {
+    uint32_t step = 0;
+    bool walk = false;  // the walk's step (else a row's `run`)
+    size_t run = 0;     // its StepRun in the trace
+    Phase phase = Phase::kItems;
+    size_t item = 0;
+    bool failed = false, pending = false, done = false;
+    std::string not_run;           // why it ended without running: "approval denied by bob"
+    bool announced = false;        // its wait for a person is in the trace
+    bool incident_closed = false;  // the incident closed while its approval was awaited
+    int64_t expect_deadline = -1;  // the current expectation is polling until then
+    int64_t wake = -1;             // ... and polls next at this instant
+    int polls = 0;
+    std::string last_unknown;  // why the last command's output is not there to capture; empty: it ran ok
+    Value output = Value::Unknown();
+  };
+  struct Walk {
+    bool started = false, restart = false, stopped = false;
+    uint32_t next = 0;
+    int number = 1;
+    Value output = Value::Unknown();  // the walk's last command output, what its guards read
+  };
+
+  bool WalkBusy() const {
+    return std::any_of(cursors_.begin(), cursors_.end(), [](const Cursor& c) { return c.walk; });
   }
 
-  // Runs the current step's items from the cursor on. False: an expectation waits until wake_.
-  bool Continue() {
-    const Step& st = r_.steps[cur_.step];
-    while (cur_.item < st.items.size()) {
-      const StepItem& it = st.items[cur_.item];
+  // Every step in progress goes on; then the walk takes its next step.
+  void Steps() {
+    for (size_t i = 0; i < cursors_.size();) {
+      if (Progress(cursors_[i])) {
+        End(cursors_[i]);
+        cursors_.erase(cursors_.begin() + static_cast<std::ptrdiff_t>(i));
+      } else {
+        ++i;
+      }
+    }
+    WalkOn();
+  }
+
+  void WalkOn() {
+    if (WalkBusy()) return;  // its step is in progress, or waits for a person
+    if (walk_.restart) NewWalk();
+    if (!walk_.started) return;
+    while (!walk_.stopped) {
+      facts_.output = walk_.output;
+      std::optional<uint32_t> s = Reexamine();
+      if (!s) {
+        if (walk_.next >= r_.steps.size()) return;
+        uint32_t n = walk_.next++;
+        if (state_[n] == StepState::kRan) continue;  // a row ran it in this walk
+        const Step& st = r_.steps[n];
+        if (st.guard != kNoChunk) {
+          Tri g = ToTri(host_.Eval(st.guard));
+          if (g != Tri::kTrue) {
+            PassOver(n, g);
+            continue;
+          }
+        }
+        s = n;
+      }
+      cursors_.push_back(NewCursor(*s, true));
+      if (!Progress(cursors_.back())) return;
+      End(cursors_.back());
+      cursors_.pop_back();
+    }
+  }
+
+  void NewWalk() {
+    int number = walk_.number + 1;
+    walk_ = Walk{};
+    walk_.started = true;
+    walk_.number = number;
+    state_.assign(r_.steps.size(), StepState::kNotReached);
+    passed_at_.assign(r_.steps.size(), -1);
+    facts_.step_failed.assign(r_.steps.size(), 0);
+    host_.ResetCaptures();
+  }
+
+  // A passed-over step is looked at again at each later instant while the incident is open and the
+  // walk has no step in progress: the first, in order, whose guard now holds is the one to run.
+  std::optional<uint32_t> Reexamine() {
+    if (!open_) return std::nullopt;
+    for (uint32_t s = 0; s < r_.steps.size(); ++s) {
+      if (state_[s] != StepState::kWaiting || passed_at_[s] >= facts_.now_ms) continue;
+      Tri g = ToTri(host_.Eval(r_.steps[s].guard));
+      if (g == Tri::kTrue) return s;
+      if (g != guard_seen_[s]) PassOver(s, g);  // from unknown to false, or back
+      passed_at_[s] = facts_.now_ms;
+    }
+    return std::nullopt;
+  }
+
+  void PassOver(uint32_t s, Tri g) {
+    const Step& st = r_.steps[s];
+    const std::string& name = StepName(s);
+    state_[s] = open_ ? StepState::kWaiting : StepState::kPassed;
+    passed_at_[s] = facts_.now_ms;
+    guard_seen_[s] = g;
+    if (g == Tri::kFalse) {
+      facts_.step_failed[s] = 0;
+      AddOnce(trace_.skipped, name);
+      Remove(trace_.pending_steps, name);
+      Event(TraceEvent::Kind::kStepSkip, name, p_.Str(st.guard_text)).state = g;
+    } else {
+      facts_.step_failed[s] = -1;  // it did not run, and whether it would have failed is unknown
+      AddOnce(trace_.pending_steps, name);
+      Remove(trace_.skipped, name);
+      Event(TraceEvent::Kind::kStepPending, name, p_.Str(st.guard_text)).state = g;
+    }
+  }
+
+  // A step that needs a person's approval before it does anything: a last resort always, an action
+  // unless the answers approve actions themselves (a rehearsal does).
+  static bool NeedsApproval(const Step& st) {
+    return st.kind == StepKind::kLastResort || st.kind == StepKind::kAction;
+  }
+  // A step a person does: a `manual` step, or one of instruction lines only, whatever its kind.
+  static bool NeedsPerson(const Step& st) {
+    return st.kind == StepKind::kManual ||
+           std::all_of(st.items.begin(), st.items.end(), [](const StepItem& i) { return i.kind == StepItem::Kind::kText; });
+  }
+
+  Cursor NewCursor(uint32_t s, bool walk, const std::string& row = {}) {
+    const Step& st = r_.steps[s];
+    const std::string& name = StepName(s);
+    Cursor c;
+    c.step = s;
+    c.walk = walk;
+    c.phase = NeedsApproval(st) ? Phase::kApproval : Phase::kItems;
+    c.output = Value::Unknown();
+    state_[s] = StepState::kRan;
+    facts_.step_failed[s] = -1;  // unknown while it runs
+    // A step passed over that now runs (its guard holds, or a row's `run`) is no longer listed so.
+    Remove(trace_.pending_steps, name);
+    Remove(trace_.skipped, name);
+    StepRun run;
+    run.name = name;
+    run.at_ms = facts_.now_ms;
+    run.row = row;
+    run.walk = walk_.number;
+    trace_.steps.push_back(std::move(run));
+    c.run = trace_.steps.size() - 1;
+    trace_.steps_run.insert(name);
+    Event(TraceEvent::Kind::kStepStart, name, p_.Str(st.title)).status = lang::Name(st.kind);
+    return c;
+  }
+
+  // Moves a cursor on at this instant. True when its step has ended.
+  bool Progress(Cursor& c) {
+    if (c.wake > facts_.now_ms) return false;  // an expectation waits for its next poll
+    c.wake = -1;
+    facts_.output = c.output;
+    cur_ = &c;
+    const Step& st = r_.steps[c.step];
+    bool ended = true;
+    if (c.phase == Phase::kApproval && !Approve(c, st)) ended = c.phase == Phase::kEnded;
+    if (c.phase == Phase::kItems) {
+      if (Items(c, st)) {
+        c.phase = NeedsPerson(st) ? Phase::kDone : Phase::kEnded;
+      } else {
+        ended = false;
+      }
+    }
+    if (c.phase == Phase::kDone) {
+      if (DoneByPerson(c, st)) {
+        c.phase = Phase::kEnded;
+        ended = true;
+      } else {
+        ended = false;
+      }
+    }
+    c.output = facts_.output;
+    cur_ = nullptr;
+    return ended;
+  }
+
+  // True when the step may go on (approved). False while it waits, or when it ends without running
+  // (denied, or the incident closed first): then its phase is kEnded.
+  bool Approve(Cursor& c, const Step& st) {
+    const std::string& name = StepName(c.step);
+    std::vector<Approval> given = world_.answers.Approvals(name, facts_.now_ms);
+    size_t& used = approvals_used_[name];
+    std::optional<Approval> a;
+    if (given.size() > used) a = given[used++];
+    if (!a && st.kind == StepKind::kAction) {
+      if (std::optional<std::string> by = world_.answers.DefaultApprover()) a = Approval{true, *by, facts_.now_ms};
+    }
+    if (a) {
+      TraceEvent& e = Event(TraceEvent::Kind::kApproval, name, a->by);
+      if (a->approved) {
+        e.status = "approved";
+        trace_.steps[c.run].approved_by = a->by;
+        // Approved after a wait: the walk's guard must still hold, or the step is not needed now.
+        if (c.announced && c.walk && st.guard != kNoChunk && ToTri(host_.Eval(st.guard)) != Tri::kTrue) {
+          c.pending = true;
+          c.not_run = fmt::format("not run: its guard `{}` no longer holds", p_.Str(st.guard_text));
+          c.phase = Phase::kEnded;
+          return false;
+        }
+        c.phase = Phase::kItems;
+        return true;
+      }
+      e.status = "denied";
+      c.pending = true;
+      c.not_run = fmt::format("not run: approval denied by {}", a->by);
+      c.phase = Phase::kEnded;
+      return false;
+    }
+    if (c.incident_closed) {
+      Event(TraceEvent::Kind::kApproval, name, "the incident closed before anyone approved it").status = "abandoned";
+      c.pending = true;
+      c.not_run = "not run: the incident closed before anyone approved it";
+      c.phase = Phase::kEnded;
+      return false;
+    }
+    if (!c.announced) {
+      c.announced = true;
+      Event(TraceEvent::Kind::kApproval, name,
+            st.kind == StepKind::kLastResort ? "a last resort runs only once a person approves it"
+                                             : "an action runs once a person approves it")
+          .status = "waiting";
+    }
+    return false;
+  }
+
+  // A person's step ends when someone says it is done; until then it, and the walk, wait.
+  bool DoneByPerson(Cursor& c, const Step& st) {
+    (void)st;
+    const std::string& name = StepName(c.step);
+    std::vector<Approval> given = world_.answers.Done(name, facts_.now_ms);
+    size_t& used = done_used_[name];
+    if (given.size() > used) {
+      const Approval& a = given[used++];
+      Event(TraceEvent::Kind::kDone, name, a.by).status = "done";
+      trace_.steps[c.run].done_by = a.by;
+      c.done = true;
+      return true;
+    }
+    if (!c.announced) {
+      c.announced = true;
+      Event(TraceEvent::Kind::kDone, name, "waiting for a person to say it is done").status = "waiting";
+    }
+    return false;
+  }
+
+  void End(Cursor& c) {
+    const Step& st = r_.steps[c.step];
+    const std::string& name = StepName(c.step);
+    lang::StepStatus ended = c.failed    ? lang::StepStatus::kFailed
+                             : c.pending ? lang::StepStatus::kPending
+                             : c.done    ? lang::StepStatus::kDone
+                                         : lang::StepStatus::kOk;
+    std::string status = lang::Name(ended);
+    facts_.step_failed[c.step] = c.failed ? 1 : c.pending ? -1 : 0;
+    trace_.steps[c.run].status = status;
+    if (ended == lang::StepStatus::kPending) AddOnce(trace_.pending_steps, name);
+    TraceEvent& e = Event(TraceEvent::Kind::kStepEnd, name, c.not_run);
+    e.status = status;
+    if (!c.walk) return;
+    walk_.output = c.output;
+    if (st.kind == StepKind::kVerify && c.failed && !st.continue_on_failure) {
+      walk_.stopped = true;
+      trace_.stopped = name;
+      Event(TraceEvent::Kind::kStop, name,
+            "the verification failed: the steps after it do not run (`on failure continue` after its title lets them)");
+    }
+  }
+
+  // Runs the cursor's items from where it is. False: an expectation waits until its wake.
+  bool Items(Cursor& c, const Step& st) {
+    while (c.item < st.items.size()) {
+      const StepItem& it = st.items[c.item];
       switch (it.kind) {
-        case StepItem::Kind::kCommand: RunCommand(st, it.command, true, JudgedByExpect(st, cur_.item)); break;
+        case StepItem::Kind::kCommand: RunCommand(st, it.command, true, JudgedByExpect(st, c.item)); break;
         case StepItem::Kind::kText: Event(TraceEvent::Kind::kText, p_.Str(st.name), Text(it.text, it.chunk)); break;
         case StepItem::Kind::kCapture: Capture(st, it.text); break;
         case StepItem::Kind::kExpect:
           if (!Expect(st, it)) return false;
           break;
       }
-      ++cur_.item;
+      ++c.item;
     }
-    bool only_text = std::all_of(st.items.begin(), st.items.end(),
-                                 [](const StepItem& i) { return i.kind == StepItem::Kind::kText; });
-    // A step that only tells a person what to do is `manual`, whatever its kind: nothing was done.
-    lang::StepStatus ended = cur_.failed    ? lang::StepStatus::kFailed
-                             : cur_.pending ? lang::StepStatus::kPending
-                             : only_text    ? lang::StepStatus::kManual
-                                            : lang::StepStatus::kOk;
-    std::string status = lang::Name(ended);
-    facts_.step_failed[cur_.step] = cur_.failed ? 1 : cur_.pending ? -1 : 0;
-    trace_.steps.back().status = status;
-    if (ended == lang::StepStatus::kPending) trace_.pending_steps.push_back(p_.Str(st.name));
-    Event(TraceEvent::Kind::kStepEnd, p_.Str(st.name)).status = status;
-    cur_.active = false;
     return true;
   }
 
@@ -220,12 +472,12 @@ class Runner::Impl {
     return false;
   }
 
-  // A step's `let`: taken once, now, from the output of the command before it; fixed for the run.
+  // A step's `let`: taken once, now, from the output of the command before it; fixed for the walk.
   // It is unknown when that command did not run, failed or had no output, and says why.
   void Capture(const Step& st, uint32_t index) {
     const rt::Let& l = r_.lets.at(index);
     Value v = Value::Unknown();
-    std::string why = cur_.last_unknown;
+    std::string why = cur_->last_unknown;
     if (why.empty()) {
       v = host_.Eval(l.chunk);
       if (v.IsUnknown()) why = "its expression is unknown";
@@ -237,7 +489,7 @@ class Runner::Impl {
     TraceEvent& e = Event(TraceEvent::Kind::kCapture, p_.Str(st.name), detail);
     e.status = v.IsUnknown() ? "unknown: " + why : "captured";
     e.state = v.IsUnknown() ? Tri::kUnknown : Tri::kTrue;
-    trace_.steps.back().captures.push_back(v.IsUnknown() ? detail + " (" + why + ")" : detail);
+    trace_.steps[cur_->run].captures.push_back(v.IsUnknown() ? detail + " (" + why + ")" : detail);
   }
 
   // Why a command that reads unknown lets does not run, one clause per let.
@@ -261,6 +513,7 @@ class Runner::Impl {
   }
 
   void RunCommand(const Step& st, const Command& c, bool record, bool judged) {
+    Cursor& cur = *cur_;
     std::vector<Value> lets(r_.lets.size());
     for (const auto& word : c.argv) {
       for (const auto& part : word) {
@@ -268,39 +521,39 @@ class Runner::Impl {
       }
     }
     BoundCommand bc = BindCommand(p_, reg_, rb_, c, bindings_, &lets);
-    cur_.last_unknown = "the command before it did not run";
+    cur.last_unknown = "the command before it did not run";
     if (!record && bc.effect > Effect::kRead) return;  // a poll re-runs reads only
     judged = judged && bc.effect <= Effect::kRead;  // a failed write is never excused
     std::string shown = bc.Display();
-    if (record) trace_.steps.back().commands.push_back(shown);
+    if (record) trace_.steps[cur.run].commands.push_back(shown);
     // A re-poll of an expectation runs its read commands again without adding to the timeline.
     TraceEvent scratch;
     TraceEvent& e = record ? Event(TraceEvent::Kind::kCommand, p_.Str(st.name), shown) : scratch;
     e.effect = bc.effect;
     if (bc.unbound) {
       e.status = "not run: a parameter is unbound";
-      cur_.pending = true;
+      cur.pending = true;
       facts_.output = Value::Unknown();
       return;
     }
     if (!bc.unknown_lets.empty()) {
       // A command needing a value nobody has is not run, and what it would have done is unknown.
       e.status = "not run: " + UnknownLetsReason(bc.unknown_lets);
-      cur_.pending = true;
+      cur.pending = true;
       facts_.output = Value::Unknown();
       return;
     }
     if (bc.undeclared) {
       e.status = fmt::format("refused: no rule of program `{}` gives these bound words an effect",
                              bc.argv.empty() ? std::string("?") : bc.argv[0]);
-      cur_.failed = true;
+      cur.failed = true;
       facts_.output = Value::Unknown();
       return;
     }
     if (bc.effect > MaxEffect(st.kind)) {
       e.status = fmt::format("refused: with its bound words this is a {} command ({}); a {} step may not run it",
                              EffectName(bc.effect), bc.rule, lang::Name(st.kind));
-      cur_.failed = true;
+      cur.failed = true;
       facts_.output = Value::Unknown();
       return;
     }
@@ -310,22 +563,22 @@ class Runner::Impl {
       case ExecAnswer::Status::kOk: e.status = write ? "would run: ok" : "ok"; break;
       case ExecAnswer::Status::kFailed:
         e.status = fmt::format("{}exit {}", write ? "would run: " : "", a.exit_code);
-        cur_.failed |= !judged;
+        cur.failed |= !judged;
         break;
       case ExecAnswer::Status::kTimeout:
         e.status = "timeout";
-        cur_.failed |= !judged;
+        cur.failed |= !judged;
         break;
       case ExecAnswer::Status::kNoData:
         // What a check would have seen is unknown: the step is pending, not passed.
         e.status = "no output in scenario: unknown";
-        cur_.pending |= !judged;
+        cur.pending |= !judged;
         break;
     }
-    cur_.last_unknown = a.status == ExecAnswer::Status::kOk       ? ""
-                        : a.status == ExecAnswer::Status::kFailed ? fmt::format("the command before it failed: exit {}", a.exit_code)
-                        : a.status == ExecAnswer::Status::kTimeout ? "the command before it timed out"
-                                                                   : "the command before it has no output in the scenario";
+    cur.last_unknown = a.status == ExecAnswer::Status::kOk       ? ""
+                       : a.status == ExecAnswer::Status::kFailed ? fmt::format("the command before it failed: exit {}", a.exit_code)
+                       : a.status == ExecAnswer::Status::kTimeout ? "the command before it timed out"
+                                                                  : "the command before it has no output in the scenario";
     if (a.status == ExecAnswer::Status::kNoData || a.status == ExecAnswer::Status::kTimeout) {
       facts_.output = Value::Unknown();
     } else {
@@ -335,13 +588,14 @@ class Runner::Impl {
     if (c.filter != kNoChunk && !facts_.output.IsUnknown()) facts_.output = host_.Eval(c.filter);
   }
 
-  // True when the expectation is settled (held, or its deadline passed); false to wait for wake_.
+  // True when the expectation is settled (held, or its deadline passed); false to wait for wake.
   bool Expect(const Step& st, const StepItem& it) {
-    if (cur_.expect_deadline < 0) {
-      cur_.expect_deadline = facts_.now_ms + static_cast<int64_t>(it.within_ms);
+    Cursor& cur = *cur_;
+    if (cur.expect_deadline < 0) {
+      cur.expect_deadline = facts_.now_ms + static_cast<int64_t>(it.within_ms);
     } else {
       // A poll: run the command this expectation reads again, if it is a read, for fresh output.
-      for (size_t i = cur_.item; i-- > 0;) {
+      for (size_t i = cur.item; i-- > 0;) {
         const StepItem& prev = st.items[i];
         if (prev.kind == StepItem::Kind::kText) continue;
         if (prev.kind == StepItem::Kind::kCommand) RunCommand(st, prev.command, false, true);
@@ -349,23 +603,23 @@ class Runner::Impl {
       }
     }
     Tri t = ToTri(host_.Eval(it.chunk));
-    ++cur_.polls;
+    ++cur.polls;
     int64_t every = it.every_ms ? static_cast<int64_t>(it.every_ms) : std::max<int64_t>(opt_.tick_ms, 1);
-    if (t != Tri::kTrue && facts_.now_ms + every <= cur_.expect_deadline) {
-      wake_ = facts_.now_ms + every;
+    if (t != Tri::kTrue && facts_.now_ms + every <= cur.expect_deadline) {
+      cur.wake = facts_.now_ms + every;
       return false;
     }
     TraceEvent& e = Event(TraceEvent::Kind::kExpect, p_.Str(st.name), p_.Str(it.text));
     e.state = t;
     e.status = t == Tri::kTrue ? "met" : t == Tri::kFalse ? "not met" : "unknown";
     if (it.within_ms) {
-      e.status += fmt::format(" after {} poll{} (within {} every {})", cur_.polls, cur_.polls == 1 ? "" : "s",
+      e.status += fmt::format(" after {} poll{} (within {} every {})", cur.polls, cur.polls == 1 ? "" : "s",
                               FormatMs(static_cast<int64_t>(it.within_ms)), FormatMs(every));
     }
-    cur_.polls = 0;
-    if (t == Tri::kFalse) cur_.failed = true;
-    if (t == Tri::kUnknown) cur_.pending = true;
-    cur_.expect_deadline = -1;
+    cur.polls = 0;
+    if (t == Tri::kFalse) cur.failed = true;
+    if (t == Tri::kUnknown) cur.pending = true;
+    cur.expect_deadline = -1;
     return true;
   }
 
@@ -393,7 +647,7 @@ class Runner::Impl {
       TraceEvent& e = Event(TraceEvent::Kind::kRowFire, when);
       e.policy = policy;
       e.detail = fmt::format("{}", fmt::join(ActionTexts(p_, policy ? nullptr : &r_.steps, row), ", "));
-      for (const auto& a : row.actions) Act(a);
+      for (const auto& a : row.actions) Act(a, when);
     }
   }
 
@@ -407,35 +661,61 @@ class Runner::Impl {
     return p_.Str(text);
   }
 
-  void Act(const EscAction& a) {
-    switch (a.kind) {
-      case EscAction::Kind::kPage: {
-        const Contact& c = p_.contacts.at(a.value);
-        PageSent page{p_.Str(c.name), p_.Str(c.display), p_.Str(c.handle), {}, facts_.now_ms, {}};
-        if (a.message != 0 || a.chunk != kNoChunk) page.message = Text(a.message, a.chunk);
-        if (paged_at_ != facts_.now_ms) {
-          paged_.clear();
-          paged_at_ = facts_.now_ms;
-        }
-        // Two rows paging the same person at the same moment send one page.
-        if (!paged_.insert(page.contact).second) break;
-        if (opt_.env) {
-          auto it = opt_.env->contacts.find(page.contact);
-          if (it != opt_.env->contacts.end()) {
-            for (const auto& ch : it->second.channels) page.channels.push_back(ch.kind + " " + ch.address);
-          }
-        }
-        world_.notifier.Page(page, trace_);
-        break;
+  // A page without a message of its own says what the runbook is, how severe, and what holds.
+  std::string DefaultMessage() const {
+    std::vector<std::string> held;
+    if (!trace_.samples.empty()) {
+      const auto& states = trace_.samples.back().states;
+      for (size_t i = 0; i < states.size(); ++i) {
+        if (states[i] == Tri::kTrue) held.push_back(trace_.symptom_names[i]);
       }
+    }
+    return fmt::format("{} ({}): {}", p_.Str(r_.title), trace_.severity,
+                       held.empty() ? std::string("no symptom holds now")
+                                    : fmt::format("{} {}", fmt::join(held, ", "), held.size() == 1 ? "holds" : "hold"));
+  }
+
+  void Page(const EscAction& a) {
+    const Contact& c = p_.contacts.at(a.value);
+    PageSent page{p_.Str(c.name), p_.Str(c.display), p_.Str(c.handle), {}, facts_.now_ms, {}};
+    page.message = a.message != 0 || a.chunk != kNoChunk ? Text(a.message, a.chunk) : DefaultMessage();
+    // Once per incident and level: the same contact is not paged again for this incident at this
+    // severity, unless the row says `every time`. Two rows paging at one instant send one page.
+    auto [it, fresh] = paged_.emplace(trace_.severity + "|" + page.contact, facts_.now_ms);
+    if (!fresh) {
+      if (it->second == facts_.now_ms) return;
+      if (!RepeatsPage(a)) {
+        Event(TraceEvent::Kind::kPageHeld, page.contact,
+              fmt::format("paged at {} for this incident at {}: not paged again", FormatMs(it->second), trace_.severity));
+        return;
+      }
+      it->second = facts_.now_ms;
+    }
+    if (opt_.env) {
+      auto ch = opt_.env->contacts.find(page.contact);
+      if (ch != opt_.env->contacts.end()) {
+        for (const auto& x : ch->second.channels) page.channels.push_back(x.kind + " " + x.address);
+      }
+    }
+    world_.notifier.Page(page, trace_);
+  }
+  static bool RepeatsPage(const EscAction& a) {
+    (void)a;
+    return false;
+  }
+
+  void Act(const EscAction& a, const std::string& when) {
+    switch (a.kind) {
+      case EscAction::Kind::kPage: Page(a); break;
       case EscAction::Kind::kRun:
+        // The row's step starts now, beside the walk, whether the walk skipped it, has not reached it
+        // or already ran it; only a step in progress is not started twice.
         if (a.value < r_.steps.size()) {
-          const std::string& name = p_.Str(r_.steps[a.value].name);
-          if (trace_.steps_run.count(name)) {
-            Event(TraceEvent::Kind::kManual, name, "already ran: not run twice");
-          } else if (std::find(queue_.begin(), queue_.end(), a.value) == queue_.end()) {
-            step_done_[a.value] = true;  // the sequence will not run it again
-            queue_.push_back(a.value);
+          bool running = std::any_of(cursors_.begin(), cursors_.end(), [&](const Cursor& c) { return c.step == a.value; });
+          if (running) {
+            Event(TraceEvent::Kind::kManual, StepName(a.value), "in progress: not started twice");
+          } else {
+            cursors_.push_back(NewCursor(a.value, false, when));
           }
         }
         break;
@@ -457,19 +737,18 @@ class Runner::Impl {
     for (size_t i = 0; i < rows_.size(); ++i) {
       if (rows_[i].fired || rows_[i].last != Tri::kUnknown) continue;
       const EscRow& row = i >= n ? p_.policy->rows[i - n] : r_.rows[i];
-      std::string when = p_.Str(row.text);
-      if (std::find(trace_.pending_rows.begin(), trace_.pending_rows.end(), when) == trace_.pending_rows.end()) {
-        trace_.pending_rows.push_back(when);
-      }
+      AddOnce(trace_.pending_rows, p_.Str(row.text));
     }
-    if (cur_.active) {  // the scenario ended while an expectation was still polling
-      trace_.steps.back().status = lang::Name(lang::StepStatus::kPending);
-      trace_.pending_steps.push_back(p_.Str(r_.steps[cur_.step].name));
+    // The scenario ended while a step was still polling, or waiting for an approval or a "done".
+    for (const auto& c : cursors_) {
+      trace_.steps[c.run].status = lang::Name(lang::StepStatus::kPending);
+      AddOnce(trace_.pending_steps, StepName(c.step));
     }
     for (const auto& q : host_.asked()) {
       if (!world_.answers.Answer(q, opt_.duration_ms)) trace_.pending_asks.push_back(q);
     }
   }
+
   const Program& p_;
   const Registry& reg_;
   uint32_t rb_;
@@ -481,15 +760,16 @@ class Runner::Impl {
   RunFacts facts_;
   RunHost host_;  // after what it reads: bindings_, facts_, trace_
 
-  int64_t wake_ = -1;
-  bool opened_ = false;
-  std::vector<bool> step_done_;
-  std::vector<uint32_t> queue_;
-  uint32_t next_ = 0;
-  Cursor cur_;
+  bool open_ = false;  // the incident holds (opened or reopened, not closed since)
+  Walk walk_;
+  std::vector<StepState> state_;    // per step, in this walk
+  std::vector<int64_t> passed_at_;  // when a passed-over step's guard was last looked at
+  std::vector<Tri> guard_seen_;     // what it was then
+  std::vector<Cursor> cursors_;     // the steps in progress: the walk's and the rows'
+  Cursor* cur_ = nullptr;           // the one being moved on
+  std::map<std::string, size_t> approvals_used_, done_used_;  // per step: the answers consumed so far
   std::vector<RowState> rows_;
-  int64_t paged_at_ = -1;          // the instant of the pages in paged_
-  std::set<std::string> paged_;    // contacts paged at paged_at_: paged once per instant
+  std::map<std::string, int64_t> paged_;  // "severity|contact" → when it was paged, this incident
 };
 
 Runner::Runner(const Program& program, const Registry& registry, uint32_t runbook, Bindings bindings,

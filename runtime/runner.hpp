@@ -80,15 +80,28 @@ class Provider {
   virtual ProbeAnswer Probe(const ProbeCall& call, int64_t now_ms) = 0;
   // A command; `effect` is re-derived from the bound argv. Dry providers never run writes.
   virtual ExecAnswer Exec(const std::vector<std::string>& argv, Effect effect, int64_t now_ms) = 0;
+  // The first instant after `after_ms` at which anything this world answers can change (a probe's or
+  // command's next timeline point, an answer, approval or done time); nullopt: nothing changes any more.
+  // A live world returns after_ms + 1 (anything can change at any time).
+  virtual std::optional<int64_t> NextChange(int64_t after_ms) { return after_ms + 1; }
 };
 
-// ---- Answers: the replies to `ask` questions ------------------------------------------------------
-// A scenario's `answers:` in a rehearsal; the on-call person's approvals in a live run.
+// ---- Answers: the replies to `ask` questions, approvals, manual steps done -----------------------
+// A scenario's `answers:`, `approvals:` and `done:` in a rehearsal; the on-call person in a live run.
+struct Approval { bool approved = false; std::string by; int64_t at_ms = 0; };
 class Answers {
  public:
   virtual ~Answers() = default;
   // The answer given by `now_ms`, if any (nullopt: not answered yet, the question stays unknown).
   virtual std::optional<bool> Answer(const std::string& question, int64_t now_ms) = 0;
+  // The approvals of step `step` given at or before `now_ms`, in time order (a scenario's `approvals:`;
+  // live: the operator). The runner consumes them one per walk.
+  virtual std::vector<Approval> Approvals(const std::string& step, int64_t now_ms) { (void)step; (void)now_ms; return {}; }
+  // Who said manual step `step` is done, at or before `now_ms`, in time order.
+  virtual std::vector<Approval> Done(const std::string& step, int64_t now_ms) { (void)step; (void)now_ms; return {}; }
+  // Who approves an `action` that no approval names: a rehearsal approves actions itself (they are
+  // recorded, never performed); nullopt: an action waits for an approval, as a last resort always does.
+  virtual std::optional<std::string> DefaultApprover() { return std::string("the rehearsal"); }
 };
 
 // ---- Notifier: pages ----------------------------------------------------------------------------
@@ -122,6 +135,9 @@ struct RunnerOptions {
   int64_t tick_ms = 15000;           // between evaluation instants; also an `expect`'s default poll
   // Evaluation instants (ticks and polls) before the run stops with an error.
   size_t max_instants = 200000;
+  // Skip the ticks at which nothing can change (no timeline point, poll, window deadline or person's
+  // answer, and nothing read the clock): a month-long scenario with five points takes a few instants.
+  bool sparse = true;
 };
 
 class Runner {

@@ -36,8 +36,12 @@ struct StepRun {
   std::string name;
   int64_t at_ms = 0;
   std::vector<std::string> commands;  // bound, as displayed
-  std::string status;                  // ok | failed | pending
+  std::string status;                  // ok | failed | pending | done
   std::vector<std::string> captures;   // what its `let` lines took: "usage = 91%"
+  std::string approved_by;             // an action or last resort: who approved it
+  std::string done_by;                 // a manual step: who said it is done
+  std::string row;                     // started by this escalation row's `run` (empty: by the sequence)
+  int walk = 1;                        // which walk of the steps: a reopened incident walks them again
 };
 struct RowFire {
   std::string when;
@@ -65,6 +69,8 @@ struct Trace {
   std::vector<RowFire> fired;
   std::vector<PageSent> pages;
   std::string severity;                // at the end
+  int incidents = 0;                   // how many times the incident opened (1 + reopenings)
+  std::string stopped;                 // the verify whose failure stopped the sequence; empty: none
   std::vector<std::string> pending_rows, pending_steps, pending_asks;
   std::vector<std::string> unknown_probes;  // "redis.ping(): no data in scenario"
   std::vector<std::string> errors;          // runtime errors; a rehearsal with errors fails

@@ -645,7 +645,7 @@ TEST(ConfigScenario, UnknownNamesInExpectations) {
       "  symptoms:\n"
       "    - {at: 1m, hold: [ping_eror]}\n"
       "  steps:\n"
-      "    - {step: restar, status: done}\n"
+      "    - {step: restar, status: finished}\n"
       "  skipped: [reboot]\n"
       "  escalations:\n"
       "    - {row: \"ping_error for > 6m\"}\n"
@@ -655,7 +655,7 @@ TEST(ConfigScenario, UnknownNamesInExpectations) {
   EXPECT_FALSE(r.ok);
   EXPECT_TRUE(HasError(r.errors, 3, 23, "no symptom `ping_eror` in runbook redis_down", "did you mean `ping_error`?"));
   EXPECT_TRUE(HasError(r.errors, 5, 14, "no step `restar` in runbook redis_down", "did you mean `restart`?"));
-  EXPECT_TRUE(HasError(r.errors, 5, 30, "status must be ok, failed, pending or manual, got \"done\""));
+  EXPECT_TRUE(HasError(r.errors, 5, 30, "status must be ok, failed, pending or done, got \"finished\""));
   EXPECT_TRUE(HasError(r.errors, 6, 13, "no step `reboot` in runbook redis_down", "steps: `state`, `memory`, `restart`"));
   EXPECT_TRUE(HasError(r.errors, 8, 13, "no escalation row `ping_error for > 6m` in runbook redis_down or the policy"));
   EXPECT_TRUE(HasError(r.errors, 8, 13, "no escalation row", "did you mean `ping_error for > 5m`?"));

@@ -2,6 +2,8 @@
 // polling, rows, pending), binding and plans, the state stores, expectation checks and reports.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "runtime/executor.hpp"
@@ -149,9 +151,9 @@ commands:
   redis-cli ping: {stdout: "PONG"}
 answers: {"¿Datos perdidos?": no}
 )"));
-  // down from 1m; `down for > 2m` holds once more than 2m have passed: at the 3m15s tick.
-  EXPECT_EQ(Fired(t), (std::vector<std::string>{"down for > 2m@3m15s", "incident for > 4m@5m15s"}));
-  EXPECT_EQ(Pages(t), (std::vector<std::string>{"sre@3m15s", "ops@5m15s"}));
+  // down from 1m; `down for > 2m` holds once 2m have passed, at 3m: first seen + D, not the tick after.
+  EXPECT_EQ(Fired(t), (std::vector<std::string>{"down for > 2m@3m", "incident for > 4m@5m"}));
+  EXPECT_EQ(Pages(t), (std::vector<std::string>{"sre@3m", "ops@5m"}));
   const rt::SymptomSample* s = t.SampleAt(59000);
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->states[0], rt::Tri::kFalse);
@@ -160,7 +162,7 @@ answers: {"¿Datos perdidos?": no}
 
 TEST(Executor, FalseClosesTheWindowAndUnknownNeitherOpensNorClosesIt) {
   Fixture f;
-  // down 1m..1m45s, back, down again from 2m30s: the window restarts at 2m30s (fires 4m45s).
+  // down 1m..1m45s, back, down again from 2m30s: the window restarts at 2m30s (fires 4m30s).
   rt::Trace t1 = f.Run(f.Load(R"(duration: 6m
 probes:
   redis.ping(): [{at: 0s, value: true}, {at: 1m, value: false}, {at: 1m45s, value: true}, {at: 2m30s, value: false}]
@@ -169,8 +171,8 @@ probes:
 answers: {"¿Datos perdidos?": no}
 )"));
   ASSERT_FALSE(t1.fired.empty());
-  EXPECT_EQ(Fired(t1)[0], "down for > 2m@4m45s");
-  // down from 0s, unknown (timeout) 1m..1m30s, down again: first seen stays 0s, fires at 2m15s.
+  EXPECT_EQ(Fired(t1)[0], "down for > 2m@4m30s");
+  // down from 0s, unknown (timeout) 1m..1m30s, down again: first seen stays 0s, fires at 2m.
   rt::Trace t2 = f.Run(f.Load(R"(duration: 3m
 probes:
   redis.ping(): [{at: 0s, value: false}, {at: 1m, timeout: true}, {at: 1m30s, value: false}]
@@ -179,7 +181,7 @@ probes:
 answers: {"¿Datos perdidos?": no}
 )"));
   ASSERT_FALSE(t2.fired.empty());
-  EXPECT_EQ(Fired(t2)[0], "down for > 2m@2m15s");
+  EXPECT_EQ(Fired(t2)[0], "down for > 2m@2m");
   EXPECT_EQ(t2.SampleAt(70000)->states[0], rt::Tri::kUnknown);
   ASSERT_FALSE(t2.unknown_probes.empty());
   EXPECT_EQ(t2.unknown_probes[0], "redis.ping(): timeout");
@@ -198,7 +200,7 @@ commands:
 answers: {"¿Datos perdidos?": no}
 )"));
   // state fails (ping refused), restart runs (guard true), back polls until PONG at 1m30s.
-  EXPECT_EQ(StepNames(t), (std::vector<std::string>{"state:failed", "restart:ok", "back:ok", "tell:manual"}));
+  EXPECT_EQ(StepNames(t), (std::vector<std::string>{"state:failed", "restart:ok", "back:ok", "tell:pending"}));
   ASSERT_EQ(t.steps.size(), 4u);
   EXPECT_EQ(t.steps[0].commands, (std::vector<std::string>{"redis-cli ping", "kubectl get pods -n denis"}));
   EXPECT_EQ(t.steps[1].commands, std::vector<std::string>{"kubectl rollout restart statefulset/redis -n denis"});
@@ -224,7 +226,7 @@ commands:
   redis-cli ping: [{at: 0s, stdout: "PONG"}, {at: 1m, exit: 1}]
 answers: {"¿Datos perdidos?": no}
 )"));
-  EXPECT_EQ(StepNames(t), (std::vector<std::string>{"state:failed", "restart:ok", "back:failed", "tell:manual"}));
+  EXPECT_EQ(StepNames(t), (std::vector<std::string>{"state:failed", "restart:ok", "back:failed", "tell:pending"}));
   // The expectation ran out at 2m (1m + within 1m); failed(back) fires then, and `run tell` starts it.
   ASSERT_GE(t.fired.size(), 1u);
   EXPECT_EQ(Fired(t)[0], "failed(back)@2m");
@@ -245,8 +247,9 @@ commands:
   kubectl get pods -n denis: {stdout: "redis-0 0/1 CrashLoopBackOff"}
 )"));
   // back's expectation reads the output of a timed-out ping: unknown at its deadline, so pending.
-  EXPECT_EQ(t.pending_steps, (std::vector<std::string>{"restart", "back"}));
-  EXPECT_EQ(StepNames(t), (std::vector<std::string>{"state:failed", "back:pending", "tell:manual"}));
+  // tell is a person's step nobody said was done: pending too.
+  EXPECT_EQ(t.pending_steps, (std::vector<std::string>{"restart", "back", "tell"}));
+  EXPECT_EQ(StepNames(t), (std::vector<std::string>{"state:failed", "back:pending", "tell:pending"}));
   EXPECT_EQ(t.pending_asks, std::vector<std::string>{"¿Datos perdidos?"});
   // `down for > 2m`, failed(back) and the ask are unknown at the end: pending, none fired.
   EXPECT_EQ(t.pending_rows, (std::vector<std::string>{"down for > 2m", "failed(back)", "ask \"¿Datos perdidos?\""}));
@@ -287,7 +290,12 @@ probes:
   api.up("/chat"): [{at: 0s, value: false}, {at: 1m, value: true}, {at: 2m, value: false}]
 answers: {"¿Datos perdidos?": no}
 )"));
-  EXPECT_EQ(Pages(t), (std::vector<std::string>{"emergency@0s", "emergency@2m"}));
+  EXPECT_EQ(Fired(t), (std::vector<std::string>{"not api.up(\"/chat\")@0s", "not api.up(\"/chat\")@2m"}));
+  // The second firing does not page emergency again: once per incident and level.
+  EXPECT_EQ(Pages(t), (std::vector<std::string>{"emergency@0s"}));
+  EXPECT_EQ(std::count_if(t.events.begin(), t.events.end(),
+                          [](const rt::TraceEvent& e) { return e.kind == rt::TraceEvent::Kind::kPageHeld; }),
+            1);
 }
 
 TEST(Executor, EnvironmentBindsParamsAndAddressesAndEffectsAreReDerived) {
@@ -409,7 +417,7 @@ expect:
     - {step: state}
     - {step: back}
   escalations:
-    - {row: "down for > 2m", at: 3m}
+    - {row: "down for > 2m", at: 3m15s}
   pages: [{contact: ops}]
   severity: P1
 )");
@@ -425,7 +433,7 @@ expect:
   EXPECT_EQ(by["steps that ran, in order"].expected, "state, back");
   EXPECT_EQ(by["steps that ran, in order"].actual, "state, restart, back, tell");
   ASSERT_TRUE(by.count("escalation rows fired, in order"));
-  EXPECT_EQ(by["escalation rows fired, in order"].actual, "| down for > 2m | at 3m15s");
+  EXPECT_EQ(by["escalation rows fired, in order"].actual, "| down for > 2m | at 3m");
   ASSERT_TRUE(by.count("pages sent, in order"));
   EXPECT_EQ(by["pages sent, in order"].actual, "sre");
   EXPECT_EQ(by["severity at the end"].actual, "P2");
@@ -447,10 +455,10 @@ answers: {"¿Datos perdidos?": no}
 expect:
   symptoms: [{at: 1m, hold: [down], clear: [slow]}]
   skipped: []
-  escalations: [{row: "down for > 2m", at: 3m15s}]
-  pages: [{contact: sre, at: 3m15s}]
+  escalations: [{row: "down for > 2m", at: 3m}]
+  pages: [{contact: sre, at: 3m}]
   severity: P2
-  pending: {rows: [], steps: [], asks: []}
+  pending: {rows: [], steps: [tell], asks: []}
 )");
   std::vector<rt::Mismatch> none = rt::Check(ok, f.Run(ok));
   EXPECT_TRUE(none.empty()) << none[0].what << ": " << none[0].expected << " / " << none[0].actual;
@@ -579,7 +587,7 @@ commands:
   redis-cli info clients: {stdout: "connected_clients:3"}
 )");
   ASSERT_FALSE(t.fired.empty());
-  EXPECT_EQ(Fired(t)[0], "x and (y for > 1m)@1m45s");  // first seen again at 30s, held > 1m at 1m45s
+  EXPECT_EQ(Fired(t)[0], "x and (y for > 1m)@1m30s");  // first seen again at 30s, held 1m at 1m30s
 }
 
 TEST(Executor, AFailedWriteIsNotExcusedByALaterExpectation) {

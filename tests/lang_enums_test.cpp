@@ -40,8 +40,8 @@ TEST(LangEnums, SpellingsAndCounts) {
   EXPECT_STREQ(lang::Name(lang::StepKind::kLastResort), "last_resort");
   EXPECT_EQ(lang::kCount<lang::ActionKind>, 5u);
   EXPECT_EQ(lang::FromName<lang::ActionKind>("declare"), lang::ActionKind::kDeclare);
-  EXPECT_EQ(lang::ListOf<lang::StepStatus>(), "ok, failed, pending or manual");
-  EXPECT_EQ(lang::kCount<lang::TraceEventKind>, 16u);
+  EXPECT_EQ(lang::ListOf<lang::StepStatus>(), "ok, failed, pending or done");
+  EXPECT_EQ(lang::kCount<lang::TraceEventKind>, 20u);
   EXPECT_STREQ(lang::Name(lang::TraceEventKind::kStepEnd), "step_end");
 }
 
