@@ -2251,10 +2251,11 @@ class Checker {
     };
     if (!mixed_seen_.insert(&top).second) return;
     std::vector<const Expr*> operands;  // the chain's operands, right to left
-    const Expr* cur = &top;
-    while (bare(*cur, ast::BinOp::kOr)) {
+    const Expr* cur = &top;  // an `or`, parenthesised or not; the chain goes on through bare `or`s
+    for (;;) {
       operands.push_back(cur->kids[1].get());
       cur = cur->kids[0].get();
+      if (!bare(*cur, ast::BinOp::kOr)) break;
       mixed_seen_.insert(cur);
     }
     operands.push_back(cur);
@@ -2272,6 +2273,7 @@ class Checker {
     size_t end = top.parenthesised ? top.span.end - 1 : top.span.end;
     if (at >= end || end > src.size()) return;
     for (const Expr* a : ands) {
+      if (a->span.begin < at || a->span.end > end || a->span.begin > a->span.end) return;
       fixed += src.substr(at, a->span.begin - at);
       fixed += "(";
       fixed += src.substr(a->span.begin, a->span.end - a->span.begin);
@@ -2280,6 +2282,8 @@ class Checker {
     }
     fixed += src.substr(at, end - at);
     fixed = lang::CollapseBlanks(fixed);
+    while (!fixed.empty() && fixed.front() == ' ') fixed.erase(0, 1);
+    while (!fixed.empty() && fixed.back() == ' ') fixed.pop_back();
     if (fixed.size() > 100) fixed = fixed.substr(0, 97) + "...";
     Error(DiagKind::kMixedAndOr, first_and->op_span, "`and` and `or` mixed without parentheses: `and` binds first",
           fmt::format("write {} if that is what you mean", fixed));
