@@ -69,6 +69,7 @@ struct Expr {
   Span span;
   Span op_span;  // the operator token of kBinary / kPipe / kNot / kWindow (for line tables)
   BinOp op = BinOp::kOr;
+  bool parenthesised = false;  // written inside ( ) in the source (span then covers the parentheses)
   double value = 0;        // numbers, bools, window bound in ms
   Type unit = Type::kNum;  // numbers: kNum, kDuration, kPercent or kSize
   std::string text;        // names, members, strings, ask questions

@@ -718,8 +718,10 @@ class Checker {
     for (auto& row : rb.rows) CheckRow(row);
     ReportUnusedLets(rb.lets);
 
+    // The steps start the first instant the incident (any symptom) holds, so in a runbook with steps
+    // every symptom drives them, guarded or not (a step keeps a guard only where the text says "si").
     for (const auto& s : rb.symptoms) {
-      if (!used_symptoms_.count(s.name)) {
+      if (rb.steps.empty() && !used_symptoms_.count(s.name)) {
         Error(DiagKind::kUnusedSymptom, s.name_span, fmt::format("symptom `{}` drives nothing", s.name),
               fmt::format("use it in a step guard (`when {}`) or an escalation row (`| {} for > 5m | page ... |`)",
                           s.name, s.name));
@@ -2246,7 +2248,55 @@ class Checker {
     return std::min(pos, lit.span.end > 0 ? lit.span.end - 1 : 0);
   }
 
+  // RB0089: `a or b and c` reads as `a or (b and c)`; a reader (and the redis_down restart guard's
+  // author) may have meant `(a or b) and c`. Called on an `or` before its operands are checked, so
+  // the outermost `or` of a chain reports once, showing the chain with the parentheses the parser used.
+  void CheckMixedAndOr(const Expr& top) {
+    auto bare = [](const Expr& x, ast::BinOp op) {
+      return x.kind == ExprKind::kBinary && x.op == op && !x.parenthesised;
+    };
+    if (!mixed_seen_.insert(&top).second) return;
+    std::vector<const Expr*> operands;  // the chain's operands, right to left
+    const Expr* cur = &top;  // an `or`, parenthesised or not; the chain goes on through bare `or`s
+    for (;;) {
+      operands.push_back(cur->kids[1].get());
+      cur = cur->kids[0].get();
+      if (!bare(*cur, ast::BinOp::kOr)) break;
+      mixed_seen_.insert(cur);
+    }
+    operands.push_back(cur);
+    std::vector<const Expr*> ands;
+    for (auto it = operands.rbegin(); it != operands.rend(); ++it) {
+      if (bare(**it, ast::BinOp::kAnd)) ands.push_back(*it);
+    }
+    if (ands.empty()) return;
+    const Expr* first_and = ands.front();
+    while (bare(*first_and->kids[0], ast::BinOp::kAnd)) first_and = first_and->kids[0].get();
+    std::string_view src = mod_->source->text();
+    std::string fixed;
+    size_t at = top.span.begin;
+    if (top.parenthesised) ++at;  // the span covers the parentheses around the chain
+    size_t end = top.parenthesised ? top.span.end - 1 : top.span.end;
+    if (at >= end || end > src.size()) return;
+    for (const Expr* a : ands) {
+      if (a->span.begin < at || a->span.end > end || a->span.begin > a->span.end) return;
+      fixed += src.substr(at, a->span.begin - at);
+      fixed += "(";
+      fixed += src.substr(a->span.begin, a->span.end - a->span.begin);
+      fixed += ")";
+      at = a->span.end;
+    }
+    fixed += src.substr(at, end - at);
+    fixed = lang::CollapseBlanks(fixed);
+    while (!fixed.empty() && fixed.front() == ' ') fixed.erase(0, 1);
+    while (!fixed.empty() && fixed.back() == ' ') fixed.pop_back();
+    if (fixed.size() > 100) fixed = fixed.substr(0, 97) + "...";
+    Error(DiagKind::kMixedAndOr, first_and->op_span, "`and` and `or` mixed without parentheses: `and` binds first",
+          fmt::format("write {} if that is what you mean", fixed));
+  }
+
   Type CheckBinary(Expr& e, const Ctx& ctx) {
+    if (e.op == ast::BinOp::kOr) CheckMixedAndOr(e);
     Type a = CheckExpr(*e.kids[0], ctx);
     Type b = CheckExpr(*e.kids[1], ctx);
     e.effect = std::max(e.kids[0]->effect, e.kids[1]->effect);
@@ -2369,6 +2419,7 @@ class Checker {
   Module* mod_ = nullptr;
   const ast::Runbook* runbook_ = nullptr;
   std::set<const Module*> checked_;
+  std::set<const Expr*> mixed_seen_;  // `or` nodes already looked at by CheckMixedAndOr
   std::set<const Module*> sigs_resolved_;
   std::map<std::string, std::string> cap_home_, program_home_;  // name → stdlib module
   std::map<std::string, const ast::Capability*> caps_;

@@ -435,6 +435,7 @@ class Builder {
     if (n.is_type<g::paren>()) {
       auto inner = Expr(*n.children.front());
       inner->span = SpanOf(n);
+      inner->parenthesised = true;
       return inner;
     }
     if (n.is_type<g::number>() || n.is_type<g::window_bound>()) return Number(n);

@@ -320,7 +320,7 @@ TEST(CliDisasm, ShowsInstructionsAndSourceLines) {
   ProcessResult r = Runbook({"disasm", rbc, "--source-dir", "runbooks"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   for (const char* want : {"runbook redis_down \"Redis Caído\"", "CALL          redis.ping/1", "NOT", "RETURN",
-                           "JUMP_IF_TRUE", "WINDOW", "; for > 5m", "FAILED", "OUTPUT", "CALL          grep/2",
+                           "WINDOW", "; for > 5m", "FAILED", "OUTPUT", "CALL          grep/2",
                            "; runbooks/redis_down.rb.denis:21", "not redis.ping()", "policy escalation"}) {
     EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << r.out;
   }

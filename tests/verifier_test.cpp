@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <limits>
@@ -74,8 +75,25 @@ runbook rules "Verifier rules" {
 }
 )";
 
+// The seed runbook with the restart guard it had when these fixtures were pinned: a three-operand
+// and/or (the runbook now restarts on `ping_error` alone), whose jumps and merge the mutations need.
 const rt::Program& RedisDown() {
-  static const rt::Program p = CompileFile("runbooks/redis_down.rb.denis");
+  static const rt::Program p = [] {
+    namespace fs = std::filesystem;
+    fs::path dir = TempDir() / "verifier-redis";
+    fs::create_directories(dir / "policy");
+    fs::copy_file(SourceDir() / "runbooks/policy/escalation.rb.denis", dir / "policy/escalation.rb.denis",
+                  fs::copy_options::overwrite_existing);
+    std::string text = ReadAll(SourceDir() / "runbooks/redis_down.rb.denis");
+    const std::string now = "when ping_error {", then = "when ping_error or (broker_down and conn_error) {";
+    size_t at = text.find(now);
+    EXPECT_NE(at, std::string::npos);
+    if (at != std::string::npos) text.replace(at, now.size(), then);
+    std::ofstream(dir / "redis_down.rb.denis", std::ios::binary) << text;
+    LoadedProgram l = LoadAny((dir / "redis_down.rb.denis").string(), TestRegistry());
+    EXPECT_TRUE(l.program.has_value()) << l.error << RenderText(l.lint);
+    return l.program ? std::move(*l.program) : rt::Program{};
+  }();
   return p;
 }
 const rt::Program& Rules() {
