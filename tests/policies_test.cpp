@@ -10,6 +10,7 @@
 #include "runtime/verifier.hpp"
 #include "runtime/vm.hpp"
 #include "tests/compile_util.hpp"
+#include "tests/fake_host.hpp"
 #include "tests/test_util.hpp"
 
 namespace rb::test {
@@ -124,7 +125,7 @@ TEST(Policies, DuplicatesAreWarnings) {
           "policy dba \"DBA\" {\n  contact sre \"SRE Lead\" \"@sre-lead\"\n  contact dba \"DBA\" \"@dba\"\n"
           "  escalate {\n    | when | then |\n    | down for > 5m | page sre |\n  }\n}\n");
   f.Write("policy/dba2.rb.denis",
-          "policy dba2 \"DBA 2\" {\n  escalate {\n    | when | then |\n    | down for > 5m | page dba |\n  }\n}\n");
+          "policy dba2 \"DBA 2\" {\n  contact dba \"DBA\" \"@dba\"\n  escalate {\n    | when | then |\n    | down for > 5m | page dba |\n  }\n}\n");
   f.Write("r.rb.denis", Runbook("import policy.escalation\nimport policy.dba\nimport policy.dba2\n",
                                 "  owner sre\n  down when ping_error\n", "    | ping_error | page sre |\n"));
   LoadedProgram l = f.Load("r.rb.denis");
@@ -132,7 +133,7 @@ TEST(Policies, DuplicatesAreWarnings) {
   std::string t = Text(l);
   EXPECT_NE(t.find("dba.rb.denis:2:11: warning[RB0270]"), std::string::npos) << t;
   EXPECT_NE(t.find("dba.rb.denis:6:5: warning[RB0271]"), std::string::npos) << t;
-  EXPECT_NE(t.find("dba2.rb.denis:4:5: warning[RB0272]"), std::string::npos) << t;
+  EXPECT_NE(t.find("dba2.rb.denis:5:5: warning[RB0272]"), std::string::npos) << t;
   EXPECT_EQ(l.program->contacts.size(), 3u);  // sre once
 }
 
@@ -168,6 +169,7 @@ TEST(Policies, RowsScopedBySeverityAndOwner) {
   host.owner = rt::Value::String("ops");
   EXPECT_TRUE(IsFalse(vm.Eval(row.chunk, host)));
   host.severity = rt::Value::Unknown();
+  host.owner = rt::Value::String("sre");
   EXPECT_TRUE(vm.Eval(row.chunk, host).value.IsUnknown());
 }
 
@@ -256,7 +258,7 @@ TEST(Policies, PageOwnerPagesTheRunbooksOwner) {
   f.Write("bad.rb.denis", Runbook("import policy.escalation\n", "  owner nobody\n", "    | ping_error | page sre |\n"));
   LoadedProgram bad = f.Load("bad.rb.denis");
   EXPECT_FALSE(bad.program);
-  EXPECT_NE(Text(bad).find("bad.rb.denis:4:9: error[RB0276]"), std::string::npos) << Text(bad);
+  EXPECT_NE(Text(bad).find("bad.rb.denis:5:9: error[RB0276]"), std::string::npos) << Text(bad);
   EXPECT_NE(Text(bad).find("policy escalation"), std::string::npos) << Text(bad);
   // No contact may be called `owner`.
   f.Write("policy/escalation.rb.denis", "policy escalation \"G\" {\n  contact owner \"O\" \"@o\"\n}\n");
