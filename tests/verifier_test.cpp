@@ -317,7 +317,7 @@ TEST(VerifierFile, BadMagic) {
 }
 
 TEST(VerifierFile, UnsupportedVersion) {
-  for (uint16_t v : {uint16_t{0}, uint16_t{1}, uint16_t{2}, uint16_t{3}, uint16_t{4}, uint16_t{5}, uint16_t{7}, uint16_t{0x0100},
+  for (uint16_t v : {uint16_t{0}, uint16_t{1}, uint16_t{2}, uint16_t{3}, uint16_t{4}, uint16_t{5}, uint16_t{6}, uint16_t{8}, uint16_t{0x0100},
                      uint16_t{0xFFFF}}) {
     std::vector<uint8_t> b = rt::Serialize(RedisDown());
     std::memcpy(&b[4], &v, 2);
@@ -1406,9 +1406,9 @@ TEST(VerifierRunbook, PageOfAMissingContact) {
   EXPECT_EQ(r.error.offset, RunbookAt(r));
 
   p = RedisDown();
-  p.policy->rows[0].actions[1].value = 0xFFFFFFFF;
+  p.policy->rows[0].actions[1].value = 0xFFFFFFFE;  // 0xFFFFFFFF is `page owner` (format 7)
   r = Reject(p);
-  EXPECT_MESSAGE(r, "page names contact 4294967295, there are 3");
+  EXPECT_MESSAGE(r, "page names contact 4294967294, there are 3");
   EXPECT_EQ(r.error.offset, r.parsed.policy_offset);
 }
 
