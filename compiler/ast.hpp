@@ -184,7 +184,10 @@ struct EscAction {
   Span span;
   std::optional<std::string> message;  // kPage: `page sre "..."`, as written (template)
   ExprPtr text_expr;  // kManual text / kPage message when it interpolates (a kInterp), else null
+  bool repeat = false;  // kPage: `page sre every time`, pages again on each firing of the row
 };
+// `page owner`: the contact name that pages the runbook's own `owner` contact.
+inline constexpr const char* kOwnerContact = "owner";
 struct EscRow {
   ExprPtr when;
   std::vector<EscAction> then;
@@ -233,6 +236,8 @@ struct Runbook {
   bool had_syntax_errors = false;  // some entries were skipped by recovery: name checks are partial
   Span span;
   std::vector<Let> lets;  // runbook-level lets, then each step's captures (Let::step >= 0)
+  ExprPtr down;           // `down when EXPR`: the condition that makes the service down; null: none
+  Span down_span;         // the whole `down when ...` line
 };
 
 struct Contact {

@@ -82,6 +82,7 @@ struct Symbol {
 struct Ctx {
   bool condition = false;       // evaluated repeatedly: read-only capabilities only
   bool allow_window = false;    // the top of an escalation `when` cell
+  bool escalation = false;      // inside an escalation `when` cell: `severity`, `owner`, `down` are read
   bool allow_output = false;    // an `expect` after a command of the same step
   bool target_init = false;     // `target x = cap("name")`
   bool param_default = false;   // `param x = ...`: literals and secret("NAME")
@@ -113,7 +114,7 @@ class Checker {
       if (checked_.insert(m).second) CheckModule(*m);
     }
     CheckDuplicatesAcrossFiles();  // after the loop: hand-overs may have loaded more files
-    CheckOnePolicy();
+    CheckPolicyMerge();
   }
 
  private:
@@ -130,32 +131,74 @@ class Checker {
 
   // ---- Global -----------------------------------------------------------------------------------
 
-  // A compiled program carries one policy (its contacts and rows apply to every runbook in it), so
-  // the runbooks checked together must all see the same one: a second would be dropped by codegen
-  // and its contacts would name nobody.
-  void CheckOnePolicy() {
-    const Module* policy = nullptr;  // the first policy module seen, and where it was imported
-    const Module* first_user = nullptr;
+  // The policies the runbooks import, in the order codegen merges them: each runbook module's
+  // visible policies, in module order, each once.
+  std::vector<const Module*> ImportedPolicies() const {
+    std::vector<const Module*> out;
+    auto add = [&](const Module* p) {
+      if (p && !p->file.policies.empty() && std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+    };
     for (const auto& owner : ws_.modules()) {
       const Module& m = *owner;
       if (m.is_stdlib || m.file.runbooks.empty()) continue;
-      auto visit = [&](const Module& p, ast::Span at) {
-        if (p.file.policies.empty()) return;
-        if (!policy) {
-          policy = &p, first_user = &m;
-          return;
+      for (const Module* v : m.Visible()) add(v);
+      add(&m);
+    }
+    return out;
+  }
+
+  static std::string ActionsKey(const ast::EscRow& row) {
+    std::string k;
+    for (const auto& a : row.then) {
+      k += fmt::format("{}:{}:{}:{};", static_cast<int>(a.kind), a.arg, a.message.value_or(""), a.repeat ? 1 : 0);
+    }
+    return k;
+  }
+
+  // Several policies merge into one table (their contacts and rows): a contact two of them declare
+  // differently cannot be merged (RB0022); one declared alike, and a row two of them repeat, are
+  // reported as duplicates; a row with the same condition and other actions fires with both.
+  void CheckPolicyMerge() {
+    std::vector<const Module*> pols = ImportedPolicies();
+    std::map<std::string, std::pair<const Module*, const ast::Contact*>> contacts;
+    std::map<std::string, std::pair<const Module*, const ast::EscRow*>> rows;
+    auto where = [](const Module* m, ast::Span at) {
+      LineCol lc = m->source->At(at.begin);
+      return fmt::format("{}:{}:{}", m->source->path(), lc.line, lc.column);
+    };
+    for (const Module* pm : pols) {
+      for (const auto& pol : pm->file.policies) {
+        for (const auto& c : pol.contacts) {
+          auto [it, fresh] = contacts.emplace(c.name, std::make_pair(pm, &c));
+          if (fresh || it->second.second == &c) continue;
+          const ast::Contact& first = *it->second.second;
+          if (first.display == c.display && first.handle == c.handle) {
+            diags_.Add(DiagKind::kDuplicateContact, pm->source, c.name_span,
+                       fmt::format("contact `{}` is also declared at {}, alike", c.name, where(it->second.first, first.name_span)),
+                       "the policies are merged: keep the contact in one of them");
+          } else {
+            diags_.Add(DiagKind::kSecondPolicy, pm->source, c.name_span,
+                       fmt::format("contact `{}` is \"{}\" \"{}\" here but \"{}\" \"{}\" at {}", c.name, c.display,
+                                   c.handle, first.display, first.handle, where(it->second.first, first.name_span)),
+                       "a page to it would reach one of two people: rename one contact, or declare it in one policy");
+          }
         }
-        if (&p == policy) return;
-        std::string first = first_user == &m ? "this file" : first_user->source->path();
-        diags_.Add(DiagKind::kSecondPolicy, m.source, at,
-                   fmt::format("a second policy `{}`: `{}` is already imported by {}", p.file.policies.front().name,
-                               policy->file.policies.front().name, first),
-                   "runbooks checked and compiled together use one policy: move these contacts and rows into it, "
-                   "or lint and compile the runbooks of each policy separately");
-      };
-      if (!m.file.policies.empty()) visit(m, m.file.policies.front().name_span);
-      for (size_t i = 0; i < m.file.imports.size() && i < m.resolved.size(); ++i) {
-        if (m.resolved[i]) visit(*m.resolved[i], m.file.imports[i].span);
+        for (const auto& row : pol.rows) {
+          if (!row.when) continue;
+          std::string text = lang::CollapseBlanks(std::string_view(pm->source->text()).substr(row.when->span.begin, row.when->span.end - row.when->span.begin));
+          auto [it, fresh] = rows.emplace(text, std::make_pair(pm, &row));
+          if (fresh || it->second.first == pm) continue;
+          std::string first = where(it->second.first, it->second.second->span);
+          if (ActionsKey(row) == ActionsKey(*it->second.second)) {
+            diags_.Add(DiagKind::kDuplicatePolicyRow, pm->source, row.span,
+                       fmt::format("row `| {} |` is also in {} with the same actions", text, first),
+                       "both fire at once: keep the row in one policy");
+          } else {
+            diags_.Add(DiagKind::kOverlappingPolicyRow, pm->source, row.span,
+                       fmt::format("row `| {} |` is also in {} with other actions: both fire", text, first),
+                       "if both are meant, leave them; otherwise merge them into one row");
+          }
+        }
       }
     }
   }
@@ -555,6 +598,10 @@ class Checker {
     runbook_ = nullptr;
     for (auto& c : p.contacts) {
       CheckNameCase(c.name, c.name_span, "contact");
+      if (c.name == ast::kOwnerContact) {
+        Error(DiagKind::kReservedContactName, c.name_span, "a contact cannot be named `owner`",
+              "`page owner` pages the runbook's owner contact: name this contact after the team, e.g. `service_owner`");
+      }
       auto [it, fresh] = contacts_.emplace(c.name, &c);
       if (!fresh && it->second != &c) {
         Error(DiagKind::kDuplicate, c.name_span, fmt::format("contact `{}` is declared twice", c.name));
@@ -699,6 +746,8 @@ class Checker {
     }
     CheckSymptomCycles(rb);
     CheckLetCycles(&rb.symptoms, rb.lets);
+    if (rb.down) CheckDown(rb);
+    CheckOwnerPaged(rb);
     for (auto& d : rb.dashboards) {
       for (auto& p : d.panels) {
         if (!p.threshold) continue;
@@ -715,7 +764,15 @@ class Checker {
     }
     pos_step_ = -1;
     for (auto& l : rb.lets) EnsureLet(l);  // a capture in a step its sequence never reached (syntax errors)
-    for (auto& row : rb.rows) CheckRow(row);
+    for (auto& row : rb.rows) {
+      reads_down_ = false;
+      CheckRow(row);
+      if (reads_down_ && !rb.down) {
+        Error(DiagKind::kDownUndeclared, row.when->span,
+              "this row reads `down`, but the runbook declares no `down when ...`: `down` is false here",
+              "declare which symptoms make the service down, e.g. `down when ping_error or conn_error`");
+      }
+    }
     ReportUnusedLets(rb.lets);
 
     // The steps start the first instant the incident (any symptom) holds, so in a runbook with steps
@@ -727,6 +784,59 @@ class Checker {
                           s.name, s.name));
       }
     }
+  }
+
+  // `down when EXPR`: a condition over the runbook's symptoms (a warning when it names none).
+  void CheckDown(ast::Runbook& rb) {
+    Ctx ctx;
+    ctx.condition = true;
+    ctx.where = "down condition";
+    ExpectBool(*rb.down, ctx, "a `down when` condition");
+    std::map<std::string, size_t> index;
+    for (size_t i = 0; i < rb.symptoms.size(); ++i) index.emplace(rb.symptoms[i].name, i);
+    std::vector<size_t> refs;
+    NameRefs(*rb.down, index, refs);
+    if (refs.empty()) {
+      Error(DiagKind::kDownReadsNoSymptom, rb.down->span, "`down when` names no symptom of this runbook",
+            rb.symptoms.empty() ? "declare the symptoms that make the service down and name them here"
+                                : fmt::format("name the symptoms that make the service down, e.g. `down when {}`",
+                                              rb.symptoms.front().name));
+    }
+  }
+
+  // A `page owner` row (the runbook's own, or of a policy it imports) needs the runbook's owner to be
+  // a declared contact.
+  void CheckOwnerPaged(const ast::Runbook& rb) {
+    bool owner_ok = rb.owner && contacts_.count(rb.owner->name);
+    if (owner_ok) return;
+    auto pages_owner = [](const ast::EscRow& row) {
+      for (const auto& a : row.then) {
+        if (a.kind == ast::ActionKind::kPage && a.arg == ast::kOwnerContact) return true;
+      }
+      return false;
+    };
+    std::string where;
+    for (const auto& row : rb.rows) {
+      if (pages_owner(row)) {
+        where = fmt::format("line {}", mod_->source->At(row.span.begin).line);
+        break;
+      }
+    }
+    for (const Module* v : mod_->Visible()) {
+      for (const auto& pol : v->file.policies) {
+        for (const auto& row : pol.rows) {
+          if (where.empty() && pages_owner(row)) {
+            where = fmt::format("policy {} at {}:{}", pol.name, v->source->path(), v->source->At(row.span.begin).line);
+          }
+        }
+      }
+    }
+    if (where.empty()) return;
+    Error(DiagKind::kPageOwnerWithoutOwner, rb.owner ? rb.owner->span : rb.name_span,
+          rb.owner ? fmt::format("a row says `page owner` ({}), but owner `{}` is not a contact", where, rb.owner->name)
+                   : fmt::format("a row says `page owner` ({}), but runbook `{}` has no `owner`", where, rb.name),
+          contacts_.empty() ? "add `owner NAME` with a contact of the imported policy"
+                            : fmt::format("add `owner NAME` with a contact: {}", Join(Keys(contacts_))));
   }
 
   // Depth-first over `edges` with an explicit stack (a chain of thousands of nodes must not overflow
@@ -1445,6 +1555,7 @@ class Checker {
     Ctx ctx;
     ctx.condition = true;
     ctx.allow_window = true;
+    ctx.escalation = true;
     ctx.where = "escalation condition";
     ExpectBool(*row.when, ctx, "an escalation condition");
     CheckConstant(*row.when, Cond::kRow);
@@ -1456,7 +1567,10 @@ class Checker {
         CheckInterp(*a.text_expr, tctx, a.kind == ast::ActionKind::kPage ? "a page message" : "a manual action");
       }
       switch (a.kind) {
-        case ast::ActionKind::kPage: CheckContact(a.arg, a.span); break;
+        case ast::ActionKind::kPage:
+          if (a.arg == ast::kOwnerContact) break;  // the runbook's owner (CheckOwnerPaged)
+          CheckContact(a.arg, a.span);
+          break;
         case ast::ActionKind::kRun: {
           auto it = symbols_.find(a.arg);
           if (!runbook_ || it == symbols_.end() || it->second.kind != SymKind::kStep) {
@@ -1858,6 +1972,23 @@ class Checker {
       return Type::kString;
     }
     auto it = symbols_.find(e.text);
+    if (it == symbols_.end() && IsScopeName(e.text)) {
+      if (!ctx.escalation) {
+        Error(DiagKind::kScopeOutsideEscalation, e.span,
+              fmt::format("`{}` is read by escalation rows only, not in a {}", e.text, ctx.where),
+              e.text == "down" ? "name the symptoms themselves, e.g. `when ping_error`"
+                               : "scope an escalation row instead: `| severity in [P1, P2] and ... | page sre |`");
+        return Type::kError;
+      }
+      if (e.text == "down") {
+        reads_down_ = true;
+        return Type::kBool;
+      }
+      Error(DiagKind::kScopeForm, e.span, fmt::format("`{}` is compared with names", e.text),
+            e.text == "severity" ? "write `severity == P1` or `severity in [P1, P2]`"
+                                 : "write `owner == dba` or `owner in [sre, dba]`");
+      return Type::kError;
+    }
     if (it == symbols_.end()) {
       std::vector<std::string> names = Keys(symbols_);
       names.push_back("incident");
@@ -2295,8 +2426,57 @@ class Checker {
           fmt::format("write {} if that is what you mean", fixed));
   }
 
+  static bool IsScopeName(const std::string& n) { return n == "severity" || n == "owner" || n == "down"; }
+
+  // `severity == P1` / `owner != dba` (and `in [...]`, spelled out by the parser as `==` ... `or`):
+  // the right side is a severity or a contact name, compiled as a string constant.
+  Type CheckScope(Expr& e, const Ctx& ctx) {
+    Expr& lhs = *e.kids[0];
+    Expr& rhs = *e.kids[1];
+    if (!ctx.escalation) {
+      Error(DiagKind::kScopeOutsideEscalation, lhs.span,
+            fmt::format("`{}` is read by escalation rows only, not in a {}", lhs.text, ctx.where),
+            "scope an escalation row instead: `| severity in [P1, P2] and ... | page sre |`");
+      return Type::kError;
+    }
+    bool sev = lhs.text == "severity";
+    if (e.op != ast::BinOp::kEq && e.op != ast::BinOp::kNe) {
+      Error(DiagKind::kScopeForm, e.op_span, fmt::format("`{}` is compared with `==`, `!=` or `in`", lhs.text),
+            sev ? "severities are names, not ranks: write `severity in [P1, P2]`" : "write `owner in [sre, dba]`");
+      return Type::kError;
+    }
+    if (rhs.kind != ExprKind::kName && rhs.kind != ExprKind::kString) {
+      Error(DiagKind::kScopeForm, rhs.span, fmt::format("`{}` is compared with a name", lhs.text),
+            sev ? "e.g. `severity == P1`" : "e.g. `owner == dba`");
+      return Type::kError;
+    }
+    lhs.type = Type::kString;
+    if (sev) {
+      if (!ValidSeverity(rhs.text)) {
+        std::string hint = DidYouMean(rhs.text, {"P1", "P2", "P3", "P4"});
+        Error(DiagKind::kUnknownScopeName, rhs.span, fmt::format("`{}` is not a severity", rhs.text),
+              hint.empty() ? "severities: P1, P2, P3, P4" : hint);
+        return Type::kError;
+      }
+    } else if (!contacts_.count(rhs.text)) {
+      std::string hint = DidYouMean(rhs.text, Keys(contacts_));
+      Error(DiagKind::kUnknownScopeName, rhs.span, fmt::format("`{}` is not a contact", rhs.text),
+            hint.empty() ? (contacts_.empty() ? std::string("no policy with contacts is imported")
+                                              : "contacts: " + Join(Keys(contacts_)))
+                         : hint);
+      return Type::kError;
+    }
+    rhs.kind = ExprKind::kString;  // codegen: CONST "P1"
+    rhs.type = Type::kString;
+    return Type::kBool;
+  }
+
   Type CheckBinary(Expr& e, const Ctx& ctx) {
     if (e.op == ast::BinOp::kOr) CheckMixedAndOr(e);
+    if (e.kids[0]->kind == ExprKind::kName && (e.kids[0]->text == "severity" || e.kids[0]->text == "owner") &&
+        !symbols_.count(e.kids[0]->text) && !ctx.method) {
+      return CheckScope(e, ctx);
+    }
     Type a = CheckExpr(*e.kids[0], ctx);
     Type b = CheckExpr(*e.kids[1], ctx);
     e.effect = std::max(e.kids[0]->effect, e.kids[1]->effect);
@@ -2435,6 +2615,7 @@ class Checker {
   std::map<std::string, Symbol> symbols_;
   std::map<std::string, ast::Span> decl_spans_;
   std::set<std::string> used_symptoms_;
+  bool reads_down_ = false;  // the row being checked reads `down`
   std::set<const ast::Let*> used_lets_;
   std::map<const ast::Let*, int> let_state_;  // 1 being checked, 2 done
   std::vector<ast::Let>* lets_ = nullptr;  // the runbook's lets and captures

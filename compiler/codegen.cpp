@@ -64,21 +64,24 @@ class Generator {
   }
 
   rt::Program Run(const std::vector<const Module*>& roots) {
-    // The policy: the one the runbooks import (the checker allows only one among them, RB0022);
-    // a root that is only a policy file counts when no runbook imports any.
-    const ast::Policy* policy = nullptr;
-    const Module* policy_module = nullptr;
-    for (int pass = 0; pass < 2 && !policy; ++pass) {
+    // The policies: every one the runbooks import, merged in the order the checker reads them
+    // (CheckPolicyMerge); a root that is only a policy file counts when no runbook imports any.
+    for (const Module* m : roots) {
+      if (m->file.runbooks.empty()) continue;
+      for (const Module* v : m->Visible()) AddPolicyModule(v);
+      AddPolicyModule(m);
+    }
+    if (policies_.empty()) {
       for (const Module* m : roots) {
-        if ((pass == 0) == m->file.runbooks.empty()) continue;
-        for (const Module* v : m->Visible()) {
-          if (!policy && !v->file.policies.empty()) policy = &v->file.policies.front(), policy_module = v;
+        if (m->file.runbooks.empty() && !m->file.policies.empty()) {
+          policies_.push_back({m, &m->file.policies.front()});
+          break;
         }
-        if (!policy && !m->file.policies.empty()) policy = &m->file.policies.front(), policy_module = m;
       }
     }
-    if (policy) {
-      for (const auto& c : policy->contacts) {
+    for (const auto& [pm, pol] : policies_) {
+      for (const auto& c : pol->contacts) {
+        if (contact_index_.count(c.name)) continue;  // declared alike by an earlier policy (or RB0022)
         contact_index_[c.name] = static_cast<uint32_t>(prog_.contacts.size());
         prog_.contacts.push_back(rt::Contact{Intern(c.name), Intern(c.display), Intern(c.handle)});
       }
@@ -108,7 +111,7 @@ class Generator {
         Runbook(*m, rb, index);
       }
     }
-    if (policy) Policy(*policy_module, *policy);
+    if (!policies_.empty()) Policies();
     prog_.source_hash = hash;
     CarryProgramTables();
     return std::move(prog_);
@@ -168,6 +171,25 @@ class Generator {
   }
 
  private:
+  void AddPolicyModule(const Module* v) {
+    for (const auto& pol : v->file.policies) {
+      bool seen = false;
+      for (const auto& e : policies_) seen = seen || e.second == &pol;
+      if (!seen) policies_.push_back({v, &pol});
+    }
+  }
+  // The parts (indices into policies_) a runbook of module `m` imports.
+  std::vector<uint32_t> PartsOf(const Module& m) const {
+    std::vector<uint32_t> out;
+    for (uint32_t i = 0; i < policies_.size(); ++i) {
+      const Module* pm = policies_[i].first;
+      bool visible = pm == &m;
+      for (const Module* v : m.Visible()) visible = visible || v == pm;
+      if (visible) out.push_back(i);
+    }
+    return out;
+  }
+
   uint32_t Intern(const std::string& s) {
     auto [it, fresh] = strings_.emplace(s, static_cast<uint32_t>(prog_.strings.size()));
     if (fresh) prog_.strings.push_back(s);
@@ -371,6 +393,9 @@ class Generator {
       if (auto it = scope_.params.find(e.text); it != scope_.params.end()) return Emit(Op::kPARAM, it->second, e.span);
       if (auto it = scope_.targets.find(e.text); it != scope_.targets.end()) return Emit(Op::kTARGET, it->second, e.span);
       if (auto it = scope_.lets.find(e.text); it != scope_.lets.end()) return Emit(Op::kLET, it->second, e.span);
+      if (e.text == "severity") return Emit(Op::kSEVERITY, 0, e.span);
+      if (e.text == "owner") return Emit(Op::kOWNER, 0, e.span);
+      if (e.text == "down") return Emit(Op::kDOWN, 0, e.span);
       throw std::logic_error("codegen: unresolved name " + e.text);
     }
 
@@ -478,10 +503,10 @@ class Generator {
     return out;
   }
 
-  std::vector<rt::Target> Targets(const std::vector<ast::Target>& ts, Scope& scope) {
+  std::vector<rt::Target> Targets(const std::vector<ast::Target>& ts, Scope& scope, uint32_t base = 0) {
     std::vector<rt::Target> out;
     for (const auto& t : ts) {
-      scope.targets[t.name] = static_cast<uint32_t>(out.size());
+      scope.targets[t.name] = base + static_cast<uint32_t>(out.size());
       scope.target_capability[t.name] = t.capability;
       const std::string& binding = t.init->kids.size() > 1 ? t.init->kids[1]->text : t.name;
       out.push_back(rt::Target{Intern(t.name), Intern(t.capability), Intern(binding)});
@@ -489,18 +514,61 @@ class Generator {
     return out;
   }
 
-  std::vector<rt::EscRow> Rows(const Module& m, const Scope& scope, uint32_t owner, const std::vector<ast::EscRow>& rows) {
+  // The scope a row's `when` states in its leading `and` terms: `severity == P1`, `severity in [...]`
+  // (an `or` of `==`), `owner ...` alike, with the names the checker turned into strings.
+  void ScopeOf(const ast::Expr& e, const Scope& scope, rt::EscRow& r) {
+    if (e.kind == ast::ExprKind::kBinary && e.op == ast::BinOp::kAnd) {
+      ScopeOf(*e.kids[0], scope, r);
+      ScopeOf(*e.kids[1], scope, r);
+      return;
+    }
+    std::vector<const ast::Expr*> eqs, todo{&e};
+    while (!todo.empty()) {
+      const ast::Expr* x = todo.back();
+      todo.pop_back();
+      if (x->kind == ast::ExprKind::kBinary && x->op == ast::BinOp::kOr) {
+        todo.push_back(x->kids[1].get());
+        todo.push_back(x->kids[0].get());
+      } else if (x->kind == ast::ExprKind::kBinary && x->op == ast::BinOp::kEq) {
+        eqs.push_back(x);
+      } else {
+        return;  // not a scope term
+      }
+    }
+    std::string what;
+    std::vector<uint32_t> names;
+    for (const ast::Expr* x : eqs) {
+      const ast::Expr& l = *x->kids[0];
+      const ast::Expr& v = *x->kids[1];
+      bool builtin = l.kind == ast::ExprKind::kName && (l.text == "severity" || l.text == "owner") &&
+                     !scope.symptoms.count(l.text) && !scope.params.count(l.text) && !scope.lets.count(l.text) &&
+                     !scope.targets.count(l.text);
+      if (!builtin || v.kind != ast::ExprKind::kString || (!what.empty() && what != l.text)) return;
+      what = l.text;
+      names.push_back(Intern(v.text));
+    }
+    auto& into = what == "severity" ? r.severities : r.owners;
+    for (uint32_t n : names) {
+      if (std::find(into.begin(), into.end(), n) == into.end()) into.push_back(n);
+    }
+  }
+
+  std::vector<rt::EscRow> Rows(const Module& m, const Scope& scope, uint32_t owner, const std::vector<ast::EscRow>& rows,
+                               uint32_t part = rt::kNoPart) {
     std::vector<rt::EscRow> out;
     for (const auto& row : rows) {
       rt::EscRow r;
       r.chunk = Condition(m, scope, owner, *row.when);
       r.text = SourceText(m, row.when->span);
+      r.part = part;
+      ScopeOf(*row.when, scope, r);
       for (const auto& a : row.then) {
         rt::EscAction act;
         switch (a.kind) {
           case ast::ActionKind::kPage:
             act.kind = rt::EscAction::Kind::kPage;
-            act.value = contact_index_.at(a.arg);
+            act.value = a.arg == ast::kOwnerContact ? rt::kOwnerContact : contact_index_.at(a.arg);
+            act.repeat = a.repeat;
             if (a.message) act.message = Intern(*a.message);
             act.chunk = TextChunk(m, scope, owner, a.text_expr);
             break;
@@ -650,25 +718,39 @@ class Generator {
       out.steps.push_back(std::move(rs));
     }
     out.rows = Rows(m, scope, index, rb.rows);
+    if (rb.down) {
+      out.down = Condition(m, scope, index, *rb.down);
+      out.down_text = SourceText(m, rb.down->span);
+    }
+    out.policies = PartsOf(m);
     prog_.runbooks[index] = std::move(out);
   }
 
-  void Policy(const Module& m, const ast::Policy& p) {
+  // The imported policies, merged: each one's targets, lets, windows and rows after the previous
+  // one's, its chunks indexing the merged tables.
+  void Policies() {
     rt::Policy out;
-    Scope scope;
-    scope.windows = &out.windows;
-    out.name = Intern(p.name);
-    out.title = Intern(p.title);
-    out.file = File(m);
-    out.targets = Targets(p.targets, scope);
-    for (size_t i = 0; i < p.lets.size(); ++i) scope.lets[p.lets[i].name] = static_cast<uint32_t>(i);
-    out.lets = Lets(m, scope, rt::kPolicyOwner, p.lets);
-    out.rows = Rows(m, scope, rt::kPolicyOwner, p.rows);
+    for (uint32_t i = 0; i < policies_.size(); ++i) {
+      const Module& m = *policies_[i].first;
+      const ast::Policy& p = *policies_[i].second;
+      out.parts.push_back(rt::PolicyPart{Intern(p.name), Intern(p.title), File(m)});
+      Scope scope;
+      scope.windows = &out.windows;
+      for (auto& t : Targets(p.targets, scope, static_cast<uint32_t>(out.targets.size()))) out.targets.push_back(t);
+      uint32_t let_base = static_cast<uint32_t>(out.lets.size());
+      for (size_t k = 0; k < p.lets.size(); ++k) scope.lets[p.lets[k].name] = let_base + static_cast<uint32_t>(k);
+      for (auto& l : Lets(m, scope, rt::kPolicyOwner, p.lets)) out.lets.push_back(l);
+      for (auto& r : Rows(m, scope, rt::kPolicyOwner, p.rows, i)) out.rows.push_back(std::move(r));
+    }
+    out.name = out.parts.front().name;
+    out.title = out.parts.front().title;
+    out.file = out.parts.front().file;
     prog_.policy = std::move(out);
   }
 
   rt::Program prog_;
   std::map<std::string, uint32_t> strings_, files_, imports_, contact_index_;
+  std::vector<std::pair<const Module*, const ast::Policy*>> policies_;  // merged in this order (Policy::parts)
   std::map<std::tuple<int, double, uint32_t>, uint32_t> constants_;
   rt::Registry natives_;  // the stdlib declarations the imports are taken from
   std::map<std::string, std::pair<const Module*, const ast::Signature*>> methods_;  // "redis.ping" → its declaration

@@ -10,6 +10,7 @@
 #include "compiler/parser.hpp"
 #include "compiler/workspace.hpp"
 #include "runtime/files.hpp"
+#include "runtime/plan.hpp"
 #include "runtime/rbc.hpp"
 #include "runtime/value.hpp"
 
@@ -286,7 +287,9 @@ class Printer {
         std::string t;
         switch (a.kind) {
           case rt::EscAction::Kind::kPage:
-            t = "page " + (a.value < p_.contacts.size() ? S(p_.contacts[a.value].name) : std::string("?"));
+            t = "page " + (a.value == rt::kOwnerContact ? std::string("owner")
+                           : a.value < p_.contacts.size() ? S(p_.contacts[a.value].name) : std::string("?"));
+            if (a.repeat) t += " every time";
             break;
           case rt::EscAction::Kind::kRun: t = "run " + NameIn(steps, a.value); break;
           case rt::EscAction::Kind::kRunbook: t = "runbook " + S(a.value); break;
@@ -295,7 +298,10 @@ class Printer {
         }
         acts += (acts.empty() ? "" : ", ") + t;
       }
-      out_ += fmt::format("  row {}: | {} | {} |\n", i, S(rows[i].text), acts);
+      std::string note;
+      if (rows[i].part != rt::kNoPart) note = "  ; " + p_.RowSource(rows[i]);
+      if (std::string scope = rt::ScopeText(p_, rows[i]); !scope.empty()) note += (note.empty() ? "  ; " : ", ") + scope;
+      out_ += fmt::format("  row {}: | {} | {} |{}\n", i, S(rows[i].text), acts, note);
       Chunk(rows[i].chunk, names, "    ");
     }
   }
@@ -359,6 +365,17 @@ class Printer {
     Windows(r.windows, names);
     Lets(r.lets, names, &r.steps);
     Rows(r.rows, names, &r.steps);
+    if (r.down != rt::kNoChunk) {
+      out_ += fmt::format("  down when {}:\n", S(r.down_text));
+      Chunk(r.down, names, "    ");
+    }
+    if (!r.policies.empty() && p_.policy) {
+      std::string ps;
+      for (uint32_t part : r.policies) {
+        ps += (ps.empty() ? "" : ", ") + (part < p_.policy->parts.size() ? S(p_.policy->parts[part].name) : std::string("?"));
+      }
+      out_ += fmt::format("  policies {}\n", ps);
+    }
   }
 
   void Lets(const std::vector<rt::Let>& lets, const Names& names, const std::vector<rt::Step>* steps) {
@@ -372,6 +389,11 @@ class Printer {
 
   void Policy(const rt::Policy& pol) {
     out_ += fmt::format("\npolicy {} \"{}\"\n", S(pol.name), S(pol.title));
+    if (pol.parts.size() > 1) {
+      for (size_t i = 0; i < pol.parts.size(); ++i) {
+        out_ += fmt::format("  part {} {} \"{}\"\n", i, S(pol.parts[i].name), S(pol.parts[i].title));
+      }
+    }
     Names names{nullptr, &pol.targets, nullptr, nullptr, &pol.windows, &pol.lets};
     for (size_t i = 0; i < pol.targets.size(); ++i) {
       out_ += fmt::format("  target {} {} = {}(\"{}\")\n", i, S(pol.targets[i].name), S(pol.targets[i].capability),

@@ -222,7 +222,7 @@ using Selector = pt::selector<Rule,
     g::wraps_rule, g::wrap_env, g::wrap_slot, g::wrap_dashes,
     g::paren, g::number, g::window_bound, g::dq_string, g::sq_string, g::list_lit, g::ask_expr, g::kw_true,
     g::kw_false, g::kw_unknown, g::name_ref, g::call_args, g::member_suffix, g::or_op, g::and_op, g::not_op,
-    g::cmp_op, g::window_op, g::pipe_op, g::add_op, g::mul_op, g::neg_op, g::let_decl, g::lower_rule>,
+    g::cmp_op, g::window_op, g::down_decl, g::page_repeat, g::pipe_op, g::add_op, g::mul_op, g::neg_op, g::let_decl, g::lower_rule>,
   pt::fold_one::on<
     g::expr, g::and_expr, g::not_expr, g::window_expr, g::cmp_expr, g::pipe_expr, g::add_expr, g::mul_expr,
     g::unary_expr, g::postfix_expr>>;
@@ -352,7 +352,53 @@ class Builder {
     if (t == "*") return ast::BinOp::kMul;
     if (t == "contains") return ast::BinOp::kContains;
     if (t == "matches") return ast::BinOp::kMatches;
+    if (t == "in") return ast::BinOp::kEq;  // spelled out by ScopeIn
     return ast::BinOp::kDiv;
+  }
+
+  // `severity in [P1, P2]` is `severity == P1 or severity == P2` (and `owner in [...]` alike): the
+  // checker reads each `==` as a scope test. `in` takes a list of names after `severity` or `owner`.
+  ast::ExprPtr ScopeIn(ast::ExprPtr lhs, const Node& op, ast::ExprPtr list) const {
+    ast::Span at = SpanOf(op);
+    bool scope = lhs->kind == ast::ExprKind::kName && (lhs->text == "severity" || lhs->text == "owner");
+    if (!scope) {
+      throw BuildError{DiagKind::kScopeForm, at,
+                       "`in` lists the severities or owners an escalation row applies to",
+                       "write `severity in [P1, P2]` or `owner in [sre, dba]`; for another value, `x == a or x == b`"};
+    }
+    if (list->kind != ast::ExprKind::kList || list->kids.empty()) {
+      throw BuildError{DiagKind::kScopeForm, list->span,
+                       fmt::format("`{} in` takes a list of names in brackets", lhs->text),
+                       lhs->text == "severity" ? "e.g. `severity in [P1, P2]`" : "e.g. `owner in [sre, dba]`"};
+    }
+    ast::Span whole{lhs->span.begin, list->span.end};
+    ast::ExprPtr out;
+    for (auto& item : list->kids) {
+      auto eq = std::make_unique<ast::Expr>();
+      eq->kind = ast::ExprKind::kBinary;
+      eq->op = ast::BinOp::kEq;
+      eq->op_span = at;
+      eq->span = whole;
+      auto name = std::make_unique<ast::Expr>();
+      name->kind = ast::ExprKind::kName;
+      name->text = lhs->text;
+      name->span = lhs->span;
+      eq->kids.push_back(std::move(name));
+      eq->kids.push_back(std::move(item));
+      if (!out) {
+        out = std::move(eq);
+        continue;
+      }
+      auto orr = std::make_unique<ast::Expr>();
+      orr->kind = ast::ExprKind::kBinary;
+      orr->op = ast::BinOp::kOr;
+      orr->op_span = at;
+      orr->span = whole;
+      orr->kids.push_back(std::move(out));
+      orr->kids.push_back(std::move(eq));
+      out = std::move(orr);
+    }
+    return out;
   }
 
   // Operator chains and postfix chains parse iteratively but build left-nested trees that the
@@ -370,6 +416,9 @@ class Builder {
     if (n.is_type<g::expr>() || n.is_type<g::and_expr>() || n.is_type<g::cmp_expr>() || n.is_type<g::add_expr>() ||
         n.is_type<g::mul_expr>()) {
       auto lhs = Expr(*n.children[0]);
+      if (n.is_type<g::cmp_expr>() && n.children.size() == 3 && n.children[1]->string_view() == "in") {
+        return ScopeIn(std::move(lhs), *n.children[1], Expr(*n.children[2]));
+      }
       for (size_t i = 1; i + 1 < n.children.size(); i += 2) {
         auto e = Make(ast::ExprKind::kBinary, n);
         e->op = OpOf(n.children[i]->string_view());
@@ -651,6 +700,7 @@ class Builder {
           InterpText(*msg, text, a.text_expr);
           a.message = std::move(text);
         }
+        if (Find<g::page_repeat>(*c)) a.repeat = true;
         row.then.push_back(std::move(a));
       }
       rows.push_back(std::move(row));
@@ -809,6 +859,10 @@ class Builder {
         for (auto& r : Rows(m)) rb.rows.push_back(std::move(r));
       } else if (m.is_type<g::let_decl>()) {
         rb.lets.push_back(Let(m, -1));
+      } else if (m.is_type<g::down_decl>()) {
+        if (rb.down) rb.repeated.push_back(ast::Named{"down when", SpanOf(m)});
+        rb.down = Expr(*m.children.back());
+        rb.down_span = SpanOf(m);
       }
     }
     return rb;

@@ -82,8 +82,11 @@ struct filter_call : seq<ident, sp, call_args> {};
 struct pipe_expr : seq<add_expr, star<ws, pipe_op, ws, must<filter_call>>> {};
 struct kw_contains : key<TAO_PEGTL_STRING("contains")> {};
 struct kw_matches : key<TAO_PEGTL_STRING("matches")> {};
+// `severity in [P1, P2]`, `owner in [sre, dba]`: an escalation row's scope (the parser spells it out
+// as `==` ... `or` ...; compiler/parser.cpp).
+struct kw_in : key<TAO_PEGTL_STRING("in")> {};
 struct cmp_op : sor<TAO_PEGTL_STRING("=="), TAO_PEGTL_STRING("!="), TAO_PEGTL_STRING("<="),
-                    TAO_PEGTL_STRING(">="), one<'<'>, one<'>'>, kw_contains, kw_matches> {};
+                    TAO_PEGTL_STRING(">="), one<'<'>, one<'>'>, kw_contains, kw_matches, kw_in> {};
 struct cmp_expr : seq<pipe_expr, opt<ws, cmp_op, ws, must<pipe_expr>>> {};
 struct window_op : sor<TAO_PEGTL_STRING(">="), one<'>'>> {};
 struct window_bound : number {};
@@ -177,7 +180,11 @@ struct step_ref : ident {};
 struct runbook_ref : ident {};
 struct severity_ref : ident {};
 struct page_message : string {};                                      // `page sre "Replica {replica} lags"`
-struct act_page : seq<key<TAO_PEGTL_STRING("page")>, sp, must<contact_ref>, opt<sp, page_message>> {};
+// `page sre every time`: this row pages again each time it fires (by default a contact is paged once
+// per incident and escalation level). `page owner` pages the runbook's owner contact.
+struct page_time : key<TAO_PEGTL_STRING("time")> {};
+struct page_repeat : seq<key<TAO_PEGTL_STRING("every")>, sp, must<page_time>> {};
+struct act_page : seq<key<TAO_PEGTL_STRING("page")>, sp, must<contact_ref>, opt<sp, page_message>, opt<sp, page_repeat>> {};
 struct act_run : seq<key<TAO_PEGTL_STRING("run")>, sp, must<step_ref>> {};
 struct act_runbook : seq<key<TAO_PEGTL_STRING("runbook")>, sp, must<runbook_ref>> {};
 struct act_manual : seq<key<TAO_PEGTL_STRING("manual")>, sp, must<text_line>> {};
@@ -203,7 +210,11 @@ struct param_type : seq<one<':'>, ws, must<type_name>> {};
 struct param_default : seq<one<'='>, ws, must<expr>> {};
 struct param_spec : sor<seq<param_type, opt<ws, param_default>>, param_default> {};
 struct param : seq<key<TAO_PEGTL_STRING("param")>, ws, must<decl_name>, ws, must<param_spec>> {};
-struct runbook_member : sor<severity, owner, tags, target, param, symptoms_block, look_block, steps_block, escalate_block, let_decl> {};
+// `down when ping_error or conn_error`: the symptoms that make the service down (the `down` of
+// escalation rows, e.g. the policy's `down for > 5m`).
+struct down_when : key<TAO_PEGTL_STRING("when")> {};
+struct down_decl : seq<key<TAO_PEGTL_STRING("down")>, sp, must<down_when>, ws, must<expr>> {};
+struct runbook_member : sor<severity, owner, tags, target, param, down_decl, symptoms_block, look_block, steps_block, escalate_block, let_decl> {};
 struct runbook_entry : seq<not_at<one<'}'>>, not_at<eof>, must<runbook_member>> {};
 struct runbook_close : one<'}'> {};
 struct runbook_decl : seq<key<TAO_PEGTL_STRING("runbook")>, ws, must<decl_name>, ws, must<title>, ws, must<block_open>, ws,

@@ -221,17 +221,31 @@ struct Step {
   bool continue_on_failure = false;  // `on failure continue`: when this verify fails, the sequence goes on
   std::vector<StepItem> items;
 };
+// `page owner`: a kPage action's value when it pages the runbook's own owner contact (Runbook::owner
+// of the runbook being run); Program::PageContact resolves it. Any other value is a contact index.
+inline constexpr uint32_t kOwnerContact = 0xFFFFFFFF;
 struct EscAction {
   using Kind = lang::ActionKind;  // lang/action_kind.def
   Kind kind = Kind::kPage;
-  uint32_t value = 0;  // contact index, step index, or string (runbook name, text, severity)
+  uint32_t value = 0;  // contact index (or kOwnerContact), step index, or string (runbook name, text, severity)
   uint32_t message = 0;       // kPage: string, the page's message as written; 0: none
   uint32_t chunk = kNoChunk;  // kManual text / kPage message when it interpolates: a chunk giving the string
+  // kPage: `page sre every time`, page again on each firing of the row. false: the contact is paged
+  // once per incident and escalation level (the runner keeps that).
+  bool repeat = false;
 };
+inline constexpr uint32_t kNoPart = 0xFFFFFFFF;
 struct EscRow {
   uint32_t chunk = kNoChunk;
   uint32_t text = 0;  // string: the `when` cell as written, which names the row in reports and scenarios
   std::vector<EscAction> actions;
+  // A policy row: the policy it came from, an index into Policy::parts (its name for the trace:
+  // "policy escalation", "policy dba"). kNoPart: a runbook's own row.
+  uint32_t part = kNoPart;
+  // The row's scope, as written in the `when` cell's leading `and` terms (`severity in [P1, P2] and
+  // owner == dba and ...`): strings, severities ("P1") and contact names ("dba"). Empty: any. For
+  // plans and reports only; the row's chunk tests the scope itself (SEVERITY, OWNER).
+  std::vector<uint32_t> severities, owners;
 };
 // A `X for > D` window. The runner evaluates `chunk` (the inner X) at every evaluation instant,
 // before the escalation rows, and keeps when X was first seen true in the state store; WINDOW reads
@@ -269,11 +283,23 @@ struct Runbook {
   std::vector<Window> windows;
   uint64_t byte_offset = 0;  // where the runbook's record starts in the .rbc (for error messages)
   std::vector<Let> lets;
+  // `down when EXPR`: the condition that makes the service down, read by DOWN (`down` in escalation
+  // rows, the policy's `down for > 5m`). kNoChunk: the runbook declares none, and `down` is false.
+  uint32_t down = kNoChunk;
+  uint32_t down_text = 0;          // string: the condition as written; 0 with no `down when`
+  std::vector<uint32_t> policies;  // the policies it imports: indices into Policy::parts
 };
 
-// The general escalation checklist: its targets and rows apply to every runbook in the program.
+// One imported policy, as declared (`policy dba "DBA escalation" { ... }`).
+struct PolicyPart {
+  uint32_t name = 0, title = 0, file = 0;  // strings, and an index into Program::files
+};
+// The escalation policies the runbooks import, merged into one table: their targets, rows, windows
+// and lets, each policy's after the one before (its chunks index the merged tables). A row applies to
+// the runbooks that import its policy (Program::PolicyRowApplies). name/title/file: the first part's.
 struct Policy {
   uint32_t name = 0, title = 0, file = 0;
+  std::vector<PolicyPart> parts;  // in merge order; every row's `part` indexes it
   std::vector<Target> targets;
   std::vector<EscRow> rows;
   std::vector<Window> windows;
@@ -303,6 +329,25 @@ struct Program {
   }
 
   const std::string& Str(uint32_t i) const { return strings.at(i); }
+
+  // Whether policy row `row` applies to runbook `runbook`: the runbook imports the row's policy.
+  bool PolicyRowApplies(uint32_t runbook, const EscRow& row) const {
+    if (row.part == kNoPart) return true;
+    const auto& ps = runbooks.at(runbook).policies;
+    for (uint32_t p : ps) {
+      if (p == row.part) return true;
+    }
+    return false;
+  }
+  // The contact a kPage action of runbook `runbook` pages: `page owner` resolved to its owner.
+  uint32_t PageContact(uint32_t runbook, const EscAction& a) const {
+    return a.value == kOwnerContact ? runbooks.at(runbook).owner : a.value;
+  }
+  // "policy dba" for a row of policy dba, "" for a runbook's own row: for traces and reports.
+  std::string RowSource(const EscRow& row) const {
+    if (row.part == kNoPart || !policy || row.part >= policy->parts.size()) return {};
+    return "policy " + Str(policy->parts[row.part].name);
+  }
 };
 
 }  // namespace rb::rt

@@ -16,13 +16,35 @@ std::string ContactText(const Program& p, uint32_t index) {
 
 }  // namespace
 
+std::string ScopeText(const Program& p, const EscRow& row) {
+  std::string out;
+  auto list = [&](const char* what, const std::vector<uint32_t>& xs) {
+    if (xs.empty()) return;
+    std::string names;
+    for (uint32_t x : xs) names += (names.empty() ? "" : ", ") + p.Str(x);
+    out += fmt::format("{}{} {}", out.empty() ? "" : "; ", what, names);
+  };
+  list("severity", row.severities);
+  list("owner", row.owners);
+  return out;
+}
+
 std::vector<std::string> ActionTexts(const Program& p, const std::vector<Step>* steps, const EscRow& row) {
+  return ActionTexts(p, kNoRunbook, steps, row);
+}
+
+std::vector<std::string> ActionTexts(const Program& p, uint32_t runbook, const std::vector<Step>* steps, const EscRow& row) {
   std::vector<std::string> out;
   for (const auto& a : row.actions) {
     switch (a.kind) {
-      case EscAction::Kind::kPage:
-        out.push_back("page " + ContactText(p, a.value) + (a.message ? " \"" + p.Str(a.message) + "\"" : std::string()));
+      case EscAction::Kind::kPage: {
+        std::string who = a.value != kOwnerContact ? ContactText(p, a.value)
+                          : runbook < p.runbooks.size() ? "owner " + ContactText(p, p.PageContact(runbook, a))
+                                                        : std::string("owner");
+        out.push_back("page " + who + (a.message ? " \"" + p.Str(a.message) + "\"" : std::string()) +
+                      (a.repeat ? " every time" : ""));
         break;
+      }
       case EscAction::Kind::kRun:
         out.push_back("run " + (steps && a.value < steps->size() ? p.Str((*steps)[a.value].name) : std::string("?")));
         break;
@@ -99,10 +121,14 @@ Plan MakePlan(const Program& program, const Registry& registry, uint32_t runbook
     }
     plan.steps.push_back(std::move(ps));
   }
-  for (const auto& row : r.rows) plan.rows.push_back(PlanRow{program.Str(row.text), ActionTexts(program, &r.steps, row), false});
+  for (const auto& row : r.rows) {
+    plan.rows.push_back(PlanRow{program.Str(row.text), ActionTexts(program, runbook, &r.steps, row), false, {}, ScopeText(program, row)});
+  }
   if (program.policy) {
     for (const auto& row : program.policy->rows) {
-      plan.rows.push_back(PlanRow{program.Str(row.text), ActionTexts(program, nullptr, row), true});
+      if (!program.PolicyRowApplies(runbook, row)) continue;  // a policy this runbook does not import
+      plan.rows.push_back(PlanRow{program.Str(row.text), ActionTexts(program, runbook, nullptr, row), true,
+                                  program.RowSource(row), ScopeText(program, row)});
     }
   }
   return plan;

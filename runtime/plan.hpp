@@ -37,8 +37,10 @@ struct PlanStep {
 };
 struct PlanRow {
   std::string when;
-  std::vector<std::string> actions;  // "page sre (SRE Lead @sre-lead)"
+  std::vector<std::string> actions;  // "page sre (SRE Lead @sre-lead)", "page owner dba (...) every time"
   bool policy = false;
+  std::string source;                // a policy row: "policy escalation"
+  std::string scope;                 // "severity P1, P2; owner dba"; empty: every incident
 };
 struct Plan {
   std::string runbook, title, severity, owner;
@@ -53,5 +55,10 @@ Plan MakePlan(const Program& program, const Registry& registry, uint32_t runbook
 // An escalation row's actions as people read them: "page sre (SRE Lead @sre-lead)", "run drain".
 // `steps` names `run` targets (the runbook's steps; null for a policy row).
 std::vector<std::string> ActionTexts(const Program& p, const std::vector<Step>* steps, const EscRow& row);
+// The same for runbook `runbook`: `page owner` shows the owner contact it pages.
+inline constexpr uint32_t kNoRunbook = 0xFFFFFFFF;
+std::vector<std::string> ActionTexts(const Program& p, uint32_t runbook, const std::vector<Step>* steps, const EscRow& row);
+// A row's scope as people read it: "severity P1, P2; owner dba"; empty when it has none.
+std::string ScopeText(const Program& p, const EscRow& row);
 
 }  // namespace rb::rt

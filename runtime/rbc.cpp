@@ -23,7 +23,7 @@ uint32_t Fnv1a32(const void* data, size_t size) {
 namespace {
 
 // The smallest runbook record: five u32 fields and nine empty u32-counted tables.
-constexpr size_t kMinRunbookBytes = 5 * 4 + 9 * 4;
+constexpr size_t kMinRunbookBytes = 5 * 4 + 9 * 4 + 3 * 4;
 
 // Section tags, in file order.
 constexpr uint32_t Tag(const char (&s)[5]) {
@@ -169,7 +169,13 @@ void PutRows(Writer& w, const std::vector<EscRow>& rows) {
       w.U32(a.value);
       w.U32(a.message);
       PutChunkRef(w, a.chunk);
+      w.U8(a.repeat ? 1 : 0);  // format 7
     }
+    w.U32(r.part);  // format 7: the policy, the scope
+    w.U32(static_cast<uint32_t>(r.severities.size()));
+    for (uint32_t x : r.severities) w.U32(x);
+    w.U32(static_cast<uint32_t>(r.owners.size()));
+    for (uint32_t x : r.owners) w.U32(x);
   }
 }
 void PutWindows(Writer& w, const std::vector<Window>& ws) {
@@ -302,6 +308,10 @@ void PutRunbook(Writer& w, const Runbook& r) {
   PutRows(w, r.rows);
   PutWindows(w, r.windows);
   PutLets(w, r.lets);
+  PutChunkRef(w, r.down);  // format 7
+  w.U32(r.down_text);
+  w.U32(static_cast<uint32_t>(r.policies.size()));
+  for (uint32_t x : r.policies) w.U32(x);
 }
 
 // ---- Reading ------------------------------------------------------------------------------------
@@ -318,17 +328,23 @@ std::vector<Target> GetTargets(Reader& r) {
 }
 std::vector<EscRow> GetRows(Reader& r) {
   std::vector<EscRow> rows;
-  r.Resize(rows, "escalation rows", 12);
+  r.Resize(rows, "escalation rows", 24);
   for (auto& row : rows) {
     row.chunk = r.U32("row chunk");
     row.text = r.U32("row text");
-    r.Resize(row.actions, "row actions", 13);
+    r.Resize(row.actions, "row actions", 14);
     for (auto& a : row.actions) {
       a.kind = r.Enum<EscAction::Kind>("action kind", lang::kCount<lang::ActionKind> - 1);
       a.value = r.U32("action value");
       a.message = r.U32("action message");
       a.chunk = r.U32("action chunk");
+      a.repeat = r.Enum<uint8_t>("action repeat", 1) != 0;
     }
+    row.part = r.U32("row policy");
+    r.Resize(row.severities, "row scope severities", 4);
+    for (auto& x : row.severities) x = r.U32("row scope severity");
+    r.Resize(row.owners, "row scope owners", 4);
+    for (auto& x : row.owners) x = r.U32("row scope owner");
   }
   return rows;
 }
@@ -439,6 +455,10 @@ Runbook GetRunbook(Reader& r) {
   rb.rows = GetRows(r);
   rb.windows = GetWindows(r);
   rb.lets = GetLets(r);
+  rb.down = r.U32("down chunk");
+  rb.down_text = r.U32("down text");
+  r.Resize(rb.policies, "runbook policies", 4);
+  for (auto& x : rb.policies) x = r.U32("runbook policy");
   return rb;
 }
 
@@ -561,6 +581,12 @@ std::vector<uint8_t> Serialize(const Program& p) {
     w.U32(p.policy->name);
     w.U32(p.policy->title);
     w.U32(p.policy->file);
+    w.U32(static_cast<uint32_t>(p.policy->parts.size()));  // format 7: the merged policies
+    for (const auto& part : p.policy->parts) {
+      w.U32(part.name);
+      w.U32(part.title);
+      w.U32(part.file);
+    }
     PutTargets(w, p.policy->targets);
     PutRows(w, p.policy->rows);
     PutWindows(w, p.policy->windows);
@@ -708,6 +734,12 @@ std::variant<Program, LoadError> Deserialize(const std::vector<uint8_t>& bytes) 
       pol.name = r.U32("policy name");
       pol.title = r.U32("policy title");
       pol.file = r.U32("policy file");
+      r.Resize(pol.parts, "policies", 12);
+      for (auto& part : pol.parts) {
+        part.name = r.U32("policy part name");
+        part.title = r.U32("policy part title");
+        part.file = r.U32("policy part file");
+      }
       pol.targets = GetTargets(r);
       pol.rows = GetRows(r);
       pol.windows = GetWindows(r);

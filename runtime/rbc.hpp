@@ -19,7 +19,10 @@ inline constexpr char kMagic[4] = {'R', 'B', 'C', '\x1A'};
 // 6: interpolated strings (an instruction's chunk, an escalation action's message and chunk), let
 //    tables and step captures, the time type, CONTAINS/MATCHES/NOW and the unit conversions, program tables'
 //    wrapper rules (`wraps exec POD --`);
-//    method imports carry their body chunk (a method chunk with its arity; ARG reads its arguments).
+//    method imports carry their body chunk (a method chunk with its arity; ARG reads its arguments);
+// 7: several policies merged (POLI lists its parts; each policy row names its part and its scope, a
+//    page action its `every time`, `page owner` as kOwnerContact), a runbook's `down when` chunk and
+//    text and the policies it imports; SEVERITY, OWNER and DOWN; a step's `on failure continue`.
 inline constexpr uint16_t kFormatVersion = 7;
 inline constexpr size_t kHeaderSize = 32;
 inline constexpr size_t kMaxRbcBytes = 64u << 20;

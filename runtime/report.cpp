@@ -102,7 +102,9 @@ std::string RenderPlan(const Plan& plan, bool color) {
   }
   out += "escalate\n";
   for (const auto& r : plan.rows) {
-    out += fmt::format("  | {} | {} |{}\n", r.when, fmt::join(r.actions, ", "), r.policy ? st(kDim, "  (policy)") : "");
+    std::string note = r.policy ? (r.source.empty() ? std::string("policy") : r.source) : std::string();
+    if (!r.scope.empty()) note += (note.empty() ? "" : ", ") + std::string("only ") + r.scope;
+    out += fmt::format("  | {} | {} |{}\n", r.when, fmt::join(r.actions, ", "), note.empty() ? "" : st(kDim, "  (" + note + ")"));
   }
   for (const auto& e : plan.bindings.errors) out += st(kRed, e.ToString()) + "\n";
   return out;

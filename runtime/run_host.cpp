@@ -58,6 +58,7 @@ void RunHost::MarkAsked(uint32_t chunk) {
 
 void RunHost::NewInstant() {
   for (auto& c : symptom_cache_) c.reset();
+  down_cache_.reset();
   for (size_t i = 0; i < let_cache_.size(); ++i) {
     if (r_.lets[i].step == kNoStep) let_cache_[i].reset();  // a capture keeps its value
   }
@@ -156,6 +157,26 @@ Value RunHost::Now() {
   clock_read_ = true;
   if (!facts_.clock) return EvalHost::Now();
   return Value::Number(ValueType::kTime, facts_.clock->WallSeconds(facts_.now_ms));
+}
+
+Value RunHost::Severity() {
+  if (!facts_.severity.empty()) return Value::String(facts_.severity);
+  const std::string& s = p_.Str(r_.severity);
+  return s.empty() ? Value::Unknown() : Value::String(s);
+}
+
+Value RunHost::Owner() {
+  if (r_.owner >= p_.contacts.size()) return Value::Unknown();
+  return Value::String(p_.Str(p_.contacts[r_.owner].name));
+}
+
+Value RunHost::Down() {
+  if (r_.down == kNoChunk) return Value::Bool(false);  // nothing of this runbook is downtime
+  if (!down_cache_) {
+    down_cache_ = Value::Unknown();  // a cycle reads unknown
+    down_cache_ = Eval(r_.down);
+  }
+  return *down_cache_;
 }
 
 Value RunHost::Window(uint32_t owner, uint32_t window) {

@@ -25,6 +25,9 @@ struct RunFacts {
   std::vector<int> step_failed;  // per step: -1 not run (or pending), 0 ok, 1 failed
   Value output;                  // the last command's output, through its filters
   Clock* clock = nullptr;        // for `now()`: the wall-clock instant of now_ms (null: the system clock)
+  // The incident's current severity ("P2"; a `declare P1` row raises it), read by `severity` in
+  // escalation rows. Empty: the runbook's declared severity.
+  std::string severity;
 };
 
 class RunHost : public EvalHost {
@@ -71,6 +74,11 @@ class RunHost : public EvalHost {
   // The runner records what a step's `let` took; it keeps that value for the rest of the run.
   void SetCapture(uint32_t index, Value v);
   Value Now() override;
+  // `severity`: RunFacts::severity (the runbook's own when empty); `owner`: the runbook's owner
+  // contact name; `down`: the runbook's `down when` chunk (false when it declares none), once per instant.
+  Value Severity() override;
+  Value Owner() override;
+  Value Down() override;
   bool Method(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc,
               Value& out) override;
 
@@ -93,6 +101,7 @@ class RunHost : public EvalHost {
   void MarkAsked(uint32_t chunk);
 
   std::vector<std::optional<Value>> symptom_cache_;
+  std::optional<Value> down_cache_;  // per instant
   std::vector<std::optional<Value>> let_cache_, policy_let_cache_;  // per instant; captures: for the run
   std::vector<Value> windows_, policy_windows_;  // this instant's window values; unknown before
   std::vector<std::vector<uint32_t>> questions_;  // per chunk of this run: the question strings its ASKs read

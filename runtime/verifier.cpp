@@ -329,7 +329,26 @@ class Verifier {
     for (const auto& row : rows) {
       ChunkRef(row.chunk, owner, ChunkClass::kCondition, false, at, "escalation row");
       Str(row.text, at, "escalation row text");
+      if (owner == kPolicyOwner) {
+        size_t parts = p_.policy ? p_.policy->parts.size() : 0;
+        if (row.part >= parts) throw Reject{at, fmt::format("policy row names policy {}, there are {}", row.part, parts)};
+      } else if (row.part != kNoPart) {
+        throw Reject{at, "a runbook's own row names a policy"};
+      }
+      for (uint32_t sev : row.severities) {
+        Str(sev, at, "row scope");
+        if (!lang::FromName<lang::Severity>(p_.strings[sev])) {
+          throw Reject{at, fmt::format("row scope `{}` is not a severity", p_.strings[sev])};
+        }
+      }
+      for (uint32_t o : row.owners) {
+        Str(o, at, "row scope");
+        bool known = false;
+        for (const auto& c : p_.contacts) known = known || c.name == o;
+        if (!known) throw Reject{at, fmt::format("row scope `{}` is not a contact", p_.strings[o])};
+      }
       for (const auto& a : row.actions) {
+        if (a.repeat && a.kind != EscAction::Kind::kPage) throw Reject{at, "only a page repeats (`every time`)"};
         Str(a.message, at, "page message");
         if (a.message != 0 && a.kind != EscAction::Kind::kPage) throw Reject{at, "only a page carries a message"};
         if (a.chunk != kNoChunk && a.kind != EscAction::Kind::kPage && a.kind != EscAction::Kind::kManual) {
@@ -338,6 +357,7 @@ class Verifier {
         ChunkRef(a.chunk, owner, ChunkClass::kCondition, true, at, "interpolated escalation action");
         switch (a.kind) {
           case EscAction::Kind::kPage:
+            if (a.value == kOwnerContact) break;  // `page owner`: each runbook's owner, checked with the runbook
             if (a.value >= p_.contacts.size()) throw Reject{at, fmt::format("page names contact {}, there are {}", a.value, p_.contacts.size())};
             break;
           case EscAction::Kind::kRun:
@@ -563,6 +583,13 @@ class Verifier {
     Rows(r.rows, index, r.steps.size(), at);
     Windows(r.windows, index, at);
     Lets(r.lets, index, r.steps.size(), at);
+    ChunkRef(r.down, index, ChunkClass::kCondition, true, at, "down condition");
+    Str(r.down_text, at, "down condition text");
+    if ((r.down == kNoChunk) != (r.down_text == 0)) throw Reject{at, "down condition without its text, or text without it"};
+    size_t parts = p_.policy ? p_.policy->parts.size() : 0;
+    for (uint32_t part : r.policies) {
+      if (part >= parts) throw Reject{at, fmt::format("runbook imports policy {}, there are {}", part, parts)};
+    }
   }
 
   void CheckPolicy(const Policy& pol) const {
@@ -570,6 +597,12 @@ class Verifier {
     Str(pol.name, at, "policy");
     Str(pol.title, at, "policy");
     File(pol.file, at);
+    if (pol.parts.empty()) throw Reject{at, "policy table names no policy"};
+    for (const auto& part : pol.parts) {
+      Str(part.name, at, "policy");
+      Str(part.title, at, "policy");
+      File(part.file, at);
+    }
     Targets(pol.targets, at);
     Rows(pol.rows, kPolicyOwner, 0, at);
     Windows(pol.windows, kPolicyOwner, at);

@@ -196,6 +196,9 @@ EvalResult Vm::Run(uint32_t chunk_index, EvalHost& host, const Value* method_arg
     CASE(opcode) { --sp; Apply(lang::Operator::k##name, sp[-1], sp[0]); NEXT(); }
 #include "lang/operators.def"
     CASE(NOW) { *sp++ = host.Now(); NEXT(); }
+    CASE(SEVERITY) { *sp++ = host.Severity(); NEXT(); }
+    CASE(OWNER) { *sp++ = host.Owner(); NEXT(); }
+    CASE(DOWN) { *sp++ = host.Down(); NEXT(); }
     CASE(AS_SIZE) { AsUnit(sp[-1], ValueType::kSize, 1, "bytes"); NEXT(); }
     CASE(AS_DURATION) { AsUnit(sp[-1], ValueType::kDuration, 1000, "seconds"); NEXT(); }
     CASE(AS_PERCENT) { AsUnit(sp[-1], ValueType::kPercent, 1, "percent"); NEXT(); }

@@ -54,6 +54,12 @@ class EvalHost {
   // The current instant, a kTime value (`now()`). By default the system clock; the runner's host
   // reads its clock (a rehearsal's is virtual).
   virtual Value Now();
+  // Escalation scope (`severity in [P1, P2]`, `owner == dba`, `down`): the incident's current
+  // severity ("P1"), the owner contact's name of the runbook being run, and whether its `down when`
+  // condition holds (false when it declares none). Unknown by default.
+  virtual Value Severity() { return Value::Unknown(); }
+  virtual Value Owner() { return Value::Unknown(); }
+  virtual Value Down() { return Value::Unknown(); }
   // A capability method answered as a whole (a scenario scripting `api.metric("x")`): true with
   // `out` set, or false to have the VM run the method's body with these arguments. By default every
   // method is answered by Call.

@@ -115,6 +115,8 @@ const std::map<SyntaxError, Case>& Cases() {
       {SyntaxError::kModulePath, {"import 1\n"}},
       {SyntaxError::kTooDeep, {InSymptom(std::string(200, '(') + "a" + std::string(200, ')'))}},
       {SyntaxError::kLowerRule, {"program p {\n  lower x\n}\n"}},
+      {SyntaxError::kDownWhen, {"runbook r \"R\" {\n  down if x\n}\n"}},
+      {SyntaxError::kPageTime, {"runbook r \"R\" {\n  escalate {\n    | when | then |\n    | x | page sre every 5m |\n  }\n}\n"}},
   };
   return kCases;
 }

@@ -1424,9 +1424,9 @@ TEST(VerifierRunbook, PageOfAMissingContact) {
   EXPECT_EQ(r.error.offset, RunbookAt(r));
 
   p = RedisDown();
-  p.policy->rows[0].actions[1].value = 0xFFFFFFFF;
+  p.policy->rows[0].actions[1].value = 0xFFFFFFFE;  // 0xFFFFFFFF is `page owner` (format 7)
   r = Reject(p);
-  EXPECT_MESSAGE(r, "page names contact 4294967295, there are 3");
+  EXPECT_MESSAGE(r, "page names contact 4294967294, there are 3");
   EXPECT_EQ(r.error.offset, r.parsed.policy_offset);
 }
 

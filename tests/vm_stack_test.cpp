@@ -109,7 +109,7 @@ TEST(VmStack, EveryHandlerPopsAndPushesWhatOpcodesDefSays) {
         code.push_back(rt::Encode(Op::kCONST, question));
         code.push_back(rt::Encode(op));
         break;
-      case Op::kNOW: code.push_back(rt::Encode(op)); break;
+      case Op::kNOW: case Op::kSEVERITY: case Op::kOWNER: case Op::kDOWN: code.push_back(rt::Encode(op)); break;
       case Op::kAS_SIZE: case Op::kAS_DURATION: case Op::kAS_PERCENT:
         push_num();
         code.push_back(rt::Encode(op));
