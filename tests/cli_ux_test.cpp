@@ -198,13 +198,14 @@ TEST(CliUx, UnknownParamsContactsAndChannelsAreErrors) {
   Project p("ux_env");
   p.Write("app.rb.denis", CacheRunbook("  param ns = \"denis\"\n"));
   std::string env = p.Write("staging.env.yaml",
-                            "name: staging\nparams:\n  cache: {nss: other}\ncontacts:\n  sr: {slack: \"#sre\"}\n"
-                            "  ops: {slak: \"#ops\"}\n");
+                            "name: staging\nparams:\n  cache: {nss: other}\ncontacts:\n  sr: {slack: \"#sre\"}\n");
+  // A file with an unknown key is not bound to the runbooks: the channel typo has a file of its own.
+  std::string channels = p.Write("channels.env.yaml", "name: prod\ncontacts:\n  ops: {slak: \"#ops\"}\n");
   ProcessResult r = Runbook({"lint", p.dir.path().string()});
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_TRUE(Has(r.out, env + ":3:11: error[RB0162]: runbook cache declares no param `nss`")) << r.out;
   EXPECT_TRUE(Has(r.out, env + ":5:3: error[RB0163]: contact `sr` is not a contact of policy")) << r.out;
-  EXPECT_TRUE(Has(r.out, env + ":6:9: error[RB0154]: unknown key `slak` in contact `ops`")) << r.out;
+  EXPECT_TRUE(Has(r.out, channels + ":3:9: error[RB0154]: unknown key `slak` in contact `ops`")) << r.out;
   EXPECT_TRUE(Has(r.out, "did you mean `ns`?")) << r.out;
   EXPECT_TRUE(Has(r.out, "did you mean `sre`?")) << r.out;
   EXPECT_TRUE(Has(r.out, "did you mean `slack`?")) << r.out;
