@@ -1,5 +1,6 @@
 // The `runbook` command line: a thin driver that wires the stages together and formats output.
-// Exit codes: 0 clean (warnings allowed), 1 findings at error level, 2 usage or I/O errors.
+// Exit codes: 0 clean (warnings allowed), 1 findings at error level (or warnings past --werror /
+// --max-warnings), 2 usage or I/O errors.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -14,6 +15,7 @@
 #include "compiler/disasm.hpp"
 #include "runtime/environment.hpp"
 #include "runtime/natives.hpp"
+#include "runtime/yaml_reader.hpp"
 #include "compiler/lint.hpp"
 #include "cli/verbs.hpp"
 
@@ -28,8 +30,14 @@ constexpr const char* kPathHelp =
     "Also look for team modules (import team.pg -> team/pg.rb.denis) in DIR, after the importing file's "
     "directory and its parents; repeatable, searched in order before RUNBOOK_PATH";
 
+// How many warnings `lint` lets pass: --werror none, --max-warnings N at most N; notes never count.
+struct WarningLimits {
+  bool werror = false;
+  int max_warnings = -1;  // -1: no limit
+};
+
 int RunLint(const std::vector<std::string>& paths, const std::string& format, const std::string& color,
-            const std::string& stdlib_dir, const std::vector<std::string>& search_path) {
+            const std::string& stdlib_dir, const std::vector<std::string>& search_path, const WarningLimits& limits) {
   rb::LintOptions options;
   options.paths = paths;
   options.stdlib_dir = stdlib_dir;
@@ -47,7 +55,19 @@ int RunLint(const std::vector<std::string>& paths, const std::string& format, co
   std::cout << rb::Render(result.diags, render) << std::flush;
   for (const auto& e : result.io_errors) std::cerr << "runbook: " << e << "\n";
   if (!result.io_errors.empty()) return 2;
-  return result.diags.errors() > 0 ? 1 : 0;
+  if (result.diags.errors() > 0) return 1;
+  const size_t warnings = result.diags.warnings();
+  if (limits.werror && warnings > 0) {
+    std::cerr << "runbook: " << warnings << (warnings == 1 ? " warning" : " warnings")
+              << ", and --werror makes every warning fail the check\n";
+    return 1;
+  }
+  if (limits.max_warnings >= 0 && warnings > static_cast<size_t>(limits.max_warnings)) {
+    std::cerr << "runbook: " << warnings << (warnings == 1 ? " warning" : " warnings") << ", more than --max-warnings "
+              << limits.max_warnings << " allows\n";
+    return 1;
+  }
+  return 0;
 }
 
 rb::RenderOptions TextRender(const std::string& color, size_t files) {
@@ -102,17 +122,66 @@ int RunDisasm(const std::string& path, bool source_lines, const std::vector<std:
   return 0;
 }
 
+// Every verb of the command line, in the order `runbook help` lists them.
+std::vector<CLI::App*> Verbs(CLI::App& app) {
+  return app.get_subcommands([](CLI::App*) { return true; });
+}
+
+CLI::App* FindVerb(CLI::App& app, const std::string& name) {
+  for (CLI::App* v : Verbs(app)) {
+    if (v->get_name() == name) return v;
+  }
+  return nullptr;
+}
+
+// `runbook lnit`: names the word and the nearest verb, else lists them. Exit 2 (usage).
+int UnknownVerb(CLI::App& app, const std::string& word) {
+  std::vector<std::string> names;
+  for (CLI::App* v : Verbs(app)) names.push_back(v->get_name());
+  std::string hint = rb::rt::cfg::Hint(word, names, "commands");
+  if (hint.rfind("did you mean", 0) == 0) {
+    std::cerr << "runbook: unknown command \"" << word << "\": " << hint << "\n";
+  } else {
+    std::cerr << "runbook: unknown command \"" << word << "\"; the commands are " << rb::rt::cfg::Join(names)
+              << " (`runbook help COMMAND` shows one)\n";
+  }
+  return 2;
+}
+
+// An option the verb does not have (`lint --formt json`): named with the nearest of the verb's
+// options, or a pointer to its help. Exit 2 (usage).
+int UnknownOption(CLI::App& verb, const std::string& arg) {
+  const std::string name = arg.substr(0, arg.find('='));
+  std::vector<std::string> candidates;
+  for (const CLI::Option* o : verb.get_options()) {
+    for (const auto& l : o->get_lnames()) candidates.push_back("--" + l);
+  }
+  // Short flags are one letter: any other letter is "near", so only long names get a suggestion.
+  std::string hint = name.rfind("--", 0) == 0 ? rb::rt::cfg::Hint(name, candidates, "options") : std::string();
+  std::cerr << "runbook: unknown option \"" << name << "\" for " << verb.get_name();
+  if (hint.rfind("did you mean", 0) == 0) {
+    std::cerr << ": " << hint << "\n";
+  } else {
+    std::cerr << "; `runbook help " << verb.get_name() << "` lists its options\n";
+  }
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"runbook: compile, lint and rehearse incident runbooks (*.rb.denis)"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "runbook 0.1.0");
+  app.set_version_flag("-V,--version", "runbook 0.1.0");
 
   std::vector<std::string> lint_paths;
   std::string format = "text", color = "auto", stdlib_dir;
   CLI::App* lint = app.add_subcommand("lint", "Check runbook files and directories (and the scenario and environment files in them); exit 1 on errors");
-  lint->add_option("paths", lint_paths, "Files or directories (searched for *.rb.denis, *.scenario.yaml and environment files)")->required();
+  lint->add_option("paths", lint_paths, "Files or directories (searched for *.rb.denis, *.scenario.yaml and environment files; default: the current directory)");
+  WarningLimits limits;
+  lint->add_flag("--werror", limits.werror, "Exit 1 when there is any warning, as for an error (notes never count)");
+  lint->add_option("--max-warnings", limits.max_warnings, "Exit 1 when there are more than N warnings (notes never count)")
+      ->check(CLI::NonNegativeNumber);
   lint->add_option("--format", format, "Output: text, json, sarif (2.1.0) or github (workflow annotations)")
       ->check(CLI::IsMember({"text", "json", "sarif", "github"}));
   lint->add_option("--color", color, "Colour: auto (a terminal without NO_COLOR), always, never")
@@ -188,6 +257,29 @@ int main(int argc, char** argv) {
   test->add_option("--stdlib", test_args.stdlib_dir, kStdlibHelp);
   test->add_option("--path", test_args.module_path, kPathHelp)->allow_extra_args(false);
 
+  std::string help_verb;
+  CLI::App* help = app.add_subcommand("help", "Show the options of a command (runbook help lint), or list the commands");
+  help->add_option("command", help_verb, "A command, e.g. lint");
+
+  // Unknown options and stray words are ours to report (with the nearest option), not CLI11's.
+  for (CLI::App* v : Verbs(app)) v->allow_extras();
+
+  // The verb comes first (after -h or -V): a word that is no verb is named with the nearest one.
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-h" || a == "--help" || a == "-V" || a == "--version") continue;
+    if (!a.empty() && a[0] == '-') {
+      std::vector<std::string> top{"--help", "--version"};
+      std::string hint = rb::rt::cfg::Hint(a.substr(0, a.find('=')), top, "options");
+      std::cerr << "runbook: unknown option \"" << a.substr(0, a.find('=')) << "\""
+                << (hint.rfind("did you mean", 0) == 0 ? ": " + hint : std::string("; a command comes first (`runbook help` lists them)"))
+                << "\n";
+      return 2;
+    }
+    if (!FindVerb(app, a)) return UnknownVerb(app, a);
+    break;
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -200,17 +292,38 @@ int main(int argc, char** argv) {
     app.exit(e);
     return 2;
   }
+  for (CLI::App* v : Verbs(app)) {
+    if (!v->parsed()) continue;
+    for (const std::string& extra : v->remaining()) {
+      if (!extra.empty() && extra[0] == '-' && extra != "-") return UnknownOption(*v, extra);
+      std::cerr << "runbook: unexpected argument \"" << extra << "\" for " << v->get_name() << "; `runbook help "
+                << v->get_name() << "` shows its usage\n";
+      return 2;
+    }
+  }
 
   // A bug must not end in an abort (exit 134) that loses what the user was told so far: it is
   // reported as an internal error, and nothing half-done is written (compile writes files last).
   auto dispatch = [&]() -> int {
+    if (help->parsed()) {
+      if (help_verb.empty()) {
+        // app.help() would describe the selected verb (`help` itself): the top level's own help.
+        std::cout << app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal);
+        return 0;
+      }
+      CLI::App* verb = FindVerb(app, help_verb);
+      if (!verb) return UnknownVerb(app, help_verb);
+      std::cout << verb->help(app.get_name());  // as `runbook VERB --help` prints it
+      return 0;
+    }
     if (lint->parsed()) {
-      std::vector<std::string> paths = lint_paths;
+      // No path: the current directory, searched as `runbook lint DIR` searches one.
+      std::vector<std::string> paths = lint_paths.empty() ? std::vector<std::string>{"."} : lint_paths;
       if (!lint_env.empty() && rb::rt::IsEnvironmentFileName(lint_env) &&
           std::find(paths.begin(), paths.end(), lint_env) == paths.end()) {
         paths.push_back(lint_env);
       }
-      return RunLint(paths, format, color, stdlib_dir, rb::cli::SearchPath(module_path, lint_env));
+      return RunLint(paths, format, color, stdlib_dir, rb::cli::SearchPath(module_path, lint_env), limits);
     }
     if (compile->parsed()) return RunCompile(compile_paths, output, color, stdlib_dir, rb::cli::SearchPath(module_path, lint_env));
     if (disasm->parsed()) return RunDisasm(disasm_path, !no_source, source_dirs, "auto", stdlib_dir, rb::cli::SearchPath(module_path, {}));

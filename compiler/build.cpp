@@ -61,6 +61,7 @@ Front RunFront(const std::vector<std::string>& files, const std::string& stdlib_
   }
   Check(*f.ws, lint.diags);
   for (const auto& e : f.ws->io_errors()) lint.io_errors.push_back(e);
+  ApplyIgnores(UserSources(*f.ws), lint.diags);  // as `runbook lint` does
   lint.diags.Sort();
   return f;
 }

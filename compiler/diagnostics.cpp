@@ -53,13 +53,31 @@ size_t Diagnostics::warnings() const {
                        [](const Diagnostic& d) { return d.severity() == Severity::kWarning; });
 }
 
+namespace {
+bool Before(const Diagnostic& a, const Diagnostic& b) {
+  const std::string& pa = a.source ? a.source->path() : std::string();
+  const std::string& pb = b.source ? b.source->path() : std::string();
+  if (pa != pb) return pa < pb;
+  return a.span.begin < b.span.begin;
+}
+}  // namespace
+
 void Diagnostics::Sort() {
-  std::stable_sort(diags_.begin(), diags_.end(), [](const Diagnostic& a, const Diagnostic& b) {
-    const std::string& pa = a.source ? a.source->path() : std::string();
-    const std::string& pb = b.source ? b.source->path() : std::string();
-    if (pa != pb) return pa < pb;
-    return a.span.begin < b.span.begin;
-  });
+  std::stable_sort(diags_.begin(), diags_.end(), Before);
+  std::stable_sort(suppressed_.begin(), suppressed_.end(),
+                   [](const SuppressedDiagnostic& a, const SuppressedDiagnostic& b) { return Before(a.diag, b.diag); });
+}
+
+void Diagnostics::Suppress(const std::function<std::optional<std::string>(const Diagnostic&)>& why) {
+  std::vector<Diagnostic> kept;
+  for (auto& d : diags_) {
+    if (std::optional<std::string> reason = why(d)) {
+      suppressed_.push_back(SuppressedDiagnostic{std::move(d), std::move(*reason)});
+    } else {
+      kept.push_back(std::move(d));
+    }
+  }
+  diags_ = std::move(kept);
 }
 
 namespace {
@@ -185,9 +203,10 @@ std::string RenderText(const Diagnostics& diags, const RenderOptions& o) {
     part(o.environments_checked, "environment", "environments");
     parts += ")";
   }
-  out += fmt::format("{} file{} checked{}: {} error{}, {} warning{}\n", total, total == 1 ? "" : "s", parts, e,
+  out += fmt::format("{} file{} checked{}: {} error{}, {} warning{}", total, total == 1 ? "" : "s", parts, e,
                      e == 1 ? "" : "s", w, w == 1 ? "" : "s");
-  return out;
+  if (size_t s = diags.suppressed().size()) out += fmt::format(", {} ignored (runbook:ignore)", s);
+  return out + "\n";
 }
 
 std::string RenderJson(const Diagnostics& diags, const RenderOptions& o) {
@@ -211,6 +230,7 @@ std::string RenderJson(const Diagnostics& diags, const RenderOptions& o) {
     root["summary"]["scenarios"] = o.scenarios_checked;
     root["summary"]["environments"] = o.environments_checked;
   }
+  if (!diags.suppressed().empty()) root["summary"]["ignored"] = diags.suppressed().size();
   return root.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
@@ -240,7 +260,13 @@ std::string RenderSarif(const Diagnostics& diags, const RenderOptions&) {
                      {"defaultConfiguration", {{"level", info.severity == Severity::kError ? "error" : "warning"}}}});
   }
   nlohmann::json results = nlohmann::json::array();
-  for (const auto& d : diags.all()) {
+  // The findings, then those a `# runbook:ignore` comment silenced, as results suppressed in source
+  // (SARIF 2.1.0 `suppressions`), so a viewer can show them as dismissed with the comment's reason.
+  std::vector<std::pair<const Diagnostic*, const std::string*>> all;
+  for (const auto& d : diags.all()) all.emplace_back(&d, nullptr);
+  for (const auto& s : diags.suppressed()) all.emplace_back(&s.diag, &s.justification);
+  for (const auto& [dp, justification] : all) {
+    const Diagnostic& d = *dp;
     Located loc = Locate(d);
     const DiagInfo& info = Info(d.kind);
     std::string text = d.message;
@@ -249,13 +275,15 @@ std::string RenderSarif(const Diagnostics& diags, const RenderOptions&) {
                              {"startColumn", loc.start.column},
                              {"endLine", loc.end.line},
                              {"endColumn", std::max(loc.end.column, loc.start.column + (loc.end.line == loc.start.line ? 1u : 0u))}};
-    results.push_back({{"ruleId", info.code},
-                       {"ruleIndex", static_cast<size_t>(d.kind)},
-                       {"level", d.severity() == Severity::kError ? "error" : "warning"},
-                       {"message", {{"text", text}}},
-                       {"locations",
-                        {{{"physicalLocation",
-                           {{"artifactLocation", ArtifactLocation(loc.path)}, {"region", region}}}}}}});
+    nlohmann::json result = {{"ruleId", info.code},
+                              {"ruleIndex", static_cast<size_t>(d.kind)},
+                              {"level", d.severity() == Severity::kError ? "error" : "warning"},
+                              {"message", {{"text", text}}},
+                              {"locations",
+                               {{{"physicalLocation",
+                                  {{"artifactLocation", ArtifactLocation(loc.path)}, {"region", region}}}}}}};
+    if (justification) result["suppressions"] = {{{"kind", "inSource"}, {"justification", *justification}}};
+    results.push_back(std::move(result));
   }
   nlohmann::json sarif = {
       {"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},

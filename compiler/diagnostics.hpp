@@ -2,7 +2,9 @@
 // (diagnostic_kinds.def), collected Diagnostics, and the renderers for text, JSON, SARIF and GitHub.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +44,12 @@ struct Diagnostic {
   Severity severity() const { return Info(kind).severity; }
 };
 
+// A finding silenced by a `# runbook:ignore` comment, with the comment's reason.
+struct SuppressedDiagnostic {
+  Diagnostic diag;
+  std::string justification;
+};
+
 // Collects diagnostics for one check run; renderers sort by file and position.
 class Diagnostics {
  public:
@@ -53,9 +61,14 @@ class Diagnostics {
   size_t errors() const;
   size_t warnings() const;
   void Sort();
+  // Takes every finding `why` gives a justification for out of all(): it is no longer counted or
+  // shown (SARIF lists it as suppressed in source, with the justification).
+  void Suppress(const std::function<std::optional<std::string>(const Diagnostic&)>& why);
+  const std::vector<SuppressedDiagnostic>& suppressed() const { return suppressed_; }
 
  private:
   std::vector<Diagnostic> diags_;
+  std::vector<SuppressedDiagnostic> suppressed_;
   struct Masked {
     std::shared_ptr<const Source> source;
     ast::Span span;

@@ -325,6 +325,195 @@ std::string RenderConfigErrors(const std::vector<rt::ConfigError>& errors, bool 
   return out + Render(diags, o);
 }
 
+// ---- Ignore comments -------------------------------------------------------------------------------
+
+namespace {
+
+struct IgnoredCode {
+  std::string code;  // canonical: "RB0244"
+  ast::Span span;    // of the code in the comment
+  bool used = false;
+};
+
+struct IgnoreComment {
+  std::shared_ptr<const Source> source;
+  bool file_wide = false;
+  uint32_t line = 0;
+  std::string reason;  // empty: none given (RB0260)
+  std::vector<IgnoredCode> codes;
+};
+
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+
+bool LooksLikeCode(std::string_view w) {
+  if (w.size() < 3 || std::toupper(static_cast<unsigned char>(w[0])) != 'R' ||
+      std::toupper(static_cast<unsigned char>(w[1])) != 'B')
+    return false;
+  return std::all_of(w.begin() + 2, w.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+}
+
+constexpr const char* kIgnoreExample = "# runbook:ignore RB0244 -- read by the dashboard";
+
+// The ignore comments of one source; problems with them are added to `diags`.
+void ParseIgnores(const std::shared_ptr<const Source>& src, std::vector<IgnoreComment>& out, Diagnostics& diags) {
+  const std::string& text = src->text();
+  static const std::string kMarker = "runbook:";
+  std::vector<std::string> codes;
+  for (const auto& info : Catalogue()) codes.push_back(info.code);
+  uint32_t line = 0;
+  for (size_t start = 0; start <= text.size();) {
+    size_t nl = text.find('\n', start);
+    size_t end = nl == std::string::npos ? text.size() : nl;
+    ++line;
+    std::string_view l(text.data() + start, end - start);
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    // The comment opens with `runbook:` and a word: the first `#` at the start of the line or after a
+    // blank (one inside "#sre" or `#` is not a comment), followed by blanks and the marker. A comment
+    // that only mentions `# runbook:ignore` later in its prose is no directive.
+    size_t at = std::string_view::npos;
+    for (size_t hash = l.find('#'); hash != std::string_view::npos; hash = l.find('#', hash + 1)) {
+      if (hash > 0 && !IsBlank(l[hash - 1])) continue;
+      size_t k = hash + 1;
+      while (k < l.size() && IsBlank(l[k])) ++k;
+      if (l.substr(k, kMarker.size()) == kMarker && k + kMarker.size() < l.size() &&
+          std::isalpha(static_cast<unsigned char>(l[k + kMarker.size()]))) {
+        at = k;
+      }
+      break;
+    }
+    auto span_of = [&](size_t from, size_t len) {
+      return ast::Span{static_cast<uint32_t>(start + from), static_cast<uint32_t>(start + from + len)};
+    };
+    if (at != std::string_view::npos) {
+      size_t w = at + kMarker.size();
+      while (w < l.size() && (std::isalpha(static_cast<unsigned char>(l[w])) || l[w] == '-' || l[w] == '_')) ++w;
+      std::string directive(l.substr(at, w - at));
+      if (directive != "runbook:ignore" && directive != "runbook:ignore-file") {
+        std::string hint = rt::cfg::Hint(directive, {"runbook:ignore", "runbook:ignore-file"}, "directives");
+        if (hint.rfind("did you mean", 0) != 0) hint = "the directives are runbook:ignore (its line) and runbook:ignore-file";
+        diags.Add(DiagKind::kIgnoreMalformed, src, span_of(at, directive.size()),
+                  fmt::format("unknown directive `{}`", directive), hint);
+      } else {
+        IgnoreComment c;
+        c.source = src;
+        c.file_wide = directive == "runbook:ignore-file";
+        c.line = line;
+        std::string_view rest = l.substr(w);
+        size_t dashes = rest.find("--");
+        std::string_view list = rest.substr(0, dashes);
+        if (dashes != std::string_view::npos) c.reason = std::string(rt::cfg::Trim(rest.substr(dashes + 2)));
+        size_t bad = 0;
+        for (size_t i = 0; i < list.size();) {
+          if (IsBlank(list[i]) || list[i] == ',') {
+            ++i;
+            continue;
+          }
+          size_t j = i;
+          while (j < list.size() && !IsBlank(list[j]) && list[j] != ',') ++j;
+          std::string word(list.substr(i, j - i));
+          ast::Span span = span_of(w + i, j - i);
+          i = j;
+          const DiagInfo* info = FindCode(word);
+          if (!info) {
+            ++bad;
+            if (LooksLikeCode(word)) {
+              std::string upper = word;
+              for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+              std::string hint = rt::cfg::Hint(upper, codes, "codes");
+              if (hint.rfind("did you mean", 0) != 0) hint = "`runbook codes` lists them";
+              diags.Add(DiagKind::kIgnoreUnknownCode, src, span, fmt::format("no diagnostic code {}: the ignore silences nothing", word), hint);
+            } else {
+              diags.Add(DiagKind::kIgnoreMalformed, src, span, fmt::format("`{}` is not a diagnostic code", word),
+                        fmt::format("codes come first, separated by commas, then `--` and the reason: {}", kIgnoreExample));
+            }
+            continue;
+          }
+          std::string code = info->code;
+          if (code >= "RB0260" && code <= "RB0269") {
+            ++bad;
+            diags.Add(DiagKind::kIgnoreMalformed, src, span, fmt::format("{} is about ignore comments and cannot be ignored", code),
+                      "fix or delete the comment it points at");
+          } else if (info->severity == Severity::kError) {
+            ++bad;
+            diags.Add(DiagKind::kIgnoreOfError, src, span, fmt::format("{} is an error: errors cannot be ignored", code),
+                      fmt::format("fix what {} reports (`runbook explain {}`); only warnings and notes can be ignored", code, code));
+          } else {
+            c.codes.push_back(IgnoredCode{code, span});
+          }
+        }
+        if (c.codes.empty() && bad == 0) {
+          diags.Add(DiagKind::kIgnoreMalformed, src, span_of(at, directive.size()), fmt::format("`{}` names no code", directive),
+                    fmt::format("name the codes it silences: {}", kIgnoreExample));
+        } else if (c.reason.empty()) {
+          diags.Add(DiagKind::kIgnoreWithoutReason, src, span_of(at, directive.size()),
+                    fmt::format("`{}` without a reason", directive),
+                    fmt::format("say why after `--`: {}", kIgnoreExample));
+        }
+        if (!c.codes.empty()) out.push_back(std::move(c));
+      }
+    }
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+}
+
+}  // namespace
+
+void ApplyIgnores(const std::vector<std::shared_ptr<const Source>>& sources, Diagnostics& diags) {
+  // Whether the run saw everything it could: a file with errors may not have been checked far enough
+  // for its warnings, so unused ignores are reported only when there are none.
+  const bool complete = diags.errors() == 0;
+  std::vector<IgnoreComment> ignores;
+  std::set<std::string> scanned;
+  Diagnostics found;  // about the comments: added after silencing, so never silenced themselves
+  for (const auto& src : sources) {
+    if (!src || !scanned.insert(src->path()).second) continue;
+    ParseIgnores(src, ignores, found);
+  }
+  if (!ignores.empty()) {
+    diags.Suppress([&](const Diagnostic& d) -> std::optional<std::string> {
+      if (!d.source || d.severity() == Severity::kError) return std::nullopt;
+      const std::string code = Info(d.kind).code;
+      const uint32_t line = d.source->At(d.span.begin).line;
+      IgnoredCode* hit = nullptr;
+      IgnoreComment* by = nullptr;
+      for (bool file_wide : {false, true}) {  // the line's own comment first
+        for (auto& c : ignores) {
+          if (hit) break;
+          if (c.file_wide != file_wide || c.source->path() != d.source->path() || (!file_wide && c.line != line)) continue;
+          for (auto& ic : c.codes) {
+            if (ic.code == code) hit = &ic, by = &c;
+          }
+        }
+      }
+      if (!hit) return std::nullopt;
+      hit->used = true;
+      return by->reason.empty() ? std::string("(no reason given)") : by->reason;
+    });
+  }
+  if (complete) {
+    for (const auto& c : ignores) {
+      for (const auto& ic : c.codes) {
+        if (ic.used) continue;
+        found.Add(DiagKind::kUnusedIgnore, c.source, ic.span,
+                  fmt::format("unused ignore for {} at {}:{}: no {} finding {}", ic.code, c.source->path(), c.line, ic.code,
+                              c.file_wide ? "in this file" : "on this line"),
+                  c.file_wide ? std::string("delete it: what it silenced is gone")
+                              : fmt::format("delete it, or move it to the end of the line the {} finding points at", ic.code));
+      }
+    }
+  }
+  for (const auto& d : found.all()) diags.Add(d.kind, d.source, d.span, d.message, d.hint);
+}
+
+std::vector<std::shared_ptr<const Source>> UserSources(const Workspace& ws) {
+  std::vector<std::shared_ptr<const Source>> out;
+  for (const auto& m : ws.modules()) {
+    if (m && !m->is_stdlib && m->source) out.push_back(m->source);
+  }
+  return out;
+}
+
 LintResult Lint(const LintOptions& options) {
   LintResult result;
   LintInputs in = CollectInputs(options.paths, result.io_errors);
@@ -338,6 +527,7 @@ LintResult Lint(const LintOptions& options) {
   }
   Check(ws, result.diags);
   for (const auto& e : ws.io_errors()) result.io_errors.push_back(e);
+  std::vector<std::shared_ptr<const Source>> yaml_sources;
   if (!in.scenarios.empty() || !in.environments.empty()) {
     // Scenarios are checked against compiled runbooks: only when every runbook compiles (the
     // runbooks' own errors are reported above and come first).
@@ -369,7 +559,19 @@ LintResult Lint(const LintOptions& options) {
       }
     }
     AddConfigErrors(errors, result.diags, result.io_errors);
+    if (program) {  // the scenario and environment files were checked: their comments count too
+      for (const auto* list : {&in.environments, &in.scenarios}) {
+        for (const auto& path : *list) {
+          std::string text, why;
+          if (rt::ReadRegularFile(path, rt::cfg::kEnvironmentLimit, text, why) == rt::FileRead::kOk)
+            yaml_sources.push_back(std::make_shared<const Source>(path, std::move(text)));
+        }
+      }
+    }
   }
+  std::vector<std::shared_ptr<const Source>> sources = UserSources(ws);
+  sources.insert(sources.end(), yaml_sources.begin(), yaml_sources.end());
+  ApplyIgnores(sources, result.diags);
   result.diags.Sort();
   return result;
 }
@@ -380,6 +582,7 @@ LintResult LintSource(const std::string& display_path, std::string text, const s
   if (ws.AddText(display_path, std::move(text))) ++result.files;
   Check(ws, result.diags);
   for (const auto& e : ws.io_errors()) result.io_errors.push_back(e);
+  ApplyIgnores(UserSources(ws), result.diags);
   result.diags.Sort();
   return result;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,6 +50,16 @@ std::optional<DiagKind> DiagKindOf(rt::ConfigKind kind);
 void AddConfigErrors(const std::vector<rt::ConfigError>& errors, Diagnostics& diags, std::vector<std::string>& io_errors);
 // The same rendered as text without the summary line, for verbs that load one scenario or environment.
 std::string RenderConfigErrors(const std::vector<rt::ConfigError>& errors, bool color);
+// Applies the ignore comments of `sources` (README.md, "Silencing a finding") to `diags`:
+//   `# runbook:ignore RB0244, RB0080 -- reason`       the warnings and notes with those codes on its line
+//   `# runbook:ignore-file RB0244 -- reason`          ... anywhere in its file
+// Silenced findings move to diags.suppressed(). Problems with the comments themselves are added as
+// RB0260-RB0264 (never silenced); unused ignores (RB0261) only when `diags` holds no error.
+void ApplyIgnores(const std::vector<std::shared_ptr<const Source>>& sources, Diagnostics& diags);
+class Workspace;
+// The sources of the files a workspace read or was given, without the stdlib's (for ApplyIgnores).
+std::vector<std::shared_ptr<const Source>> UserSources(const Workspace& ws);
+
 // Lints one in-memory text as if it were the file `display_path` (as `Lint` of that one file would,
 // without reading it; the files it imports are read from disk).
 LintResult LintSource(const std::string& display_path, std::string text, const std::string& stdlib_dir = {});

@@ -84,7 +84,8 @@ void LoadContacts(Reader& r, const YAML::Node& n, Environment& out) {
                                NodeKind(f.v)));
       continue;
     }
-    for (const auto& ch : Fields(r, f.v, {}, what)) {
+    // The channel kinds are a fixed set, so a misspelt one (`slak:`) is an unknown key, not a channel.
+    for (const auto& ch : Fields(r, f.v, {"slack", "pager", "phone", "email", "sms", "webhook"}, what)) {
       if (auto s = WantScalar(r, ch.v, fmt::format("{}'s {} channel", what, ch.key))) c.channels.push_back(EnvChannel{ch.key, *s});
     }
     out.contacts[f.key] = std::move(c);
