@@ -876,16 +876,17 @@ class ScenarioLoader {
         CheckStep(f.key, f.k);
         continue;
       }
-      const char* kind = lang::Name(st->kind);
+      std::string kind = lang::Name(st->kind);
+      kind = (std::string("aeiou").find(kind[0]) != std::string::npos ? "an " : "a ") + kind;
       if (!done && st->kind != StepKind::kAction && st->kind != StepKind::kLastResort) {
         r_.Error(ConfigKind::kScenarioApprovalStep, f.k,
-                 fmt::format("step `{}` is a {} step: only action and last_resort steps wait for an approval", f.key, kind),
+                 fmt::format("step `{}` is {} step: only action and last_resort steps wait for an approval", f.key, kind),
                  NeedsPerson(*st) ? fmt::format("to say a person did it, move it under `done:`") : "remove it from `approvals:`");
         continue;
       }
       if (done && !NeedsPerson(*st)) {
         r_.Error(ConfigKind::kScenarioDoneStep, f.k,
-                 fmt::format("step `{}` is a {} step with commands: it completes by itself, nobody says it is done", f.key, kind),
+                 fmt::format("step `{}` is {} step with commands: it completes by itself, nobody says it is done", f.key, kind),
                  st->kind == StepKind::kAction || st->kind == StepKind::kLastResort
                      ? "to approve it, move it under `approvals:`"
                      : "remove it from `done:`; only a manual step, or one of instruction lines only, waits for a person");

@@ -178,7 +178,7 @@ TEST(ScenarioApprovals, WrongStepsAreErrorsNamingTheFix) {
   EXPECT_NE(e.find("error[RB0126]"), std::string::npos) << e;
   EXPECT_NE(e.find("move it under `done:`"), std::string::npos) << e;
   e = f.Errors(base + "done:\n  restart: {at: 1m, by: bob}\n");
-  EXPECT_NE(e.find("error[RB0127]: step `restart` is a action step with commands"), std::string::npos) << e;
+  EXPECT_NE(e.find("error[RB0127]: step `restart` is an action step with commands"), std::string::npos) << e;
   EXPECT_NE(e.find("move it under `approvals:`"), std::string::npos) << e;
   e = f.Errors(base + "done:\n  state: {at: 1m, by: bob}\n");
   EXPECT_NE(e.find("error[RB0127]"), std::string::npos) << e;
@@ -339,7 +339,7 @@ TEST(ScenarioCommandKeys, MatchTheSameWithAndWithoutAnEnvironment) {
   rt::Environment env;
   std::vector<rt::ConfigError> errors;
   ASSERT_TRUE(rt::LoadEnvironment(env_path, env, errors)) << (errors.empty() ? "" : errors[0].ToString());
-  for (const rt::Environment* e : {static_cast<const rt::Environment*>(nullptr), &env}) {
+  for (const rt::Environment* e : std::vector<const rt::Environment*>{nullptr, &env}) {
     rt::Trace t = f.Run(sc, e);
     std::vector<std::string> statuses;
     for (const auto& ev : t.events) {
@@ -349,8 +349,10 @@ TEST(ScenarioCommandKeys, MatchTheSameWithAndWithoutAnEnvironment) {
     ASSERT_EQ(statuses.size(), 2u) << shown;
     EXPECT_EQ(statuses[0].substr(statuses[0].size() - 4), "→ ok") << shown;
     EXPECT_EQ(statuses[1].substr(statuses[1].size() - 4), "→ ok") << shown;
-    if (e) EXPECT_NE(shown.find("redis-cli -h redis://10.0.0.5:6379 info memory"), std::string::npos) << shown;  // run as bound
-    if (e) EXPECT_NE(shown.find("-n denis-prod"), std::string::npos) << shown;
+    if (e) {
+      EXPECT_NE(shown.find("redis-cli -h redis://10.0.0.5:6379 info memory"), std::string::npos) << shown;  // run as bound
+      EXPECT_NE(shown.find("-n denis-prod"), std::string::npos) << shown;
+    }
     EXPECT_TRUE(t.warnings.empty()) << Join(t.warnings);
   }
 }
