@@ -308,7 +308,9 @@ ScenarioResult LoadScen(const std::string& text, const std::string& dir = "redis
   auto d = TempDir() / "scenarios" / dir;
   std::filesystem::create_directories(d);
   std::string path = (d / name).string();
-  std::ofstream(path, std::ios::binary) << text;
+  // A scenario must expect something (RB0125): one that checks nothing is added where a test gives none.
+  bool has_expect = text.rfind("expect:", 0) == 0 || text.find("\nexpect:") != std::string::npos;
+  std::ofstream(path, std::ios::binary) << text << (has_expect ? "" : "\nexpect: {pending: {}}\n");
   ScenarioResult r;
   r.ok = rt::LoadScenario(path, RedisDown(), TestRegistry(), r.s, r.errors);
   return r;

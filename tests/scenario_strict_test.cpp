@@ -121,6 +121,11 @@ const char* kHealthy =
     "  redis.ping(): true\n"
     "  logs.count(\"denis*\", \"ConnectionError\", 5m): 0\n"
     "  api.up(\"/chat\"): true\n";
+const char* kDown =
+    "probes:\n"
+    "  redis.ping(): false\n"
+    "  logs.count(\"denis*\", \"ConnectionError\", 5m): 0\n"
+    "  api.up(\"/chat\"): true\n";
 const char* kExpect = "expect:\n  severity: P2\n";
 
 std::string Join(const std::vector<std::string>& v) {
@@ -253,14 +258,12 @@ TEST(ScenarioUnread, ProbeArgumentTypoIsAWarningWithTheAskedKey) {
   Fixture f;
   rt::Scenario sc = f.Ok(
       "probes:\n"
-      "  redis.ping(): true\n"
+      "  redis.ping(): false\n"
       "  logs.count(\"denis*\", \"ConectionError\", 5m): 12\n"
       "  api.up(\"/chat\"): true\n"
       "commands:\n"
       "  kubectl get pods -n denis: {stdout: ok}\n"
       "  kubectl get pod -n denis: {stdout: ok}\n"
-      "answers:\n"
-      "  \"¿Datos perdidos?\": {at: 20m, answer: no}\n"
       "approvals:\n"
       "  restart: {at: 1m, by: bob}\n"
       "done:\n"
@@ -279,11 +282,6 @@ TEST(ScenarioUnread, ProbeArgumentTypoIsAWarningWithTheAskedKey) {
             std::string::npos)
       << w;
   EXPECT_EQ(w.find("command `kubectl get pods -n denis`"), std::string::npos) << w;
-  EXPECT_NE(w.find("warning[RB0130]: the answer to \"¿Datos perdidos?\" at 20m is never read"), std::string::npos) << w;
-  // The healthy run never reaches restart and never waits on tell (this runner asks nobody yet,
-  // or asks and finds the step not reached): an entry not read is a warning either way.
-  EXPECT_NE(w.find("warning[RB0131]"), std::string::npos) << w;
-  EXPECT_NE(w.find("warning[RB0132]"), std::string::npos) << w;
   // Warnings do not fail the scenario; the report and JSON carry them.
   EXPECT_TRUE(rt::Check(sc, t).empty());
   EXPECT_NE(rt::RenderTrace(t, sc, false).find("warning[RB0128]"), std::string::npos);
@@ -322,7 +320,7 @@ TEST(ScenarioUnread, ReadAnswersApprovalsAndDoneAreNotWarnings) {
 // ---- command keys independent of --env -----------------------------------------------------------
 TEST(ScenarioCommandKeys, MatchTheSameWithAndWithoutAnEnvironment) {
   Fixture f;
-  rt::Scenario sc = f.Ok(std::string(kHealthy) +
+  rt::Scenario sc = f.Ok(std::string(kDown) +
                          "commands:\n"
                          "  redis-cli -h denis-redis info memory: {stdout: \"# Memory\\nused_memory:1889785610\\nused_memory_human:1.76G\"}\n"
                          "  kubectl get pods -n denis: {stdout: ok}\n" +
@@ -346,7 +344,7 @@ TEST(ScenarioCommandKeys, MatchTheSameWithAndWithoutAnEnvironment) {
       if (ev.kind == rt::TraceEvent::Kind::kCommand) statuses.push_back(ev.detail + " → " + ev.status);
     }
     std::string shown = Join(statuses);
-    ASSERT_EQ(statuses.size(), 2u) << shown;
+    ASSERT_GE(statuses.size(), 2u) << shown;
     EXPECT_EQ(statuses[0].substr(statuses[0].size() - 4), "→ ok") << shown;
     EXPECT_EQ(statuses[1].substr(statuses[1].size() - 4), "→ ok") << shown;
     if (e) {
@@ -372,7 +370,7 @@ TEST(ScenarioCommandKeys, SeedScenariosPassWithTheExampleEnvironment) {
 // ---- filter stages -------------------------------------------------------------------------------
 TEST(ScenarioFilters, EachStageInTheTraceAndJson) {
   Fixture f;
-  rt::Scenario sc = f.Ok(std::string(kHealthy) +
+  rt::Scenario sc = f.Ok(std::string(kDown) +
                          "commands:\n"
                          "  redis-cli -h denis-redis info memory: {stdout: \"# Memory\\nused_memory:1889785610\\nused_memory_human:1.76G\"}\n"
                          "  kubectl get pods -n denis: {stdout: ok}\n" +
