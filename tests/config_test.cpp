@@ -487,7 +487,7 @@ TEST(ConfigScenario, UnknownRunbook) {
 TEST(ConfigScenario, DurationAndTick) {
   auto r = LoadScen("duration: 2d\ntick: 500ms\n");
   EXPECT_FALSE(r.ok);
-  EXPECT_TRUE(HasError(r.errors, 1, 11, "duration must be from 1s to 24h"));
+  EXPECT_TRUE(HasError(r.errors, 1, 11, "duration must be from 1s to 30d"));
   EXPECT_TRUE(HasError(r.errors, 2, 7, "tick must be at least 1s"));
   auto longer = LoadScen("duration: 1m\ntick: 2m\n");
   EXPECT_TRUE(HasError(longer.errors, 2, 7, "tick 2m is longer than the scenario's duration (1m)"));
