@@ -243,7 +243,7 @@ int RunRehearse(const RehearseArgs& args) {
   } else {
     bool color = UseColor(args.color);
     std::cout << rt::RenderTrace(trace, sc, color);
-    rt::TestCase tc{sc.runbook, sc.name, sc.path, 0, {}, mismatches};
+    rt::TestCase tc{sc.runbook, sc.name, sc.path, 0, {}, mismatches, {}};  // the trace above shows the warnings;
     if (!mismatches.empty()) {
       std::cout << "\n" << rt::RenderFailure(tc, color);
     } else {
@@ -362,6 +362,7 @@ int RunTest(const TestArgs& args) {
       options.env = args.env.empty() ? nullptr : &env;
       rt::Trace trace = rt::Rehearse(p, registry, *FindRunbook(p, sc.runbook), sc, provider, state, options);
       tc.mismatches = rt::Check(sc, trace);
+      tc.warnings = trace.warnings;  // unread scenario keys
       traces.push_back(std::move(trace));
     }
     tc.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - s0).count();
@@ -371,6 +372,7 @@ int RunTest(const TestArgs& args) {
     } else if (!args.quiet) {
       std::cout << (color ? "\x1b[32mok\x1b[0m" : "ok") << "   " << tc.runbook << "/" << tc.scenario << "\n";
     }
+    if (tc.passed()) std::cout << rt::RenderWarnings(tc, args.quiet, color);
     results.push_back(std::move(tc));
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

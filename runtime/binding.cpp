@@ -284,4 +284,20 @@ Effect MaxEffect(StepKind k) {
   return Effect::kRead;
 }
 
+std::vector<std::string> ScenarioKeyArgv(const Program& program, const Registry& registry, uint32_t runbook,
+                                         const Command& command, const Bindings* key_bindings, const std::vector<Value>* lets) {
+  if (!key_bindings) return {};
+  // A param only the environment gives has no value here: the key is then matched on the words as run.
+  for (const auto& word : command.argv) {
+    for (const auto& part : word) {
+      if (part.kind == WordPart::Kind::kParam && part.value < key_bindings->params.size() &&
+          key_bindings->params[part.value].value.IsUnknown()) {
+        return {};
+      }
+    }
+  }
+  // A `{target.field}` has no value without an environment: it stays as written, `{redis.host}`.
+  return BindCommand(program, registry, runbook, command, *key_bindings, lets).argv;
+}
+
 }  // namespace rb::rt

@@ -73,4 +73,12 @@ std::string LetWord(const Value& v);
 BoundCommand BindCommand(const Program& program, const Registry& registry, uint32_t runbook,
                          const Command& command, const Bindings& bindings, const std::vector<Value>* lets = nullptr);
 
+// The words a scenario's command key is matched by: `command` bound under `key_bindings` (the
+// scenario's own: its `params:`, the defaults, targets by binding name), never the environment's
+// addresses or params, so a key matches with and without --env. Null `key_bindings`: empty (the
+// provider then matches on the run's argv).
+std::vector<std::string> ScenarioKeyArgv(const Program& program, const Registry& registry, uint32_t runbook,
+                                         const Command& command, const Bindings* key_bindings,
+                                         const std::vector<Value>* lets = nullptr);
+
 }  // namespace rb::rt

@@ -23,9 +23,14 @@ Trace Rehearse(const Program& program, const Registry& registry, uint32_t runboo
         scenario.path, bp.name, program.Str(program.runbooks.at(runbook).name), bp.name));
   }
 
+  // The scenario's own bindings (no environment, no --param): what its command keys are written under.
+  auto* scenario_provider = dynamic_cast<ScenarioProvider*>(&provider);
+  if (scenario_provider) scenario_provider->SetKeyBindings(Bind(program, runbook, nullptr, {&scenario_params}));
+  ScenarioReads local_reads;
+
   VirtualClock clock;
   if (scenario.start_s) clock.SetStart(*scenario.start_s);
-  ScenarioAnswers answers(scenario);
+  ScenarioAnswers answers(scenario, scenario_provider ? &scenario_provider->reads() : &local_reads);
   RecordingNotifier notifier;
   RunnerOptions run;
   run.limits = options.limits;
@@ -37,7 +42,11 @@ Trace Rehearse(const Program& program, const Registry& registry, uint32_t runboo
   Runner runner(program, registry, runbook, std::move(bindings), RunnerWorld{clock, provider, answers, state, notifier},
                 run);
   for (auto& e : unbound) runner.AddError(std::move(e));
-  return runner.Run();
+  Trace trace = runner.Run();
+  if (scenario_provider) {
+    for (const auto& w : UnreadKeys(scenario, scenario_provider->reads())) trace.warnings.push_back(w.ToString());
+  }
+  return trace;
 }
 
 }  // namespace rb::rt

@@ -110,6 +110,26 @@ std::string RenderPlan(const Plan& plan, bool color) {
   return out;
 }
 
+// A filter stage's output on one line: its first line, cut at 60 characters (not inside a UTF-8
+// sequence), quoted; " …" and the line count when there is more.
+static std::string ShortOutput(const std::string& text) {
+  size_t nl = text.find('\n');
+  std::string first = text.substr(0, nl);
+  size_t lines = 1;
+  for (char c : text) lines += c == '\n';
+  bool cut = false;
+  if (first.size() > 60) {
+    size_t at = 60;
+    while (at > 0 && (static_cast<unsigned char>(first[at]) & 0xC0) == 0x80) --at;
+    first.resize(at);
+    cut = true;
+  }
+  std::string out = "\"" + first + "\"";
+  if (cut || lines > 1) out += " …";
+  if (lines > 1) out += fmt::format(" ({} lines)", lines);
+  return out;
+}
+
 std::string RenderTrace(const Trace& t, const Scenario& sc, bool color) {
   Style st{color};
   std::string out;
@@ -187,6 +207,10 @@ std::string RenderTrace(const Trace& t, const Scenario& sc, bool color) {
         break;
     }
     out += fmt::format("  {} {}\n", st(kDim, at), line);
+    for (size_t i = 0; i < e.filtered.size() && i < e.filter_stages.size(); ++i) {
+      out += fmt::format("  {}     |> {} → {}\n", st(kDim, Pad("", 7)), e.filter_stages[i],
+                         e.filtered[i] == "unknown" ? st(kMagenta, "unknown") : ShortOutput(e.filtered[i]));
+    }
   }
   if (!any_symptom) out += fmt::format("  {} every symptom clear throughout\n", st(kDim, Pad("0s", 7)));
   size_t failed = 0;
@@ -208,6 +232,7 @@ std::string RenderTrace(const Trace& t, const Scenario& sc, bool color) {
     for (const auto& p : t.unknown_probes) out += "  " + p + "\n";
   }
   for (const auto& e : t.errors) out += st(kRed, "error: ") + e + "\n";
+  for (const auto& w : t.warnings) out += st(kYellow, w) + "\n";
   return out;
 }
 
@@ -227,6 +252,13 @@ std::string TraceJson(const Trace& t, const std::vector<Mismatch>* mismatches) {
       ev["state"] = TriName(e.state);
     }
     if (e.kind == TraceEvent::Kind::kCommand) ev["effect"] = EffectName(e.effect);
+    if (!e.filtered.empty()) {
+      json filters = json::array();
+      for (size_t i = 0; i < e.filtered.size() && i < e.filter_stages.size(); ++i) {
+        filters.push_back({{"filter", e.filter_stages[i]}, {"output", e.filtered[i]}});
+      }
+      ev["filters"] = std::move(filters);
+    }
     if (e.kind == TraceEvent::Kind::kRowFire) ev["policy"] = e.policy;
     events.push_back(std::move(ev));
   }
@@ -258,6 +290,7 @@ std::string TraceJson(const Trace& t, const std::vector<Mismatch>* mismatches) {
   j["pending"] = {{"rows", t.pending_rows}, {"steps", t.pending_steps}, {"asks", t.pending_asks}};
   j["unknown_probes"] = t.unknown_probes;
   j["errors"] = t.errors;
+  j["warnings"] = t.warnings;
   if (mismatches) {
     json list = json::array();
     for (const auto& m : *mismatches) {
@@ -279,6 +312,15 @@ std::string RenderFailure(const TestCase& test, bool color) {
     out += fmt::format("    {} {}\n", st(kGreen, "- expected:"), m.expected);
     out += fmt::format("    {} {}\n", st(kRed, "+ actual:  "), m.actual);
   }
+  for (const auto& w : test.warnings) out += "  " + st(kYellow, w) + "\n";
+  return out;
+}
+
+std::string RenderWarnings(const TestCase& test, bool quiet, bool color) {
+  if (test.warnings.empty()) return "";
+  Style st{color};
+  std::string out = quiet ? fmt::format("{} {}/{}\n", st(kYellow, "warn"), test.runbook, test.scenario) : "";
+  for (const auto& w : test.warnings) out += "  " + st(kYellow, w) + "\n";
   return out;
 }
 

@@ -20,10 +20,14 @@ struct TestCase {
   double seconds = 0;
   std::vector<std::string> load_errors;  // the scenario (or its runbook) could not be loaded
   std::vector<Mismatch> mismatches;
+  std::vector<std::string> warnings;     // scenario keys the rehearsal never read (they do not fail it)
   bool passed() const { return load_errors.empty() && mismatches.empty(); }
 };
 // "FAIL redis_down/outage" and the expected-vs-actual diff, one block per mismatch.
 std::string RenderFailure(const TestCase& test, bool color);
+// A passing scenario's warnings, one indented line each ("" without any); `quiet`: headed by
+// "warn runbook/scenario", as no "ok" line names it.
+std::string RenderWarnings(const TestCase& test, bool quiet, bool color);
 std::string JUnitXml(const std::vector<TestCase>& tests, double seconds);
 
 // What no scenario exercised, over every runbook of a program (and its policy's rows).

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <string_view>
 
 namespace rb::rt {
 
@@ -98,6 +99,69 @@ Value RunHost::Eval(uint32_t chunk) {
     return Value::Unknown();
   }
   return r.value;
+}
+
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n')) s.remove_suffix(1);
+  return s;
+}
+
+// The filters as written, split at each top-level `|>` (not inside quotes or brackets).
+std::vector<std::string> SplitStages(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  char quote = 0;
+  int depth = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (quote) {
+      cur += c;
+      if (c == '\\' && i + 1 < text.size()) cur += text[++i];
+      else if (c == quote) quote = 0;
+      continue;
+    }
+    if (c == '"' || c == '\'') quote = c;
+    if (c == '(' || c == '[') ++depth;
+    if (c == ')' || c == ']') --depth;
+    if (depth == 0 && c == '|' && i + 1 < text.size() && text[i + 1] == '>') {
+      out.push_back(std::string(Trim(cur)));
+      cur.clear();
+      ++i;
+      continue;
+    }
+    cur += c;
+  }
+  if (!Trim(cur).empty()) out.push_back(std::string(Trim(cur)));
+  return out;
+}
+
+}  // namespace
+
+Value RunHost::EvalFilters(uint32_t chunk, const std::string& filter_text, TraceEvent& e) {
+  std::vector<std::pair<std::string, Value>> log;
+  filter_log_ = &log;
+  Value v = Eval(chunk);
+  filter_log_ = nullptr;
+  std::vector<std::string> stages = SplitStages(filter_text);
+  // Calls inside a stage's arguments (a method body's filters) would be logged too: only when the
+  // log has one entry per stage is it shown by stage; else by the filters' names.
+  bool by_stage = stages.size() == log.size();
+  e.filter_stages.clear();
+  e.filtered.clear();
+  for (size_t i = 0; i < log.size(); ++i) {
+    e.filter_stages.push_back(by_stage ? stages[i] : log[i].first);
+    std::string shown = log[i].second.IsUnknown() ? "unknown" : ToString(log[i].second);
+    while (!shown.empty() && shown.back() == '\n') shown.pop_back();  // lines print one per line
+    e.filtered.push_back(std::move(shown));
+  }
+  return v;
+}
+
+void RunHost::Filtered(const std::string& name, const Value& result) {
+  if (filter_log_) filter_log_->emplace_back(name, result);
 }
 
 void RunHost::Error(const std::string& message) {

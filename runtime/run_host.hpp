@@ -42,6 +42,10 @@ class RunHost : public EvalHost {
   // the questions its code names (its ASK constants), whether or not a short-circuit skips them.
   Value Eval(uint32_t chunk);
   void Error(const std::string& message);
+  // Evaluates a command's filter chunk and records into `e` what each `|>` stage produced (its
+  // `filter_stages` from `filter_text`, the filters as written, and `filtered`).
+  Value EvalFilters(uint32_t chunk, const std::string& filter_text, TraceEvent& e);
+  void Filtered(const std::string& name, const Value& result) override;
   Value SymptomValue(uint32_t index);
   // Evaluates every window's condition (the runbook's, then the policy's) at this instant and keeps
   // its first-seen time in the state store: a false closes it, unknown neither opens nor closes it.
@@ -86,6 +90,7 @@ class RunHost : public EvalHost {
   bool Probe(uint32_t owner, const Import& import, const std::string& name, const Value* args, size_t argc,
              ProbeCall& call, ProbeAnswer& answer);
   void NoteUnknown(const ProbeCall& call, const ProbeAnswer& a);
+  std::vector<std::pair<std::string, Value>>* filter_log_ = nullptr;  // while EvalFilters runs
   const Program& p_;
   uint32_t rb_;
   const Runbook& r_;

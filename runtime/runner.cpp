@@ -557,7 +557,7 @@ class Runner::Impl {
       facts_.output = Value::Unknown();
       return;
     }
-    ExecAnswer a = world_.provider.Exec(bc.argv, bc.effect, facts_.now_ms);
+    ExecAnswer a = world_.provider.Exec(bc.argv, bc.effect, facts_.now_ms, ScenarioKeyArgv(p_, reg_, rb_, c, world_.provider.KeyBindings(), &lets));  // scenario key
     bool write = bc.effect >= Effect::kWrite;
     switch (a.status) {
       case ExecAnswer::Status::kOk: e.status = write ? "would run: ok" : "ok"; break;
@@ -585,7 +585,7 @@ class Runner::Impl {
       facts_.output = Value::String(TrimEnd(a.out));
       if (!a.err.empty() && a.status == ExecAnswer::Status::kFailed) e.status += ": " + TrimEnd(a.err);
     }
-    if (c.filter != kNoChunk && !facts_.output.IsUnknown()) facts_.output = host_.Eval(c.filter);
+    if (c.filter != kNoChunk && !facts_.output.IsUnknown()) facts_.output = host_.EvalFilters(c.filter, p_.Str(c.filter_text), e);  // filter stages
   }
 
   // True when the expectation is settled (held, or its deadline passed); false to wait for wake.

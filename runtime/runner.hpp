@@ -80,6 +80,16 @@ class Provider {
   virtual ProbeAnswer Probe(const ProbeCall& call, int64_t now_ms) = 0;
   // A command; `effect` is re-derived from the bound argv. Dry providers never run writes.
   virtual ExecAnswer Exec(const std::vector<std::string>& argv, Effect effect, int64_t now_ms) = 0;
+  // The same command with the words a scenario's command keys are matched by (`key_argv`: bound under
+  // the scenario's own bindings, see ScenarioKeyArgv; empty: match on `argv`). Live worlds ignore it.
+  virtual ExecAnswer Exec(const std::vector<std::string>& argv, Effect effect, int64_t now_ms,
+                          const std::vector<std::string>& key_argv) {
+    (void)key_argv;
+    return Exec(argv, effect, now_ms);
+  }
+  // The bindings a scenario's command keys are written under (its `params:`, the defaults, targets by
+  // binding name); null: keys are the bound argv itself (a live world).
+  virtual const Bindings* KeyBindings() const { return nullptr; }
   // The first instant after `after_ms` at which anything this world answers can change (a probe's or
   // command's next timeline point, an answer, approval or done time); nullopt: nothing changes any more.
   // A live world returns after_ms + 1 (anything can change at any time).
@@ -88,7 +98,12 @@ class Provider {
 
 // ---- Answers: the replies to `ask` questions, approvals, manual steps done -----------------------
 // A scenario's `answers:`, `approvals:` and `done:` in a rehearsal; the on-call person in a live run.
-struct Approval { bool approved = false; std::string by; int64_t at_ms = 0; };
+// One approval (or denial) of a step, or one person saying a manual step is done.
+struct Approval {
+  bool approved = false;
+  std::string by;     // who
+  int64_t at_ms = 0;  // when
+};
 class Answers {
  public:
   virtual ~Answers() = default;
@@ -96,9 +111,17 @@ class Answers {
   virtual std::optional<bool> Answer(const std::string& question, int64_t now_ms) = 0;
   // The approvals of step `step` given at or before `now_ms`, in time order (a scenario's `approvals:`;
   // live: the operator). The runner consumes them one per walk.
-  virtual std::vector<Approval> Approvals(const std::string& step, int64_t now_ms) { (void)step; (void)now_ms; return {}; }
+  virtual std::vector<Approval> Approvals(const std::string& step, int64_t now_ms) {
+    (void)step;
+    (void)now_ms;
+    return {};
+  }
   // Who said manual step `step` is done, at or before `now_ms`, in time order.
-  virtual std::vector<Approval> Done(const std::string& step, int64_t now_ms) { (void)step; (void)now_ms; return {}; }
+  virtual std::vector<Approval> Done(const std::string& step, int64_t now_ms) {
+    (void)step;
+    (void)now_ms;
+    return {};
+  }
   // Who approves an `action` that no approval names: a rehearsal approves actions itself (they are
   // recorded, never performed); nullopt: an action waits for an approval, as a last resort always does.
   virtual std::optional<std::string> DefaultApprover() { return std::string("the rehearsal"); }

@@ -23,7 +23,7 @@ using namespace cfg;
 
 namespace {
 
-constexpr int64_t kMaxScenarioMs = 24LL * 3600 * 1000;
+constexpr int64_t kMaxScenarioMs = 30LL * 24 * 3600 * 1000;  // 30d: a countdown of days, rehearsed sparsely
 
 }  // namespace
 
@@ -180,7 +180,8 @@ class ScenarioLoader {
 
   void Load(const YAML::Node& root) {
     auto fields = Fields(r_, root,
-                         {"runbook", "description", "duration", "tick", "params", "probes", "commands", "answers", "expect", "start"},
+                         {"runbook", "description", "duration", "tick", "params", "probes", "commands", "answers", "approvals", "done",
+                          "expect", "start"},
                          "a scenario");
     // The runbook.
     if (const Field* f = Get(fields, "runbook")) {
@@ -197,7 +198,7 @@ class ScenarioLoader {
     if (const Field* f = Get(fields, "duration")) {
       if (auto ms = Duration(f->v, "duration")) {
         if (*ms < 1000 || *ms > kMaxScenarioMs)
-          r_.Error(ConfigKind::kScenarioDuration, f->v, fmt::format("duration must be from 1s to 24h, got {}", Quote(f->v.Scalar())));
+          r_.Error(ConfigKind::kScenarioDuration, f->v, fmt::format("duration must be from 1s to 30d, got {}", Quote(f->v.Scalar())));
         else out_.duration_ms = *ms;
       }
     }
@@ -230,7 +231,20 @@ class ScenarioLoader {
     if (const Field* f = Get(fields, "probes")) Probes(f->v);
     if (const Field* f = Get(fields, "commands")) Commands(f->v);
     if (const Field* f = Get(fields, "answers")) Answers(f->v);
-    if (const Field* f = Get(fields, "expect")) Expect(f->v);
+    if (const Field* f = Get(fields, "approvals")) Approvals(f->v, false);
+    if (const Field* f = Get(fields, "done")) Approvals(f->v, true);
+    if (const Field* f = Get(fields, "expect")) {
+      Expect(f->v);
+      if (out_.expect.key_marks.empty() && (f->v.IsNull() || (f->v.IsMap() && f->v.size() == 0))) {
+        r_.Error(ConfigKind::kScenarioNoExpectations, f->k,
+                 "`expect:` is empty: a scenario that checks nothing passes whatever the runbook does",
+                 "say what the rehearsal must show, e.g. expect: {steps: [state], severity: P2} (docs/scenarios.md)");
+      }
+    } else {
+      r_.Error(ConfigKind::kScenarioNoExpectations, Mark{1, 1},
+               "this scenario has no `expect:`: a scenario that checks nothing passes whatever the runbook does",
+               "add what the rehearsal must show, e.g. expect: {steps: [state], severity: P2} (docs/scenarios.md)");
+    }
   }
 
  private:
@@ -837,6 +851,97 @@ class ScenarioLoader {
     return false;
   }
 
+  // ---- Approvals and done ------------------------------------------------------------------------
+  const Step* FindStep(const std::string& name) const {
+    for (const auto& st : rb_->steps) {
+      if (Str(st.name) == name) return &st;
+    }
+    return nullptr;
+  }
+  // A step nobody but a person completes: `manual`, or a body of instruction lines only.
+  static bool NeedsPerson(const Step& st) {
+    if (st.kind == StepKind::kManual) return true;
+    if (st.items.empty()) return false;
+    return std::all_of(st.items.begin(), st.items.end(), [](const StepItem& it) { return it.kind == StepItem::Kind::kText; });
+  }
+
+  // `approvals: {restart: {at: 1m, by: bob}}` / `done: {renew: {at: 12m, by: alice}}`: one entry or a
+  // list of entries (one per walk of the step, in time order).
+  void Approvals(const YAML::Node& n, bool done) {
+    const char* key = done ? "done" : "approvals";
+    if (!WantMap(r_, n, key, done ? "{renew_by_hand: {at: 12m, by: alice}}" : "{restart: {at: 1m, by: alice}}")) return;
+    for (const auto& f : Fields(r_, n, {}, key)) {
+      const Step* st = FindStep(f.key);
+      if (!st) {
+        CheckStep(f.key, f.k);
+        continue;
+      }
+      std::string kind = lang::Name(st->kind);
+      kind = (std::string("aeiou").find(kind[0]) != std::string::npos ? "an " : "a ") + kind;
+      if (!done && st->kind != StepKind::kAction && st->kind != StepKind::kLastResort) {
+        r_.Error(ConfigKind::kScenarioApprovalStep, f.k,
+                 fmt::format("step `{}` is {} step: only action and last_resort steps wait for an approval", f.key, kind),
+                 NeedsPerson(*st) ? fmt::format("to say a person did it, move it under `done:`") : "remove it from `approvals:`");
+        continue;
+      }
+      if (done && !NeedsPerson(*st)) {
+        r_.Error(ConfigKind::kScenarioDoneStep, f.k,
+                 fmt::format("step `{}` is {} step with commands: it completes by itself, nobody says it is done", f.key, kind),
+                 st->kind == StepKind::kAction || st->kind == StepKind::kLastResort
+                     ? "to approve it, move it under `approvals:`"
+                     : "remove it from `done:`; only a manual step, or one of instruction lines only, waits for a person");
+        continue;
+      }
+      std::optional<int64_t> last;
+      if (f.v.IsMap()) {
+        ApprovalFrom(f.key, f.v, done, last);
+      } else if (f.v.IsSequence() && f.v.size() > 0) {
+        for (const auto& item : f.v) {
+          if (!item.IsMap()) {
+            r_.Error(Common::kShape, item, fmt::format("each entry of {}.{} must be a mapping such as {{at: 2m, by: alice}}, got {}", key,
+                                                       f.key, NodeKind(item)));
+            continue;
+          }
+          ApprovalFrom(f.key, item, done, last);
+        }
+      } else {
+        r_.Error(Common::kShape, f.v, fmt::format("{}.{} must be a mapping such as {{at: 2m, by: alice}} or a list of them, got {}", key,
+                                                  f.key, NodeKind(f.v)));
+      }
+    }
+  }
+
+  void ApprovalFrom(const std::string& step, const YAML::Node& n, bool done, std::optional<int64_t>& last) {
+    auto fields = done ? Fields(r_, n, {"at", "by"}, "a done entry") : Fields(r_, n, {"at", "by", "approve"}, "an approval");
+    ApprovalPoint a;
+    a.step = step;
+    a.mark = r_.At(n);
+    auto start = PointStart(n, fields, false, last, "");
+    if (!start) return;
+    a.at_ms = *start;
+    if (fields.size() != n.size()) return;  // a key was wrong: already reported
+    const Field* by = Get(fields, "by");
+    if (!by) {
+      r_.Error(ConfigKind::kScenarioMissingKey, n,
+               fmt::format("{} of step `{}` needs `by:`, who {} it, e.g. by: alice", done ? "a done entry" : "an approval", step,
+                           done ? "did" : "approved"));
+      return;
+    }
+    auto who = WantScalar(r_, by->v, "by");
+    if (!who) return;
+    if (Trim(*who).empty()) {
+      r_.Error(ConfigKind::kScenarioValue, by->v, "by: name who it was, e.g. by: alice");
+      return;
+    }
+    a.by = std::string(Trim(*who));
+    if (const Field* ap = Get(fields, "approve")) {
+      auto b = Bool(ap->v, "approve");
+      if (!b) return;
+      a.approved = *b;
+    }
+    (done ? out_.done : out_.approvals).push_back(std::move(a));
+  }
+
   // ---- Expectations ------------------------------------------------------------------------------
   bool CheckName(const std::string& name, const YAML::Node& at, const std::vector<std::string>& names, std::string_view noun,
                  std::string_view owner) {
@@ -1168,6 +1273,108 @@ bool LoadScenario(const std::string& path, const Program& program, const Registr
     r.Error(Common::kYaml, Mark{1, 1}, fmt::format("cannot read the YAML: {}", e.what()));
   }
   return !r.failed;
+}
+
+std::string CommandKeyText(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& w : argv) {
+    if (!out.empty()) out += ' ';
+    bool plain = !w.empty() && w.find_first_of(" \t\"'\\") == std::string::npos;
+    if (plain) {
+      out += w;
+      continue;
+    }
+    out += '"';
+    for (char c : w) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out;
+}
+
+std::string ProbeKeyText(const std::string& target, const std::string& method, const std::vector<Value>& args) {
+  size_t dot = method.rfind('.');
+  std::string out = target + "." + (dot == std::string::npos ? method : method.substr(dot + 1)) + "(";
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (i) out += ", ";
+    const Value& a = args[i];
+    if (a.type == ValueType::kString) {
+      out += '"';
+      for (char c : a.Text()) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+      }
+      out += '"';
+    } else {
+      out += ToString(a);
+    }
+  }
+  return out + ")";
+}
+
+namespace {
+
+// The nearest of `asked` (what the run did ask) to `key`, as a hint; "" when nothing is close.
+std::string Nearest(const std::string& key, const std::set<std::string>& asked, std::string_view noun) {
+  std::vector<std::string> candidates(asked.begin(), asked.end());
+  candidates.erase(std::remove(candidates.begin(), candidates.end(), key), candidates.end());
+  if (candidates.empty()) return fmt::format("the run asked for no {}", noun);
+  return Hint(key, candidates, fmt::format("{} the run asked for", noun));
+}
+
+}  // namespace
+
+std::vector<ConfigError> UnreadKeys(const Scenario& s, const ScenarioReads& reads) {
+  std::vector<ConfigError> out;
+  auto warn = [&](ConfigKind kind, Mark mark, std::string message, std::string hint) {
+    out.emplace_back(s.path, mark, std::move(message), kind, std::move(hint));
+  };
+  for (size_t i = 0; i < s.probes.size(); ++i) {
+    if (reads.probes.count(i)) continue;
+    const auto& p = s.probes[i];
+    warn(ConfigKind::kScenarioUnreadProbe, p.mark, fmt::format("probe `{}` is never read by this rehearsal", p.key),
+         Nearest(ProbeKeyText(p.target, p.method, p.args), reads.probes_asked, "probes"));
+  }
+  for (size_t i = 0; i < s.commands.size(); ++i) {
+    if (reads.commands.count(i)) continue;
+    const auto& c = s.commands[i];
+    warn(ConfigKind::kScenarioUnreadCommand, c.mark, fmt::format("command `{}` is never run by this rehearsal", c.key),
+         Nearest(CommandKeyText(c.argv), reads.commands_asked, "commands"));
+  }
+  std::set<std::string> said;  // one warning per question
+  for (size_t i = 0; i < s.answers.size(); ++i) {
+    const auto& a = s.answers[i];
+    if (reads.answers.count(i)) continue;
+    bool asked = reads.questions_asked.count(a.question) > 0;
+    if (!said.insert(a.question + "|" + std::to_string(a.at_ms)).second) continue;
+    warn(ConfigKind::kScenarioUnreadAnswer, a.mark,
+         asked ? fmt::format("the answer to {} at {} is never read: the run stopped asking before then", Quote(a.question), ShowMs(a.at_ms))
+               : fmt::format("the answer to {} is never read: the run never asks it", Quote(a.question)),
+         asked ? std::string("give it earlier, or remove it") : Nearest(a.question, reads.questions_asked, "questions"));
+  }
+  for (bool done : {false, true}) {
+    const auto& points = done ? s.done : s.approvals;
+    const auto& read = done ? reads.done : reads.approvals;
+    const auto& asked_steps = done ? reads.done_steps_asked : reads.approval_steps_asked;
+    for (size_t i = 0; i < points.size(); ++i) {
+      if (read.count(i)) continue;
+      const auto& a = points[i];
+      bool asked = asked_steps.count(a.step) > 0;
+      std::string what = done ? fmt::format("{} saying step `{}` is done at {}", a.by, a.step, ShowMs(a.at_ms))
+                              : fmt::format("the {} of step `{}` by {} at {}", a.approved ? "approval" : "denial", a.step, a.by,
+                                            ShowMs(a.at_ms));
+      warn(done ? ConfigKind::kScenarioUnreadDone : ConfigKind::kScenarioUnreadApproval, a.mark,
+           fmt::format("{} is never read: {}", what,
+                       asked ? "the run stopped asking before then" : done ? "the run never waits on this step" : "the run never asks to approve this step"),
+           asked ? std::string("give it earlier, or remove it") : Nearest(a.step, asked_steps, "steps"));
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const ConfigError& a, const ConfigError& b) {
+    return a.mark.line != b.mark.line ? a.mark.line < b.mark.line : a.mark.col < b.mark.col;
+  });
+  return out;
 }
 
 bool IsScenarioFileName(const std::string& path) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,15 @@ struct AnswerPoint {
   std::string question;  // exactly as in the runbook: ¿Datos perdidos?
   int64_t at_ms = 0;     // answered from this time on; unknown before
   bool answer = false;
+  Mark mark;
+};
+
+// `approvals:` and `done:`: a person approving (or denying) a step, or saying a manual step is done.
+struct ApprovalPoint {
+  std::string step;    // a step of the runbook
+  int64_t at_ms = 0;
+  bool approved = true;  // `approve: no`: denied (approvals only)
+  std::string by;        // who
   Mark mark;
 };
 
@@ -111,6 +121,8 @@ struct Scenario {
   std::vector<ProbeSeries> probes;
   std::vector<CommandSeries> commands;
   std::vector<AnswerPoint> answers;
+  std::vector<ApprovalPoint> approvals;  // by step, each step's in time order
+  std::vector<ApprovalPoint> done;       // manual steps a person said are done
   Expectations expect;
   Mark runbook_mark;
   // Values for the runbook's params in this scenario (`params: {queue: celery}`); they win over
@@ -132,6 +144,25 @@ std::string ScenarioRunbookName(const std::string& path);
 // exist. Returns false (and fills `errors`) on any problem.
 bool LoadScenario(const std::string& path, const Program& program, const Registry& registry, Scenario& out,
                   std::vector<ConfigError>& errors);
+
+// What a rehearsal read of its scenario, recorded by ScenarioProvider and ScenarioAnswers, and
+// asked for in vain (for the did-you-mean of an unread key).
+struct ScenarioReads {
+  std::set<size_t> probes, commands, answers, approvals, done;  // indices into the scenario's lists
+  // What the run asked for, as a scenario would write it: probes `api.metric("x")`, commands' key
+  // words, questions, steps asked for approval or done.
+  std::set<std::string> probes_asked, commands_asked, questions_asked, approval_steps_asked, done_steps_asked;
+};
+// A probe as a scenario key writes it: target.method("text", 5m). `method` is the capability method
+// (`http.metric`: shown as `metric`) or a native.
+std::string ProbeKeyText(const std::string& target, const std::string& method, const std::vector<Value>& args);
+
+// A command's words as one key, as a scenario writes it (a word with blanks or quotes quoted).
+std::string CommandKeyText(const std::vector<std::string>& argv);
+
+// The keys of `scenario` the rehearsal never read, as warnings (RB0128-RB0132), each naming the
+// nearest thing the run did read or ask (or the runbook declares).
+std::vector<ConfigError> UnreadKeys(const Scenario& scenario, const ScenarioReads& reads);
 
 // Whether `path` is named as a scenario: NAME.scenario.yaml (or .yml).
 bool IsScenarioFileName(const std::string& path);

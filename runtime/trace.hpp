@@ -31,6 +31,10 @@ struct TraceEvent {
   Tri state = Tri::kUnknown;
   Effect effect = Effect::kPure;
   bool policy = false;
+  // A command's output after each `|>` stage, in order (parallel to filter_stages); empty: no filters
+  // ran (no filters, or no output to filter).
+  std::vector<std::string> filtered;
+  std::vector<std::string> filter_stages;  // each stage as written: grep("used")
 };
 struct StepRun {
   std::string name;
@@ -74,6 +78,9 @@ struct Trace {
   std::vector<std::string> pending_rows, pending_steps, pending_asks;
   std::vector<std::string> unknown_probes;  // "redis.ping(): no data in scenario"
   std::vector<std::string> errors;          // runtime errors; a rehearsal with errors fails
+  // Scenario keys the rehearsal never read (RB0128-RB0132), as "file:line:col: warning[RB0128]: ...";
+  // a warning never fails a rehearsal.
+  std::vector<std::string> warnings;
   // Coverage: what this rehearsal exercised.
   std::set<std::string> symptoms_held, steps_run, rows_fired;  // rows as "runbook|when" / "policy|when"
   // The symptom states at a time (the last tick at or before it).

@@ -235,6 +235,7 @@ EvalResult Vm::Run(uint32_t chunk_index, EvalHost& host, const Value* method_arg
         std::string error;
         result = natives[im.native].filter(args, argc, error);
         if (!error.empty()) throw RuntimeError{name + ": " + error};
+        host.Filtered(name, result);
       } else if (im.IsMethod()) {
         // The method as a whole first (a scenario may answer it); else its body, in a new frame
         // under the same budget, memory, depth and deadline.

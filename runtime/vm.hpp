@@ -68,6 +68,8 @@ class EvalHost {
     out = Call(owner, import, name, args, argc);
     return true;
   }
+  // What filter `name` returned: called after each filter call, so a trace can show each `|>` stage.
+  virtual void Filtered(const std::string& name, const Value& result) { (void)name, (void)result; }
 };
 
 struct EvalResult {

@@ -85,7 +85,10 @@ struct Fixture {
   }
   rt::Scenario Load(const std::string& yaml) {
     std::string path = dir / "case.scenario.yaml";
-    std::ofstream(path, std::ios::trunc) << "runbook: cache\n" << yaml;
+    // A scenario must expect something (RB0125); these tests read the trace, so an `expect:` that
+    // checks nothing is added where a test gives none.
+    bool has_expect = yaml.rfind("expect:", 0) == 0 || yaml.find("\nexpect:") != std::string::npos;
+    std::ofstream(path, std::ios::trunc) << "runbook: cache\n" << yaml << (has_expect ? "" : "expect:\n  pending: {}\n");
     rt::Scenario sc;
     std::vector<rt::ConfigError> errors;
     bool ok = rt::LoadScenario(path, program, TestRegistry(), sc, errors);
@@ -480,14 +483,14 @@ TEST(Executor, ReportsTimelineJsonAndJUnit) {
   EXPECT_EQ(j["steps"][0]["run"][1], "kubectl get pods -n denis");
   EXPECT_TRUE(j["events"].is_array());
 
-  rt::TestCase pass{"cache", "ok", "runbooks/cache/ok.scenario.yaml", 0.01, {}, {}};
-  rt::TestCase fail{"cache", "bad<&>", "x.scenario.yaml", 0.02, {}, {rt::Mismatch{rt::Mark{3, 4}, "pages sent, in order", "sre", "ops"}}};
+  rt::TestCase pass{"cache", "ok", "runbooks/cache/ok.scenario.yaml", 0.01, {}, {}, {}};
+  rt::TestCase fail{"cache", "bad<&>", "x.scenario.yaml", 0.02, {}, {rt::Mismatch{rt::Mark{3, 4}, "pages sent, in order", "sre", "ops"}}, {}};
   std::string xml = rt::JUnitXml({pass, fail}, 0.5);
   EXPECT_NE(xml.find("tests=\"2\" failures=\"1\""), std::string::npos) << xml;
   EXPECT_NE(xml.find("name=\"bad&lt;&amp;&gt;\""), std::string::npos) << xml;
   EXPECT_NE(xml.find("<failure message=\"pages sent, in order\""), std::string::npos) << xml;
   EXPECT_NE(xml.find("x.scenario.yaml:3:4"), std::string::npos) << xml;
-  rt::TestCase odd{"cache", "h\xff\xc3\xa9\x01", "y.scenario.yaml", 0, {}, {}};
+  rt::TestCase odd{"cache", "h\xff\xc3\xa9\x01", "y.scenario.yaml", 0, {}, {}, {}};
   std::string oddxml = rt::JUnitXml({odd}, 0.1);
   EXPECT_NE(oddxml.find("name=\"h\xEF\xBF\xBD\xc3\xa9&#xFFFD;\""), std::string::npos) << oddxml;
 }

@@ -251,6 +251,7 @@ TEST(LangOperators, LinesEqualToAStringLintCleanAndPassInARehearsal) {
   rt::Program p = CompileText("pong.rb.denis", kPong);
   std::string scenario = WriteTemp("pong.scenario.yaml", R"(runbook: pong
 duration: 1m
+expect: {pending: {}}
 probes:
   redis.ping(): false
 commands:

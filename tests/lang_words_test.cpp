@@ -100,6 +100,7 @@ runbook braces "Braces" {
   std::string path = dir / "case.scenario.yaml";
   std::ofstream(path) << R"(runbook: braces
 duration: 1m
+expect: {pending: {}}
 probes:
   redis.ping(): false
 commands:
@@ -159,7 +160,7 @@ runbook pk "Probe keys" {
   LoadedProgram l = LoadAny(dir / "pk.rb.denis", TestRegistry());
   ASSERT_TRUE(l.program.has_value()) << l.error << RenderText(l.lint);
   std::string path = dir / "case.scenario.yaml";
-  std::ofstream(path) << "runbook: pk\nduration: 1m\nprobes:\n  'redis.info(\"x\\{y\")': \"a\"\n"
+  std::ofstream(path) << "runbook: pk\nduration: 1m\nexpect: {pending: {}}\nprobes:\n  'redis.info(\"x\\{y\")': \"a\"\n"
                          "  \"redis.info('raw\\\\n')\": \"b\"\n";
   rt::Scenario sc;
   std::vector<rt::ConfigError> errors;

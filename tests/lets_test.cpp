@@ -396,6 +396,7 @@ runbook disk "Disk" {
 )";
 
 constexpr const char* kDiskScenario = R"(runbook: disk
+expect: {pending: {}}
 duration: 1m
 tick: 15s
 probes:

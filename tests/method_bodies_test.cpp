@@ -110,7 +110,7 @@ runbook cache "Cache" {
 )";
 
 rt::Trace Rehearse(const rt::Program& p, const std::string& probes) {
-  std::string path = WriteTemp("bodies.scenario.yaml", "runbook: cache\nduration: 1m\nprobes:\n" + probes);
+  std::string path = WriteTemp("bodies.scenario.yaml", "runbook: cache\nduration: 1m\nexpect: {pending: {}}\nprobes:\n" + probes);
   rt::Scenario sc;
   std::vector<rt::ConfigError> errors;
   EXPECT_TRUE(rt::LoadScenario(path, p, TestRegistry(), sc, errors)) << (errors.empty() ? "" : errors[0].ToString());

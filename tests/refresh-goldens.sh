@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake --build build -j2 --target runbook_tests >/dev/null
-RUNBOOK_REFRESH_GOLDENS=1 ./build/tests/runbook_tests --gtest_filter='Cases/Golden.*' >/dev/null
+RUNBOOK_REFRESH_GOLDENS=1 ./build/tests/runbook_tests --gtest_filter='Cases/Golden.*:RehearseGolden.*' >/dev/null
 git status --short tests/golden

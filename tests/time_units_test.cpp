@@ -421,7 +421,7 @@ runbook clock "Clock" {
 )";
 
 rt::Trace Rehearse(const rt::Program& p, const std::string& yaml) {
-  std::string path = WriteTemp("clock.scenario.yaml", "runbook: clock\nduration: 10m\ntick: 1m\n" + yaml);
+  std::string path = WriteTemp("clock.scenario.yaml", "runbook: clock\nduration: 10m\ntick: 1m\nexpect: {pending: {}}\n" + yaml);
   rt::Scenario sc;
   std::vector<rt::ConfigError> errors;
   EXPECT_TRUE(rt::LoadScenario(path, p, TestRegistry(), sc, errors)) << (errors.empty() ? "" : errors[0].ToString());
@@ -511,7 +511,7 @@ TEST(TimeRehearsal, TimeLeftOnACertificate) {
   ASSERT_FALSE(p.runbooks.empty());
   auto run = [&](const std::string& stdout_text) {
     std::string path = WriteTemp("cert.scenario.yaml",
-                                 "runbook: cert\nduration: 5m\nstart: 2026-12-20T00:00:00Z\nprobes:\n  redis.ping(): false\n"
+                                 "runbook: cert\nduration: 5m\nexpect: {pending: {}}\nstart: 2026-12-20T00:00:00Z\nprobes:\n  redis.ping(): false\n"
                                  "commands:\n  redis-cli get cert_not_after:\n    stdout: \"" + stdout_text + "\"\n");
     rt::Scenario sc;
     std::vector<rt::ConfigError> errors;
