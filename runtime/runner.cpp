@@ -634,6 +634,7 @@ class Runner::Impl {
     for (size_t i = 0; i < rows_.size(); ++i) {
       bool policy = i >= n;
       const EscRow& row = policy ? p_.policy->rows[i - n] : r_.rows[i];
+      if (policy && !p_.PolicyRowApplies(rb_, row)) continue;  // a row of a policy this runbook does not import
       Tri t = ToTri(host_.Eval(row.chunk));
       RowState& rs = rows_[i];
       rs.last = t;
@@ -646,7 +647,7 @@ class Runner::Impl {
       trace_.rows_fired.insert((policy ? "policy|" : trace_.runbook + "|") + when);
       TraceEvent& e = Event(TraceEvent::Kind::kRowFire, when);
       e.policy = policy;
-      e.detail = fmt::format("{}", fmt::join(ActionTexts(p_, policy ? nullptr : &r_.steps, row), ", "));
+      e.detail = fmt::format("{}", fmt::join(ActionTexts(p_, rb_, policy ? nullptr : &r_.steps, row), ", "));
       for (const auto& a : row.actions) Act(a, when);
     }
   }
@@ -676,11 +677,19 @@ class Runner::Impl {
   }
 
   void Page(const EscAction& a) {
-    const Contact& c = p_.contacts.at(a.value);
+    uint32_t contact = p_.PageContact(rb_, a);  // `page owner`: the runbook's owner
+    if (contact >= p_.contacts.size()) return;   // the checker refuses a `page owner` without one
+    const Contact& c = p_.contacts.at(contact);
     PageSent page{p_.Str(c.name), p_.Str(c.display), p_.Str(c.handle), {}, facts_.now_ms, {}};
     page.message = a.message != 0 || a.chunk != kNoChunk ? Text(a.message, a.chunk) : DefaultMessage();
     // Once per incident and level: the same contact is not paged again for this incident at this
-    // severity, unless the row says `every time`. Two rows paging at one instant send one page.
+    // severity, unless the row says `every time`. Rows paging one contact at one instant send one
+    // page, even when one of them raised the severity first.
+    auto last = last_page_.find(page.contact);
+    if (last != last_page_.end() && last->second == facts_.now_ms) {
+      paged_.emplace(trace_.severity + "|" + page.contact, facts_.now_ms);  // that page covers this level too
+      return;
+    }
     auto [it, fresh] = paged_.emplace(trace_.severity + "|" + page.contact, facts_.now_ms);
     if (!fresh) {
       if (it->second == facts_.now_ms) return;
@@ -691,6 +700,7 @@ class Runner::Impl {
       }
       it->second = facts_.now_ms;
     }
+    last_page_[page.contact] = facts_.now_ms;
     if (opt_.env) {
       auto ch = opt_.env->contacts.find(page.contact);
       if (ch != opt_.env->contacts.end()) {
@@ -699,10 +709,7 @@ class Runner::Impl {
     }
     world_.notifier.Page(page, trace_);
   }
-  static bool RepeatsPage(const EscAction& a) {
-    (void)a;
-    return false;
-  }
+  static bool RepeatsPage(const EscAction& a) { return a.repeat; }
 
   void Act(const EscAction& a, const std::string& when) {
     switch (a.kind) {
@@ -725,6 +732,7 @@ class Runner::Impl {
         const std::string& sev = p_.Str(a.value);
         if (SeverityRank(sev) < SeverityRank(trace_.severity)) {
           trace_.severity = sev;
+          facts_.severity = sev;
           Event(TraceEvent::Kind::kDeclare, sev, "severity raised");
         }
         break;
@@ -737,6 +745,7 @@ class Runner::Impl {
     for (size_t i = 0; i < rows_.size(); ++i) {
       if (rows_[i].fired || rows_[i].last != Tri::kUnknown) continue;
       const EscRow& row = i >= n ? p_.policy->rows[i - n] : r_.rows[i];
+      if (i >= n && !p_.PolicyRowApplies(rb_, row)) continue;
       AddOnce(trace_.pending_rows, p_.Str(row.text));
     }
     // The scenario ended while a step was still polling, or waiting for an approval or a "done".
@@ -770,6 +779,7 @@ class Runner::Impl {
   std::map<std::string, size_t> approvals_used_, done_used_;  // per step: the answers consumed so far
   std::vector<RowState> rows_;
   std::map<std::string, int64_t> paged_;  // "severity|contact" → when it was paged, this incident
+  std::map<std::string, int64_t> last_page_;  // contact → its last page's instant
 };
 
 Runner::Runner(const Program& program, const Registry& registry, uint32_t runbook, Bindings bindings,

@@ -85,7 +85,7 @@ TEST(CliPlan, ShowsEveryStepWithBoundCommandsAndEffects) {
   EXPECT_TRUE(Has(r.out, "only when ping_error\n")) << r.out;
   EXPECT_TRUE(Has(r.out, "ns       = \"denis\"  (default)")) << r.out;
   EXPECT_TRUE(Has(r.out, "| ping_error for > 5m | page sre (SRE Lead @sre-lead) |")) << r.out;
-  EXPECT_TRUE(Has(r.out, "(policy)")) << r.out;
+  EXPECT_TRUE(Has(r.out, "(policy escalation)")) << r.out;
 }
 
 TEST(CliPlan, EnvironmentBindsParamsAndTargets) {

@@ -321,7 +321,7 @@ TEST(CliDisasm, ShowsInstructionsAndSourceLines) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   for (const char* want : {"runbook redis_down \"Redis Caído\"", "CALL          redis.ping/1", "NOT", "RETURN",
                            "WINDOW", "; for > 5m", "FAILED", "OUTPUT", "CALL          grep/2",
-                           "; runbooks/redis_down.rb.denis:21", "not redis.ping()", "policy escalation"}) {
+                           "; runbooks/redis_down.rb.denis:24", "not redis.ping()", "policy escalation"}) {
     EXPECT_NE(r.out.find(want), std::string::npos) << want << "\n" << r.out;
   }
   EXPECT_EQ(r.out.find("source lines not shown"), std::string::npos) << r.out;
@@ -330,7 +330,7 @@ TEST(CliDisasm, ShowsInstructionsAndSourceLines) {
   ProcessResult bare = Runbook({"disasm", rbc, "--no-source"});
   ASSERT_EQ(bare.exit_code, 0) << bare.err;
   EXPECT_NE(bare.out.find("CALL          redis.ping/1"), std::string::npos) << bare.out;
-  EXPECT_NE(bare.out.find("; runbooks/redis_down.rb.denis:21"), std::string::npos) << bare.out;
+  EXPECT_NE(bare.out.find("; runbooks/redis_down.rb.denis:24"), std::string::npos) << bare.out;
   EXPECT_EQ(bare.out.find("not redis.ping()"), std::string::npos) << bare.out;
   EXPECT_EQ(bare.out.find("source lines not shown"), std::string::npos) << bare.out;  // none were asked for
 }

@@ -310,7 +310,7 @@ ScenarioResult LoadScen(const std::string& text, const std::string& dir = "redis
   std::string path = (d / name).string();
   // A scenario must expect something (RB0125): one that checks nothing is added where a test gives none.
   bool has_expect = text.rfind("expect:", 0) == 0 || text.find("\nexpect:") != std::string::npos;
-  std::ofstream(path, std::ios::binary) << text << (has_expect ? "" : "\nexpect: {pending: {}}\n");
+  std::ofstream(path, std::ios::binary) << text << (has_expect || text.find(':') == std::string::npos ? "" : "\nexpect: {pending: {}}\n");
   ScenarioResult r;
   r.ok = rt::LoadScenario(path, RedisDown(), TestRegistry(), r.s, r.errors);
   return r;
@@ -485,7 +485,7 @@ TEST(ConfigScenario, UnknownRunbook) {
 }
 
 TEST(ConfigScenario, DurationAndTick) {
-  auto r = LoadScen("duration: 2d\ntick: 500ms\n");
+  auto r = LoadScen("duration: 31d\ntick: 500ms\n");
   EXPECT_FALSE(r.ok);
   EXPECT_TRUE(HasError(r.errors, 1, 11, "duration must be from 1s to 30d"));
   EXPECT_TRUE(HasError(r.errors, 2, 7, "tick must be at least 1s"));
@@ -691,7 +691,7 @@ TEST(ConfigScenario, UnknownKeys) {
       "  severty: P1\n");
   EXPECT_FALSE(r.ok);
   EXPECT_TRUE(HasError(r.errors, 2, 1, "unknown key `probe` in a scenario", "did you mean `probes`? allowed: runbook, "
-                                       "description, duration, tick, params, probes, commands, answers, expect"));
+                                       "description, duration, tick, params, probes, commands, answers, approvals, done, expect, start"));
   EXPECT_TRUE(HasError(r.errors, 5, 3, "unknown key `severty` in expect", "did you mean `severity`?"));
 }
 

@@ -273,12 +273,14 @@ TEST(SeedRehearsal, UnlockOnAFalsePositiveEvenWithoutAUserReport) {
   "¿Security breach?": no
   "¿Múltiples componentes caídos?": no
   "¿Sin rollback disponible?": no
+done:
+  unlock: {at: 5m, by: alice}
 expect:
   steps:
     - {step: block_type, status: ok}
     - {step: policy_logs, status: ok}
     - {step: policy, status: ok}
-    - {step: unlock, status: manual}
+    - {step: unlock, status: done}
   skipped: [disable_policy]
 )");
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;

@@ -290,7 +290,7 @@ TEST(Verifier, FixturesHaveTheExpectedShape) {
   EXPECT_EQ(Ops(p.chunks[c.policy_up]), (std::vector<Op>{Op::kTARGET, Op::kCONST, Op::kCALL, Op::kNOT, Op::kRETURN}));
   EXPECT_EQ(p.chunks[c.policy_up].owner, rt::kPolicyOwner);
   EXPECT_EQ(Ops(p.chunks[c.policy_window]), (std::vector<Op>{Op::kWINDOW, Op::kRETURN}));
-  EXPECT_EQ(Ops(p.chunks[c.policy_window_cond]), (std::vector<Op>{Op::kINCIDENT, Op::kRETURN}));
+  EXPECT_EQ(Ops(p.chunks[c.policy_window_cond]), (std::vector<Op>{Op::kDOWN, Op::kRETURN}));
   EXPECT_EQ(p.chunks[c.policy_window_cond].owner, rt::kPolicyOwner);
   EXPECT_EQ(rb.steps[0].kind, rt::StepKind::kCheck);
   EXPECT_EQ(rb.steps[2].kind, rt::StepKind::kAction);
@@ -1095,7 +1095,7 @@ TEST(VerifierEffects, FilterReadingTheRunsStateIsRejected) {
   const uint32_t question = ConstantOfType(base, rt::ValueType::kString);
   std::vector<uint32_t> reads = {Word(Op::kSYMPTOM, 0), Word(Op::kINCIDENT), Word(Op::kFAILED, 0),
                                  Word(Op::kWINDOW, 0), Word(Op::kASK, question), Word(Op::kLET, 0),
-                                 Word(Op::kNOW)};
+                                 Word(Op::kNOW), Word(Op::kSEVERITY), Word(Op::kOWNER), Word(Op::kDOWN)};
   size_t state_ops = 0;
   for (size_t o = 0; o < rt::kOpCount; ++o) {
     const rt::OpInfo& info = rt::Info(static_cast<Op>(o));
