@@ -274,7 +274,7 @@ TEST(SeedRehearsal, UnlockOnAFalsePositiveEvenWithoutAUserReport) {
   "¿Múltiples componentes caídos?": no
   "¿Sin rollback disponible?": no
 done:
-  unlock: {at: 5m, by: alice}
+  unlock: {at: 2m, by: alice}
 expect:
   steps:
     - {step: block_type, status: ok}
