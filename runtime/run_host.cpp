@@ -140,7 +140,8 @@ std::vector<std::string> SplitStages(const std::string& text) {
 
 }  // namespace
 
-Value RunHost::EvalFilters(uint32_t chunk, const std::string& filter_text, TraceEvent& e) {
+Value RunHost::EvalFilters(uint32_t chunk, const std::string& filter_text, std::vector<std::string>& stages_out,
+                           std::vector<std::string>& filtered) {
   std::vector<std::pair<std::string, Value>> log;
   filter_log_ = &log;
   Value v = Eval(chunk);
@@ -149,13 +150,13 @@ Value RunHost::EvalFilters(uint32_t chunk, const std::string& filter_text, Trace
   // Calls inside a stage's arguments (a method body's filters) would be logged too: only when the
   // log has one entry per stage is it shown by stage; else by the filters' names.
   bool by_stage = stages.size() == log.size();
-  e.filter_stages.clear();
-  e.filtered.clear();
+  stages_out.clear();
+  filtered.clear();
   for (size_t i = 0; i < log.size(); ++i) {
-    e.filter_stages.push_back(by_stage ? stages[i] : log[i].first);
+    stages_out.push_back(by_stage ? stages[i] : log[i].first);
     std::string shown = log[i].second.IsUnknown() ? "unknown" : ToString(log[i].second);
     while (!shown.empty() && shown.back() == '\n') shown.pop_back();  // lines print one per line
-    e.filtered.push_back(std::move(shown));
+    filtered.push_back(std::move(shown));
   }
   return v;
 }

@@ -42,9 +42,10 @@ class RunHost : public EvalHost {
   // the questions its code names (its ASK constants), whether or not a short-circuit skips them.
   Value Eval(uint32_t chunk);
   void Error(const std::string& message);
-  // Evaluates a command's filter chunk and records into `e` what each `|>` stage produced (its
-  // `filter_stages` from `filter_text`, the filters as written, and `filtered`).
-  Value EvalFilters(uint32_t chunk, const std::string& filter_text, TraceEvent& e);
+  // Evaluates a command's filter chunk and returns in `stages` and `filtered` what each `|>` stage
+  // produced (the stages as written in `filter_text`, and each one's output).
+  Value EvalFilters(uint32_t chunk, const std::string& filter_text, std::vector<std::string>& stages,
+                    std::vector<std::string>& filtered);
   void Filtered(const std::string& name, const Value& result) override;
   Value SymptomValue(uint32_t index);
   // Evaluates every window's condition (the runbook's, then the policy's) at this instant and keeps

@@ -529,6 +529,7 @@ class Runner::Impl {
     // A re-poll of an expectation runs its read commands again without adding to the timeline.
     TraceEvent scratch;
     TraceEvent& e = record ? Event(TraceEvent::Kind::kCommand, p_.Str(st.name), shown) : scratch;
+    const size_t event_at = trace_.events.size() - 1;  // `e` again once evaluating may have added events
     e.effect = bc.effect;
     if (bc.unbound) {
       e.status = "not run: a parameter is unbound";
@@ -585,7 +586,14 @@ class Runner::Impl {
       facts_.output = Value::String(TrimEnd(a.out));
       if (!a.err.empty() && a.status == ExecAnswer::Status::kFailed) e.status += ": " + TrimEnd(a.err);
     }
-    if (c.filter != kNoChunk && !facts_.output.IsUnknown()) facts_.output = host_.EvalFilters(c.filter, p_.Str(c.filter_text), e);  // filter stages
+    if (c.filter != kNoChunk && !facts_.output.IsUnknown()) {  // filter stages
+      // Evaluating the filters may add events (a runtime error), so `e` may have moved.
+      std::vector<std::string> stages, filtered;
+      facts_.output = host_.EvalFilters(c.filter, p_.Str(c.filter_text), stages, filtered);
+      TraceEvent& after = record ? trace_.events[event_at] : scratch;
+      after.filter_stages = std::move(stages);
+      after.filtered = std::move(filtered);
+    }
   }
 
   // True when the expectation is settled (held, or its deadline passed); false to wait for wake.

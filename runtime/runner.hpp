@@ -123,8 +123,9 @@ class Answers {
     return {};
   }
   // Who approves an `action` that no approval names: a rehearsal approves actions itself (they are
-  // recorded, never performed); nullopt: an action waits for an approval, as a last resort always does.
-  virtual std::optional<std::string> DefaultApprover() { return std::string("the rehearsal"); }
+  // recorded, never performed). Nullopt, the default, so that no live world approves by omission:
+  // an action waits for an approval, as a last resort always does.
+  virtual std::optional<std::string> DefaultApprover() { return std::nullopt; }
 };
 
 // ---- Notifier: pages ----------------------------------------------------------------------------

@@ -44,6 +44,8 @@ class ScenarioAnswers : public Answers {
   std::optional<bool> Answer(const std::string& question, int64_t now_ms) override;
   std::vector<Approval> Approvals(const std::string& step, int64_t now_ms) override;
   std::vector<Approval> Done(const std::string& step, int64_t now_ms) override;
+  // A rehearsal's actions are recorded, never performed: it approves them itself.
+  std::optional<std::string> DefaultApprover() override { return std::string("the rehearsal"); }
 
  private:
   std::vector<Approval> Given(const std::vector<ApprovalPoint>& points, std::set<size_t>* read, std::set<std::string>* asked,

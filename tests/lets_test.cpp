@@ -223,6 +223,7 @@ class CountingProvider : public rt::Provider {
 class NoAnswers : public rt::Answers {
  public:
   std::optional<bool> Answer(const std::string&, int64_t) override { return std::nullopt; }
+  std::optional<std::string> DefaultApprover() override { return std::string("the rehearsal"); }  // a dry run
 };
 
 rt::Trace RunCache(const rt::Program& p, CountingProvider& provider) {

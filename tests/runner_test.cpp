@@ -88,6 +88,7 @@ class YesFrom5m : public rt::Answers {
     if (now_ms < 5 * 60000) return std::nullopt;
     return true;
   }
+  std::optional<std::string> DefaultApprover() override { return std::string("the rehearsal"); }  // a dry run
 };
 
 // Keeps the pages: records nothing into the trace.
@@ -198,6 +199,7 @@ class WindowProvider : public rt::Provider {
 class NoAnswers : public rt::Answers {
  public:
   std::optional<bool> Answer(const std::string&, int64_t) override { return std::nullopt; }
+  std::optional<std::string> DefaultApprover() override { return std::string("the rehearsal"); }  // a dry run
 };
 // A memory store that logs every opening and closing of a window.
 class LoggingStateStore : public rt::MemoryStateStore {

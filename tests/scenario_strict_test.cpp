@@ -369,7 +369,7 @@ TEST(ScenarioCommandKeys, SeedScenariosPassWithTheExampleEnvironment) {
 
 // ---- filter stages -------------------------------------------------------------------------------
 // DISABLED: the stages of this runbook's command are not recorded yet (the redis_down rehearsal shows them); to investigate.
-TEST(ScenarioFilters, DISABLED_EachStageInTheTraceAndJson) {
+TEST(ScenarioFilters, EachStageInTheTraceAndJson) {
   Fixture f;
   rt::Scenario sc = f.Ok(std::string(kDown) +
                          "commands:\n"
@@ -386,10 +386,10 @@ TEST(ScenarioFilters, DISABLED_EachStageInTheTraceAndJson) {
   EXPECT_EQ(cmd->filter_stages[0], "grep(\"used_memory:\")");
   EXPECT_EQ(cmd->filter_stages[1], "head(1)");
   ASSERT_EQ(cmd->filtered.size(), 2u);
-  EXPECT_EQ(cmd->filtered[0], "used_memory:1889785610\nused_memory_human:1.76G");
+  EXPECT_EQ(cmd->filtered[0], "used_memory:1889785610");  // `used_memory_human:` has no `used_memory:`
   EXPECT_EQ(cmd->filtered[1], "used_memory:1889785610");
   std::string text = rt::RenderTrace(t, sc, false);
-  EXPECT_NE(text.find("|> grep(\"used_memory:\") → \"used_memory:1889785610\" … (2 lines)"), std::string::npos) << text;
+  EXPECT_NE(text.find("|> grep(\"used_memory:\") → \"used_memory:1889785610\"\n"), std::string::npos) << text;
   EXPECT_NE(text.find("|> head(1) → \"used_memory:1889785610\"\n"), std::string::npos) << text;
   auto j = nlohmann::json::parse(rt::TraceJson(t));
   bool found = false;
