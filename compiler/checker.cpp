@@ -161,7 +161,6 @@ class Checker {
   void CheckPolicyMerge() {
     std::vector<const Module*> pols = ImportedPolicies();
     std::map<std::string, std::pair<const Module*, const ast::Contact*>> contacts;
-    std::map<std::string, std::pair<const Module*, const ast::EscRow*>> rows;
     auto where = [](const Module* m, ast::Span at) {
       LineCol lc = m->source->At(at.begin);
       return fmt::format("{}:{}:{}", m->source->path(), lc.line, lc.column);
@@ -183,20 +182,38 @@ class Checker {
                        "a page to it would reach one of two people: rename one contact, or declare it in one policy");
           }
         }
-        for (const auto& row : pol.rows) {
-          if (!row.when) continue;
-          std::string text = lang::CollapseBlanks(std::string_view(pm->source->text()).substr(row.when->span.begin, row.when->span.end - row.when->span.begin));
-          auto [it, fresh] = rows.emplace(text, std::make_pair(pm, &row));
-          if (fresh || it->second.first == pm) continue;
-          std::string first = where(it->second.first, it->second.second->span);
-          if (ActionsKey(row) == ActionsKey(*it->second.second)) {
-            diags_.Add(DiagKind::kDuplicatePolicyRow, pm->source, row.span,
-                       fmt::format("row `| {} |` is also in {} with the same actions", text, first),
-                       "both fire at once: keep the row in one policy");
-          } else {
-            diags_.Add(DiagKind::kOverlappingPolicyRow, pm->source, row.span,
-                       fmt::format("row `| {} |` is also in {} with other actions: both fire", text, first),
-                       "if both are meant, leave them; otherwise merge them into one row");
+      }
+    }
+    // Rows: only policies one runbook imports together fire together (a row applies to the runbooks
+    // that import its policy), so two trees with policies of their own are not compared.
+    std::set<const ast::EscRow*> reported;
+    for (const auto& owner : ws_.modules()) {
+      const Module& m = *owner;
+      if (m.is_stdlib || m.file.runbooks.empty()) continue;
+      std::vector<const Module*> together;
+      for (const Module* v : m.Visible()) {
+        if (!v->file.policies.empty() && std::find(together.begin(), together.end(), v) == together.end()) together.push_back(v);
+      }
+      if (!m.file.policies.empty()) together.push_back(&m);
+      std::map<std::string, std::pair<const Module*, const ast::EscRow*>> rows;
+      for (const Module* pm : together) {
+        for (const auto& pol : pm->file.policies) {
+          for (const auto& row : pol.rows) {
+            if (!row.when) continue;
+            std::string text = lang::CollapseBlanks(std::string_view(pm->source->text()).substr(row.when->span.begin, row.when->span.end - row.when->span.begin));
+            auto [it, fresh] = rows.emplace(text, std::make_pair(pm, &row));
+            if (fresh || it->second.first == pm) continue;
+            if (!reported.insert(&row).second) continue;
+            std::string first = where(it->second.first, it->second.second->span);
+            if (ActionsKey(row) == ActionsKey(*it->second.second)) {
+              diags_.Add(DiagKind::kDuplicatePolicyRow, pm->source, row.span,
+                         fmt::format("row `| {} |` is also in {} with the same actions", text, first),
+                         "both fire at once: keep the row in one policy");
+            } else {
+              diags_.Add(DiagKind::kOverlappingPolicyRow, pm->source, row.span,
+                         fmt::format("row `| {} |` is also in {} with other actions: both fire", text, first),
+                         "if both are meant, leave them; otherwise merge them into one row");
+            }
           }
         }
       }

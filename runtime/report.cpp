@@ -181,8 +181,9 @@ std::string RenderTrace(const Trace& t, const Scenario& sc, bool color) {
                    : fmt::format("  {} by {}", st(e.status == "approved" ? kGreen : kRed, e.status), st(kBold, e.detail));
         break;
       case TraceEvent::Kind::kDone:
-        line = e.status == "waiting" ? fmt::format("  {} {}", st(kMagenta, "waiting:"), e.detail)
-                                     : fmt::format("  {} by {}", st(kGreen, "done"), st(kBold, e.detail));
+        line = e.status == "waiting" || e.status == "abandoned"
+                   ? fmt::format("  {} {}", st(kMagenta, e.status + ":"), e.detail)
+                   : fmt::format("  {} by {}", st(kGreen, "done"), st(kBold, e.detail));
         break;
       case TraceEvent::Kind::kStop:
         line = fmt::format("{} after {}: {}", st(kRed, "sequence stopped"), st(kBold, e.name), e.detail);
@@ -213,10 +214,17 @@ std::string RenderTrace(const Trace& t, const Scenario& sc, bool color) {
     }
   }
   if (!any_symptom) out += fmt::format("  {} every symptom clear throughout\n", st(kDim, Pad("0s", 7)));
-  size_t failed = 0;
-  for (const auto& s : t.steps) failed += s.status == lang::Name(lang::StepStatus::kFailed);
-  out += fmt::format("\n{}: {} step{} ran ({} failed), {} skipped, {} row{} fired, {} page{}; severity {}\n",
-                     st(kBold, "outcome"), t.steps.size(), t.steps.size() == 1 ? "" : "s", failed, t.skipped.size(),
+  // A step that was reached but ended pending (an approval or a person never came, an unknown) did not
+  // run: it is counted apart.
+  size_t failed = 0, waiting = 0;
+  for (const auto& s : t.steps) {
+    failed += s.status == lang::Name(lang::StepStatus::kFailed);
+    waiting += s.status == lang::Name(lang::StepStatus::kPending);
+  }
+  size_t ran = t.steps.size() - waiting;
+  out += fmt::format("\n{}: {} step{} ran ({} failed){}, {} skipped, {} row{} fired, {} page{}; severity {}\n",
+                     st(kBold, "outcome"), ran, ran == 1 ? "" : "s", failed,
+                     waiting ? fmt::format(", {} not run (pending)", waiting) : "", t.skipped.size(),
                      t.fired.size(), t.fired.size() == 1 ? "" : "s", t.pages.size(), t.pages.size() == 1 ? "" : "s",
                      t.severity);
   if (!t.pending_rows.empty() || !t.pending_steps.empty() || !t.pending_asks.empty()) {
@@ -224,7 +232,10 @@ std::string RenderTrace(const Trace& t, const Scenario& sc, bool color) {
     for (const auto& q : t.pending_asks) out += fmt::format("  question \"{}\" unanswered\n", q);
     for (const auto& r : t.pending_rows) out += fmt::format("  row | {} | unknown\n", r);
     for (const auto& s : t.pending_steps) {
-      out += fmt::format("  step {}: its guard, an expectation, a check's output or a person's answer is missing\n", s);
+      auto why = t.pending_why.find(s);
+      out += fmt::format("  step {}: {}\n", s,
+                         why != t.pending_why.end() ? why->second
+                                                    : "its guard, an expectation, a check's output or a person's answer is missing");
     }
   }
   if (!t.unknown_probes.empty()) {
@@ -287,7 +298,7 @@ std::string TraceJson(const Trace& t, const std::vector<Mismatch>* mismatches) {
   j["severity"] = t.severity;
   j["incidents"] = t.incidents;
   if (!t.stopped.empty()) j["stopped_after"] = t.stopped;
-  j["pending"] = {{"rows", t.pending_rows}, {"steps", t.pending_steps}, {"asks", t.pending_asks}};
+  j["pending"] = {{"rows", t.pending_rows}, {"steps", t.pending_steps}, {"why", t.pending_why}, {"asks", t.pending_asks}};
   j["unknown_probes"] = t.unknown_probes;
   j["errors"] = t.errors;
   j["warnings"] = t.warnings;

@@ -146,6 +146,7 @@ class Runner::Impl {
   void IncidentEvents() {
     if (facts_.incident == Tri::kTrue && !open_) {
       open_ = true;
+      opened_at_ = facts_.now_ms;
       ++trace_.incidents;
       paged_.clear();  // a contact is paged once per incident and level
       if (trace_.incidents == 1) {
@@ -163,9 +164,7 @@ class Runner::Impl {
       for (auto& s : state_) {
         if (s == StepState::kWaiting) s = StepState::kPassed;  // passed-over steps stop waiting
       }
-      for (auto& c : cursors_) {
-        if (c.phase == Phase::kApproval) c.incident_closed = true;
-      }
+      for (auto& c : cursors_) c.incident_closed = true;  // a wait for a person ends unanswered
     }
   }
 
@@ -186,7 +185,7 @@ class Runner::Impl {
     bool failed = false, pending = false, done = false;
     std::string not_run;           // why it ended without running: "approval denied by bob"
     bool announced = false;        // its wait for a person is in the trace
-    bool incident_closed = false;  // the incident closed while its approval was awaited
+    bool incident_closed = false;  // the incident closed since it started: a person is no longer waited for
     int64_t expect_deadline = -1;  // the current expectation is polling until then
     int64_t wake = -1;             // ... and polls next at this instant
     int polls = 0;
@@ -280,10 +279,12 @@ class Runner::Impl {
       facts_.step_failed[s] = 0;
       AddOnce(trace_.skipped, name);
       Remove(trace_.pending_steps, name);
+      trace_.pending_why.erase(name);
       Event(TraceEvent::Kind::kStepSkip, name, p_.Str(st.guard_text)).state = g;
     } else {
       facts_.step_failed[s] = -1;  // it did not run, and whether it would have failed is unknown
       AddOnce(trace_.pending_steps, name);
+      trace_.pending_why[name] = fmt::format("its guard `{}` is unknown", p_.Str(st.guard_text));
       Remove(trace_.skipped, name);
       Event(TraceEvent::Kind::kStepPending, name, p_.Str(st.guard_text)).state = g;
     }
@@ -307,11 +308,13 @@ class Runner::Impl {
     c.step = s;
     c.walk = walk;
     c.phase = NeedsApproval(st) ? Phase::kApproval : Phase::kItems;
+    c.incident_closed = trace_.incidents > 0 && !open_;  // reached after the incident closed
     c.output = Value::Unknown();
     state_[s] = StepState::kRan;
     facts_.step_failed[s] = -1;  // unknown while it runs
     // A step passed over that now runs (its guard holds, or a row's `run`) is no longer listed so.
     Remove(trace_.pending_steps, name);
+    trace_.pending_why.erase(name);
     Remove(trace_.skipped, name);
     StepRun run;
     run.name = name;
@@ -360,6 +363,9 @@ class Runner::Impl {
     const std::string& name = StepName(c.step);
     std::vector<Approval> given = world_.answers.Approvals(name, facts_.now_ms);
     size_t& used = approvals_used_[name];
+    SkipStale(given, used);
+    // A last resort is for an incident that holds: once it closed, no approval runs it.
+    if (c.incident_closed && st.kind == StepKind::kLastResort) return Abandon(c, name);
     std::optional<Approval> a;
     if (given.size() > used) a = given[used++];
     if (!a && st.kind == StepKind::kAction) {
@@ -386,13 +392,7 @@ class Runner::Impl {
       c.phase = Phase::kEnded;
       return false;
     }
-    if (c.incident_closed) {
-      Event(TraceEvent::Kind::kApproval, name, "the incident closed before anyone approved it").status = "abandoned";
-      c.pending = true;
-      c.not_run = "not run: the incident closed before anyone approved it";
-      c.phase = Phase::kEnded;
-      return false;
-    }
+    if (c.incident_closed) return Abandon(c, name);
     if (!c.announced) {
       c.announced = true;
       Event(TraceEvent::Kind::kApproval, name,
@@ -403,17 +403,40 @@ class Runner::Impl {
     return false;
   }
 
-  // A person's step ends when someone says it is done; until then it, and the walk, wait.
+  bool Abandon(Cursor& c, const std::string& name) {
+    Event(TraceEvent::Kind::kApproval, name, "the incident closed before anyone approved it").status = "abandoned";
+    c.pending = true;
+    c.not_run = "not run: the incident closed before anyone approved it";
+    c.phase = Phase::kEnded;
+    return false;
+  }
+
+  // An answer given before a reopened incident opened belonged to an earlier one (a wait that was
+  // abandoned, or one no walk reached): it does not approve this incident's step. Before the first
+  // incident, answers given ahead of time count (approved in advance).
+  void SkipStale(const std::vector<Approval>& given, size_t& used) const {
+    while (trace_.incidents > 1 && used < given.size() && given[used].at_ms < opened_at_) ++used;
+  }
+
+  // A person's step ends when someone says it is done; until then it, and the walk, wait. If the
+  // incident closes first, it ends pending: nobody needs it done any more.
   bool DoneByPerson(Cursor& c, const Step& st) {
     (void)st;
     const std::string& name = StepName(c.step);
     std::vector<Approval> given = world_.answers.Done(name, facts_.now_ms);
     size_t& used = done_used_[name];
+    SkipStale(given, used);
     if (given.size() > used) {
       const Approval& a = given[used++];
       Event(TraceEvent::Kind::kDone, name, a.by).status = "done";
       trace_.steps[c.run].done_by = a.by;
       c.done = true;
+      return true;
+    }
+    if (c.incident_closed) {
+      Event(TraceEvent::Kind::kDone, name, "the incident closed before anyone said it was done").status = "abandoned";
+      c.pending = true;
+      c.not_run = "not done: the incident closed before anyone said it was done";
       return true;
     }
     if (!c.announced) {
@@ -433,7 +456,12 @@ class Runner::Impl {
     std::string status = lang::Name(ended);
     facts_.step_failed[c.step] = c.failed ? 1 : c.pending ? -1 : 0;
     trace_.steps[c.run].status = status;
-    if (ended == lang::StepStatus::kPending) AddOnce(trace_.pending_steps, name);
+    if (ended == lang::StepStatus::kPending) {
+      AddOnce(trace_.pending_steps, name);
+      std::string why = !c.not_run.empty() ? c.not_run : c.last_unknown;
+      if (why.rfind("not ", 0) == 0 && why.find(": ") != std::string::npos) why = why.substr(why.find(": ") + 2);
+      trace_.pending_why[name] = why.empty() ? "something it needed is unknown" : why;
+    }
     TraceEvent& e = Event(TraceEvent::Kind::kStepEnd, name, c.not_run);
     e.status = status;
     if (!c.walk) return;
@@ -724,11 +752,17 @@ class Runner::Impl {
       case EscAction::Kind::kPage: Page(a); break;
       case EscAction::Kind::kRun:
         // The row's step starts now, beside the walk, whether the walk skipped it, has not reached it
-        // or already ran it; only a step in progress is not started twice.
+        // or already ran it; a step in progress, or one that started at this very instant, is not
+        // started twice (the same restart twice in one instant helps nobody).
         if (a.value < r_.steps.size()) {
           bool running = std::any_of(cursors_.begin(), cursors_.end(), [&](const Cursor& c) { return c.step == a.value; });
+          bool just_ran = std::any_of(trace_.steps.rbegin(), trace_.steps.rend(), [&](const StepRun& sr) {
+            return sr.at_ms == facts_.now_ms && sr.name == StepName(a.value);
+          });
           if (running) {
             Event(TraceEvent::Kind::kManual, StepName(a.value), "in progress: not started twice");
+          } else if (just_ran) {
+            Event(TraceEvent::Kind::kManual, StepName(a.value), "ran at this instant: not started again");
           } else {
             cursors_.push_back(NewCursor(a.value, false, when));
           }
@@ -760,9 +794,12 @@ class Runner::Impl {
     for (const auto& c : cursors_) {
       trace_.steps[c.run].status = lang::Name(lang::StepStatus::kPending);
       AddOnce(trace_.pending_steps, StepName(c.step));
+      trace_.pending_why[StepName(c.step)] = c.phase == Phase::kApproval ? "it waits for an approval nobody gave"
+                                             : c.phase == Phase::kDone   ? "it waits for a person to say it is done"
+                                                                         : "its expectation was still polling";
     }
     for (const auto& q : host_.asked()) {
-      if (!world_.answers.Answer(q, opt_.duration_ms)) trace_.pending_asks.push_back(q);
+      if (!world_.answers.Peek(q, opt_.duration_ms)) trace_.pending_asks.push_back(q);
     }
   }
 
@@ -778,6 +815,7 @@ class Runner::Impl {
   RunHost host_;  // after what it reads: bindings_, facts_, trace_
 
   bool open_ = false;  // the incident holds (opened or reopened, not closed since)
+  int64_t opened_at_ = 0;  // when the current (or last) incident opened
   Walk walk_;
   std::vector<StepState> state_;    // per step, in this walk
   std::vector<int64_t> passed_at_;  // when a passed-over step's guard was last looked at

@@ -109,6 +109,8 @@ class Answers {
   virtual ~Answers() = default;
   // The answer given by `now_ms`, if any (nullopt: not answered yet, the question stays unknown).
   virtual std::optional<bool> Answer(const std::string& question, int64_t now_ms) = 0;
+  // The same, without counting as a read (the run's end looks at what stayed unanswered).
+  virtual std::optional<bool> Peek(const std::string& question, int64_t now_ms) { return Answer(question, now_ms); }
   // The approvals of step `step` given at or before `now_ms`, in time order (a scenario's `approvals:`;
   // live: the operator). The runner consumes them one per walk.
   virtual std::vector<Approval> Approvals(const std::string& step, int64_t now_ms) {

@@ -106,6 +106,14 @@ std::optional<bool> ScenarioAnswers::Answer(const std::string& question, int64_t
   return out;
 }
 
+std::optional<bool> ScenarioAnswers::Peek(const std::string& question, int64_t now_ms) {
+  std::optional<bool> out;
+  for (const auto& a : s_.answers) {
+    if (a.question == question && a.at_ms <= now_ms) out = a.answer;
+  }
+  return out;
+}
+
 std::vector<Approval> ScenarioAnswers::Given(const std::vector<ApprovalPoint>& points, std::set<size_t>* read,
                                              std::set<std::string>* asked, const std::string& step, int64_t now_ms) {
   std::vector<Approval> out;

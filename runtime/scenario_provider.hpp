@@ -42,6 +42,7 @@ class ScenarioAnswers : public Answers {
   // `reads`: where to record what was read (the provider's, so one set covers the run); null: none.
   explicit ScenarioAnswers(const Scenario& scenario, ScenarioReads* reads = nullptr) : s_(scenario), reads_(reads) {}
   std::optional<bool> Answer(const std::string& question, int64_t now_ms) override;
+  std::optional<bool> Peek(const std::string& question, int64_t now_ms) override;
   std::vector<Approval> Approvals(const std::string& step, int64_t now_ms) override;
   std::vector<Approval> Done(const std::string& step, int64_t now_ms) override;
   // A rehearsal's actions are recorded, never performed: it approves them itself.

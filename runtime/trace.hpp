@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <utility>
@@ -76,6 +77,7 @@ struct Trace {
   int incidents = 0;                   // how many times the incident opened (1 + reopenings)
   std::string stopped;                 // the verify whose failure stopped the sequence; empty: none
   std::vector<std::string> pending_rows, pending_steps, pending_asks;
+  std::map<std::string, std::string> pending_why;  // a pending step: why, as an SRE reads it
   std::vector<std::string> unknown_probes;  // "redis.ping(): no data in scenario"
   std::vector<std::string> errors;          // runtime errors; a rehearsal with errors fails
   // Scenario keys the rehearsal never read (RB0128-RB0132), as "file:line:col: warning[RB0128]: ...";
