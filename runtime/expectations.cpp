@@ -27,7 +27,7 @@ std::vector<Mismatch> Check(const Scenario& sc, const Trace& t) {
     const SymptomSample* s = t.SampleAt(se.at_ms);
     // A tick the runner skipped because nothing could change there sees what the instant before saw;
     // between ticks nothing is decided: checking the last evaluation would pass on stale data.
-    bool tick = sc.tick_ms > 0 && se.at_ms % sc.tick_ms == 0;
+    bool tick = sc.tick_ms > 0 && se.at_ms % sc.tick_ms == 0 && se.at_ms <= sc.duration_ms;
     if (s && s->at_ms != se.at_ms && !tick) {
       out.push_back(Mismatch{se.mark, fmt::format("symptoms at {}", FormatMs(se.at_ms)), "an evaluation instant",
                              fmt::format("no evaluation at {}: symptoms are evaluated every {} (and at polls); "

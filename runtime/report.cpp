@@ -195,7 +195,11 @@ std::string RenderTrace(const Trace& t, const Scenario& sc, bool color) {
         line = fmt::format("{} | {} | → {}{}", st(kYellow, "escalate"), e.name, e.detail, e.policy ? st(kDim, " (policy)") : "");
         break;
       case TraceEvent::Kind::kPage: line = fmt::format("{} {}: {}", st(kYellow, "page"), st(kBold, e.name), e.detail); break;
-      case TraceEvent::Kind::kDeclare: line = fmt::format("{} {}", st(kRed, "declare"), st(kBold, e.name)); break;
+      case TraceEvent::Kind::kDeclare:
+        line = e.detail == "severity raised" || e.detail.empty()
+                   ? fmt::format("{} {}", st(kRed, "declare"), st(kBold, e.name))
+                   : fmt::format("{} {}: {}", st(kBlue, "severity"), st(kBold, e.name), e.detail);
+        break;
       case TraceEvent::Kind::kManual:
         line = e.name.empty() ? fmt::format("{} {}", st(kBlue, "manual:"), e.detail)
                               : fmt::format("{} {}: {}", st(kBlue, "run"), e.name, e.detail);

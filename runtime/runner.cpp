@@ -105,7 +105,7 @@ class Runner::Impl {
     const int64_t end = opt_.duration_ms + 1;  // past the end: the run is over
     auto tick_at_or_after = [&](int64_t t) { return t <= 0 ? 0 : ((t + tick - 1) / tick) * tick; };
     int64_t next = (now / tick + 1) * tick;
-    if (opt_.sparse && !host_.clock_read()) {
+    if (opt_.sparse && !host_.clock_read() && !settle_) {
       std::optional<int64_t> change = world_.provider.NextChange(now);
       next = std::max(next, change && *change < end ? tick_at_or_after(*change) : end);
     }
@@ -138,7 +138,11 @@ class Runner::Impl {
     Steps();
     host_.UpdateWindows();  // every window sees its condition at every instant, whatever a row reads
     Rows();
+    size_t after_rows = trace_.events.size();
     Steps();
+    // A step that ended (or started) after the rows read the world changes what they would see: the
+    // next tick evaluates them again, sparse or not.
+    settle_ = trace_.events.size() != after_rows;
   }
 
   // Opened when a symptom holds; closed when every symptom is clear (unknown changes nothing);
@@ -157,6 +161,13 @@ class Runner::Impl {
               fmt::format("a symptom holds again (incident #{}): the steps are walked again", trace_.incidents))
             .status = "reopened";
         walk_.restart = true;
+        // A new incident starts at the runbook's severity; a `declare` of the one before is not carried over.
+        const std::string& base = p_.Str(r_.severity);
+        if (trace_.severity != base) {
+          trace_.severity = base;
+          facts_.severity = base;
+          Event(TraceEvent::Kind::kDeclare, base, "a new incident starts at the runbook's severity");
+        }
       }
     } else if (facts_.incident == Tri::kFalse && open_) {
       open_ = false;
@@ -199,6 +210,9 @@ class Runner::Impl {
     Value output = Value::Unknown();  // the walk's last command output, what its guards read
   };
 
+  bool InProgress(uint32_t s) const {
+    return std::any_of(cursors_.begin(), cursors_.end(), [&](const Cursor& c) { return c.step == s; });
+  }
   bool WalkBusy() const {
     return std::any_of(cursors_.begin(), cursors_.end(), [](const Cursor& c) { return c.walk; });
   }
@@ -227,6 +241,10 @@ class Runner::Impl {
         if (walk_.next >= r_.steps.size()) return;
         uint32_t n = walk_.next++;
         if (state_[n] == StepState::kRan) continue;  // a row ran it in this walk
+        if (InProgress(n)) {  // a row's run of it, started in an earlier incident, still goes on
+          state_[n] = StepState::kRan;
+          continue;
+        }
         const Step& st = r_.steps[n];
         if (st.guard != kNoChunk) {
           Tri g = ToTri(host_.Eval(st.guard));
@@ -260,7 +278,7 @@ class Runner::Impl {
   std::optional<uint32_t> Reexamine() {
     if (!open_) return std::nullopt;
     for (uint32_t s = 0; s < r_.steps.size(); ++s) {
-      if (state_[s] != StepState::kWaiting || passed_at_[s] >= facts_.now_ms) continue;
+      if (state_[s] != StepState::kWaiting || passed_at_[s] >= facts_.now_ms || InProgress(s)) continue;
       Tri g = ToTri(host_.Eval(r_.steps[s].guard));
       if (g == Tri::kTrue) return s;
       if (g != guard_seen_[s]) PassOver(s, g);  // from unknown to false, or back
@@ -549,8 +567,8 @@ class Runner::Impl {
       }
     }
     BoundCommand bc = BindCommand(p_, reg_, rb_, c, bindings_, &lets);
+    if (!record && bc.effect > Effect::kRead) return;  // a poll re-runs reads only (its output stays)
     cur.last_unknown = "the command before it did not run";
-    if (!record && bc.effect > Effect::kRead) return;  // a poll re-runs reads only
     judged = judged && bc.effect <= Effect::kRead;  // a failed write is never excused
     std::string shown = bc.Display();
     if (record) trace_.steps[cur.run].commands.push_back(shown);
@@ -755,7 +773,7 @@ class Runner::Impl {
         // or already ran it; a step in progress, or one that started at this very instant, is not
         // started twice (the same restart twice in one instant helps nobody).
         if (a.value < r_.steps.size()) {
-          bool running = std::any_of(cursors_.begin(), cursors_.end(), [&](const Cursor& c) { return c.step == a.value; });
+          bool running = InProgress(a.value);
           bool just_ran = std::any_of(trace_.steps.rbegin(), trace_.steps.rend(), [&](const StepRun& sr) {
             return sr.at_ms == facts_.now_ms && sr.name == StepName(a.value);
           });
@@ -816,6 +834,7 @@ class Runner::Impl {
 
   bool open_ = false;  // the incident holds (opened or reopened, not closed since)
   int64_t opened_at_ = 0;  // when the current (or last) incident opened
+  bool settle_ = false;    // something changed after this instant's rows: the next tick is not skipped
   Walk walk_;
   std::vector<StepState> state_;    // per step, in this walk
   std::vector<int64_t> passed_at_;  // when a passed-over step's guard was last looked at

@@ -260,6 +260,67 @@ TEST(People, AManualStepWaitsUntilSomeoneSaysItIsDone) {
   EXPECT_TRUE(Runs(t2, "state").empty());
 }
 
+TEST(People, AManualStepWaitingWhenTheIncidentClosesEndsPendingAndTheWalkGoesOn) {
+  VirtualWorld w(Runbook(R"(
+    manual repair "Repair the AOF by hand" {
+      "redis-check-aof --fix appendonly.aof"
+    }
+    check state "State" {
+      $ redis-cli ping
+    }
+    last_resort wipe "Recreate the volume" {
+      $ kubectl delete pvc data-redis-0 -n denis
+    }
+)"));
+  w.provider.ping = {{0, true}, {1 * kMin, false}, {3 * kMin, true}};
+  // Approved in advance: still, a last resort the walk reaches after the close is not run.
+  w.answers.approvals["wipe"] = {{true, "alice", 0}};
+  w.answers.done["repair"] = {{true, "carol", 5 * kMin}};  // too late: the incident closed at 3m
+  rt::Trace t = w.Run(8 * kMin);
+  EXPECT_EQ(Runs(t, "repair"), std::vector<std::string>{"pending@1m"});
+  EXPECT_EQ(t.pending_why["repair"], "the incident closed before anyone said it was done");
+  EXPECT_EQ(Runs(t, "state"), std::vector<std::string>{"ok@3m"});  // the walk goes on: checks confirm the recovery
+  EXPECT_EQ(Runs(t, "wipe"), std::vector<std::string>{"pending@3m"});
+  EXPECT_EQ(t.pending_why["wipe"], "the incident closed before anyone approved it");
+  for (const auto& e : w.provider.execs) EXPECT_EQ(e.find("kubectl delete"), std::string::npos) << e;
+}
+
+TEST(Approvals, AnApprovalOfAnEarlierIncidentDoesNotApproveAReopenedOne) {
+  VirtualWorld w(Runbook(kLastResort));
+  // Incident #1 from 1m to 3m: the wipe waits, is abandoned at 3m; alice approves at 4m, with no
+  // incident open. Incident #2 opens at 6m: her approval was for the first one.
+  w.provider.ping = {{0, true}, {1 * kMin, false}, {3 * kMin, true}, {6 * kMin, false}};
+  w.answers.approvals["wipe"] = {{true, "alice", 4 * kMin}, {true, "bob", 7 * kMin}};
+  rt::Trace t = w.Run(10 * kMin);
+  EXPECT_EQ(Runs(t, "wipe"), (std::vector<std::string>{"pending@1m", "ok@6m"}));
+  ASSERT_EQ(t.steps.size(), 6u);
+  EXPECT_EQ(FirstRun(t, "wipe")->approved_by, "");
+  const rt::StepRun* second = nullptr;
+  for (const auto& s : t.steps) {
+    if (s.name == "wipe" && s.walk == 2) second = &s;
+  }
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(second->approved_by, "bob");
+  EXPECT_NE(std::find(w.provider.execs.begin(), w.provider.execs.end(), "kubectl delete pvc data-redis-0 -n denis@7m"),
+            w.provider.execs.end());
+}
+
+TEST(Approvals, PendingStepsSayWhy) {
+  VirtualWorld w(Runbook(kLastResort + std::string(R"(
+    action flush "Flush when memory is high" when redis.memory_used() > 90% {
+      $ redis-cli config set maxmemory-policy allkeys-lru
+    }
+)")));
+  w.provider.ping = {{0, true}, {1 * kMin, false}};
+  w.answers.approvals["wipe"] = {{false, "bob", 2 * kMin}};
+  rt::Trace t = w.Run(5 * kMin);
+  EXPECT_EQ(t.pending_why["wipe"], "approval denied by bob");
+  VirtualWorld waiting(Runbook(kLastResort));
+  waiting.provider.ping = {{0, true}, {1 * kMin, false}};
+  rt::Trace t2 = waiting.Run(5 * kMin);
+  EXPECT_EQ(t2.pending_why["wipe"], "it waits for an approval nobody gave");
+}
+
 constexpr const char* kVerifyRows = "| failed(back) | page sre |";
 constexpr const char* kVerify = R"(
     verify back "PONG again" {
@@ -355,6 +416,60 @@ TEST(FollowTheIncident, ARowsRunIsNotHeldBehindAPollingExpectAndRunsAgain) {
   EXPECT_EQ(Runs(t, "state"), (std::vector<std::string>{"ok@1m", "ok@3m"}));
   ASSERT_EQ(t.steps.size(), 3u);
   EXPECT_EQ(t.steps[2].row, "down for > 2m");
+}
+
+TEST(FollowTheIncident, ARowDoesNotStartAStepTheWalkStartedAtTheSameInstant) {
+  VirtualWorld w(Runbook(R"(
+    action restart "Restart" {
+      $ kubectl rollout restart statefulset/redis -n denis
+    }
+)", "| down | run restart |"));
+  w.provider.ping = {{0, true}, {1 * kMin, false}};
+  rt::Trace t = w.Run(4 * kMin);
+  EXPECT_EQ(Runs(t, "restart"), std::vector<std::string>{"ok@1m"});
+  EXPECT_EQ(std::count(w.provider.execs.begin(), w.provider.execs.end(), "kubectl rollout restart statefulset/redis -n denis@1m"), 1);
+}
+
+TEST(FollowTheIncident, AReopenedIncidentStartsAtTheRunbooksSeverity) {
+  VirtualWorld w(Runbook(R"(
+    check state "State" {
+      $ redis-cli ping
+    }
+)", "| down for > 1m | declare P1 |"));
+  w.provider.ping = {{0, true}, {1 * kMin, false}, {3 * kMin, true}, {6 * kMin, false}};
+  rt::Trace t = w.Run(6 * kMin + 30000);
+  EXPECT_EQ(t.severity, "P2");  // incident #2 has not been down a minute yet
+  rt::Trace t2 = [&] {
+    VirtualWorld again(Runbook(R"(
+    check state "State" {
+      $ redis-cli ping
+    }
+)", "| down for > 1m | declare P1 |"));
+    again.provider.ping = w.provider.ping;
+    return again.Run(10 * kMin);
+  }();
+  EXPECT_EQ(t2.severity, "P1");  // and once it has, it is P1 again
+}
+
+TEST(Sparse, AStepEndingAfterTheRowsIsSeenByTheRowsAtTheNextTick) {
+  // The walk passes `again` over (memory is low); the row's `run again` at 3m starts it after this
+  // instant's rows were read, and it fails at once: the `failed(again)` row sees it at the next tick
+  // even though nothing in the world changes any more.
+  const std::string text = Runbook(R"(
+    check again "Ping again" when redis.memory_used() > 90% {
+      $ redis-cli ping
+    }
+)", R"(| down for > 2m | run again |
+    | failed(again) | page sre |)");
+  VirtualWorld sparse(text), dense(text);
+  for (auto* w : {&sparse, &dense}) w->provider.ping = {{0, true}, {1 * kMin, false}};
+  dense.provider.sparse_world = false;
+  rt::Trace a = sparse.Run(60 * kMin);
+  rt::Trace b = dense.Run(60 * kMin);
+  ASSERT_EQ(b.fired.size(), 2u);
+  ASSERT_EQ(a.fired.size(), 2u);
+  EXPECT_EQ(rt::FormatMs(b.fired[1].at_ms), "3m15s");
+  EXPECT_EQ(rt::FormatMs(a.fired[1].at_ms), "3m15s");
 }
 
 TEST(Windows, AWindowFiresAtFirstSeenPlusDWhateverElseIsPolling) {
