@@ -235,14 +235,11 @@ commands:
   'cypher-shell -u neo4j -p *** "MATCH (p:Policy) RETURN p LIMIT 10"': {stdout: "p"}
 )";
 
-// "Deshabilitar policy temporalmente (ÚLTIMO RECURSO)" ↔ "Falso positivo confirmado → Disable
-// policy": on a true positive (blocks and 403s rising, nobody confirms a false positive) neither the
-// unlock nor the policy switch-off is offered. The old guard disabled the policy here.
-TEST(SeedRehearsal, ThePolicyIsNotDisabledOnATruePositive) {
-  Workdir w("fidelity-mutations", "mutations_blocked");
-  ProcessResult r = w.Rehearse(std::string("description: a true positive, the on-call says so\n") + kMutationsProbes + R"(answers:
-  "¿Usuario reporta «acción no permitida»?": yes
-  "¿Es false positive?": no
+// The answers of the mutations_blocked rehearsals: the user's report and the on-call's word on a
+// false positive as given; every other question of the runbook and the checklist answered no.
+std::string MutationsAnswers(const char* user_report, const char* false_positive) {
+  return std::string("answers:\n  \"¿Usuario reporta «acción no permitida»?\": ") + user_report +
+         "\n  \"¿Es false positive?\": " + false_positive + R"(
   "¿Falso positivo confirmado?": no
   "¿Múltiples users bloqueados?": no
   "¿Policy no carga?": no
@@ -251,7 +248,15 @@ TEST(SeedRehearsal, ThePolicyIsNotDisabledOnATruePositive) {
   "¿Security breach?": no
   "¿Múltiples componentes caídos?": no
   "¿Sin rollback disponible?": no
-expect:
+)";
+}
+
+// "Deshabilitar policy temporalmente (ÚLTIMO RECURSO)" ↔ "Falso positivo confirmado → Disable
+// policy": on a true positive (blocks and 403s rising, nobody confirms a false positive) neither the
+// unlock nor the policy switch-off is offered. The old guard disabled the policy here.
+TEST(SeedRehearsal, ThePolicyIsNotDisabledOnATruePositive) {
+  Workdir w("fidelity-mutations", "mutations_blocked");
+  ProcessResult r = w.Rehearse(std::string("description: a true positive, the on-call says so\n") + kMutationsProbes + MutationsAnswers("yes", "no") + R"(expect:
   skipped: [unlock, disable_policy]
 )");
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -262,18 +267,7 @@ expect:
 // report the old guard also required.
 TEST(SeedRehearsal, UnlockOnAFalsePositiveEvenWithoutAUserReport) {
   Workdir w("fidelity-unlock", "mutations_blocked");
-  ProcessResult r = w.Rehearse(std::string("description: a false positive no user reported\n") + kMutationsProbes + R"(answers:
-  "¿Usuario reporta «acción no permitida»?": no
-  "¿Es false positive?": yes
-  "¿Falso positivo confirmado?": no
-  "¿Múltiples users bloqueados?": no
-  "¿Policy no carga?": no
-  "¿Datos perdidos?": no
-  "¿Data loss?": no
-  "¿Security breach?": no
-  "¿Múltiples componentes caídos?": no
-  "¿Sin rollback disponible?": no
-done:
+  ProcessResult r = w.Rehearse(std::string("description: a false positive no user reported\n") + kMutationsProbes + MutationsAnswers("no", "yes") + R"(done:
   unlock: {at: 2m, by: alice}
 expect:
   steps:
