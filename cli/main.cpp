@@ -257,6 +257,15 @@ int main(int argc, char** argv) {
   test->add_option("--stdlib", test_args.stdlib_dir, kStdlibHelp);
   test->add_option("--path", test_args.module_path, kPathHelp)->allow_extra_args(false);
 
+  rb::cli::TriageArgs triage_args;
+  CLI::App* triage = app.add_subcommand("triage", "Evaluate every runbook's symptoms once against the live servers of --env; exit 1 when some hold");
+  triage->add_option("paths", triage_args.paths, "Directories or *.rb.denis files (default: runbooks)");
+  triage->add_option("--env", triage_args.env, "Environment file (YAML): where the targets live (required)");
+  triage->add_option("--format", triage_args.format, "Output: text or json")->check(CLI::IsMember({"text", "json"}));
+  triage->add_option("--color", triage_args.color, "Colour: auto, always, never")->check(CLI::IsMember({"auto", "always", "never"}));
+  triage->add_option("--stdlib", triage_args.stdlib_dir, kStdlibHelp);
+  triage->add_option("--path", triage_args.module_path, kPathHelp)->allow_extra_args(false);
+
   std::string help_verb;
   CLI::App* help = app.add_subcommand("help", "Show the options of a command (runbook help lint), or list the commands");
   help->add_option("command", help_verb, "A command, e.g. lint");
@@ -331,6 +340,7 @@ int main(int argc, char** argv) {
     if (plan->parsed()) return rb::cli::RunPlan(plan_args);
     if (rehearse->parsed()) return rb::cli::RunRehearse(rehearse_args);
     if (test->parsed()) return rb::cli::RunTest(test_args);
+    if (triage->parsed()) return rb::cli::RunTriage(triage_args);
     if (explain->parsed()) {
       const rb::DiagInfo* info = rb::FindCode(code);
       if (!info) {

@@ -11,6 +11,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "compiler/build.hpp"
 #include "compiler/codegen.hpp"
@@ -20,7 +21,9 @@
 #include "runtime/executor.hpp"
 #include "runtime/files.hpp"
 #include "runtime/natives.hpp"
+#include "runtime/live.hpp"
 #include "runtime/report.hpp"
+#include "runtime/run_host.hpp"
 
 namespace fs = std::filesystem;
 
@@ -117,7 +120,7 @@ int RunCapabilities(const std::string& stdlib_dir) {
     std::string effect = n.ByCommand() ? fmt::format("the command's ({})", std::string(n.program) == "*" ? "its program" : n.program)
                                        : std::string(rt::EffectName(s.effect));
     std::cout << fmt::format("{:<48} {:<28} {:<12} {}\n", signature(s.name, s.params, s.result), effect,
-                             n.ByCommand() ? "per command" : rt::DryBehaviourName(s.dry), s.live ? "yes" : "not yet");
+                             n.ByCommand() ? "per command" : rt::DryBehaviourName(s.dry), s.live || rt::NativeIsLive(s.name) ? "yes" : "not yet");
   }
   std::cout << slots.size() << " natives; in plan and rehearse every read is answered by the scenario "
                "and every write is recorded, never performed\n\n";
@@ -387,6 +390,126 @@ int RunTest(const TestArgs& args) {
     }
   }
   return failed ? 1 : 0;
+}
+
+namespace {
+
+// Triage reads, never asks: a question no one is there to answer stays unknown.
+class NoAnswers : public rt::Answers {
+ public:
+  std::optional<bool> Answer(const std::string&, int64_t) override { return std::nullopt; }
+};
+
+struct TriageRow {
+  std::string name, title, severity, file;
+  std::vector<std::string> holds, unknown, clear;
+  std::vector<std::string> unknown_probes;      // "redis.ping(): connection refused (127.0.0.1:6390)"
+  std::vector<rt::LiveProvider::Seen> seen;     // what the natives answered
+  int Rank() const { return !holds.empty() ? 0 : !unknown.empty() ? 1 : 2; }
+};
+
+}  // namespace
+
+int RunTriage(const TriageArgs& args) {
+  if (args.env.empty()) {
+    std::cerr << "runbook: triage reads live servers: name them with --env FILE (see runbooks/environment.example.yaml)\n";
+    return 2;
+  }
+  rt::Environment env;
+  if (!LoadEnv(args.env, env)) return 2;
+  std::vector<std::string> paths = args.paths.empty() ? std::vector<std::string>{"runbooks"} : args.paths;
+  std::vector<std::string> io_errors;
+  std::vector<std::string> sources = ExpandPaths(paths, io_errors);
+  for (const auto& e : io_errors) std::cerr << "runbook: " << e << "\n";
+  if (!io_errors.empty()) return 2;
+  if (sources.empty()) {
+    std::cerr << "runbook: no *.rb.denis under " << paths[0] << (paths.size() > 1 ? " ..." : "") << "\n";
+    return 2;
+  }
+  const std::vector<std::string> search_path = ModuleSearchPath(args.module_path, env.modules);
+  const rt::Registry host = HostRegistry(args.stdlib_dir, search_path);
+  LoadedProgram loaded = LoadSources(sources, host, args.stdlib_dir, search_path);
+  if (!loaded.program) return ReportLoadFailure(loaded, args.color);
+  const rt::Program& p = *loaded.program;
+
+  rt::LiveProvider provider(env);
+  NoAnswers answers;
+  rt::MemoryStateStore state;
+  std::vector<TriageRow> rows;
+  // One instant for every runbook: a probe several runbooks read is asked once.
+  rt::RunFacts facts;
+  for (uint32_t i = 0; i < p.runbooks.size(); ++i) {
+    const rt::Runbook& r = p.runbooks[i];
+    if (r.symptoms.empty()) continue;
+    rt::Bindings bindings = rt::Bind(p, i, &env);
+    rt::Trace trace;
+    rt::RunHost h(p, i, bindings, facts, provider, answers, state, trace, rt::VmLimits{});
+    h.NewInstant();
+    provider.ClearSeen();
+    TriageRow row;
+    row.name = p.Str(r.name);
+    row.title = p.Str(r.title);
+    row.severity = p.Str(r.severity);
+    row.file = r.file < p.files.size() ? p.files[r.file] : std::string();
+    for (uint32_t s = 0; s < r.symptoms.size(); ++s) {
+      rt::Tri t = rt::ToTri(h.SymptomValue(s));
+      const std::string& name = p.Str(r.symptoms[s].name);
+      (t == rt::Tri::kTrue ? row.holds : t == rt::Tri::kUnknown ? row.unknown : row.clear).push_back(name);
+    }
+    row.unknown_probes = trace.unknown_probes;
+    for (const auto& e : trace.errors) row.unknown_probes.push_back("error: " + e);
+    row.seen = provider.seen();
+    rows.push_back(std::move(row));
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const TriageRow& a, const TriageRow& b) {
+    if (a.Rank() != b.Rank()) return a.Rank() < b.Rank();
+    return a.severity < b.severity;  // P1 before P2
+  });
+  size_t holding = 0, unknown = 0;
+  for (const auto& r : rows) {
+    holding += r.Rank() == 0;
+    unknown += r.Rank() == 1;
+  }
+  // What to do next: see what the runbook would do here, every value bound (a dry run of the steps
+  // comes with `runbook run --dry-run`).
+  auto next = [&](const TriageRow& r) { return fmt::format("runbook plan {} --env {}", r.file, args.env); };
+  if (args.format == "json") {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : rows) {
+      nlohmann::json seen = nlohmann::json::array();
+      for (const auto& s : r.seen) seen.push_back({{"target", s.target}, {"call", s.call}, {"value", s.value}});
+      out.push_back({{"runbook", r.name}, {"title", r.title}, {"severity", r.severity}, {"file", r.file},
+                     {"state", r.Rank() == 0 ? "holds" : r.Rank() == 1 ? "unknown" : "clear"},
+                     {"holds", r.holds}, {"unknown", r.unknown}, {"clear", r.clear},
+                     {"unknown_probes", r.unknown_probes}, {"seen", seen}, {"next", r.Rank() == 2 ? "" : next(r)}});
+    }
+    std::cout << nlohmann::json{{"environment", env.name}, {"runbooks", out}}.dump(2) << "\n";
+    return holding ? 1 : 0;
+  }
+  bool color = UseColor(args.color);
+  auto st = [&](const char* code, const std::string& text) { return color ? fmt::format("\x1b[{}m{}\x1b[0m", code, text) : text; };
+  std::cout << fmt::format("triage · {} runbooks · environment {} · live reads, nothing changed\n\n", rows.size(),
+                           env.name.empty() ? args.env : env.name);
+  for (const auto& r : rows) {
+    if (r.Rank() == 2) continue;
+    std::string head = r.Rank() == 0 ? st("1;31", "HOLDS  ") : st("1;35", "UNKNOWN");
+    std::cout << fmt::format("{} {} {} \"{}\"\n", head, r.severity, st("1", r.name), r.title);
+    auto join = [](const std::vector<std::string>& v) {
+      std::string s;
+      for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+      return s;
+    };
+    if (!r.holds.empty()) std::cout << "  holds:   " << join(r.holds) << "\n";
+    if (!r.unknown.empty()) std::cout << "  unknown: " << join(r.unknown) << "\n";
+    for (const auto& s : r.seen) {
+      if (s.value.rfind("unknown: ", 0) == 0) continue;  // under `why:`
+      std::cout << fmt::format("  seen:    {}: {} → {}\n", s.target, s.call, s.value);
+    }
+    for (const auto& u : r.unknown_probes) std::cout << "  why:     " << u << "\n";
+    std::cout << "  next:    " << next(r) << "\n\n";
+  }
+  std::cout << fmt::format("{} hold, {} unknown, {} clear\n", holding, unknown, rows.size() - holding - unknown);
+  return holding ? 1 : 0;
 }
 
 }  // namespace rb::cli

@@ -40,4 +40,15 @@ struct TestArgs {
 std::vector<std::string> SearchPath(const std::vector<std::string>& flag_dirs, const std::string& env);
 int RunTest(const TestArgs& args);
 
+// `runbook triage [PATH...] --env E`: every symptom of every runbook under the paths, evaluated once
+// against the live servers the environment names; most severe first, the runbooks whose symptoms
+// hold, then those whose state is unknown (which probes, why). Exit 0 nothing holds, 1 something
+// holds, 2 usage or I/O errors.
+struct TriageArgs {
+  std::vector<std::string> paths;
+  std::string env, format = "text", color = "auto", stdlib_dir;
+  std::vector<std::string> module_path;  // --path DIR
+};
+int RunTriage(const TriageArgs& args);
+
 }  // namespace rb::cli

@@ -4,7 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(g++ cmake make ccache pkg-config
-          tao-pegtl-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libgtest-dev)
+          tao-pegtl-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libgtest-dev
+          libhiredis-dev redis-server)
 
 bash scripts/install.sh "${PACKAGES[@]}"
 

@@ -69,7 +69,7 @@ TEST(CliCapabilities, ListsEverySlotWithEffectAndDryBehaviour) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   // The natives, with effect, dry-run behaviour and live implementation.
   EXPECT_TRUE(Has(r.out, "prom(string) -> num                              read                         answered     not yet")) << r.out;
-  EXPECT_TRUE(Has(r.out, "redis(string) -> lines                           the command's (redis-cli)    per command  not yet")) << r.out;
+  EXPECT_TRUE(Has(r.out, "redis(string) -> lines                           the command's (redis-cli)    per command  yes")) << r.out;
   EXPECT_FALSE(Has(r.out, "grep(")) << r.out;  // filters are pure and built in, not natives with slots
   // The methods, each with the natives (and filters) its body calls.
   EXPECT_TRUE(Has(r.out, "redis.ping() -> bool                                 read         redis")) << r.out;

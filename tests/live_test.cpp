@@ -1,0 +1,218 @@
+// Live reads against a real redis-server on a free loopback port (docs/live.md): answers, AUTH from a
+// secret, and every failure an unknown with its reason (refused, stopped, paused), never a guess.
+// `runbook triage` end to end. No timing assertions: the ctest TIMEOUT guards against hangs.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "runtime/live.hpp"
+#include "tests/live_server.hpp"
+#include "tests/process.hpp"
+
+namespace rb::test {
+namespace {
+
+rt::Environment EnvFor(int port, std::map<std::string, std::string> fields = {}) {
+  rt::Environment env;
+  env.path = "test.env.yaml";
+  rt::EnvTarget t;
+  t.name = "cache";
+  t.address = "redis://127.0.0.1:" + std::to_string(port);
+  t.fields = std::move(fields);
+  env.targets["cache"] = t;
+  return env;
+}
+
+rt::ProbeCall NativeCall(const std::string& native, const std::string& arg) {
+  rt::ProbeCall c;
+  c.target = "redis";
+  c.binding = "cache";
+  c.method = native;
+  c.args = {rt::Value::String(arg)};
+  return c;
+}
+
+TEST(LiveRedis, ANativeCallIsAnsweredByTheServer) {
+  RedisServer server;
+  ASSERT_TRUE(server.up());
+  rt::Environment env = EnvFor(server.port());
+  rt::LiveProvider live(env);
+  rt::ProbeAnswer a = live.Probe(NativeCall("redis", "PING"), 0);
+  ASSERT_FALSE(a.value.IsUnknown()) << a.reason;
+  EXPECT_EQ(rt::ToString(a.value), "PONG\n");
+  rt::ProbeAnswer info = live.Probe(NativeCall("redis_info", "tcp_port"), 0);
+  ASSERT_FALSE(info.value.IsUnknown()) << info.reason;
+  EXPECT_EQ(info.value.Text(), std::to_string(server.port()));
+  // A field INFO does not have is unknown, with the field named.
+  rt::ProbeAnswer none = live.Probe(NativeCall("redis_info", "no_such_field"), 0);
+  EXPECT_TRUE(none.value.IsUnknown());
+  EXPECT_EQ(none.reason, "INFO has no field `no_such_field`");
+  // A capability method is not answered whole: its body runs, over these natives.
+  rt::ProbeCall method = NativeCall("redis.ping", "");
+  EXPECT_FALSE(live.Probe(method, 0).answered);
+}
+
+TEST(LiveRedis, TheSameCallIsAskedOncePerInstant) {
+  RedisServer server;
+  rt::Environment env = EnvFor(server.port());
+  rt::LiveProvider live(env);
+  // INCR answers a new number each time it reaches the server.
+  rt::ProbeAnswer a = live.Probe(NativeCall("redis", "INCR n"), 0);
+  rt::ProbeAnswer b = live.Probe(NativeCall("redis", "INCR n"), 0);
+  rt::ProbeAnswer c = live.Probe(NativeCall("redis", "INCR n"), 1000);
+  EXPECT_EQ(rt::ToString(a.value), "1\n");
+  EXPECT_EQ(rt::ToString(b.value), "1\n");
+  EXPECT_EQ(rt::ToString(c.value), "2\n");
+}
+
+TEST(LiveRedis, AuthComesFromASecretThatAppearsInNoReason) {
+  const std::string canary = "canary-5f3a9d";
+  RedisServer server({"--requirepass", canary});
+  ASSERT_TRUE(server.up());
+  {
+    rt::Environment env = EnvFor(server.port());
+    rt::LiveProvider live(env);
+    rt::ProbeAnswer a = live.Probe(NativeCall("redis", "PING"), 0);
+    EXPECT_TRUE(a.value.IsUnknown());
+    EXPECT_EQ(a.reason.rfind("Redis error: NOAUTH", 0), 0u) << a.reason;
+  }
+  rt::Environment env = EnvFor(server.port(), {{"auth", "CACHE_PASSWORD"}});
+  env.secrets["CACHE_PASSWORD"] = rt::EnvSecret{"CACHE_PASSWORD", "env:RUNBOOK_TEST_CACHE_PASSWORD", {}};
+  {
+    rt::LiveProvider live(env);
+    rt::ProbeAnswer a = live.Probe(NativeCall("redis", "PING"), 0);
+    EXPECT_TRUE(a.value.IsUnknown());
+    EXPECT_EQ(a.reason, "secret `CACHE_PASSWORD`: variable RUNBOOK_TEST_CACHE_PASSWORD is not set");
+  }
+  setenv("RUNBOOK_TEST_CACHE_PASSWORD", "wrong-password", 1);
+  {
+    rt::LiveProvider live(env);
+    rt::ProbeAnswer a = live.Probe(NativeCall("redis", "PING"), 0);
+    EXPECT_TRUE(a.value.IsUnknown());
+    EXPECT_NE(a.reason.find("on AUTH"), std::string::npos) << a.reason;
+    EXPECT_EQ(a.reason.find("wrong-password"), std::string::npos) << a.reason;
+  }
+  setenv("RUNBOOK_TEST_CACHE_PASSWORD", canary.c_str(), 1);
+  rt::LiveProvider live(env);
+  rt::ProbeAnswer a = live.Probe(NativeCall("redis", "PING"), 0);
+  ASSERT_FALSE(a.value.IsUnknown()) << a.reason;
+  EXPECT_EQ(rt::ToString(a.value), "PONG\n");
+  for (const auto& s : live.seen()) EXPECT_EQ(s.value.find(canary), std::string::npos) << s.value;
+  unsetenv("RUNBOOK_TEST_CACHE_PASSWORD");
+}
+
+TEST(LiveRedisFaults, AStoppedServerIsUnknownConnectionRefused) {
+  RedisServer server;
+  int port = server.port();
+  server.Stop();
+  rt::Environment env = EnvFor(port);
+  rt::LiveProvider live(env);
+  rt::ProbeAnswer a = live.Probe(NativeCall("redis", "PING"), 0);
+  EXPECT_TRUE(a.value.IsUnknown());
+  EXPECT_EQ(a.reason, "connection refused (127.0.0.1:" + std::to_string(port) + ")");
+}
+
+TEST(LiveRedisFaults, APausedServerIsUnknownAfterItsTimeout) {
+  RedisServer server;
+  server.Pause();  // SIGSTOP: the kernel still accepts the connection; nothing answers
+  rt::Environment env = EnvFor(server.port(), {{"timeout", "300ms"}});
+  rt::LiveProvider live(env);
+  rt::ProbeAnswer a = live.Probe(NativeCall("redis", "PING"), 0);
+  server.Resume();
+  EXPECT_TRUE(a.value.IsUnknown());
+  EXPECT_EQ(a.reason, "timeout after 300ms (127.0.0.1:" + std::to_string(server.port()) + ")");
+}
+
+TEST(LiveRedisFaults, ABadTargetIsUnknownWithTheFix) {
+  rt::Environment env = EnvFor(6379, {{"timeout", "soon"}});
+  rt::LiveProvider live(env);
+  rt::ProbeAnswer a = live.Probe(NativeCall("redis", "PING"), 0);
+  EXPECT_EQ(a.reason, "target `cache`: timeout: soon is not a duration such as 2s or 500ms");
+  rt::ProbeCall other = NativeCall("redis", "PING");
+  other.binding = "elsewhere";
+  EXPECT_EQ(live.Probe(other, 0).reason, "target `elsewhere` is not in the environment file test.env.yaml");
+  EXPECT_NE(live.Probe(NativeCall("prom", "up"), 0).reason.find("no live `prom` native"), std::string::npos);
+}
+
+// `runbook triage` over a runbook of the test's own, against the server.
+class Triage : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = TempDir() / "triage";
+    std::filesystem::create_directories(dir_ / "policy");
+    std::ofstream(dir_ / "policy" / "escalation.rb.denis") << R"(policy escalation "Checklist" {
+  contact sre "SRE" "@sre"
+  escalate {
+    | when          | then     |
+    |---------------|----------|
+    | down for > 5m | page sre |
+  }
+}
+)";
+    std::ofstream(dir_ / "cache.rb.denis") << R"(import std.redis
+import policy.escalation
+
+runbook cache "Cache" {
+  severity P2
+  owner    sre
+  target redis = redis("cache")
+  symptoms {
+    clients "someone is connected"    : redis.connected_clients() > 0
+    crowded "over a thousand clients" : redis.connected_clients() > 1000
+  }
+  steps {
+    check state "State" {
+      $ redis-cli ping
+    }
+  }
+}
+)";
+  }
+  std::string Env(int port) {
+    std::string path = (dir_ / "test.env.yaml").string();
+    std::ofstream(path) << "name: test\ntargets:\n  cache: {address: \"redis://127.0.0.1:" << port
+                        << "\", timeout: 300ms}\n";
+    return path;
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(Triage, ASymptomThatHoldsExitsOneAndSaysWhatWasSeen) {
+  RedisServer server;
+  ProcessResult r = Runbook({"triage", dir_.string(), "--env", Env(server.port())});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("HOLDS   P2 cache \"Cache\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("holds:   clients"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("seen:    redis: redis_info(\"connected_clients\") → 1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 hold, 0 unknown, 0 clear"), std::string::npos) << r.out;
+  ProcessResult j = Runbook({"triage", dir_.string(), "--env", Env(server.port()), "--format", "json"});
+  EXPECT_EQ(j.exit_code, 1);
+  EXPECT_NE(j.out.find("\"state\": \"holds\""), std::string::npos) << j.out;
+  // Both symptoms read connected_clients: the server was asked once.
+  size_t calls = 0;
+  for (size_t at = j.out.find("\"call\""); at != std::string::npos; at = j.out.find("\"call\"", at + 1)) ++calls;
+  EXPECT_EQ(calls, 1u) << j.out;
+}
+
+TEST_F(Triage, ADeadServerIsUnknownWithItsReasonAndExitsZero) {
+  RedisServer server;
+  int port = server.port();
+  server.Stop();
+  ProcessResult r = Runbook({"triage", dir_.string(), "--env", Env(port)});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("UNKNOWN P2 cache"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("why:     redis.redis_info(\"connected_clients\"): connection refused (127.0.0.1:" + std::to_string(port) + ")"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST_F(Triage, WithoutAnEnvironmentItIsAUsageError) {
+  ProcessResult r = Runbook({"triage", dir_.string()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("name them with --env FILE"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace rb::test
