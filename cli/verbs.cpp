@@ -429,7 +429,11 @@ int RunTriage(const TriageArgs& args) {
   const std::vector<std::string> search_path = ModuleSearchPath(args.module_path, env.modules);
   const rt::Registry host = HostRegistry(args.stdlib_dir, search_path);
   LoadedProgram loaded = LoadSources(sources, host, args.stdlib_dir, search_path);
-  if (!loaded.program) return ReportLoadFailure(loaded, args.color);
+  if (!loaded.program) {
+    // Exit 1 means "something holds" here: a runbook that does not compile is an input error.
+    ReportLoadFailure(loaded, args.color);
+    return 2;
+  }
   const rt::Program& p = *loaded.program;
 
   rt::LiveProvider provider(env);

@@ -215,6 +215,7 @@ ProbeAnswer LiveProvider::Probe(const ProbeCall& call, int64_t now_ms) {
   if (now_ms != instant_) {
     instant_ = now_ms;
     cache_.clear();
+    info_.clear();
   }
   std::string key = call.binding + "|" + call.method + "|" + ArgsKey(call.args);
   auto hit = cache_.find(key);
@@ -283,7 +284,16 @@ ProbeAnswer LiveProvider::Native(const ProbeCall& call) {
   } else {
     argv = {"INFO"};
   }
-  RedisReply r = RedisCommand(*t, argv, password);
+  // One INFO per target and instant serves every redis_info field read from it.
+  auto cached = call.method == "redis_info" ? info_.find(call.binding) : info_.end();
+  RedisReply r;
+  if (cached != info_.end()) {
+    r = cached->second;
+  } else {
+    ++requests_;
+    r = RedisCommand(*t, argv, password);
+  }
+  if (call.method == "redis_info") info_[call.binding] = r;
   if (!r.ok) {
     a.reason = r.reason;
     return a;

@@ -53,13 +53,17 @@ class LiveProvider : public Provider {
   };
   const std::vector<Seen>& seen() const { return seen_; }
   void ClearSeen() { seen_.clear(); }
+  // How many requests reached a server so far (what the per-instant caches save shows here).
+  size_t requests() const { return requests_; }
 
  private:
   ProbeAnswer Native(const ProbeCall& call);
   const Environment& env_;
   int64_t instant_ = -1;
   std::map<std::string, ProbeAnswer> cache_;  // this instant's answers, by "binding|native|args"
+  std::map<std::string, RedisReply> info_;    // this instant's INFO of each Redis target, by binding
   std::vector<Seen> seen_;
+  size_t requests_ = 0;
 };
 
 // Whether this build serves native `name` live (`runbook capabilities` shows it).

@@ -49,6 +49,13 @@ TEST(LiveRedis, ANativeCallIsAnsweredByTheServer) {
   rt::ProbeAnswer none = live.Probe(NativeCall("redis_info", "no_such_field"), 0);
   EXPECT_TRUE(none.value.IsUnknown());
   EXPECT_EQ(none.reason, "INFO has no field `no_such_field`");
+  // Another field of the same instant comes from the same INFO reply; a new instant asks again.
+  size_t before = live.requests();
+  rt::ProbeAnswer clients = live.Probe(NativeCall("redis_info", "connected_clients"), 0);
+  EXPECT_EQ(clients.value.Text(), "1");
+  EXPECT_EQ(live.requests(), before);
+  live.Probe(NativeCall("redis_info", "connected_clients"), 1000);
+  EXPECT_EQ(live.requests(), before + 1);
   // A capability method is not answered whole: its body runs, over these natives.
   rt::ProbeCall method = NativeCall("redis.ping", "");
   EXPECT_FALSE(live.Probe(method, 0).answered);
@@ -65,6 +72,7 @@ TEST(LiveRedis, TheSameCallIsAskedOncePerInstant) {
   EXPECT_EQ(rt::ToString(a.value), "1\n");
   EXPECT_EQ(rt::ToString(b.value), "1\n");
   EXPECT_EQ(rt::ToString(c.value), "2\n");
+  EXPECT_EQ(live.requests(), 2u);
 }
 
 TEST(LiveRedis, AuthComesFromASecretThatAppearsInNoReason) {
@@ -206,6 +214,14 @@ TEST_F(Triage, ADeadServerIsUnknownWithItsReasonAndExitsZero) {
   EXPECT_NE(r.out.find("why:     redis.redis_info(\"connected_clients\"): connection refused (127.0.0.1:" + std::to_string(port) + ")"),
             std::string::npos)
       << r.out;
+}
+
+TEST_F(Triage, ARunbookThatDoesNotCompileIsAnInputErrorNotAHold) {
+  std::ofstream(dir_ / "broken.rb.denis") << "runbook broken \"Broken\" {\n  severity P9\n}\n";
+  ProcessResult r = Runbook({"triage", dir_.string(), "--env", Env(6379)});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.out.find("broken.rb.denis:2:"), std::string::npos) << r.out;
+  std::filesystem::remove(dir_ / "broken.rb.denis");
 }
 
 TEST_F(Triage, WithoutAnEnvironmentItIsAUsageError) {
