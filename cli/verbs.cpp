@@ -114,27 +114,37 @@ int RunCapabilities(const std::string& stdlib_dir) {
     for (size_t i = 0; i < params.size(); ++i) sig += (i ? ", " : "") + std::string(rt::ValueTypeName(params[i]));
     return sig + ") -> " + rt::ValueTypeName(result);
   };
+  // Live: what `runbook triage` and `run --dry-run` read from real servers (docs/live.md).
+  auto live_of = [](const std::string& name) {
+    return rt::NativeIsLive(name) ? std::string("yes") : "no: " + rt::NativeNotLiveWhy(name);
+  };
   std::cout << fmt::format("{:<48} {:<28} {:<12} {}\n", "native", "effect", "dry run", "live");
   for (const auto& s : slots) {
     const rt::NativeInfo& n = rt::Natives()[rt::FindNative(s.name)];
     std::string effect = n.ByCommand() ? fmt::format("the command's ({})", std::string(n.program) == "*" ? "its program" : n.program)
                                        : std::string(rt::EffectName(s.effect));
     std::cout << fmt::format("{:<48} {:<28} {:<12} {}\n", signature(s.name, s.params, s.result), effect,
-                             n.ByCommand() ? "per command" : rt::DryBehaviourName(s.dry), s.live || rt::NativeIsLive(s.name) ? "yes" : "not yet");
+                             n.ByCommand() ? "per command" : rt::DryBehaviourName(s.dry), live_of(s.name));
   }
   std::cout << slots.size() << " natives; in plan and rehearse every read is answered by the scenario "
                "and every write is recorded, never performed\n\n";
   std::vector<MethodListing> methods = StdlibMethods(stdlib_dir);
-  std::cout << fmt::format("{:<52} {:<12} {}\n", "method", "effect", "natives and filters its body calls");
+  std::cout << fmt::format("{:<52} {:<12} {:<40} {}\n", "method", "effect", "natives and filters its body calls", "live");
   std::string cap;
   for (const auto& m : methods) {
     std::string this_cap = m.name.substr(0, m.name.find('.'));
     if (this_cap != cap && !cap.empty()) std::cout << "\n";
     cap = this_cap;
-    std::string natives;
-    for (const auto& n : m.natives) natives += (natives.empty() ? "" : ", ") + n;
-    std::cout << fmt::format("{:<52} {:<12} {}\n", signature(m.name, m.signature.params, m.signature.result),
-                             rt::EffectName(m.signature.effect), m.has_body ? natives : "(no body)");
+    // A live read runs only reads: a write method is performed by live runs, not by triage.
+    std::string natives, live = !m.has_body                            ? "no: no body to run"
+                                : m.signature.effect != rt::Effect::kRead ? fmt::format("no: a {}, not a read", rt::EffectName(m.signature.effect))
+                                                                          : "yes";
+    for (const auto& n : m.natives) {
+      natives += (natives.empty() ? "" : ", ") + n;
+      if (live == "yes" && rt::FindNative(n) != rt::kNoNative && !rt::NativeIsLive(n)) live = fmt::format("no: `{}`: {}", n, rt::NativeNotLiveWhy(n));
+    }
+    std::cout << fmt::format("{:<52} {:<12} {:<40} {}\n", signature(m.name, m.signature.params, m.signature.result),
+                             rt::EffectName(m.signature.effect), m.has_body ? natives : "(no body)", live);
   }
   std::cout << methods.size() << " capability methods\n";
   return 0;
@@ -436,12 +446,30 @@ int RunTriage(const TriageArgs& args) {
   }
   const rt::Program& p = *loaded.program;
 
-  rt::LiveProvider provider(env);
+  const rt::Registry registry = rt::WithProgramTables(host, p);
+  rt::LiveProvider provider(env, &registry);
   NoAnswers answers;
   rt::MemoryStateStore state;
   std::vector<TriageRow> rows;
-  // One instant for every runbook: a probe several runbooks read is asked once.
+  // One instant for every runbook: a probe several runbooks read is asked once. First find what
+  // every symptom reads (calls not asked yet read unknown), ask all of it at once, and again for
+  // what the answers lead to, until nothing new is asked; then evaluate from the answers.
   rt::RunFacts facts;
+  const auto started = std::chrono::steady_clock::now();
+  for (int round = 0; round < 8; ++round) {
+    provider.BeginDiscovery();
+    for (uint32_t i = 0; i < p.runbooks.size(); ++i) {
+      if (p.runbooks[i].symptoms.empty()) continue;
+      rt::Bindings bindings = rt::Bind(p, i, &env);
+      rt::Trace trace;
+      rt::RunHost h(p, i, bindings, facts, provider, answers, state, trace, rt::VmLimits{});
+      h.NewInstant();
+      for (uint32_t s = 0; s < p.runbooks[i].symptoms.size(); ++s) h.SymptomValue(s);
+    }
+    std::vector<rt::ProbeCall> wanted = provider.EndDiscovery();
+    if (wanted.empty()) break;
+    provider.Prefetch(wanted, facts.now_ms);
+  }
   for (uint32_t i = 0; i < p.runbooks.size(); ++i) {
     const rt::Runbook& r = p.runbooks[i];
     if (r.symptoms.empty()) continue;
@@ -512,7 +540,9 @@ int RunTriage(const TriageArgs& args) {
     for (const auto& u : r.unknown_probes) std::cout << "  why:     " << u << "\n";
     std::cout << "  next:    " << next(r) << "\n\n";
   }
-  std::cout << fmt::format("{} hold, {} unknown, {} clear\n", holding, unknown, rows.size() - holding - unknown);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::cout << fmt::format("{} hold, {} unknown, {} clear · {} requests in {:.2f}s\n", holding, unknown,
+                           rows.size() - holding - unknown, provider.requests(), secs);
   return holding ? 1 : 0;
 }
 

@@ -22,6 +22,17 @@ namespace rb {
 namespace fs = std::filesystem;
 
 std::string WriteFileAtomic(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::error_code ec;
+  fs::file_status st = fs::status(path, ec);
+  if (fs::is_directory(st)) return fmt::format("cannot write {}: it is a directory", path);
+  if (fs::exists(st) && !fs::is_regular_file(st)) {
+    // A device or a pipe (`-o /dev/null`, `-o /dev/stdout`): written to, never replaced by a file.
+    std::ofstream out(path, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+    if (!out) return fmt::format("cannot write {}: {}", path, std::strerror(errno));
+    return {};
+  }
   std::string tmp = fmt::format("{}.tmp.{}", path, getpid());
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);

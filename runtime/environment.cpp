@@ -94,7 +94,32 @@ void LoadContacts(Reader& r, const YAML::Node& n, Environment& out) {
 
 void LoadExec(Reader& r, const YAML::Node& n, Environment& out) {
   if (!WantMap(r, n, "exec", "{allow: [kubectl, redis-cli]}")) return;
-  auto fields = Fields(r, n, {"allow"}, "exec");
+  auto fields = Fields(r, n, {"allow", "path", "env", "pass"}, "exec");
+  if (const Field* p = Get(fields, "path")) {
+    out.exec_path.clear();
+    if (auto list = WantScalarList(r, p->v, "exec.path", "[/usr/local/bin, /usr/bin, /bin]")) {
+      for (auto& [dir, node] : *list) {
+        if (dir.empty() || dir[0] != '/') {
+          r.Error(ConfigKind::kEnvValue, node, fmt::format("exec.path lists absolute folders such as /usr/bin, got {}", Quote(dir)));
+          continue;
+        }
+        out.exec_path.push_back(dir);
+      }
+    }
+  }
+  if (const Field* e = Get(fields, "env")) {
+    if (WantMap(r, e->v, "exec.env", "{KUBECONFIG: /etc/runbook/kubeconfig}")) {
+      for (const auto& v : Fields(r, e->v, {}, "exec.env")) {
+        if (auto s = WantScalar(r, v.v, fmt::format("exec.env's {}", v.key), true)) out.exec_env.emplace_back(v.key, *s);
+      }
+    }
+  }
+  if (const Field* p = Get(fields, "pass")) {
+    out.exec_pass.clear();
+    if (auto list = WantScalarList(r, p->v, "exec.pass", "[HOME, LANG]")) {
+      for (auto& [name, node] : *list) out.exec_pass.push_back(name);
+    }
+  }
   if (const Field* a = Get(fields, "allow")) {
     out.exec_allow_given = true;
     if (auto list = WantScalarList(r, a->v, "exec.allow", "[redis-cli, kubectl, curl]")) {

@@ -48,6 +48,12 @@ struct Environment {
   std::map<std::string, EnvContact> contacts;
   std::vector<std::string> exec_allow;  // programs live runs may start; empty: none
   bool exec_allow_given = false;
+  // `exec.path`: the folders a program is looked up in (never the caller's PATH).
+  std::vector<std::string> exec_path = {"/usr/local/bin", "/usr/bin", "/bin"};
+  // `exec.env`: variables set for every command; `exec.pass`: the caller's variables passed through.
+  // Nothing else of the caller's environment reaches a command.
+  std::vector<std::pair<std::string, std::string>> exec_env;
+  std::vector<std::string> exec_pass = {"HOME", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME"};
   std::map<std::string, EnvSecret> secrets;
   struct State {
     std::string store = "file";               // "file" or "memory" (later: "redis")

@@ -71,6 +71,11 @@ void FileStateStore::Save() {
   for (const auto& [k, v] : values_) j["first_seen"][k] = v;
   std::filesystem::path p(path_);
   std::error_code ec;
+  std::filesystem::file_status st = std::filesystem::status(p, ec);
+  if (std::filesystem::exists(st) && !std::filesystem::is_regular_file(st)) {
+    error_ = fmt::format("cannot keep window state in {}: not a regular file (set state.path to a file)", path_);
+    return;
+  }
   if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
   std::string tmp = path_ + ".tmp";
   {

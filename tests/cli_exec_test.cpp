@@ -68,12 +68,14 @@ TEST(CliCapabilities, ListsEverySlotWithEffectAndDryBehaviour) {
   ProcessResult r = Runbook({"capabilities"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   // The natives, with effect, dry-run behaviour and live implementation.
-  EXPECT_TRUE(Has(r.out, "prom(string) -> num                              read                         answered     not yet")) << r.out;
+  EXPECT_TRUE(Has(r.out, "prom(string) -> num                              read                         answered     yes")) << r.out;
+  EXPECT_TRUE(Has(r.out, "notify(string, string) -> bool                   write                        recorded     no: a write: pages are sent by live runs, not by reads")) << r.out;
   EXPECT_TRUE(Has(r.out, "redis(string) -> lines                           the command's (redis-cli)    per command  yes")) << r.out;
   EXPECT_FALSE(Has(r.out, "grep(")) << r.out;  // filters are pure and built in, not natives with slots
   // The methods, each with the natives (and filters) its body calls.
-  EXPECT_TRUE(Has(r.out, "redis.ping() -> bool                                 read         redis")) << r.out;
-  EXPECT_TRUE(Has(r.out, "redis.flushall() -> bool                             destructive  redis")) << r.out;
+  // Whether each is read live: a read over live natives is; a write is not, in a read.
+  EXPECT_TRUE(Has(r.out, "redis.ping() -> bool                                 read         redis                                    yes")) << r.out;
+  EXPECT_TRUE(Has(r.out, "redis.flushall() -> bool                             destructive  redis                                    no: a destructive, not a read")) << r.out;
   EXPECT_TRUE(Has(r.out, "redis.used_memory() -> size                          read         bytes, redis_info, number")) << r.out;
   EXPECT_TRUE(Has(r.out, "61 capability methods")) << r.out;
 }

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "runtime/rbc.hpp"
@@ -612,6 +614,21 @@ TEST(Cli, SecondPolicyIsMergedNotACrash) {
   EXPECT_EQ(clash.exit_code, 1) << clash.out << clash.err;
   EXPECT_NE(clash.out.find("clash.rb.denis:3:11: error[RB0022]"), std::string::npos) << clash.out;
   EXPECT_NE(clash.out.find("escalation.rb.denis:3:11"), std::string::npos) << clash.out;
+}
+
+// `compile -o /dev/null` (run as root in CI) renamed its temporary file over /dev/null, replacing the
+// device with a regular file every later command then read back. A device is written to, never replaced.
+TEST(Cli, CompileToADeviceWritesToItAndLeavesItADevice) {
+  struct stat before{};
+  ASSERT_EQ(stat("/dev/null", &before), 0);
+  if (!S_ISCHR(before.st_mode)) GTEST_SKIP() << "/dev/null is not a device on this machine";
+  ProcessResult r = Runbook({"compile", "tests/golden/clean/redis_memory.rb.denis", "-o", "/dev/null"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  struct stat after{};
+  ASSERT_EQ(stat("/dev/null", &after), 0);
+  EXPECT_TRUE(S_ISCHR(after.st_mode));
+  EXPECT_EQ(after.st_rdev, before.st_rdev);
+  EXPECT_FALSE(std::filesystem::exists("/dev/null.tmp." + std::to_string(getpid())));
 }
 
 // A policy file that is a root of the run (linting a folder) but that no runbook imports must not

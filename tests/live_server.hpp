@@ -47,6 +47,34 @@ inline bool CanConnect(int port) {
   return ok;
 }
 
+// Starts a server program (argv[0] an absolute path) that dies with the test process; its output
+// goes to /dev/null (start-up warnings are not the test's output).
+inline pid_t StartServerProcess(std::vector<std::string> argv) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+      dup2(devnull, 0);
+      dup2(devnull, 1);
+      dup2(devnull, 2);
+    }
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    execv(cargv[0], cargv.data());
+    _exit(127);
+  }
+  return pid;
+}
+inline void StopServerProcess(pid_t& pid) {
+  if (pid <= 0) return;
+  kill(pid, SIGCONT);
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  pid = -1;
+}
+
 class RedisServer {
  public:
   // `extra`: more redis-server arguments, e.g. {"--requirepass", "x"}.
@@ -55,20 +83,7 @@ class RedisServer {
     std::vector<std::string> argv{"/usr/bin/redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
                                   "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"};
     argv.insert(argv.end(), extra.begin(), extra.end());
-    pid_ = fork();
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      int devnull = open("/dev/null", O_WRONLY);  // its start-up warnings are not the test's output
-      if (devnull >= 0) {
-        dup2(devnull, 1);
-        dup2(devnull, 2);
-      }
-      std::vector<char*> cargv;
-      for (auto& a : argv) cargv.push_back(a.data());
-      cargv.push_back(nullptr);
-      execv(cargv[0], cargv.data());
-      _exit(127);
-    }
+    pid_ = StartServerProcess(argv);
     for (int i = 0; i < 200 && !CanConnect(port_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ~RedisServer() { Stop(); }
@@ -79,13 +94,7 @@ class RedisServer {
   bool up() const { return pid_ > 0 && CanConnect(port_); }
   void Pause() { kill(pid_, SIGSTOP); }   // accepts connections (the kernel does), answers nothing
   void Resume() { kill(pid_, SIGCONT); }
-  void Stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGCONT);
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
+  void Stop() { StopServerProcess(pid_); }
 
  private:
   int port_ = -1;

@@ -6,8 +6,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "runtime/live.hpp"
+#include "tests/compile_util.hpp"
 #include "tests/live_server.hpp"
 #include "tests/process.hpp"
 
@@ -38,7 +40,7 @@ TEST(LiveRedis, ANativeCallIsAnsweredByTheServer) {
   RedisServer server;
   ASSERT_TRUE(server.up());
   rt::Environment env = EnvFor(server.port());
-  rt::LiveProvider live(env);
+  rt::LiveProvider live(env, &TestRegistry());
   rt::ProbeAnswer a = live.Probe(NativeCall("redis", "PING"), 0);
   ASSERT_FALSE(a.value.IsUnknown()) << a.reason;
   EXPECT_EQ(rt::ToString(a.value), "PONG\n");
@@ -64,15 +66,38 @@ TEST(LiveRedis, ANativeCallIsAnsweredByTheServer) {
 TEST(LiveRedis, TheSameCallIsAskedOncePerInstant) {
   RedisServer server;
   rt::Environment env = EnvFor(server.port());
-  rt::LiveProvider live(env);
-  // INCR answers a new number each time it reaches the server.
-  rt::ProbeAnswer a = live.Probe(NativeCall("redis", "INCR n"), 0);
-  rt::ProbeAnswer b = live.Probe(NativeCall("redis", "INCR n"), 0);
-  rt::ProbeAnswer c = live.Probe(NativeCall("redis", "INCR n"), 1000);
+  rt::LiveProvider live(env, &TestRegistry());
+  std::string why;
+  std::optional<rt::LiveTarget> t = rt::LiveTargetOf(env, "cache", why);
+  ASSERT_TRUE(t) << why;
+  ASSERT_TRUE(rt::RedisCommand(*t, {"SET", "n", "1"}, "").ok);
+  rt::ProbeAnswer a = live.Probe(NativeCall("redis", "GET n"), 0);
+  // Someone else changes the key: the same instant still reads what it read, the next asks again.
+  ASSERT_TRUE(rt::RedisCommand(*t, {"SET", "n", "2"}, "").ok);
+  rt::ProbeAnswer b = live.Probe(NativeCall("redis", "GET n"), 0);
+  rt::ProbeAnswer c = live.Probe(NativeCall("redis", "GET n"), 1000);
   EXPECT_EQ(rt::ToString(a.value), "1\n");
   EXPECT_EQ(rt::ToString(b.value), "1\n");
   EXPECT_EQ(rt::ToString(c.value), "2\n");
   EXPECT_EQ(live.requests(), 2u);
+}
+
+TEST(LiveRedis, AWriteIsRefusedBeforeAnythingIsSent) {
+  RedisServer server;
+  rt::Environment env = EnvFor(server.port());
+  rt::LiveProvider live(env, &TestRegistry());
+  for (const char* cmd : {"INCR n", "FLUSHALL", "CONFIG SET maxmemory 1"}) {
+    rt::ProbeAnswer a = live.Probe(NativeCall("redis", cmd), 0);
+    EXPECT_TRUE(a.value.IsUnknown()) << cmd;
+    EXPECT_EQ(a.reason.rfind(std::string("refused: `") + cmd + "` is ", 0), 0u) << a.reason;
+    EXPECT_NE(a.reason.find("live reads run only reads"), std::string::npos) << a.reason;
+  }
+  EXPECT_EQ(live.requests(), 0u);
+  std::string why;
+  std::optional<rt::LiveTarget> t = rt::LiveTargetOf(env, "cache", why);
+  rt::RedisReply r = rt::RedisCommand(*t, {"EXISTS", "n"}, "");
+  ASSERT_TRUE(r.ok) << r.reason;
+  EXPECT_EQ(r.lines, std::vector<std::string>{"0"});  // INCR never reached the server
 }
 
 TEST(LiveRedis, AuthComesFromASecretThatAppearsInNoReason) {
@@ -81,7 +106,7 @@ TEST(LiveRedis, AuthComesFromASecretThatAppearsInNoReason) {
   ASSERT_TRUE(server.up());
   {
     rt::Environment env = EnvFor(server.port());
-    rt::LiveProvider live(env);
+    rt::LiveProvider live(env, &TestRegistry());
     rt::ProbeAnswer a = live.Probe(NativeCall("redis", "PING"), 0);
     EXPECT_TRUE(a.value.IsUnknown());
     EXPECT_EQ(a.reason.rfind("Redis error: NOAUTH", 0), 0u) << a.reason;
@@ -89,21 +114,21 @@ TEST(LiveRedis, AuthComesFromASecretThatAppearsInNoReason) {
   rt::Environment env = EnvFor(server.port(), {{"auth", "CACHE_PASSWORD"}});
   env.secrets["CACHE_PASSWORD"] = rt::EnvSecret{"CACHE_PASSWORD", "env:RUNBOOK_TEST_CACHE_PASSWORD", {}};
   {
-    rt::LiveProvider live(env);
+    rt::LiveProvider live(env, &TestRegistry());
     rt::ProbeAnswer a = live.Probe(NativeCall("redis", "PING"), 0);
     EXPECT_TRUE(a.value.IsUnknown());
     EXPECT_EQ(a.reason, "secret `CACHE_PASSWORD`: variable RUNBOOK_TEST_CACHE_PASSWORD is not set");
   }
   setenv("RUNBOOK_TEST_CACHE_PASSWORD", "wrong-password", 1);
   {
-    rt::LiveProvider live(env);
+    rt::LiveProvider live(env, &TestRegistry());
     rt::ProbeAnswer a = live.Probe(NativeCall("redis", "PING"), 0);
     EXPECT_TRUE(a.value.IsUnknown());
     EXPECT_NE(a.reason.find("on AUTH"), std::string::npos) << a.reason;
     EXPECT_EQ(a.reason.find("wrong-password"), std::string::npos) << a.reason;
   }
   setenv("RUNBOOK_TEST_CACHE_PASSWORD", canary.c_str(), 1);
-  rt::LiveProvider live(env);
+  rt::LiveProvider live(env, &TestRegistry());
   rt::ProbeAnswer a = live.Probe(NativeCall("redis", "PING"), 0);
   ASSERT_FALSE(a.value.IsUnknown()) << a.reason;
   EXPECT_EQ(rt::ToString(a.value), "PONG\n");
@@ -116,7 +141,7 @@ TEST(LiveRedisFaults, AStoppedServerIsUnknownConnectionRefused) {
   int port = server.port();
   server.Stop();
   rt::Environment env = EnvFor(port);
-  rt::LiveProvider live(env);
+  rt::LiveProvider live(env, &TestRegistry());
   rt::ProbeAnswer a = live.Probe(NativeCall("redis", "PING"), 0);
   EXPECT_TRUE(a.value.IsUnknown());
   EXPECT_EQ(a.reason, "connection refused (127.0.0.1:" + std::to_string(port) + ")");
@@ -126,7 +151,7 @@ TEST(LiveRedisFaults, APausedServerIsUnknownAfterItsTimeout) {
   RedisServer server;
   server.Pause();  // SIGSTOP: the kernel still accepts the connection; nothing answers
   rt::Environment env = EnvFor(server.port(), {{"timeout", "300ms"}});
-  rt::LiveProvider live(env);
+  rt::LiveProvider live(env, &TestRegistry());
   rt::ProbeAnswer a = live.Probe(NativeCall("redis", "PING"), 0);
   server.Resume();
   EXPECT_TRUE(a.value.IsUnknown());
@@ -135,13 +160,14 @@ TEST(LiveRedisFaults, APausedServerIsUnknownAfterItsTimeout) {
 
 TEST(LiveRedisFaults, ABadTargetIsUnknownWithTheFix) {
   rt::Environment env = EnvFor(6379, {{"timeout", "soon"}});
-  rt::LiveProvider live(env);
+  rt::LiveProvider live(env, &TestRegistry());
   rt::ProbeAnswer a = live.Probe(NativeCall("redis", "PING"), 0);
   EXPECT_EQ(a.reason, "target `cache`: timeout: soon is not a duration such as 2s or 500ms");
   rt::ProbeCall other = NativeCall("redis", "PING");
   other.binding = "elsewhere";
   EXPECT_EQ(live.Probe(other, 0).reason, "target `elsewhere` is not in the environment file test.env.yaml");
-  EXPECT_NE(live.Probe(NativeCall("prom", "up"), 0).reason.find("no live `prom` native"), std::string::npos);
+  EXPECT_EQ(live.Probe(NativeCall("notify", "up"), 0).reason,
+            "`notify` is not read live: a write: pages are sent by live runs, not by reads (runbook capabilities lists what is)");
 }
 
 // `runbook triage` over a runbook of the test's own, against the server.
