@@ -257,6 +257,21 @@ int main(int argc, char** argv) {
   test->add_option("--stdlib", test_args.stdlib_dir, kStdlibHelp);
   test->add_option("--path", test_args.module_path, kPathHelp)->allow_extra_args(false);
 
+  rb::cli::RunArgs run_args;
+  CLI::App* run = app.add_subcommand("run", "Walk a runbook against the live servers of --env on the real clock (--dry-run: nothing is changed)");
+  run->add_option("file", run_args.file, "A .rb.denis or .rbc file holding the runbook")->required();
+  run->add_option("--env", run_args.env, "Environment file (YAML): where the targets live (required)");
+  run->add_flag("--dry-run", run_args.dry_run, "Read for real; show every write, capability call and page as it would be done, and do none");
+  run->add_option("--runbook", run_args.runbook, "Which runbook, when the file holds several");
+  run->add_option("--for", run_args.for_text, "Stop after this long (10m); default: when the sequence has ended and no row is pending");
+  run->add_option("--tick", run_args.tick_text, "Evaluate every (default 15s)");
+  run->add_option("--param,-p", run_args.params, "Bind a param: NAME=VALUE (wins over the environment); repeatable");
+  run->add_option("--answer", run_args.answers, "Answer an `ask` question: \"QUESTION=yes\" or \"QUESTION=no\"; repeatable");
+  run->add_option("--format", run_args.format, "Output: text (a timeline) or json")->check(CLI::IsMember({"text", "json"}));
+  run->add_option("--color", run_args.color, "Colour: auto, always, never")->check(CLI::IsMember({"auto", "always", "never"}));
+  run->add_option("--stdlib", run_args.stdlib_dir, kStdlibHelp);
+  run->add_option("--path", run_args.module_path, kPathHelp)->allow_extra_args(false);
+
   rb::cli::TriageArgs triage_args;
   CLI::App* triage = app.add_subcommand("triage", "Evaluate every runbook's symptoms once against the live servers of --env; exit 1 when some hold");
   triage->add_option("paths", triage_args.paths, "Directories or *.rb.denis files (default: runbooks)");
@@ -341,6 +356,7 @@ int main(int argc, char** argv) {
     if (rehearse->parsed()) return rb::cli::RunRehearse(rehearse_args);
     if (test->parsed()) return rb::cli::RunTest(test_args);
     if (triage->parsed()) return rb::cli::RunTriage(triage_args);
+    if (run->parsed()) return rb::cli::RunRun(run_args);
     if (explain->parsed()) {
       const rb::DiagInfo* info = rb::FindCode(code);
       if (!info) {

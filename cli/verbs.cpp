@@ -4,8 +4,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
+#include <map>
+#include <memory>
+#include <tuple>
 #include <filesystem>
 #include <iostream>
 #include <set>
@@ -22,6 +27,7 @@
 #include "runtime/files.hpp"
 #include "runtime/natives.hpp"
 #include "runtime/live.hpp"
+#include "runtime/live_run.hpp"
 #include "runtime/report.hpp"
 #include "runtime/run_host.hpp"
 
@@ -544,6 +550,118 @@ int RunTriage(const TriageArgs& args) {
   std::cout << fmt::format("{} hold, {} unknown, {} clear · {} requests in {:.2f}s\n", holding, unknown,
                            rows.size() - holding - unknown, provider.requests(), secs);
   return holding ? 1 : 0;
+}
+
+}  // namespace rb::cli
+
+namespace rb::cli {
+
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void OnInterrupt(int) { g_interrupted.store(true); }
+
+}  // namespace
+
+int RunRun(const RunArgs& args) {
+  if (!args.dry_run) {
+    std::cerr << "runbook: run changes things only with the safeguards of live runs (approvals, audit, locks), which "
+                 "this build does not have yet: add --dry-run to walk the runbook live with nothing changed\n";
+    return 2;
+  }
+  if (args.env.empty()) {
+    std::cerr << "runbook: run reads live servers: name them with --env FILE (see runbooks/environment.example.yaml)\n";
+    return 2;
+  }
+  int64_t for_ms = 0, tick_ms = 15000;
+  for (auto [text, out, flag] : {std::tuple{&args.for_text, &for_ms, "--for"}, std::tuple{&args.tick_text, &tick_ms, "--tick"}}) {
+    if (text->empty()) continue;
+    std::optional<int64_t> ms = rt::ParseDurationMs(*text);
+    if (!ms || *ms <= 0) {
+      std::cerr << "runbook: " << flag << " " << *text << ": not a duration such as 10m or 30s\n";
+      return 2;
+    }
+    *out = *ms;
+  }
+  std::map<std::string, bool> answers;
+  for (const auto& a : args.answers) {
+    size_t eq = a.rfind('=');
+    std::string v = eq == std::string::npos ? std::string() : a.substr(eq + 1);
+    if (eq == std::string::npos || eq == 0 || (v != "yes" && v != "no")) {
+      std::cerr << "runbook: --answer " << a << ": write \"QUESTION=yes\" or \"QUESTION=no\"\n";
+      return 2;
+    }
+    answers[a.substr(0, eq)] = v == "yes";
+  }
+  Inputs in;
+  if (int rc = LoadInputs(args.file, args.env, args.color, args.stdlib_dir, args.module_path, in)) return rc;
+  const rt::Program& p = *in.loaded.program;
+  std::optional<uint32_t> index;
+  if (!args.runbook.empty()) {
+    index = FindRunbook(p, args.runbook);
+  } else if (p.runbooks.size() == 1) {
+    index = 0;
+  }
+  if (!index) {
+    std::cerr << "runbook: " << args.file << (args.runbook.empty() ? " holds several runbooks: name one with --runbook (" : " has no runbook `" + args.runbook + "` (it has: ")
+              << RunbookNames(p) << ")\n";
+    return 2;
+  }
+  rt::ParamOverrides overrides;
+  if (!ParseParams(args.params, overrides)) return 2;
+  overrides.source = "--param";
+
+  const rt::Registry registry = rt::WithProgramTables(in.registry, p);
+  rt::LiveProvider provider(in.env, &registry);
+  // Windows from the environment's state store, so a window a previous run opened is still counting.
+  std::unique_ptr<rt::StateStore> state;
+  if (in.env.state.store == "file") {
+    auto file = std::make_unique<rt::FileStateStore>(in.env.state.path);
+    std::string error;
+    if (!file->Load(error)) {
+      std::cerr << "runbook: " << error << "\n";
+      return 2;
+    }
+    state = std::move(file);
+  } else {
+    state = std::make_unique<rt::MemoryStateStore>();
+  }
+  bool color = UseColor(args.color);
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);
+  const std::string& name = p.Str(p.runbooks[*index].name);
+  const std::string env_name = in.env.name.empty() ? args.env : in.env.name;
+  // Progress as it happens on stderr; the summary (or the JSON) on stdout.
+  std::cerr << fmt::format("run --dry-run {} · environment {} · real clock, evaluated every {}{}\n", name, env_name,
+                           rt::FormatMs(tick_ms), for_ms ? " for " + rt::FormatMs(for_ms) : std::string(" until the sequence ends"));
+  std::cerr << "nothing is changed: probes and read commands are real; writes, capability calls and pages are shown, "
+               "not done (Ctrl-C stops)\n";
+  size_t shown = 0;
+  rt::DryRunOptions o;
+  o.env = &in.env;
+  o.params = &overrides;
+  o.for_ms = for_ms;
+  o.tick_ms = tick_ms;
+  o.answers = std::move(answers);
+  o.stop = &g_interrupted;
+  o.after_instant = [&](const rt::Trace& t) {
+    for (; shown < t.events.size(); ++shown) std::cerr << provider.Redact(rt::RenderEvent(t.events[shown], color && isatty(2)));
+    return true;
+  };
+  rt::Trace trace = rt::DryRun(p, registry, *index, provider, *state, o);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  if (args.format == "json") {
+    std::cout << provider.Redact(rt::TraceJson(trace));
+  } else {
+    std::cout << fmt::format("\nrun --dry-run {} · environment {} · {} on the real clock; nothing was changed\n", name,
+                             env_name, rt::FormatMs(trace.duration_ms));
+    std::cout << provider.Redact(rt::RenderTimeline(trace, color));
+  }
+  // 0: the walk went through with no step failing; 1: a step failed, or an error stopped it.
+  bool failed = std::any_of(trace.steps.begin(), trace.steps.end(),
+                            [](const rt::StepRun& s) { return s.status == lang::Name(lang::StepStatus::kFailed); });
+  return trace.errors.empty() && !failed ? 0 : 1;
 }
 
 }  // namespace rb::cli

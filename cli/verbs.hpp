@@ -51,4 +51,14 @@ struct TriageArgs {
 };
 int RunTriage(const TriageArgs& args);
 
+struct RunArgs {
+  std::string file, env, format = "text", color = "auto", stdlib_dir, runbook;
+  bool dry_run = false;
+  std::string for_text, tick_text;        // --for 10m, --tick 15s
+  std::vector<std::string> params;        // NAME=VALUE
+  std::vector<std::string> answers;       // "QUESTION=yes"
+  std::vector<std::string> module_path;   // --path DIR
+};
+int RunRun(const RunArgs& args);
+
 }  // namespace rb::cli

@@ -189,6 +189,8 @@ std::string BoundCommand::Display() const {
   return s;
 }
 
+std::string SecretMarker(const std::string& name) { return std::string(1, kSecretMark) + name + std::string(1, kSecretMark); }
+
 BoundCommand BindCommand(const Program& program, const Registry& registry, uint32_t runbook, const Command& command,
                          const Bindings& bindings, const std::vector<Value>* lets) {
   BoundCommand out;
@@ -196,33 +198,41 @@ BoundCommand BindCommand(const Program& program, const Registry& registry, uint3
   out.rule = program.Str(command.rule);
   for (const auto& word : command.argv) {
     std::string w;
+    std::string sw;  // the word with each secret as a marker, for live runs
+    auto both = [&](const std::string& text) {
+      w += text;
+      sw += text;
+    };
     for (const auto& part : word) {
       switch (part.kind) {
-        case WordPart::Kind::kLiteral: w += program.Str(part.value); break;
+        case WordPart::Kind::kLiteral: both(program.Str(part.value)); break;
         case WordPart::Kind::kParam: {
           const BoundParam& p = bindings.params.at(part.value);
           if (p.value.type == ValueType::kSecret) out.has_secret = true;
           if (p.value.IsUnknown()) {
             out.unbound = true;
-            w += "{" + p.name + "}";
-          } else {
+            both("{" + p.name + "}");
+          } else if (p.value.type == ValueType::kSecret) {
             w += ToString(p.value);
+            sw += SecretMarker(p.value.heap ? p.value.heap->text : std::string());
+          } else {
+            both(ToString(p.value));
           }
           break;
         }
         case WordPart::Kind::kTarget: {
           const BoundTarget& t = bindings.targets.at(part.value);
-          w += t.address.empty() ? t.binding : t.address;
+          both(t.address.empty() ? t.binding : t.address);
           break;
         }
         case WordPart::Kind::kTargetField: {
           const BoundTarget& t = bindings.targets.at(part.value);
           const std::string& field = program.Str(part.field);
           if (std::optional<std::string> v = TargetFieldValue(t, field)) {
-            w += *v;
+            both(*v);
           } else {
             out.unbound = true;  // shown as written; never run
-            w += "{" + t.name + "." + field + "}";
+            both("{" + t.name + "." + field + "}");
           }
           break;
         }
@@ -234,16 +244,20 @@ BoundCommand BindCommand(const Program& program, const Registry& registry, uint3
             if (std::find(out.unknown_lets.begin(), out.unknown_lets.end(), name) == out.unknown_lets.end()) {
               out.unknown_lets.push_back(name);
             }
-            w += "{" + name + "}";
-          } else {
-            if (v->type == ValueType::kSecret) out.has_secret = true;
+            both("{" + name + "}");
+          } else if (v->type == ValueType::kSecret) {
+            out.has_secret = true;
             w += LetWord(*v);
+            sw += SecretMarker(v->heap ? v->heap->text : std::string());
+          } else {
+            both(LetWord(*v));
           }
           break;
         }
       }
     }
     out.argv.push_back(std::move(w));
+    out.secret_argv.push_back(std::move(sw));
   }
   // The effect the compiler derived matched slots on their defaults; the bound words decide now.
   if (!out.argv.empty() && !out.unbound && out.unknown_lets.empty()) {

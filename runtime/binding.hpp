@@ -54,6 +54,9 @@ Effect MaxEffect(StepKind k);
 // (or binding name), secrets by a placeholder that prints as ***.
 struct BoundCommand {
   std::vector<std::string> argv;     // secrets shown as ***
+  // The same words with each secret as SecretMarker(name): what a live provider runs, once it has put
+  // in the secrets' values (never shown, never in a trace).
+  std::vector<std::string> secret_argv;
   bool has_secret = false;           // a word holds a secret (shown as ***)
   Effect effect = Effect::kRead;     // re-derived from the bound words
   std::string rule;
@@ -64,6 +67,10 @@ struct BoundCommand {
   std::vector<std::string> unknown_lets;
   std::string Display() const;       // argv joined by spaces, quoting words with blanks
 };
+// A secret inside a bound word, by name: kSecretMark NAME kSecretMark (a byte no word can hold).
+inline constexpr char kSecretMark = '\x1e';
+std::string SecretMarker(const std::string& name);
+
 // A let's or capture's value as one command word (or as a trace shows it, quoted): a string or the
 // lines as they are, a number with its unit.
 std::string LetWord(const Value& v);

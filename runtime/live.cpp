@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lang/words.hpp"
+#include "runtime/binding.hpp"
 #include "runtime/config.hpp"
 #include "runtime/executor.hpp"
 #include "runtime/exposition.hpp"
@@ -537,6 +538,7 @@ LiveProvider::Job LiveProvider::Plan(const ProbeCall& call) {
     uint16_t n = FindNative(native);
     CommandEffect e = NativeCommandEffect(Natives()[n], &text, *registry_);
     if (e.effect == Effect::kRead) return {};
+    if (dry_run_) return fmt::format("not done (dry run): `{}` is a {} ({})", Redact(text), EffectName(e.effect), e.rule);
     return fmt::format("refused: `{}` is {} ({}); live reads run only reads", Redact(text), EffectName(e.effect), e.rule);
   };
   auto http = [&](const std::string& url) {
@@ -895,14 +897,35 @@ ExecAnswer LiveProvider::Exec(const std::vector<std::string>& argv, Effect effec
     return a;
   }
   if (effect != Effect::kRead) {
-    a.status = ExecAnswer::Status::kNoData;
-    a.err = fmt::format("not run: `{}` is {}, and live reads run only reads", argv[0], EffectName(effect));
+    // Shown as it would be done (its bound words are in the trace), never done.
+    a.status = ExecAnswer::Status::kNotRun;
+    a.err = fmt::format("not done ({}: {})", dry_run_ ? "dry run" : "live reads run only reads", EffectName(effect));
     return a;
   }
+  // The secrets' values go into the words now, and only here (BoundCommand::secret_argv).
+  std::vector<std::string> words = argv;
+  for (auto& w : words) {
+    for (size_t at = w.find(kSecretMark); at != std::string::npos; at = w.find(kSecretMark, at)) {
+      size_t close = w.find(kSecretMark, at + 1);
+      if (close == std::string::npos) break;
+      std::string why;
+      std::string value = Secret(w.substr(at + 1, close - at - 1), why);
+      if (!why.empty()) {
+        a.status = ExecAnswer::Status::kFailed;
+        a.exit_code = -1;
+        a.err = "not run: " + why;
+        return a;
+      }
+      w.replace(at, close - at + 1, value);
+      at += value.size();
+    }
+  }
   ++requests_;
-  SandboxResult r = RunSandboxed(argv, SandboxFor(env_, 10000));
+  SandboxResult r = RunSandboxed(words, SandboxFor(env_, 10000));
   a.out = Redact(r.out);
-  a.err = Redact(r.status == SandboxResult::Status::kExited && r.exit_code == 0 ? r.err : r.reason);
+  // An exit status: the runner shows it with the command's own stderr; anything else (refused, not
+  // found, timeout), the sandbox's reason.
+  a.err = Redact(r.status == SandboxResult::Status::kExited ? r.err : r.reason);
   a.exit_code = r.exit_code;
   a.status = r.status == SandboxResult::Status::kTimeout ? ExecAnswer::Status::kTimeout
              : r.status == SandboxResult::Status::kExited && r.exit_code == 0 ? ExecAnswer::Status::kOk

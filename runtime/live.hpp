@@ -64,6 +64,7 @@ class LiveProvider : public Provider {
   ProbeAnswer Probe(const ProbeCall& call, int64_t now_ms) override;
   // A step's command: run when its bound words are a read the environment allows, else refused.
   ExecAnswer Exec(const std::vector<std::string>& argv, Effect effect, int64_t now_ms) override;
+  bool RunsSecrets() const override { return true; }
 
   // Asks every call not answered yet at `now_ms`, all at once, and keeps the answers for the instant.
   void Prefetch(const std::vector<ProbeCall>& calls, int64_t now_ms);
@@ -74,6 +75,8 @@ class LiveProvider : public Provider {
   // At each new instant, ask at once every call the previous instant asked (a run's ticks read the
   // same probes again); off by default.
   void SetWarmPrefetch(bool on) { warm_ = on; }
+  // A dry run: a write is "not done (dry run)" rather than refused.
+  void SetDryRun(bool on) { dry_run_ = on; }
 
   // What each native call answered at this instant, "redis.ping -> PONG", for reports.
   struct Seen {
@@ -105,7 +108,7 @@ class LiveProvider : public Provider {
   struct Replies;                              // what a server (or command) replied
   std::map<std::string, Replies> replies_;     // this instant's, by request
   std::vector<ProbeCall> asked_, last_asked_;  // this instant's and the previous instant's calls
-  bool discovering_ = false, warm_ = false;
+  bool discovering_ = false, warm_ = false, dry_run_ = false;
   std::vector<ProbeCall> noted_;
   std::set<std::string> noted_keys_, shown_;
   std::vector<Seen> seen_;

@@ -130,92 +130,95 @@ static std::string ShortOutput(const std::string& text) {
   return out;
 }
 
-std::string RenderTrace(const Trace& t, const Scenario& sc, bool color) {
+std::string RenderEvent(const TraceEvent& e, bool color) {
   Style st{color};
   std::string out;
-  out += fmt::format("{} {} · scenario {} · {} of virtual time, evaluated every {}\n", st(kBold, "rehearse"),
-                     st(kBold, t.runbook), st(kBold, t.scenario), FormatMs(sc.duration_ms), FormatMs(sc.tick_ms));
-  if (!sc.description.empty()) out += st(kDim, sc.description) + "\n";
-  out += st(kDim, "nothing is touched: probes and command outputs come from the scenario") + "\n\n";
+  std::string at = Pad(FormatMs(e.at_ms), 7);
+  std::string line;
+  switch (e.kind) {
+    case TraceEvent::Kind::kSymptom:
+      line = fmt::format("symptom {} {}", st(kBold, e.name),
+                         st(e.state == Tri::kTrue ? kRed : e.state == Tri::kFalse ? kGreen : kMagenta, TriName(e.state)));
+      break;
+    case TraceEvent::Kind::kIncident:
+      line = fmt::format("{}: {}", st(e.status == "closed" ? kGreen : kRed, "incident " + e.status), e.detail);
+      break;
+    case TraceEvent::Kind::kStepStart:
+      line = fmt::format("step {} {} \"{}\"", st(kBold, e.status), st(kBold, e.name), e.detail);
+      break;
+    case TraceEvent::Kind::kStepSkip:
+      line = fmt::format("step {} skipped: {} is false", st(kBold, e.name), st(kCyan, e.detail));
+      break;
+    case TraceEvent::Kind::kStepPending:
+      line = fmt::format("step {} {}: {} is unknown, not guessed", st(kBold, e.name), st(kMagenta, "pending"),
+                         st(kCyan, e.detail));
+      break;
+    case TraceEvent::Kind::kCommand:
+      line = fmt::format("  $ {}  {} → {}", e.detail, st(EffectColor(e.effect), EffectName(e.effect)), e.status);
+      break;
+    case TraceEvent::Kind::kText: line = fmt::format("  tell: {}", e.detail); break;
+    case TraceEvent::Kind::kExpect:
+      line = fmt::format("  expect {} → {}", e.detail,
+                         st(e.state == Tri::kTrue ? kGreen : e.state == Tri::kFalse ? kRed : kMagenta, e.status));
+      break;
+    case TraceEvent::Kind::kStepEnd: {
+      bool good = e.status == lang::Name(lang::StepStatus::kOk) || e.status == lang::Name(lang::StepStatus::kDone);
+      line = fmt::format("step {} {}{}", e.name,
+                         st(good ? kGreen : e.status == lang::Name(lang::StepStatus::kFailed) ? kRed : kMagenta, e.status),
+                         e.detail.empty() ? "" : ": " + e.detail);
+      break;
+    }
+    case TraceEvent::Kind::kApproval:
+      line = e.status == "waiting" || e.status == "abandoned"
+                 ? fmt::format("  {} {}", st(kMagenta, "approval " + e.status + ":"), e.detail)
+                 : fmt::format("  {} by {}", st(e.status == "approved" ? kGreen : kRed, e.status), st(kBold, e.detail));
+      break;
+    case TraceEvent::Kind::kDone:
+      line = e.status == "waiting" || e.status == "abandoned"
+                 ? fmt::format("  {} {}", st(kMagenta, e.status + ":"), e.detail)
+                 : fmt::format("  {} by {}", st(kGreen, "done"), st(kBold, e.detail));
+      break;
+    case TraceEvent::Kind::kStop:
+      line = fmt::format("{} after {}: {}", st(kRed, "sequence stopped"), st(kBold, e.name), e.detail);
+      break;
+    case TraceEvent::Kind::kPageHeld:
+      line = fmt::format("{} {}: {}", st(kDim, "page held"), st(kBold, e.name), e.detail);
+      break;
+    case TraceEvent::Kind::kRowFire:
+      line = fmt::format("{} | {} | → {}{}", st(kYellow, "escalate"), e.name, e.detail, e.policy ? st(kDim, " (policy)") : "");
+      break;
+    case TraceEvent::Kind::kPage: line = fmt::format("{} {}: {}", st(kYellow, "page"), st(kBold, e.name), e.detail); break;
+    case TraceEvent::Kind::kDeclare:
+      line = e.detail == "severity raised" || e.detail.empty()
+                 ? fmt::format("{} {}", st(kRed, "declare"), st(kBold, e.name))
+                 : fmt::format("{} {}: {}", st(kBlue, "severity"), st(kBold, e.name), e.detail);
+      break;
+    case TraceEvent::Kind::kManual:
+      line = e.name.empty() ? fmt::format("{} {}", st(kBlue, "manual:"), e.detail)
+                            : fmt::format("{} {}: {}", st(kBlue, "run"), e.name, e.detail);
+      break;
+    case TraceEvent::Kind::kHandover: line = fmt::format("{} runbook {}", st(kBlue, "hand over to"), st(kBold, e.name)); break;
+    case TraceEvent::Kind::kError: line = st(kRed, "error: " + e.detail); break;
+    case TraceEvent::Kind::kCapture:
+      line = e.state == Tri::kUnknown ? fmt::format("  let {} ({})", e.detail, st(kMagenta, e.status))
+                                      : fmt::format("  let {}", st(kBold, e.detail));
+      break;
+  }
+  out += fmt::format("  {} {}\n", st(kDim, at), line);
+  for (size_t i = 0; i < e.filtered.size() && i < e.filter_stages.size(); ++i) {
+    out += fmt::format("  {}     |> {} → {}\n", st(kDim, Pad("", 7)), e.filter_stages[i],
+                       e.filtered[i] == "unknown" ? st(kMagenta, "unknown") : ShortOutput(e.filtered[i]));
+  }
+  return out;
+}
+
+std::string RenderTimeline(const Trace& t, bool color) {
+  Style st{color};
+  std::string out;
   bool any_symptom = false;
   for (const auto& e : t.events) {
-    std::string at = Pad(FormatMs(e.at_ms), 7);
-    std::string line;
-    switch (e.kind) {
-      case TraceEvent::Kind::kSymptom:
-        any_symptom = true;
-        line = fmt::format("symptom {} {}", st(kBold, e.name),
-                           st(e.state == Tri::kTrue ? kRed : e.state == Tri::kFalse ? kGreen : kMagenta, TriName(e.state)));
-        break;
-      case TraceEvent::Kind::kIncident:
-        line = fmt::format("{}: {}", st(e.status == "closed" ? kGreen : kRed, "incident " + e.status), e.detail);
-        break;
-      case TraceEvent::Kind::kStepStart:
-        line = fmt::format("step {} {} \"{}\"", st(kBold, e.status), st(kBold, e.name), e.detail);
-        break;
-      case TraceEvent::Kind::kStepSkip:
-        line = fmt::format("step {} skipped: {} is false", st(kBold, e.name), st(kCyan, e.detail));
-        break;
-      case TraceEvent::Kind::kStepPending:
-        line = fmt::format("step {} {}: {} is unknown, not guessed", st(kBold, e.name), st(kMagenta, "pending"),
-                           st(kCyan, e.detail));
-        break;
-      case TraceEvent::Kind::kCommand:
-        line = fmt::format("  $ {}  {} → {}", e.detail, st(EffectColor(e.effect), EffectName(e.effect)), e.status);
-        break;
-      case TraceEvent::Kind::kText: line = fmt::format("  tell: {}", e.detail); break;
-      case TraceEvent::Kind::kExpect:
-        line = fmt::format("  expect {} → {}", e.detail,
-                           st(e.state == Tri::kTrue ? kGreen : e.state == Tri::kFalse ? kRed : kMagenta, e.status));
-        break;
-      case TraceEvent::Kind::kStepEnd: {
-        bool good = e.status == lang::Name(lang::StepStatus::kOk) || e.status == lang::Name(lang::StepStatus::kDone);
-        line = fmt::format("step {} {}{}", e.name,
-                           st(good ? kGreen : e.status == lang::Name(lang::StepStatus::kFailed) ? kRed : kMagenta, e.status),
-                           e.detail.empty() ? "" : ": " + e.detail);
-        break;
-      }
-      case TraceEvent::Kind::kApproval:
-        line = e.status == "waiting" || e.status == "abandoned"
-                   ? fmt::format("  {} {}", st(kMagenta, "approval " + e.status + ":"), e.detail)
-                   : fmt::format("  {} by {}", st(e.status == "approved" ? kGreen : kRed, e.status), st(kBold, e.detail));
-        break;
-      case TraceEvent::Kind::kDone:
-        line = e.status == "waiting" || e.status == "abandoned"
-                   ? fmt::format("  {} {}", st(kMagenta, e.status + ":"), e.detail)
-                   : fmt::format("  {} by {}", st(kGreen, "done"), st(kBold, e.detail));
-        break;
-      case TraceEvent::Kind::kStop:
-        line = fmt::format("{} after {}: {}", st(kRed, "sequence stopped"), st(kBold, e.name), e.detail);
-        break;
-      case TraceEvent::Kind::kPageHeld:
-        line = fmt::format("{} {}: {}", st(kDim, "page held"), st(kBold, e.name), e.detail);
-        break;
-      case TraceEvent::Kind::kRowFire:
-        line = fmt::format("{} | {} | → {}{}", st(kYellow, "escalate"), e.name, e.detail, e.policy ? st(kDim, " (policy)") : "");
-        break;
-      case TraceEvent::Kind::kPage: line = fmt::format("{} {}: {}", st(kYellow, "page"), st(kBold, e.name), e.detail); break;
-      case TraceEvent::Kind::kDeclare:
-        line = e.detail == "severity raised" || e.detail.empty()
-                   ? fmt::format("{} {}", st(kRed, "declare"), st(kBold, e.name))
-                   : fmt::format("{} {}: {}", st(kBlue, "severity"), st(kBold, e.name), e.detail);
-        break;
-      case TraceEvent::Kind::kManual:
-        line = e.name.empty() ? fmt::format("{} {}", st(kBlue, "manual:"), e.detail)
-                              : fmt::format("{} {}: {}", st(kBlue, "run"), e.name, e.detail);
-        break;
-      case TraceEvent::Kind::kHandover: line = fmt::format("{} runbook {}", st(kBlue, "hand over to"), st(kBold, e.name)); break;
-      case TraceEvent::Kind::kError: line = st(kRed, "error: " + e.detail); break;
-      case TraceEvent::Kind::kCapture:
-        line = e.state == Tri::kUnknown ? fmt::format("  let {} ({})", e.detail, st(kMagenta, e.status))
-                                        : fmt::format("  let {}", st(kBold, e.detail));
-        break;
-    }
-    out += fmt::format("  {} {}\n", st(kDim, at), line);
-    for (size_t i = 0; i < e.filtered.size() && i < e.filter_stages.size(); ++i) {
-      out += fmt::format("  {}     |> {} → {}\n", st(kDim, Pad("", 7)), e.filter_stages[i],
-                         e.filtered[i] == "unknown" ? st(kMagenta, "unknown") : ShortOutput(e.filtered[i]));
-    }
+    any_symptom |= e.kind == TraceEvent::Kind::kSymptom;
+    out += RenderEvent(e, color);
   }
   if (!any_symptom) out += fmt::format("  {} every symptom clear throughout\n", st(kDim, Pad("0s", 7)));
   // A step that was reached but ended pending (an approval or a person never came, an unknown) did not
@@ -249,6 +252,16 @@ std::string RenderTrace(const Trace& t, const Scenario& sc, bool color) {
   for (const auto& e : t.errors) out += st(kRed, "error: ") + e + "\n";
   for (const auto& w : t.warnings) out += st(kYellow, w) + "\n";
   return out;
+}
+
+std::string RenderTrace(const Trace& t, const Scenario& sc, bool color) {
+  Style st{color};
+  std::string out;
+  out += fmt::format("{} {} · scenario {} · {} of virtual time, evaluated every {}\n", st(kBold, "rehearse"),
+                     st(kBold, t.runbook), st(kBold, t.scenario), FormatMs(sc.duration_ms), FormatMs(sc.tick_ms));
+  if (!sc.description.empty()) out += st(kDim, sc.description) + "\n";
+  out += st(kDim, "nothing is touched: probes and command outputs come from the scenario") + "\n\n";
+  return out + RenderTimeline(t, color);
 }
 
 std::string TraceJson(const Trace& t, const std::vector<Mismatch>* mismatches) {

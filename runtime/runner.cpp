@@ -78,6 +78,8 @@ class Runner::Impl {
         break;
       }
       Evaluate();
+      if (opt_.after_instant && !opt_.after_instant(trace_)) break;
+      if (opt_.end_when_settled && Settled()) break;
       clock.AdvanceTo(NextInstant(tick));
       facts_.now_ms = clock.Now();
     }
@@ -116,6 +118,13 @@ class Runner::Impl {
     return std::min(next, end);
   }
 
+  // Nothing left to do: the walk went through the whole sequence, no step is in progress or waits
+  // for a person, and no window is counting toward a row.
+  bool Settled() const {
+    return walk_.started && (walk_.stopped || walk_.next >= r_.steps.size()) && cursors_.empty() &&
+           !host_.window_deadline();
+  }
+
   // One evaluation instant: symptoms, the incident, the steps, the `for` windows, then the
   // escalation rows (which read the windows); a row's `run <step>` starts at once.
   void Evaluate() {
@@ -133,7 +142,7 @@ class Runner::Impl {
       if (t == Tri::kTrue) trace_.symptoms_held.insert(trace_.symptom_names[i]);
     }
     trace_.samples.push_back(std::move(sample));
-    facts_.incident = any_true ? Tri::kTrue : any_unknown ? Tri::kUnknown : Tri::kFalse;
+    facts_.incident = opt_.operator_opens || any_true ? Tri::kTrue : any_unknown ? Tri::kUnknown : Tri::kFalse;
     IncidentEvents();
     Steps();
     host_.UpdateWindows();  // every window sees its condition at every instant, whatever a row reads
@@ -154,7 +163,9 @@ class Runner::Impl {
       ++trace_.incidents;
       paged_.clear();  // a contact is paged once per incident and level
       if (trace_.incidents == 1) {
-        Event(TraceEvent::Kind::kIncident, trace_.runbook, "a symptom holds: the steps start").status = "opened";
+        Event(TraceEvent::Kind::kIncident, trace_.runbook,
+              opt_.operator_opens ? "opened by the operator (runbook run): the steps start" : "a symptom holds: the steps start")
+            .status = "opened";
         walk_.started = true;
       } else {
         Event(TraceEvent::Kind::kIncident, trace_.runbook,
@@ -604,7 +615,7 @@ class Runner::Impl {
       facts_.output = Value::Unknown();
       return;
     }
-    ExecAnswer a = world_.provider.Exec(bc.argv, bc.effect, facts_.now_ms, ScenarioKeyArgv(p_, reg_, rb_, c, world_.provider.KeyBindings(), &lets));  // scenario key
+    ExecAnswer a = world_.provider.Exec(world_.provider.RunsSecrets() ? bc.secret_argv : bc.argv, bc.effect, facts_.now_ms, ScenarioKeyArgv(p_, reg_, rb_, c, world_.provider.KeyBindings(), &lets));  // scenario key
     bool write = bc.effect >= Effect::kWrite;
     switch (a.status) {
       case ExecAnswer::Status::kOk: e.status = write ? "would run: ok" : "ok"; break;
@@ -618,15 +629,21 @@ class Runner::Impl {
         break;
       case ExecAnswer::Status::kNoData:
         // What a check would have seen is unknown: the step is pending, not passed.
-        e.status = "no output in scenario: unknown";
+        e.status = a.err.empty() ? "no output in scenario: unknown" : "unknown: " + a.err;
         cur.pending |= !judged;
+        break;
+      case ExecAnswer::Status::kNotRun:
+        // A dry run's write: shown as it would be done, not done; what it would print is unknown.
+        e.status = "would run: " + (a.err.empty() ? std::string("not done (dry run)") : a.err);
         break;
     }
     cur.last_unknown = a.status == ExecAnswer::Status::kOk       ? ""
                        : a.status == ExecAnswer::Status::kFailed ? fmt::format("the command before it failed: exit {}", a.exit_code)
                        : a.status == ExecAnswer::Status::kTimeout ? "the command before it timed out"
+                       : a.status == ExecAnswer::Status::kNotRun  ? "the command before it was not run (dry run)"
                                                                   : "the command before it has no output in the scenario";
-    if (a.status == ExecAnswer::Status::kNoData || a.status == ExecAnswer::Status::kTimeout) {
+    if (a.status == ExecAnswer::Status::kNoData || a.status == ExecAnswer::Status::kTimeout ||
+        a.status == ExecAnswer::Status::kNotRun) {
       facts_.output = Value::Unknown();
     } else {
       facts_.output = Value::String(TrimEnd(a.out));

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,7 +68,8 @@ struct ProbeAnswer {
   bool answered = true;
 };
 struct ExecAnswer {
-  enum class Status : uint8_t { kOk, kFailed, kTimeout, kNoData } status = Status::kNoData;
+  // kNotRun: a dry run's write, shown as it would be done and not done (`err` says so).
+  enum class Status : uint8_t { kOk, kFailed, kTimeout, kNoData, kNotRun } status = Status::kNoData;
   int exit_code = 0;
   std::string out, err;
 };
@@ -87,6 +89,9 @@ class Provider {
     (void)key_argv;
     return Exec(argv, effect, now_ms);
   }
+  // Whether Exec is given the words with secrets as markers (BoundCommand::secret_argv) to put the
+  // values in itself (a live world), or as *** (a rehearsal, which never needs them).
+  virtual bool RunsSecrets() const { return false; }
   // The bindings a scenario's command keys are written under (its `params:`, the defaults, targets by
   // binding name); null: keys are the bound argv itself (a live world).
   virtual const Bindings* KeyBindings() const { return nullptr; }
@@ -164,6 +169,14 @@ struct RunnerOptions {
   // Skip the ticks at which nothing can change (no timeline point, poll, window deadline or person's
   // answer, and nothing read the clock): a month-long scenario with five points takes a few instants.
   bool sparse = true;
+  // A run the operator started (`runbook run`): the incident is open from its first instant, whatever
+  // the symptoms say, and stays open until the run ends; symptoms still drive guards, windows and rows.
+  bool operator_opens = false;
+  // End at the first instant after which nothing is left to do: the walk has reached the end of the
+  // sequence, no step is in progress or waiting, and no `for > D` window is counting toward a row.
+  bool end_when_settled = false;
+  // Called after each instant with the trace so far; false stops the run there (Ctrl-C).
+  std::function<bool(const Trace&)> after_instant;
 };
 
 class Runner {

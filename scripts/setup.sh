@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(g++ cmake make ccache pkg-config
           tao-pegtl-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libgtest-dev
           libhiredis-dev redis-server libcurl4-openssl-dev libcpp-httplib-dev prometheus
-          python3-celery python3-redis)
+          python3-celery python3-redis celery)
 
 bash scripts/install.sh "${PACKAGES[@]}"
 # kubectl for the live kube reads: Debian's kubernetes-client, unless a kubectl is already installed
