@@ -276,7 +276,10 @@ int main(int argc, char** argv) {
   CLI::App* triage = app.add_subcommand("triage", "Evaluate every runbook's symptoms once against the live servers of --env; exit 1 when some hold");
   triage->add_option("paths", triage_args.paths, "Directories or *.rb.denis files (default: runbooks)");
   triage->add_option("--env", triage_args.env, "Environment file (YAML): where the targets live (required)");
-  triage->add_option("--format", triage_args.format, "Output: text or json")->check(CLI::IsMember({"text", "json"}));
+  triage->add_option("--format", triage_args.format, "Output: text or json (with --watch, one JSON object per line)")->check(CLI::IsMember({"text", "json"}));
+  triage->add_flag("--watch", triage_args.watch, "Evaluate again every tick, windows counting in the state store, until Ctrl-C");
+  triage->add_option("--tick", triage_args.tick_text, "With --watch: evaluate every (default 15s)");
+  triage->add_option("--count", triage_args.count, "With --watch: stop after this many evaluations");
   triage->add_option("--color", triage_args.color, "Colour: auto, always, never")->check(CLI::IsMember({"auto", "always", "never"}));
   triage->add_option("--stdlib", triage_args.stdlib_dir, kStdlibHelp);
   triage->add_option("--path", triage_args.module_path, kPathHelp)->allow_extra_args(false);

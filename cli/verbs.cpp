@@ -416,9 +416,14 @@ class NoAnswers : public rt::Answers {
   std::optional<bool> Answer(const std::string&, int64_t) override { return std::nullopt; }
 };
 
+// Set by Ctrl-C (and TERM) while a watch or a run goes on: it stops at the next instant.
+std::atomic<bool> g_interrupted{false};
+extern "C" void OnInterrupt(int) { g_interrupted.store(true); }
+
 struct TriageRow {
   std::string name, title, severity, file;
   std::vector<std::string> holds, unknown, clear;
+  std::vector<std::string> windows;             // "for > 5m (escalation.rb.denis:7): counting, 1m of 5m"
   std::vector<std::string> unknown_probes;      // "redis.ping(): connection refused (127.0.0.1:6390)"
   std::vector<rt::LiveProvider::Seen> seen;     // what the natives answered
   int Rank() const { return !holds.empty() ? 0 : !unknown.empty() ? 1 : 2; }
@@ -430,6 +435,15 @@ int RunTriage(const TriageArgs& args) {
   if (args.env.empty()) {
     std::cerr << "runbook: triage reads live servers: name them with --env FILE (see runbooks/environment.example.yaml)\n";
     return 2;
+  }
+  int64_t tick_ms = 15000;
+  if (!args.tick_text.empty()) {
+    std::optional<int64_t> ms = rt::ParseDurationMs(args.tick_text);
+    if (!ms || *ms <= 0) {
+      std::cerr << "runbook: --tick " << args.tick_text << ": not a duration such as 15s or 1m\n";
+      return 2;
+    }
+    tick_ms = *ms;
   }
   rt::Environment env;
   if (!LoadEnv(args.env, env)) return 2;
@@ -455,113 +469,175 @@ int RunTriage(const TriageArgs& args) {
   const rt::Registry registry = rt::WithProgramTables(host, p);
   rt::LiveProvider provider(env, &registry);
   NoAnswers answers;
-  rt::MemoryStateStore state;
-  std::vector<TriageRow> rows;
+  // `for > D` windows in the environment's state store, on wall-clock time: a window that a run or an
+  // earlier triage saw open is still counting.
+  std::unique_ptr<rt::StateStore> store;
+  if (env.state.store == "file") {
+    auto file = std::make_unique<rt::FileStateStore>(env.state.path);
+    std::string error;
+    if (!file->Load(error)) {
+      std::cerr << "runbook: " << error << "\n";
+      return 2;
+    }
+    store = std::move(file);
+  } else {
+    store = std::make_unique<rt::MemoryStateStore>();
+  }
+  const int64_t start_epoch_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  rt::WallClockStateStore state(*store, start_epoch_ms);
+  rt::RealClock clock(&g_interrupted);
+
   // One instant for every runbook: a probe several runbooks read is asked once. First find what
-  // every symptom reads (calls not asked yet read unknown), ask all of it at once, and again for
-  // what the answers lead to, until nothing new is asked; then evaluate from the answers.
-  rt::RunFacts facts;
-  const auto started = std::chrono::steady_clock::now();
-  for (int round = 0; round < 8; ++round) {
-    provider.BeginDiscovery();
+  // every symptom and window reads (calls not asked yet read unknown), ask all of it at once, and
+  // again for what the answers lead to, until nothing new is asked; then evaluate from the answers.
+  auto evaluate = [&](int64_t now_ms, double& secs) {
+    rt::RunFacts facts;
+    facts.now_ms = now_ms;
+    rt::MemoryStateStore scratch;  // discovery rounds must not open windows
+    const auto started = std::chrono::steady_clock::now();
+    for (int round = 0; round < 8; ++round) {
+      provider.BeginDiscovery();
+      for (uint32_t i = 0; i < p.runbooks.size(); ++i) {
+        if (p.runbooks[i].symptoms.empty()) continue;
+        rt::Bindings bindings = rt::Bind(p, i, &env);
+        rt::Trace trace;
+        rt::RunHost h(p, i, bindings, facts, provider, answers, scratch, trace, rt::VmLimits{});
+        h.NewInstant();
+        for (uint32_t s = 0; s < p.runbooks[i].symptoms.size(); ++s) h.SymptomValue(s);
+        h.UpdateWindows();
+      }
+      std::vector<rt::ProbeCall> wanted = provider.EndDiscovery();
+      if (wanted.empty()) break;
+      provider.Prefetch(wanted, now_ms);
+    }
+    std::vector<TriageRow> rows;
     for (uint32_t i = 0; i < p.runbooks.size(); ++i) {
-      if (p.runbooks[i].symptoms.empty()) continue;
+      const rt::Runbook& r = p.runbooks[i];
+      if (r.symptoms.empty()) continue;
       rt::Bindings bindings = rt::Bind(p, i, &env);
       rt::Trace trace;
+      trace.runbook = p.Str(r.name);
       rt::RunHost h(p, i, bindings, facts, provider, answers, state, trace, rt::VmLimits{});
       h.NewInstant();
-      for (uint32_t s = 0; s < p.runbooks[i].symptoms.size(); ++s) h.SymptomValue(s);
+      provider.ClearSeen();
+      TriageRow row;
+      row.name = p.Str(r.name);
+      row.title = p.Str(r.title);
+      row.severity = p.Str(r.severity);
+      row.file = r.file < p.files.size() ? p.files[r.file] : std::string();
+      for (uint32_t s = 0; s < r.symptoms.size(); ++s) {
+        rt::Tri t = rt::ToTri(h.SymptomValue(s));
+        const std::string& name = p.Str(r.symptoms[s].name);
+        (t == rt::Tri::kTrue ? row.holds : t == rt::Tri::kUnknown ? row.unknown : row.clear).push_back(name);
+      }
+      h.UpdateWindows();
+      for (const auto& w : h.windows_seen()) {
+        if (!w.first) continue;  // closed
+        int64_t held = now_ms - *w.first;
+        row.windows.push_back(fmt::format("for > {} ({}): {} {}{}", rt::FormatMs(w.bound_ms), w.where,
+                                          held >= w.bound_ms ? "reached, held" : "counting,", rt::FormatMs(std::max<int64_t>(held, 0)),
+                                          held >= w.bound_ms ? "" : " of " + rt::FormatMs(w.bound_ms)));
+      }
+      row.unknown_probes = trace.unknown_probes;
+      for (const auto& e : trace.errors) row.unknown_probes.push_back("error: " + e);
+      row.seen = provider.seen();
+      rows.push_back(std::move(row));
     }
-    std::vector<rt::ProbeCall> wanted = provider.EndDiscovery();
-    if (wanted.empty()) break;
-    provider.Prefetch(wanted, facts.now_ms);
-  }
-  for (uint32_t i = 0; i < p.runbooks.size(); ++i) {
-    const rt::Runbook& r = p.runbooks[i];
-    if (r.symptoms.empty()) continue;
-    rt::Bindings bindings = rt::Bind(p, i, &env);
-    rt::Trace trace;
-    rt::RunHost h(p, i, bindings, facts, provider, answers, state, trace, rt::VmLimits{});
-    h.NewInstant();
-    provider.ClearSeen();
-    TriageRow row;
-    row.name = p.Str(r.name);
-    row.title = p.Str(r.title);
-    row.severity = p.Str(r.severity);
-    row.file = r.file < p.files.size() ? p.files[r.file] : std::string();
-    for (uint32_t s = 0; s < r.symptoms.size(); ++s) {
-      rt::Tri t = rt::ToTri(h.SymptomValue(s));
-      const std::string& name = p.Str(r.symptoms[s].name);
-      (t == rt::Tri::kTrue ? row.holds : t == rt::Tri::kUnknown ? row.unknown : row.clear).push_back(name);
-    }
-    row.unknown_probes = trace.unknown_probes;
-    for (const auto& e : trace.errors) row.unknown_probes.push_back("error: " + e);
-    row.seen = provider.seen();
-    rows.push_back(std::move(row));
-  }
-  std::stable_sort(rows.begin(), rows.end(), [](const TriageRow& a, const TriageRow& b) {
-    if (a.Rank() != b.Rank()) return a.Rank() < b.Rank();
-    return a.severity < b.severity;  // P1 before P2
-  });
-  size_t holding = 0, unknown = 0;
-  for (const auto& r : rows) {
-    holding += r.Rank() == 0;
-    unknown += r.Rank() == 1;
-  }
-  // What to do next: see what the runbook would do here, every value bound (a dry run of the steps
-  // comes with `runbook run --dry-run`).
-  auto next = [&](const TriageRow& r) { return fmt::format("runbook plan {} --env {}", r.file, args.env); };
-  if (args.format == "json") {
-    nlohmann::json out = nlohmann::json::array();
+    std::stable_sort(rows.begin(), rows.end(), [](const TriageRow& a, const TriageRow& b) {
+      if (a.Rank() != b.Rank()) return a.Rank() < b.Rank();
+      return a.severity < b.severity;  // P1 before P2
+    });
+    secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return rows;
+  };
+
+  // What to do next: walk the runbook live with nothing changed.
+  auto next = [&](const TriageRow& r) { return fmt::format("runbook run {} --env {} --dry-run", r.file, args.env); };
+  auto print = [&](const std::vector<TriageRow>& rows, double secs, size_t requests) -> int {
+    size_t holding = 0, unknown = 0;
     for (const auto& r : rows) {
-      nlohmann::json seen = nlohmann::json::array();
-      for (const auto& s : r.seen) seen.push_back({{"target", s.target}, {"call", s.call}, {"value", s.value}});
-      out.push_back({{"runbook", r.name}, {"title", r.title}, {"severity", r.severity}, {"file", r.file},
-                     {"state", r.Rank() == 0 ? "holds" : r.Rank() == 1 ? "unknown" : "clear"},
-                     {"holds", r.holds}, {"unknown", r.unknown}, {"clear", r.clear},
-                     {"unknown_probes", r.unknown_probes}, {"seen", seen}, {"next", r.Rank() == 2 ? "" : next(r)}});
+      holding += r.Rank() == 0;
+      unknown += r.Rank() == 1;
     }
-    std::cout << nlohmann::json{{"environment", env.name}, {"runbooks", out}}.dump(2) << "\n";
-    return holding ? 1 : 0;
-  }
-  bool color = UseColor(args.color);
-  auto st = [&](const char* code, const std::string& text) { return color ? fmt::format("\x1b[{}m{}\x1b[0m", code, text) : text; };
-  std::cout << fmt::format("triage · {} runbooks · environment {} · live reads, nothing changed\n\n", rows.size(),
-                           env.name.empty() ? args.env : env.name);
-  for (const auto& r : rows) {
-    if (r.Rank() == 2) continue;
-    std::string head = r.Rank() == 0 ? st("1;31", "HOLDS  ") : st("1;35", "UNKNOWN");
-    std::cout << fmt::format("{} {} {} \"{}\"\n", head, r.severity, st("1", r.name), r.title);
+    if (args.format == "json") {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& r : rows) {
+        nlohmann::json seen = nlohmann::json::array();
+        for (const auto& s : r.seen) seen.push_back({{"target", s.target}, {"call", s.call}, {"value", s.value}});
+        out.push_back({{"runbook", r.name}, {"title", r.title}, {"severity", r.severity}, {"file", r.file},
+                       {"state", r.Rank() == 0 ? "holds" : r.Rank() == 1 ? "unknown" : "clear"},
+                       {"holds", r.holds}, {"unknown", r.unknown}, {"clear", r.clear}, {"windows", r.windows},
+                       {"unknown_probes", r.unknown_probes}, {"seen", seen}, {"next", r.Rank() == 2 ? "" : next(r)}});
+      }
+      // One line per evaluation when watching, so a tool can read them as they come.
+      nlohmann::json doc{{"environment", env.name}, {"runbooks", out}, {"requests", requests}, {"seconds", secs}};
+      std::cout << provider.Redact(args.watch ? doc.dump() : doc.dump(2)) << std::endl;
+      return holding ? 1 : 0;
+    }
+    bool color = UseColor(args.color);
+    auto st = [&](const char* code, const std::string& text) { return color ? fmt::format("\x1b[{}m{}\x1b[0m", code, text) : text; };
+    std::string out = fmt::format("triage · {} runbooks · environment {} · live reads, nothing changed\n\n", rows.size(),
+                                  env.name.empty() ? args.env : env.name);
     auto join = [](const std::vector<std::string>& v) {
       std::string s;
       for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
       return s;
     };
-    if (!r.holds.empty()) std::cout << "  holds:   " << join(r.holds) << "\n";
-    if (!r.unknown.empty()) std::cout << "  unknown: " << join(r.unknown) << "\n";
-    for (const auto& s : r.seen) {
-      if (s.value.rfind("unknown: ", 0) == 0) continue;  // under `why:`
-      std::cout << fmt::format("  seen:    {}: {} → {}\n", s.target, s.call, s.value);
+    for (const auto& r : rows) {
+      if (r.Rank() == 2 && r.windows.empty()) continue;
+      std::string head = r.Rank() == 0 ? st("1;31", "HOLDS  ") : r.Rank() == 1 ? st("1;35", "UNKNOWN") : st("1;32", "CLEAR  ");
+      out += fmt::format("{} {} {} \"{}\"\n", head, r.severity, st("1", r.name), r.title);
+      if (!r.holds.empty()) out += "  holds:   " + join(r.holds) + "\n";
+      if (!r.unknown.empty()) out += "  unknown: " + join(r.unknown) + "\n";
+      for (const auto& w : r.windows) out += "  window:  " + w + "\n";
+      for (const auto& s : r.seen) {
+        if (s.value.rfind("unknown: ", 0) == 0) continue;  // under `why:`
+        out += fmt::format("  seen:    {}: {} → {}\n", s.target, s.call, s.value);
+      }
+      for (const auto& u : r.unknown_probes) out += "  why:     " + u + "\n";
+      if (r.Rank() != 2) out += "  next:    " + next(r) + "\n";
+      out += "\n";
     }
-    for (const auto& u : r.unknown_probes) std::cout << "  why:     " << u << "\n";
-    std::cout << "  next:    " << next(r) << "\n\n";
+    out += fmt::format("{} hold, {} unknown, {} clear · {} requests in {:.2f}s\n", holding, unknown,
+                       rows.size() - holding - unknown, requests, secs);
+    std::cout << provider.Redact(out) << std::flush;
+    return holding ? 1 : 0;
+  };
+
+  if (!args.watch) {
+    double secs = 0;
+    std::vector<TriageRow> rows = evaluate(0, secs);
+    return print(rows, secs, provider.requests());
   }
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::cout << fmt::format("{} hold, {} unknown, {} clear · {} requests in {:.2f}s\n", holding, unknown,
-                           rows.size() - holding - unknown, provider.requests(), secs);
-  return holding ? 1 : 0;
+  // --watch: every tick, until Ctrl-C (or --count evaluations).
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);
+  int rc = 0;
+  bool tty = isatty(1) && args.format != "json";
+  for (int n = 0; !g_interrupted.load() && (args.count <= 0 || n < args.count); ++n) {
+    if (n > 0) clock.AdvanceTo(static_cast<int64_t>(n) * tick_ms);
+    if (g_interrupted.load()) break;
+    size_t before = provider.requests();
+    double secs = 0;
+    std::vector<TriageRow> rows = evaluate(clock.Now(), secs);
+    if (tty) std::cout << "\x1b[H\x1b[2J";  // a screen that updates in place
+    if (args.format != "json") {
+      auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+      char at[32];
+      std::strftime(at, sizeof at, "%H:%M:%S", std::localtime(&now));
+      std::cout << fmt::format("── {} · evaluation {} · every {} (Ctrl-C stops)\n", at, n + 1, rt::FormatMs(tick_ms));
+    }
+    rc = print(rows, secs, provider.requests() - before);
+  }
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  return rc;
 }
 
 }  // namespace rb::cli
 
 namespace rb::cli {
-
-namespace {
-
-std::atomic<bool> g_interrupted{false};
-extern "C" void OnInterrupt(int) { g_interrupted.store(true); }
-
-}  // namespace
 
 int RunRun(const RunArgs& args) {
   if (!args.dry_run) {

@@ -47,6 +47,9 @@ int RunTest(const TestArgs& args);
 struct TriageArgs {
   std::vector<std::string> paths;
   std::string env, format = "text", color = "auto", stdlib_dir;
+  bool watch = false;    // --watch: every tick until Ctrl-C
+  std::string tick_text;  // --tick 15s
+  int count = 0;          // --count N: stop a watch after N evaluations (0: never)
   std::vector<std::string> module_path;  // --path DIR
 };
 int RunTriage(const TriageArgs& args);

@@ -251,6 +251,7 @@ Value RunHost::Window(uint32_t owner, uint32_t window) {
 
 void RunHost::UpdateWindows() {
   window_deadline_.reset();
+  windows_seen_.clear();
   for (uint32_t i = 0; i < r_.windows.size(); ++i) windows_[i] = UpdateWindow(rb_, i, r_.windows[i]);
   for (uint32_t i = 0; i < policy_windows_.size(); ++i) {
     policy_windows_[i] = UpdateWindow(kPolicyOwner, i, p_.policy->windows[i]);
@@ -268,16 +269,22 @@ Value RunHost::UpdateWindow(uint32_t owner, uint32_t index, const rt::Window& w)
   }
   std::string key = fmt::format("{}/{}/{}", trace_.runbook, owner == kPolicyOwner ? "policy" : "runbook", index);
   Tri t = ToTri(cond);
+  const Chunk& chunk = p_.chunks[w.chunk];
+  std::string file = chunk.file < p_.files.size() ? p_.files[chunk.file] : std::string("?");
+  windows_seen_.push_back(WindowSeen{fmt::format("{}:{}", file.substr(file.rfind('/') + 1), chunk.lines.empty() ? 0 : chunk.lines[0]),
+                                     static_cast<int64_t>(w.bound_ms), t, std::nullopt});
   if (t == Tri::kFalse) {
     state_.Erase(key);
     return Value::Bool(false);
   }
   std::optional<int64_t> first = state_.Get(key);
+  windows_seen_.back().first = first;
   if (t == Tri::kUnknown) return Value::Unknown();  // a gap in the data neither opens nor closes it
   const int64_t now = facts_.now_ms;
   if (!first) {
     state_.Set(key, now);
     first = now;
+    windows_seen_.back().first = first;
   }
   // Seen at instants only, "more than D" and "at least D" cannot be told apart: either fires at the
   // first instant at or after first-seen + D, and the runner evaluates at that instant.

@@ -54,6 +54,14 @@ class RunHost : public EvalHost {
   void UpdateWindows();
   // The earliest instant an open window reaches its bound, as UpdateWindows last saw them.
   std::optional<int64_t> window_deadline() const { return window_deadline_; }
+  // Each window as UpdateWindows last saw it (triage shows them).
+  struct WindowSeen {
+    std::string where;  // "escalation.rb.denis:7": the line of its condition
+    int64_t bound_ms = 0;
+    Tri state = Tri::kUnknown;     // its condition at this instant
+    std::optional<int64_t> first;  // first seen true (run time); none: closed
+  };
+  const std::vector<WindowSeen>& windows_seen() const { return windows_seen_; }
   // Whether a condition read `now()` since NewInstant: then every tick can change its value.
   bool clock_read() const { return clock_read_; }
   // A new walk of the steps: the captures its steps take start unknown again.
@@ -113,6 +121,7 @@ class RunHost : public EvalHost {
   std::vector<std::vector<uint32_t>> questions_;  // per chunk of this run: the question strings its ASKs read
   std::vector<std::string> asked_;
   std::optional<int64_t> window_deadline_;
+  std::vector<WindowSeen> windows_seen_;
   bool clock_read_ = false;
   std::vector<int64_t> asked_at_;
 };

@@ -230,6 +230,45 @@ TEST_F(Triage, ASymptomThatHoldsExitsOneAndSaysWhatWasSeen) {
   EXPECT_EQ(calls, 1u) << j.out;
 }
 
+// --watch evaluates every tick; a window counts in the environment's state store across
+// evaluations (and across processes: a second watch sees the window already open).
+TEST_F(Triage, WatchReEvaluatesAndAWindowCountsInTheStateStore) {
+  std::ofstream(dir_ / "down.rb.denis") << R"(import std.redis
+import policy.escalation
+
+runbook busy "Busy" {
+  severity P1
+  owner    sre
+  target redis = redis("cache")
+  down when clients
+  symptoms {
+    clients "someone is connected" : redis.connected_clients() > 0
+  }
+}
+)";
+  RedisServer server;
+  std::string env = Env(server.port());
+  std::ofstream(env, std::ios::app) << "state: {store: file, path: " << (dir_ / "state.json").string() << "}\n";
+  ProcessResult r = Runbook({"triage", dir_.string(), "--env", env, "--watch", "--tick", "200ms", "--count", "3"});
+  std::filesystem::remove(dir_ / "down.rb.denis");
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("evaluation 1 · every 200ms"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("evaluation 3 · every 200ms"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("evaluation 4"), std::string::npos) << r.out;
+  // The policy's `down for > 5m` opened at the first evaluation and counts on.
+  EXPECT_NE(r.out.find("window:  for > 5m (escalation.rb.denis:6): counting,"), std::string::npos) << r.out;
+  std::ifstream state(dir_ / "state.json");
+  std::string text((std::istreambuf_iterator<char>(state)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("busy/policy/0"), std::string::npos) << text;
+  // JSON while watching: one object per evaluation, one per line.
+  ProcessResult j = Runbook({"triage", dir_.string(), "--env", env, "--watch", "--tick", "100ms", "--count", "2",
+                             "--format", "json"});
+  size_t lines = 0;
+  for (char c : j.out) lines += c == '\n';
+  EXPECT_EQ(lines, 2u) << j.out;
+  EXPECT_EQ(j.out.rfind("{\"environment\":\"test\"", 0), 0u) << j.out;
+}
+
 TEST_F(Triage, ADeadServerIsUnknownWithItsReasonAndExitsZero) {
   RedisServer server;
   int port = server.port();
