@@ -564,7 +564,16 @@ int RunTriage(const TriageArgs& args) {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& r : rows) {
         nlohmann::json seen = nlohmann::json::array();
-        for (const auto& s : r.seen) seen.push_back({{"target", s.target}, {"call", s.call}, {"value", s.value}});
+        for (const auto& s : r.seen) {
+          // The call itself too, so a tool (bench/live.sh) can ask it again alone.
+          nlohmann::json args = nlohmann::json::array();
+          for (const auto& a : s.probe.args) {
+            args.push_back({{"type", rt::ValueTypeName(a.type)}, {"text", a.type == rt::ValueType::kString ? a.Text() : rt::ToString(a)},
+                            {"number", a.number}});
+          }
+          seen.push_back({{"target", s.target}, {"call", s.call}, {"value", s.value}, {"binding", s.probe.binding},
+                          {"native", s.probe.method}, {"args", args}, {"ms", s.ms}});
+        }
         out.push_back({{"runbook", r.name}, {"title", r.title}, {"severity", r.severity}, {"file", r.file},
                        {"state", r.Rank() == 0 ? "holds" : r.Rank() == 1 ? "unknown" : "clear"},
                        {"holds", r.holds}, {"unknown", r.unknown}, {"clear", r.clear}, {"windows", r.windows},

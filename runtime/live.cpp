@@ -218,40 +218,89 @@ std::optional<std::string> ReadSecret(const Environment& env, const std::string&
   return std::nullopt;
 }
 
-RedisReply RedisCommand(const LiveTarget& t, const std::vector<std::string>& argv, const std::string& password) {
-  RedisReply out;
-  Context c(redisConnectWithTimeout(t.host.c_str(), t.port, Tv(t.connect_timeout_ms)));
-  if (!c || c->err) {
-    out.reason = ContextError(c.get(), t, t.connect_timeout_ms);
+std::vector<RedisReply> RedisPipeline(RedisConnection& conn, const LiveTarget& t,
+                                      const std::vector<std::vector<std::string>>& commands, const std::string& password) {
+  std::vector<RedisReply> out(commands.size());
+  auto fail_all = [&](const std::string& why, size_t from) {
+    for (size_t i = from; i < out.size(); ++i) out[i].reason = why;
+    conn.Close();  // a connection that failed is not used again
     return out;
-  }
-  // One deadline for AUTH, SELECT and the command: a paused server costs the timeout once.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(t.timeout_ms);
-  auto step = [&](const std::vector<std::string>& words, const char* what) -> Reply {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-    if (left <= 0) {
-      out.reason = fmt::format("timeout after {} ({}:{})", FormatMs(t.timeout_ms), t.host, t.port);
-      return nullptr;
-    }
-    redisSetTimeout(c.get(), Tv(left));
-    Reply r = Send(c.get(), words);
-    if (!r) {
-      out.reason = ContextError(c.get(), t, t.timeout_ms);
-      return nullptr;
-    }
-    if (r->type == REDIS_REPLY_ERROR) {
-      out.reason = fmt::format("Redis error{}: {}", what, std::string(r->str, r->len));
-      return nullptr;
-    }
-    return r;
   };
-  if (!password.empty() && !step({"AUTH", password}, " on AUTH")) return out;
-  if (t.db != 0 && !step({"SELECT", std::to_string(t.db)}, " on SELECT")) return out;
-  Reply r = step(argv, "");
-  if (!r) return out;
-  Flatten(r.get(), out.lines);
-  out.ok = true;
+  // One deadline for AUTH, SELECT and every command: a paused server costs the timeout once.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(t.timeout_ms);
+  auto left_ms = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+  };
+  const std::string timeout = fmt::format("timeout after {} ({}:{})", FormatMs(t.timeout_ms), t.host, t.port);
+  auto* c = static_cast<redisContext*>(conn.context);
+  const bool reused = c != nullptr;
+  if (c == nullptr) {
+    c = redisConnectWithTimeout(t.host.c_str(), t.port, Tv(t.connect_timeout_ms));
+    if (c == nullptr || c->err) {
+      std::string why = ContextError(c, t, t.connect_timeout_ms);
+      if (c != nullptr) redisFree(c);
+      return fail_all(why, 0);
+    }
+    conn.context = c;
+    auto step = [&](const std::vector<std::string>& words, const char* what) -> std::string {
+      if (left_ms() <= 0) return timeout;
+      redisSetTimeout(c, Tv(left_ms()));
+      Reply r = Send(c, words);
+      if (!r) return ContextError(c, t, t.timeout_ms);
+      if (r->type == REDIS_REPLY_ERROR) return fmt::format("Redis error{}: {}", what, std::string(r->str, r->len));
+      return {};
+    };
+    if (!password.empty()) {
+      if (std::string why = step({"AUTH", password}, " on AUTH"); !why.empty()) return fail_all(why, 0);
+    }
+    if (t.db != 0) {
+      if (std::string why = step({"SELECT", std::to_string(t.db)}, " on SELECT"); !why.empty()) return fail_all(why, 0);
+    }
+  }
+  // Pipelined: every command goes out at once, the replies come back in order.
+  for (const auto& argv : commands) {
+    std::vector<const char*> ptrs;
+    std::vector<size_t> lens;
+    for (const auto& a : argv) {
+      ptrs.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    redisAppendCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data());
+  }
+  for (size_t i = 0; i < commands.size(); ++i) {
+    if (left_ms() <= 0) return fail_all(timeout, i);
+    redisSetTimeout(c, Tv(left_ms()));
+    void* raw = nullptr;
+    if (redisGetReply(c, &raw) != REDIS_OK || raw == nullptr) {
+      // A kept connection the server closed since (a restart): once more on a new one.
+      if (reused && i == 0 && c->err != 0 && left_ms() > 0 && (c->err == REDIS_ERR_EOF || c->err == REDIS_ERR_IO) &&
+          std::string(c->errstr).find("Resource temporarily unavailable") == std::string::npos) {
+        conn.Close();
+        return RedisPipeline(conn, t, commands, password);
+      }
+      return fail_all(ContextError(c, t, t.timeout_ms), i);
+    }
+    Reply r(static_cast<redisReply*>(raw));
+    if (r->type == REDIS_REPLY_ERROR) {
+      out[i].reason = fmt::format("Redis error: {}", std::string(r->str, r->len));
+      continue;
+    }
+    Flatten(r.get(), out[i].lines);
+    out[i].ok = true;
+  }
   return out;
+}
+
+void RedisConnection::Close() {
+  if (context != nullptr) redisFree(static_cast<redisContext*>(context));
+  context = nullptr;
+}
+
+RedisReply RedisCommand(const LiveTarget& t, const std::vector<std::string>& argv, const std::string& password) {
+  RedisConnection conn;
+  RedisReply r = RedisPipeline(conn, t, {argv}, password)[0];
+  conn.Close();
+  return r;
 }
 
 namespace {
@@ -326,10 +375,19 @@ SandboxOptions SandboxFor(const Environment& env, int64_t timeout_ms) {
   std::string path;
   for (const auto& d : env.exec_path) path += (path.empty() ? "" : ":") + d;
   o.env.emplace_back("PATH", path);
+  auto set = [&](const std::string& name, const std::string& value) {
+    for (auto& kv : o.env) {
+      if (kv.first == name) {
+        kv.second = value;
+        return;
+      }
+    }
+    o.env.emplace_back(name, value);
+  };
   for (const auto& name : env.exec_pass) {
-    if (const char* v = std::getenv(name.c_str())) o.env.emplace_back(name, v);
+    if (const char* v = std::getenv(name.c_str())) set(name, v);
   }
-  for (const auto& kv : env.exec_env) o.env.push_back(kv);
+  for (const auto& kv : env.exec_env) set(kv.first, kv.second);  // exec.env wins over a passed variable
   return o;
 }
 
@@ -389,17 +447,21 @@ struct LiveProvider::Job {
   RedisReply redis;
   HttpResponse response;
   SandboxResult exec;
+  int64_t ms = -1;  // how long its request took; -1: none was sent
 };
 
 struct LiveProvider::Replies {
   RedisReply redis;
   HttpResponse response;
   SandboxResult exec;
+  int64_t ms = -1;  // how long its request took; -1: none was sent
 };
 
 LiveProvider::LiveProvider(const Environment& env, const Registry* registry)
     : env_(env), registry_(registry != nullptr ? registry : &DefaultRegistry()) {}
-LiveProvider::~LiveProvider() = default;
+LiveProvider::~LiveProvider() {
+  for (auto& [server, conn] : redis_) conn.Close();
+}
 
 bool NativeIsLive(const std::string& name) {
   const LiveNative* n = FindLive(name);
@@ -433,6 +495,7 @@ void LiveProvider::NewInstant(int64_t now_ms) {
   asked_.clear();
   cache_.clear();
   replies_.clear();
+  elapsed_.clear();
   if (warm_ && !last_asked_.empty()) Prefetch(last_asked_, now_ms);
 }
 
@@ -470,6 +533,7 @@ ProbeAnswer LiveProvider::Probe(const ProbeCall& call, int64_t now_ms) {
     jobs.push_back(Plan(call));
     Run(jobs);
     hit = cache_.emplace(key, Finish(call, jobs[0])).first;
+    elapsed_[key] = jobs[0].ms;
     asked_.push_back(call);
   }
   const ProbeAnswer& a = hit->second;
@@ -484,7 +548,8 @@ ProbeAnswer LiveProvider::Probe(const ProbeCall& call, int64_t now_ms) {
     } else {
       shown = ToString(a.value);
     }
-    seen_.push_back(Seen{call.target, Redact(CallText(call)), shown});
+    auto ms = elapsed_.find(key);
+    seen_.push_back(Seen{call.target, Redact(CallText(call)), shown, call, ms == elapsed_.end() ? -1 : ms->second});
   }
   return a;
 }
@@ -504,7 +569,9 @@ void LiveProvider::Prefetch(const std::vector<ProbeCall>& calls, int64_t now_ms)
   Run(jobs);
   for (size_t i = 0; i < jobs.size(); ++i) {
     const ProbeCall& c = *todo[i];
-    cache_.emplace(c.binding + "|" + c.method + "|" + ArgsKey(c.args), Finish(c, jobs[i]));
+    std::string key = c.binding + "|" + c.method + "|" + ArgsKey(c.args);
+    cache_.emplace(key, Finish(c, jobs[i]));
+    elapsed_[key] = jobs[i].ms;
     asked_.push_back(c);
   }
 }
@@ -667,18 +734,44 @@ void LiveProvider::Run(std::vector<Job>& jobs) {
       j.redis = r->second.redis;
       j.response = r->second.response;
       j.exec = r->second.exec;
+      j.ms = r->second.ms;
       continue;
     }
     if (!first.emplace(jobs[i].raw_key, i).second) continue;
     (jobs[i].kind == Job::Kind::kHttp ? http : other).push_back(i);
   }
   requests_ += http.size() + other.size();
-  auto run_one = [&](Job& j) {
-    if (j.kind == Job::Kind::kRedis) {
-      j.redis = RedisCommand(j.target, j.argv, j.password);
-    } else {
-      j.exec = RunSandboxed(j.argv, j.sandbox);
+  // The Redis requests to one server go out pipelined on its kept connection: one task per server.
+  // Each command is its own task otherwise.
+  std::vector<std::vector<size_t>> tasks;
+  std::map<std::string, size_t> by_server;
+  for (size_t i : other) {
+    const Job& j = jobs[i];
+    if (j.kind != Job::Kind::kRedis) {
+      tasks.push_back({i});
+      continue;
     }
+    std::string server = fmt::format("{}:{}/{}\x1f{}", j.target.host, j.target.port, j.target.db, j.password);
+    auto [it, fresh] = by_server.emplace(server, tasks.size());
+    if (fresh) tasks.emplace_back();
+    tasks[it->second].push_back(i);
+  }
+  std::vector<RedisConnection*> conns(tasks.size(), nullptr);
+  for (const auto& [server, t] : by_server) conns[t] = &redis_[server];  // one task per server: no sharing
+  auto run_task = [&](size_t t) {
+    auto t0 = std::chrono::steady_clock::now();
+    const std::vector<size_t>& ids = tasks[t];
+    Job& head = jobs[ids[0]];
+    if (head.kind == Job::Kind::kRedis) {
+      std::vector<std::vector<std::string>> commands;
+      for (size_t i : ids) commands.push_back(jobs[i].argv);
+      std::vector<RedisReply> replies = RedisPipeline(*conns[t], head.target, commands, head.password);
+      for (size_t k = 0; k < ids.size(); ++k) jobs[ids[k]].redis = std::move(replies[k]);
+    } else {
+      head.exec = RunSandboxed(head.argv, head.sandbox);
+    }
+    int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    for (size_t i : ids) jobs[i].ms = ms;
   };
   std::vector<std::thread> threads;
   std::thread http_thread;
@@ -687,24 +780,27 @@ void LiveProvider::Run(std::vector<Job>& jobs) {
       std::vector<HttpRequest> reqs;
       for (size_t i : http) reqs.push_back(jobs[i].http);
       std::vector<HttpResponse> out = HttpFetchAll(reqs);
-      for (size_t k = 0; k < http.size(); ++k) jobs[http[k]].response = std::move(out[k]);
+      for (size_t k = 0; k < http.size(); ++k) {
+        jobs[http[k]].ms = out[k].elapsed_ms;
+        jobs[http[k]].response = std::move(out[k]);
+      }
     });
   }
-  if (other.size() == 1 && http.empty()) {
-    run_one(jobs[other[0]]);
+  if (tasks.size() == 1 && http.empty()) {
+    run_task(0);
   } else {
-    // A thread per request, up to 64 at once: a dead server costs its own timeout, not the sum.
+    // A thread per task, up to 64 at once: a dead server costs its own timeout, not the sum.
     std::atomic<size_t> next{0};
-    size_t n = std::min<size_t>(other.size(), 64);
+    size_t n = std::min<size_t>(tasks.size(), 64);
     for (size_t w = 0; w < n; ++w) {
       threads.emplace_back([&] {
-        for (size_t k = next++; k < other.size(); k = next++) run_one(jobs[other[k]]);
+        for (size_t k = next++; k < tasks.size(); k = next++) run_task(k);
       });
     }
   }
   for (auto& th : threads) th.join();
   if (http_thread.joinable()) http_thread.join();
-  for (const auto& [key, i] : first) replies_[key] = Replies{jobs[i].redis, jobs[i].response, jobs[i].exec};
+  for (const auto& [key, i] : first) replies_[key] = Replies{jobs[i].redis, jobs[i].response, jobs[i].exec, jobs[i].ms};
   for (auto& j : jobs) {
     if (j.kind == Job::Kind::kDone || first.count(j.raw_key) == 0) continue;
     const Job& src = jobs[first.at(j.raw_key)];
@@ -712,6 +808,7 @@ void LiveProvider::Run(std::vector<Job>& jobs) {
     j.redis = src.redis;
     j.response = src.response;
     j.exec = src.exec;
+    j.ms = src.ms;
   }
 }
 

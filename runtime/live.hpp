@@ -53,6 +53,16 @@ struct RedisReply {
   std::string reason;              // !ok: "connection refused (127.0.0.1:6390)", "timeout after 2s"
 };
 RedisReply RedisCommand(const LiveTarget& t, const std::vector<std::string>& argv, const std::string& password);
+// A connection kept between requests to one server (hiredis context; null: not connected).
+struct RedisConnection {
+  void* context = nullptr;
+  void Close();
+};
+// Every command on `conn` (connecting, with AUTH and SELECT, when it is not connected), pipelined,
+// within one deadline of the target's timeout; on a connection failure the rest fail with its reason
+// and the connection is closed.
+std::vector<RedisReply> RedisPipeline(RedisConnection& conn, const LiveTarget& t,
+                                      const std::vector<std::vector<std::string>>& commands, const std::string& password);
 
 // The provider of a live read-only world.
 class LiveProvider : public Provider {
@@ -81,6 +91,8 @@ class LiveProvider : public Provider {
   // What each native call answered at this instant, "redis.ping -> PONG", for reports.
   struct Seen {
     std::string target, call, value;  // call: `redis("PING")`; value: its text, or "unknown: reason"
+    ProbeCall probe;                  // the call itself (binding, native, arguments)
+    int64_t ms = -1;                  // how long the request that answered it took; -1: none was sent
   };
   const std::vector<Seen>& seen() const { return seen_; }
   void ClearSeen() {
@@ -107,6 +119,7 @@ class LiveProvider : public Provider {
   std::map<std::string, ProbeAnswer> cache_;  // this instant's answers, by "binding|native|args"
   struct Replies;                              // what a server (or command) replied
   std::map<std::string, Replies> replies_;     // this instant's, by request
+  std::map<std::string, int64_t> elapsed_;     // this instant's request times, by "binding|native|args"
   std::vector<ProbeCall> asked_, last_asked_;  // this instant's and the previous instant's calls
   bool discovering_ = false, warm_ = false, dry_run_ = false;
   std::vector<ProbeCall> noted_;
@@ -114,6 +127,7 @@ class LiveProvider : public Provider {
   std::vector<Seen> seen_;
   std::atomic<size_t> requests_{0};
   std::vector<std::string> secrets_;  // values read, for Redact
+  std::map<std::string, RedisConnection> redis_;  // kept open between instants, by server and credentials
 };
 
 // Whether this build serves native `name` live (`runbook capabilities` shows it), and, when it does

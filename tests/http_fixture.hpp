@@ -35,6 +35,8 @@ class HttpFixture {
   // Starts serving the routes given so far.
   void Start() {
     thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // Serving, not only bound: a stop() before the accept loop runs would be missed (and hang).
+    for (int i = 0; i < 500 && !server_.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     for (int i = 0; i < 200 && !CanConnect(port_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   void Stop() {
@@ -95,6 +97,7 @@ class PrometheusServer {
       cfg << "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
           << "scrape_configs:\n"
           << "  - job_name: fixture\n"
+          << "    honor_labels: true\n"
           << "    static_configs: [{targets: ['" << target << "']}]\n";
     }
     std::vector<std::string> argv{"/usr/bin/prometheus", "--config.file=" + dir_ + "/prometheus.yml",

@@ -3,6 +3,7 @@
 // `runbook triage` end to end. No timing assertions: the ctest TIMEOUT guards against hangs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -143,6 +144,27 @@ TEST(LiveRedisFaults, AStoppedServerIsUnknownConnectionRefused) {
   rt::Environment env = EnvFor(port);
   rt::LiveProvider live(env, &TestRegistry());
   rt::ProbeAnswer a = live.Probe(NativeCall("redis", "PING"), 0);
+  EXPECT_TRUE(a.value.IsUnknown());
+  EXPECT_EQ(a.reason, "connection refused (127.0.0.1:" + std::to_string(port) + ")");
+}
+
+// The connection kept between instants: a server stopped since is "connection refused" at the next
+// instant, not an error of the old connection; one that answers is asked on the same connection.
+TEST(LiveRedisFaults, AKeptConnectionToAStoppedServerIsRefusedNextInstant) {
+  RedisServer server;
+  int port = server.port();
+  rt::Environment env = EnvFor(port);
+  rt::LiveProvider live(env, &TestRegistry());
+  ASSERT_EQ(rt::ToString(live.Probe(NativeCall("redis", "PING"), 0).value), "PONG\n");
+  ASSERT_EQ(rt::ToString(live.Probe(NativeCall("redis", "PING"), 1000).value), "PONG\n");
+  // Two instants, one connection: the others counted are the start-up check's and this INFO's own.
+  std::string why;
+  rt::RedisReply info = rt::RedisCommand(*rt::LiveTargetOf(env, "cache", why), {"INFO", "stats"}, "");
+  ASSERT_TRUE(info.ok) << info.reason;
+  EXPECT_NE(std::find(info.lines.begin(), info.lines.end(), "total_connections_received:3"), info.lines.end())
+      << ::testing::PrintToString(info.lines);
+  server.Stop();
+  rt::ProbeAnswer a = live.Probe(NativeCall("redis", "PING"), 2000);
   EXPECT_TRUE(a.value.IsUnknown());
   EXPECT_EQ(a.reason, "connection refused (127.0.0.1:" + std::to_string(port) + ")");
 }
