@@ -96,9 +96,9 @@ TEST(LiveSecrets, ACanaryAppearsInNoOutputOfAnyVerb) {
   {
     std::ifstream in(SourceDir() / "runbooks" / "environment.example.yaml");
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    std::string from = "redis://127.0.0.1:6379\"}";
+    std::string from = "redis://127.0.0.1:6379\",";
     for (size_t at = text.find(from); at != std::string::npos; at = text.find(from, at + 1)) {
-      text.replace(at, from.size(), "redis://127.0.0.1:" + std::to_string(server.port()) + "\", auth: REDIS_PASSWORD}");
+      text.replace(at, from.size(), "redis://127.0.0.1:" + std::to_string(server.port()) + "\", auth: REDIS_PASSWORD,");
     }
     text += "\n";
     text.replace(text.find("secrets:\n"), 9, "secrets:\n  REDIS_PASSWORD: {env: RB_CANARY}\n");
