@@ -365,6 +365,13 @@ std::vector<std::string> BodyLines(const std::string& body) {
   return out;
 }
 
+// What makes two HTTP requests the same request: the method, URL and body, and who asks and what
+// it trusts (the same URL under another token or CA is another request).
+std::string HttpKey(const HttpRequest& r) {
+  return fmt::format("{} {}\n{}\x1f{}\x1f{}\x1f{:x}", r.method, r.url, r.body, r.ca_file, r.user,
+                     std::hash<std::string>{}(r.bearer + "\x1f" + r.password));
+}
+
 // The sandbox of a command: the environment's allowlist and folders, and a child environment of
 // PATH, the variables `exec.pass` lets through and those `exec.env` sets; nothing else of ours.
 SandboxOptions SandboxFor(const Environment& env, int64_t timeout_ms) {
@@ -633,7 +640,7 @@ LiveProvider::Job LiveProvider::Plan(const ProbeCall& call) {
       j.argv = {"INFO"};
     }
     j.kind = Job::Kind::kRedis;
-    std::string k = fmt::format("redis|{}:{}/{}", t->host, t->port, t->db);
+    std::string k = fmt::format("redis|{}:{}/{}|{:x}", t->host, t->port, t->db, std::hash<std::string>{}(j.password));
     for (const auto& w : j.argv) k += "|" + w;
     j.raw_key = k;
     return j;
@@ -661,7 +668,7 @@ LiveProvider::Job LiveProvider::Plan(const ProbeCall& call) {
       j.http.bearer = Secret(tok, why);
       if (!why.empty()) return fail(why);
     }
-    j.raw_key = "GET " + j.http.url;
+    j.raw_key = HttpKey(j.http);
     return j;
   }
   if (!t->token_secret.empty()) {
@@ -689,7 +696,7 @@ LiveProvider::Job LiveProvider::Plan(const ProbeCall& call) {
       j.http.password = Secret(t->auth_secret, why);
       if (!why.empty()) return fail(why);
     }
-    j.raw_key = "POST " + j.http.url + "\n" + j.http.body;
+    j.raw_key = HttpKey(j.http);
     return j;
   }
   if (!want_http()) {
@@ -718,7 +725,7 @@ LiveProvider::Job LiveProvider::Plan(const ProbeCall& call) {
     j.http.body = body.dump();
   }
   j.http.bearer = bearer;
-  j.raw_key = j.http.method + " " + j.http.url + "\n" + j.http.body;
+  j.raw_key = HttpKey(j.http);
   return j;
 }
 

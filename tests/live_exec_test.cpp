@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "runtime/binding.hpp"
 #include "runtime/live.hpp"
 #include "runtime/sandbox.hpp"
 #include "tests/compile_util.hpp"
@@ -377,6 +378,33 @@ TEST(LiveExecFaults, HundredMegabytes) {
   rt::ProbeAnswer next = live.Probe(Exec("kube", "kubectl get nodes"), 1000);
   ASSERT_FALSE(next.value.IsUnknown()) << next.reason;
   EXPECT_EQ(LinesOf(next), std::vector<std::string>{"ok get nodes"});
+}
+
+// A step's command with a secret in its words (a dry run's `$ kubectl --token {token} get pods`): the
+// value goes into the words only as the command starts, and the command echoing it back on stdout and
+// stderr shows *** instead.
+TEST(LiveSecrets, ACommandEchoingItsSecretShowsStars) {
+  const std::string canary = "canary-5c4d3e-echoed";
+  setenv("RB_TEST_KUBE_TOKEN", canary.c_str(), 1);
+  Shim shim("exec-echo", "#!/bin/sh\necho \"args: $*\"\necho \"err: $*\" >&2\nexit 3\n");
+  rt::Environment env = shim.Env({});
+  env.secrets["KUBE_TOKEN"] = rt::EnvSecret{"KUBE_TOKEN", "env:RB_TEST_KUBE_TOKEN", {}};
+  rt::LiveProvider live(env, &TestRegistry());
+  std::vector<std::string> argv{"kubectl", "--token", "x" + rt::SecretMarker("KUBE_TOKEN"), "get", "pods"};
+  rt::ExecAnswer a = live.Exec(argv, rt::Effect::kRead, 0);
+  EXPECT_EQ(a.status, rt::ExecAnswer::Status::kFailed);
+  EXPECT_EQ(a.exit_code, 3);
+  EXPECT_EQ(a.out, "args: --token x*** get pods\n");  // the command did receive it: x + the value
+  EXPECT_EQ(a.err, "err: --token x*** get pods\n");
+  EXPECT_EQ(a.out.find(canary), std::string::npos);
+  // A secret that is not there: the command is not started.
+  std::vector<std::string> missing{"kubectl", "--token", rt::SecretMarker("NOT_DECLARED"), "get", "pods"};
+  size_t before = live.requests();
+  rt::ExecAnswer m = live.Exec(missing, rt::Effect::kRead, 0);
+  EXPECT_EQ(m.status, rt::ExecAnswer::Status::kFailed);
+  EXPECT_NE(m.err.find("secret `NOT_DECLARED` is not under `secrets:`"), std::string::npos) << m.err;
+  EXPECT_EQ(live.requests(), before);
+  unsetenv("RB_TEST_KUBE_TOKEN");
 }
 
 // A Celery worker (`--pool=solo`: one process) started in its own process group, in a folder of its

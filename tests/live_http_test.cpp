@@ -39,6 +39,29 @@ rt::ProbeCall Call(const std::string& binding, const std::string& native, const 
   return Call(binding, native, std::vector<rt::Value>{rt::Value::String(arg)});
 }
 
+// A self-signed certificate for 127.0.0.1, made with openssl in a folder removed afterwards.
+class ScratchTls {
+ public:
+  ScratchTls() {
+    char tmpl[] = "/tmp/runbook-tls-XXXXXX";
+    dir_ = mkdtemp(tmpl) != nullptr ? tmpl : "";
+    std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 "
+                      "-keyout " + key() + " -out " + cert() + " >/dev/null 2>&1";
+    ok_ = !dir_.empty() && std::system(cmd.c_str()) == 0;
+  }
+  ~ScratchTls() {
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  }
+  bool ok() const { return ok_; }
+  std::string cert() const { return dir_ + "/cert.pem"; }
+  std::string key() const { return dir_ + "/key.pem"; }
+
+ private:
+  std::string dir_;
+  bool ok_ = false;
+};
+
 const char* kExposition =
     "# HELP celery_queue_length Messages waiting\n"
     "# TYPE celery_queue_length gauge\n"
@@ -323,6 +346,32 @@ TEST(LiveHttp, CypherOverNeo4jsHttpApi) {
   EXPECT_EQ(del.reason.rfind("refused: `MATCH (n) DETACH DELETE n` is destructive", 0), 0u) << del.reason;
   EXPECT_EQ(live.requests(), before);
   unsetenv("RB_TEST_NEO4J");
+}
+
+// TLS is verified: a self-signed server is unknown with the fix, and trusted once the target's `ca:`
+// names its certificate.
+TEST(LiveHttp, TlsIsVerifiedAndACaFileIsTrusted) {
+  ScratchTls tls;
+  ASSERT_TRUE(tls.ok()) << "openssl could not make a certificate";
+  httplib::SSLServer server(tls.cert().c_str(), tls.key().c_str());
+  ASSERT_TRUE(server.is_valid());
+  server.Get("/health", [](const httplib::Request&, httplib::Response& r) { r.set_content("ok\n", "text/plain"); });
+  int port = server.bind_to_any_port("127.0.0.1");
+  std::thread t([&] { server.listen_after_bind(); });
+  for (int i = 0; i < 500 && !server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::string url = "https://127.0.0.1:" + std::to_string(port);
+  rt::Environment env = EnvWith("api", url);
+  env.targets["trusted"] = env.targets["api"];
+  env.targets["trusted"].fields["ca"] = tls.cert();
+  rt::LiveProvider live(env, &TestRegistry());
+  rt::ProbeAnswer untrusted = live.Probe(Call("api", "http_status", "/health"), 0);
+  EXPECT_TRUE(untrusted.value.IsUnknown());
+  EXPECT_EQ(untrusted.reason.rfind("TLS to 127.0.0.1:" + std::to_string(port) + " not verified: ", 0), 0u) << untrusted.reason;
+  EXPECT_NE(untrusted.reason.find("set the target's `ca:`"), std::string::npos) << untrusted.reason;
+  rt::ProbeAnswer trusted = live.Probe(Call("trusted", "http_status", "/health"), 0);
+  EXPECT_EQ(trusted.value.number, 200) << trusted.reason;
+  server.stop();
+  t.join();
 }
 
 TEST(LivePrometheus, InstantQueriesAgainstARealServer) {

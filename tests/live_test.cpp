@@ -11,6 +11,7 @@
 
 #include "runtime/live.hpp"
 #include "tests/compile_util.hpp"
+#include "tests/http_fixture.hpp"
 #include "tests/live_server.hpp"
 #include "tests/process.hpp"
 
@@ -289,6 +290,35 @@ runbook busy "Busy" {
   for (char c : j.out) lines += c == '\n';
   EXPECT_EQ(lines, 2u) << j.out;
   EXPECT_EQ(j.out.rfind("{\"environment\":\"test\"", 0), 0u) << j.out;
+}
+
+// An HTTP body read by a JSON path (the `json` filter over http.get): a symptom on a status endpoint.
+TEST_F(Triage, AJsonPathOverAnHttpBody) {
+  HttpFixture api;
+  api.Get("/status", [](const httplib::Request&, httplib::Response& r) {
+    r.set_content(R"({"queue": {"state": "stalled", "depth": 42}})", "application/json");
+  });
+  api.Start();
+  std::filesystem::create_directories(dir_ / "json");
+  std::filesystem::copy(dir_ / "policy", dir_ / "json" / "policy", std::filesystem::copy_options::recursive |
+                                                                     std::filesystem::copy_options::overwrite_existing);
+  std::ofstream(dir_ / "json" / "status.rb.denis") << R"(import std.http
+import policy.escalation
+
+runbook stalled "Stalled queue" {
+  severity P2
+  owner    sre
+  target api = http("status-api")
+  symptoms {
+    stalled "the queue says it is stalled" : api.get("/status") |> json("queue.state") == "stalled"
+  }
+}
+)";
+  std::string env = (dir_ / "json" / "test.env.yaml").string();
+  std::ofstream(env) << "name: test\ntargets:\n  status-api: {address: \"" << api.url() << "\"}\n";
+  ProcessResult r = Runbook({"triage", (dir_ / "json").string(), "--env", env});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("holds:   stalled"), std::string::npos) << r.out;
 }
 
 TEST_F(Triage, ADeadServerIsUnknownWithItsReasonAndExitsZero) {
