@@ -741,7 +741,9 @@ int RunRun(const RunArgs& args) {
   } else {
     std::cout << fmt::format("\nrun --dry-run {} · environment {} · {} on the real clock; nothing was changed\n", name,
                              env_name, rt::FormatMs(trace.duration_ms));
-    std::cout << provider.Redact(rt::RenderTimeline(trace, color));
+    // On one terminal the timeline was just shown as it happened: the outcome is enough.
+    bool shown_here = isatty(1) && isatty(2);
+    std::cout << provider.Redact(shown_here ? rt::RenderOutcome(trace, color) : rt::RenderTimeline(trace, color));
   }
   // 0: the walk went through with no step failing; 1: a step failed, or an error stopped it.
   bool failed = std::any_of(trace.steps.begin(), trace.steps.end(),

@@ -213,13 +213,15 @@ std::string RenderEvent(const TraceEvent& e, bool color) {
 }
 
 std::string RenderTimeline(const Trace& t, bool color) {
+  std::string out;
+  for (const auto& e : t.events) out += RenderEvent(e, color);
+  return out + RenderOutcome(t, color);
+}
+
+std::string RenderOutcome(const Trace& t, bool color) {
   Style st{color};
   std::string out;
-  bool any_symptom = false;
-  for (const auto& e : t.events) {
-    any_symptom |= e.kind == TraceEvent::Kind::kSymptom;
-    out += RenderEvent(e, color);
-  }
+  bool any_symptom = std::any_of(t.events.begin(), t.events.end(), [](const TraceEvent& e) { return e.kind == TraceEvent::Kind::kSymptom; });
   if (!any_symptom) out += fmt::format("  {} every symptom clear throughout\n", st(kDim, Pad("0s", 7)));
   // A step that was reached but ended pending (an approval or a person never came, an unknown) did not
   // run: it is counted apart.

@@ -13,6 +13,8 @@ std::string RenderPlan(const Plan& plan, bool color);
 std::string RenderTrace(const Trace& trace, const Scenario& scenario, bool color);
 // The timeline and outcome of a trace, without the rehearsal's header (a dry run has its own).
 std::string RenderTimeline(const Trace& trace, bool color);
+// The outcome alone: counts, what is pending, unknown probes, errors and warnings.
+std::string RenderOutcome(const Trace& trace, bool color);
 // One event's line (and its filter stages' lines), as the timeline shows it.
 std::string RenderEvent(const TraceEvent& event, bool color);
 // One JSON object, pretty-printed; with `mismatches`, also the scenario's expectation results.

@@ -4,6 +4,14 @@
 // and a canary secret appears in no output. No timing assertions: the ctest TIMEOUT guards hangs.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
 #include <filesystem>
 #include <fstream>
 
@@ -151,6 +159,41 @@ TEST_F(DryRun, ForBoundsTheRunAndUsageErrorsExitTwo) {
   ProcessResult r = Runbook({"run", (dir_ / "cache.rb.denis").string(), "--env", env, "--dry-run", "--tick", "500ms",
                              "--for", "1s"});
   EXPECT_NE(r.out.find("step flag: its expectation was still polling"), std::string::npos) << r.out << r.err;
+  unsetenv("RB_TEST_CACHE_PASSWORD");
+}
+
+// Ctrl-C ends a dry run at the next instant, with its summary, and says so.
+TEST_F(DryRun, CtrlCEndsTheRunWithItsSummary) {
+  setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
+  RedisServer server({"--requirepass", kCanary});
+  std::string env = Env(server.port());
+  int out[2];
+  ASSERT_EQ(pipe(out), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out[1], 1);
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 2);
+    close(out[0]);
+    std::string bin = RUNBOOK_BINARY, rb = (dir_ / "cache.rb.denis").string();
+    // The flag is not "up": the expectation polls, and --for would end it only after an hour.
+    execl(bin.c_str(), bin.c_str(), "run", rb.c_str(), "--env", env.c_str(), "--dry-run", "--tick", "200ms", "--for", "1h",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  kill(pid, SIGINT);
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  close(out[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by the signal instead of stopping: " << text;
+  EXPECT_NE(text.find("stopped by Ctrl-C at "), std::string::npos) << text;
+  EXPECT_NE(text.find("outcome: "), std::string::npos) << text;
+  EXPECT_NE(text.find("step flag: its expectation was still polling"), std::string::npos) << text;
   unsetenv("RB_TEST_CACHE_PASSWORD");
 }
 
