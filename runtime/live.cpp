@@ -793,11 +793,11 @@ void LiveProvider::Run(std::vector<Job>& jobs) {
       }
     });
   }
+  std::atomic<size_t> next{0};  // outlives the workers: they are joined below
   if (tasks.size() == 1 && http.empty()) {
     run_task(0);
   } else {
     // A thread per task, up to 64 at once: a dead server costs its own timeout, not the sum.
-    std::atomic<size_t> next{0};
     size_t n = std::min<size_t>(tasks.size(), 64);
     for (size_t w = 0; w < n; ++w) {
       threads.emplace_back([&] {

@@ -31,6 +31,8 @@ class HttpFixture {
   HttpFixture& operator=(const HttpFixture&) = delete;
 
   void Get(const std::string& path, Handler h) { server_.Get(path, std::move(h)); }
+  // The server itself, for what Get and Post do not cover (other methods, a pre-routing handler).
+  httplib::Server& server() { return server_; }
   void Post(const std::string& path, Handler h) { server_.Post(path, std::move(h)); }
   // Starts serving the routes given so far.
   void Start() {

@@ -53,15 +53,13 @@ class KubeApiFixture {
   };
 
   KubeApiFixture() {
-    server_.new_task_queue = [] { return new httplib::ThreadPool(8); };
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    server_.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    http_.server().set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       Log(req);
       if (req.method == "GET" || req.method == "HEAD") return httplib::Server::HandlerResponse::Unhandled;
       Fail(res, 405, "MethodNotAllowed", "this fixture serves reads only: " + req.method + " " + req.path);
       return httplib::Server::HandlerResponse::Handled;
     });
-    server_.Get(".*", [this](const httplib::Request& req, httplib::Response& res) { Serve(req, res); });
+    http_.Get(".*", [this](const httplib::Request& req, httplib::Response& res) { Serve(req, res); });
   }
   ~KubeApiFixture() { Stop(); }
   KubeApiFixture(const KubeApiFixture&) = delete;
@@ -71,20 +69,10 @@ class KubeApiFixture {
   void AddPod(Pod p) { pods_.push_back(std::move(p)); }
   void AddWorkload(Workload w) { workloads_.push_back(std::move(w)); }
 
-  void Start() {
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    // Until the accept loop runs: the bound socket accepts (the kernel does) before it, and a stop()
-    // before it is not seen by the loop, which then never ends.
-    for (int i = 0; i < 2000 && !server_.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    for (int i = 0; i < 200 && !CanConnect(port_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  void Stop() {
-    stopping_ = true;
-    server_.stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  int port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  void Start() { http_.Start(); }
+  void Stop() { http_.Stop(); }
+  int port() const { return http_.port(); }
+  std::string url() const { return http_.url(); }
 
   // A kubeconfig whose current context is this server, namespace denis, with a bearer token
   // (sent over plain HTTP to loopback; the fixture does not check it).
@@ -287,7 +275,7 @@ class KubeApiFixture {
   // A watch: headers, then no event (nothing changes here) for 3s or until the fixture stops, then its end.
   void HoldWatch(httplib::Response& res) {
     res.set_chunked_content_provider("application/json", [this](size_t, httplib::DataSink& sink) {
-      for (int i = 0; i < 150 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      for (int i = 0; i < 150 && !http_.stopping(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
       sink.done();
       return true;
     });
@@ -308,7 +296,7 @@ class KubeApiFixture {
                 {"versions", {"v1"}},
                 {"serverAddressByClientCIDRs",
                  json::array(
-                     {json{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", "127.0.0.1:" + std::to_string(port_)}}})}});
+                     {json{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", "127.0.0.1:" + std::to_string(http_.port())}}})}});
       return;
     }
     if (p == "/apis") {
@@ -420,10 +408,7 @@ class KubeApiFixture {
     return nullptr;
   }
 
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = -1;
-  std::atomic<bool> stopping_{false};
+  HttpFixture http_;
   std::vector<Pod> pods_;
   std::vector<Workload> workloads_;
   mutable std::mutex mu_;

@@ -33,8 +33,7 @@ namespace {
 namespace fs = std::filesystem;
 
 // An environment of one target `binding` at `address` whose commands may start `allow`, with `vars`
-// set for them. HOME is not passed through from the caller: a test sets its own in `vars` (a passed
-// HOME would come first in the child's environment, and Go and Python read the first).
+// set for them (they win over the caller's variables exec.pass lets through, HOME among them).
 rt::Environment ExecEnv(const std::string& binding, const std::string& address, std::vector<std::string> allow,
                         std::vector<std::pair<std::string, std::string>> vars,
                         std::map<std::string, std::string> fields = {}) {
@@ -426,27 +425,11 @@ class CeleryWorker {
                                   "--without-heartbeat",
                                   "-l",
                                   "WARNING"};
-    std::vector<std::string> envs{"PATH=/usr/bin:/bin", "HOME=" + dir, "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1"};
-    std::vector<char*> cargv, cenv;
-    for (auto& a : argv) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    for (auto& e : envs) cenv.push_back(e.data());
-    cenv.push_back(nullptr);
-    pid_ = fork();
-    if (pid_ == 0) {
-      setpgid(0, 0);
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      int devnull = open("/dev/null", O_RDWR);
-      if (devnull >= 0) {
-        dup2(devnull, 0);
-        dup2(devnull, 1);
-        dup2(devnull, 2);
-      }
-      if (chdir(dir.c_str()) != 0) _exit(126);
-      execve(cargv[0], cargv.data(), cenv.data());
-      _exit(127);
-    }
-    if (pid_ > 0) setpgid(pid_, pid_);  // either side may win the race; both ask the same
+    ServerOptions o;
+    o.env = {"PATH=/usr/bin:/bin", "HOME=" + dir, "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1"};
+    o.dir = dir;
+    o.own_group = true;
+    pid_ = StartServerProcess(argv, o);
   }
   ~CeleryWorker() { Stop(); }
   CeleryWorker(const CeleryWorker&) = delete;

@@ -47,11 +47,25 @@ inline bool CanConnect(int port) {
   return ok;
 }
 
+// How a server process is started beyond its argv: its whole environment (empty: ours), its working
+// folder, and whether it leads a process group of its own (so all it starts can be killed at once).
+struct ServerOptions {
+  std::vector<std::string> env;  // "NAME=value"
+  std::string dir;
+  bool own_group = false;
+};
+
 // Starts a server program (argv[0] an absolute path) that dies with the test process; its output
 // goes to /dev/null (start-up warnings are not the test's output).
-inline pid_t StartServerProcess(std::vector<std::string> argv) {
+inline pid_t StartServerProcess(std::vector<std::string> argv, ServerOptions o = {}) {
+  std::vector<char*> cargv, cenv;
+  for (auto& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  for (auto& e : o.env) cenv.push_back(e.data());
+  cenv.push_back(nullptr);
   pid_t pid = fork();
   if (pid == 0) {
+    if (o.own_group) setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     int devnull = open("/dev/null", O_RDWR);
     if (devnull >= 0) {
@@ -59,12 +73,15 @@ inline pid_t StartServerProcess(std::vector<std::string> argv) {
       dup2(devnull, 1);
       dup2(devnull, 2);
     }
-    std::vector<char*> cargv;
-    for (auto& a : argv) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    execv(cargv[0], cargv.data());
+    if (!o.dir.empty() && chdir(o.dir.c_str()) != 0) _exit(126);
+    if (o.env.empty()) {
+      execv(cargv[0], cargv.data());
+    } else {
+      execve(cargv[0], cargv.data(), cenv.data());
+    }
     _exit(127);
   }
+  if (pid > 0 && o.own_group) setpgid(pid, pid);  // either side may win the race; both ask the same
   return pid;
 }
 inline void StopServerProcess(pid_t& pid) {
