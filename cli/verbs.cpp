@@ -418,7 +418,10 @@ class NoAnswers : public rt::Answers {
 
 // Set by Ctrl-C (and TERM) while a watch or a run goes on: it stops at the next instant.
 std::atomic<bool> g_interrupted{false};
-extern "C" void OnInterrupt(int) { g_interrupted.store(true); }
+// The first Ctrl-C stops at the next instant; a second one quits at once (a probe stuck in DNS).
+extern "C" void OnInterrupt(int) {
+  if (g_interrupted.exchange(true)) _exit(130);
+}
 
 struct TriageRow {
   std::string name, title, severity, file;
@@ -494,7 +497,30 @@ int RunTriage(const TriageArgs& args) {
   auto evaluate = [&](int64_t now_ms, double& secs) {
     rt::RunFacts facts;
     facts.now_ms = now_ms;
-    rt::MemoryStateStore scratch;  // discovery rounds must not open windows
+    // Discovery reads the windows as they are (a call behind a reached window is found too) and
+    // keeps what it would write to itself: its unknowns must not open or close anything.
+    class ReadThrough : public rt::StateStore {
+     public:
+      explicit ReadThrough(rt::StateStore& under) : under_(under) {}
+      std::optional<int64_t> Get(const std::string& key) override {
+        if (erased_.count(key) != 0) return std::nullopt;
+        auto it = own_.find(key);
+        return it != own_.end() ? std::optional<int64_t>(it->second) : under_.Get(key);
+      }
+      void Set(const std::string& key, int64_t value) override {
+        own_[key] = value;
+        erased_.erase(key);
+      }
+      void Erase(const std::string& key) override {
+        own_.erase(key);
+        erased_.insert(key);
+      }
+
+     private:
+      rt::StateStore& under_;
+      std::map<std::string, int64_t> own_;
+      std::set<std::string> erased_;
+    } scratch(state);
     const auto started = std::chrono::steady_clock::now();
     for (int round = 0; round < 8; ++round) {
       provider.BeginDiscovery();
@@ -581,7 +607,8 @@ int RunTriage(const TriageArgs& args) {
       }
       // One line per evaluation when watching, so a tool can read them as they come.
       nlohmann::json doc{{"environment", env.name}, {"runbooks", out}, {"requests", requests}, {"seconds", secs}};
-      std::cout << provider.Redact(args.watch ? doc.dump() : doc.dump(2)) << std::endl;
+      // Values seen may hold any bytes (a Redis value, a command's output): never a reason to fail.
+      std::cout << provider.Redact(doc.dump(args.watch ? -1 : 2, ' ', false, nlohmann::json::error_handler_t::replace)) << std::endl;
       return holding ? 1 : 0;
     }
     bool color = UseColor(args.color);

@@ -97,16 +97,6 @@ struct ReplyFree {
 using Context = std::unique_ptr<redisContext, ContextFree>;
 using Reply = std::unique_ptr<redisReply, ReplyFree>;
 
-Reply Send(redisContext* c, const std::vector<std::string>& argv) {
-  std::vector<const char*> ptrs;
-  std::vector<size_t> lens;
-  for (const auto& a : argv) {
-    ptrs.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  return Reply(static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data())));
-}
-
 // "8MB", "512KB", "1GiB", "4096": bytes (KB = 1000, KiB = 1024, as in the language).
 std::optional<size_t> ParseBytes(const std::string& text) {
   size_t i = 0;
@@ -218,22 +208,27 @@ std::optional<std::string> ReadSecret(const Environment& env, const std::string&
   return std::nullopt;
 }
 
-std::vector<RedisReply> RedisPipeline(RedisConnection& conn, const LiveTarget& t,
-                                      const std::vector<std::vector<std::string>>& commands, const std::string& password) {
+namespace {
+
+using Deadline = std::chrono::steady_clock::time_point;
+constexpr size_t kMaxRedisReply = 64u << 20;  // a reply past this is abandoned: unknown
+
+std::vector<RedisReply> Pipeline(RedisConnection& conn, const LiveTarget& t, const std::vector<std::vector<std::string>>& commands,
+                                 const std::string& password, Deadline deadline, bool may_retry) {
   std::vector<RedisReply> out(commands.size());
   auto fail_all = [&](const std::string& why, size_t from) {
     for (size_t i = from; i < out.size(); ++i) out[i].reason = why;
     conn.Close();  // a connection that failed is not used again
     return out;
   };
-  // One deadline for AUTH, SELECT and every command: a paused server costs the timeout once.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(t.timeout_ms);
   auto left_ms = [&] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
   };
   const std::string timeout = fmt::format("timeout after {} ({}:{})", FormatMs(t.timeout_ms), t.host, t.port);
   auto* c = static_cast<redisContext*>(conn.context);
   const bool reused = c != nullptr;
+  // A new connection first authenticates and selects its database, in the same pipeline.
+  std::vector<std::vector<std::string>> wire;
   if (c == nullptr) {
     c = redisConnectWithTimeout(t.host.c_str(), t.port, Tv(t.connect_timeout_ms));
     if (c == nullptr || c->err) {
@@ -242,23 +237,12 @@ std::vector<RedisReply> RedisPipeline(RedisConnection& conn, const LiveTarget& t
       return fail_all(why, 0);
     }
     conn.context = c;
-    auto step = [&](const std::vector<std::string>& words, const char* what) -> std::string {
-      if (left_ms() <= 0) return timeout;
-      redisSetTimeout(c, Tv(left_ms()));
-      Reply r = Send(c, words);
-      if (!r) return ContextError(c, t, t.timeout_ms);
-      if (r->type == REDIS_REPLY_ERROR) return fmt::format("Redis error{}: {}", what, std::string(r->str, r->len));
-      return {};
-    };
-    if (!password.empty()) {
-      if (std::string why = step({"AUTH", password}, " on AUTH"); !why.empty()) return fail_all(why, 0);
-    }
-    if (t.db != 0) {
-      if (std::string why = step({"SELECT", std::to_string(t.db)}, " on SELECT"); !why.empty()) return fail_all(why, 0);
-    }
+    if (!password.empty()) wire.push_back({"AUTH", password});
+    if (t.db != 0) wire.push_back({"SELECT", std::to_string(t.db)});
   }
-  // Pipelined: every command goes out at once, the replies come back in order.
-  for (const auto& argv : commands) {
+  const size_t setup = wire.size();
+  wire.insert(wire.end(), commands.begin(), commands.end());
+  for (const auto& argv : wire) {
     std::vector<const char*> ptrs;
     std::vector<size_t> lens;
     for (const auto& a : argv) {
@@ -267,28 +251,71 @@ std::vector<RedisReply> RedisPipeline(RedisConnection& conn, const LiveTarget& t
     }
     redisAppendCommandArgv(c, static_cast<int>(argv.size()), ptrs.data(), lens.data());
   }
-  for (size_t i = 0; i < commands.size(); ++i) {
-    if (left_ms() <= 0) return fail_all(timeout, i);
-    redisSetTimeout(c, Tv(left_ms()));
-    void* raw = nullptr;
-    if (redisGetReply(c, &raw) != REDIS_OK || raw == nullptr) {
-      // A kept connection the server closed since (a restart): once more on a new one.
-      if (reused && i == 0 && c->err != 0 && left_ms() > 0 && (c->err == REDIS_ERR_EOF || c->err == REDIS_ERR_IO) &&
-          std::string(c->errstr).find("Resource temporarily unavailable") == std::string::npos) {
-        conn.Close();
-        return RedisPipeline(conn, t, commands, password);
+  // Every read and write waits at most what is left of the one deadline, so a server that drips
+  // bytes cannot stretch a reply past it.
+  auto wait_at_most_left = [&]() -> bool {
+    int64_t l = left_ms();
+    if (l <= 0) return false;
+    redisSetTimeout(c, Tv(l));
+    return true;
+  };
+  for (int done = 0; !done;) {
+    if (!wait_at_most_left()) return fail_all(timeout, 0);
+    if (redisBufferWrite(c, &done) != REDIS_OK) return fail_all(ContextError(c, t, t.timeout_ms), 0);
+  }
+  for (size_t i = 0; i < wire.size(); ++i) {
+    Reply r;
+    for (;;) {
+      void* raw = nullptr;
+      if (redisGetReplyFromReader(c, &raw) != REDIS_OK) {
+        return fail_all(fmt::format("not a Redis reply from {}:{}: {}", t.host, t.port, c->errstr), i < setup ? 0 : i - setup);
       }
-      return fail_all(ContextError(c, t, t.timeout_ms), i);
+      if (raw != nullptr) {
+        r.reset(static_cast<redisReply*>(raw));
+        break;
+      }
+      if (c->reader != nullptr && c->reader->len > kMaxRedisReply) {
+        return fail_all(fmt::format("reply larger than 64 MiB from {}:{}", t.host, t.port), i < setup ? 0 : i - setup);
+      }
+      if (!wait_at_most_left()) return fail_all(timeout, i < setup ? 0 : i - setup);
+      if (redisBufferRead(c) != REDIS_OK) {
+        // A kept connection the server closed since (a restart): once more on a new one, within
+        // the same deadline.
+        if (may_retry && reused && i == 0 && c->err == REDIS_ERR_EOF && left_ms() > 0) {
+          conn.Close();
+          return Pipeline(conn, t, commands, password, deadline, false);
+        }
+        if (may_retry && reused && i == 0 && c->err == REDIS_ERR_IO && left_ms() > 0 &&
+            std::string(c->errstr).find("temporarily unavailable") == std::string::npos) {
+          conn.Close();
+          return Pipeline(conn, t, commands, password, deadline, false);
+        }
+        return fail_all(ContextError(c, t, t.timeout_ms), i < setup ? 0 : i - setup);
+      }
     }
-    Reply r(static_cast<redisReply*>(raw));
-    if (r->type == REDIS_REPLY_ERROR) {
-      out[i].reason = fmt::format("Redis error: {}", std::string(r->str, r->len));
+    if (i < setup) {
+      if (r->type == REDIS_REPLY_ERROR) {
+        return fail_all(fmt::format("Redis error on {}: {}", wire[i][0], std::string(r->str, r->len)), 0);
+      }
       continue;
     }
-    Flatten(r.get(), out[i].lines);
-    out[i].ok = true;
+    RedisReply& o = out[i - setup];
+    if (r->type == REDIS_REPLY_ERROR) {
+      o.reason = fmt::format("Redis error: {}", std::string(r->str, r->len));
+      continue;
+    }
+    Flatten(r.get(), o.lines);
+    o.ok = true;
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<RedisReply> RedisPipeline(RedisConnection& conn, const LiveTarget& t,
+                                      const std::vector<std::vector<std::string>>& commands, const std::string& password) {
+  // One deadline for AUTH, SELECT and every command: a paused server costs the timeout once.
+  return Pipeline(conn, t, commands, password, std::chrono::steady_clock::now() + std::chrono::milliseconds(t.timeout_ms), true);
 }
 
 void RedisConnection::Close() {
@@ -368,8 +395,8 @@ std::vector<std::string> BodyLines(const std::string& body) {
 // What makes two HTTP requests the same request: the method, URL and body, and who asks and what
 // it trusts (the same URL under another token or CA is another request).
 std::string HttpKey(const HttpRequest& r) {
-  return fmt::format("{} {}\n{}\x1f{}\x1f{}\x1f{:x}", r.method, r.url, r.body, r.ca_file, r.user,
-                     std::hash<std::string>{}(r.bearer + "\x1f" + r.password));
+  return fmt::format("{} {}\n{}\x1f{}\x1f{}\x1f{:x}\x1f{}\x1f{}\x1f{}", r.method, r.url, r.body, r.ca_file, r.user,
+                     std::hash<std::string>{}(r.bearer + "\x1f" + r.password), r.connect_timeout_ms, r.timeout_ms, r.max_body);
 }
 
 // The sandbox of a command: the environment's allowlist and folders, and a child environment of
@@ -403,6 +430,19 @@ std::string HttpWhere(const HttpRequest& r) {
   std::string rest = s == std::string::npos ? r.url : r.url.substr(s + 3);
   size_t q = rest.find('?');
   return q == std::string::npos ? rest : rest.substr(0, q);
+}
+
+// `j[key]` when `j` is an object that has it, else null (never an exception, never a new key).
+const nlohmann::json& JGet(const nlohmann::json& j, const char* key) {
+  static const nlohmann::json kNull;
+  if (!j.is_object()) return kNull;
+  auto it = j.find(key);
+  return it == j.end() ? kNull : *it;
+}
+// `j[key]` when it is a string, else `def`.
+std::string JStr(const nlohmann::json& j, const char* key, const std::string& def = "") {
+  const nlohmann::json& v = JGet(j, key);
+  return v.is_string() ? v.get<std::string>() : def;
 }
 
 // A JSON number or string as the language prints it: 12, 0.5, text.
@@ -465,7 +505,15 @@ struct LiveProvider::Replies {
 };
 
 LiveProvider::LiveProvider(const Environment& env, const Registry* registry)
-    : env_(env), registry_(registry != nullptr ? registry : &DefaultRegistry()) {}
+    : env_(env), registry_(registry != nullptr ? registry : &DefaultRegistry()) {
+  // Every secret the environment names is known from the start, so that it is redacted from what
+  // is printed before (or without) any native reading it. One that cannot be read now is said so
+  // by the first native that needs it.
+  for (const auto& [name, secret] : env_.secrets) {
+    std::string why;
+    Secret(name, why);
+  }
+}
 LiveProvider::~LiveProvider() {
   for (auto& [server, conn] : redis_) conn.Close();
 }
@@ -484,12 +532,19 @@ std::string NativeNotLiveWhy(const std::string& name) {
 std::string LiveProvider::Secret(const std::string& name, std::string& why) {
   std::optional<std::string> v = ReadSecret(env_, name, why);
   if (!v) return {};
-  if (!v->empty() && std::find(secrets_.begin(), secrets_.end(), *v) == secrets_.end()) secrets_.push_back(*v);
+  auto add = [&](const std::string& value) {
+    if (!value.empty() && std::find(secrets_.begin(), secrets_.end(), value) == secrets_.end()) secrets_.push_back(value);
+  };
+  add(*v);
+  // As it appears inside JSON too (a value with quotes, backslashes or control bytes is escaped there).
+  std::string quoted = nlohmann::json(*v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (quoted.size() >= 2) add(quoted.substr(1, quoted.size() - 2));
+  std::sort(secrets_.begin(), secrets_.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   return *v;
 }
 
 std::string LiveProvider::Redact(std::string text) const {
-  for (const auto& s : secrets_) {
+  for (const auto& s : secrets_) {  // longest first (Secret keeps them so): no secret is half-starred
     for (size_t at = text.find(s); at != std::string::npos; at = text.find(s, at + 3)) text.replace(at, s.size(), "***");
   }
   return text;
@@ -526,6 +581,13 @@ ProbeAnswer LiveProvider::Probe(const ProbeCall& call, int64_t now_ms) {
     return a;
   }
   NewInstant(now_ms);
+  // An argument nobody knows is not sent as a word: the call's answer is unknown too.
+  if (std::any_of(call.args.begin(), call.args.end(), [](const Value& v) { return v.IsUnknown(); })) {
+    ProbeAnswer a;
+    a.value = Value::Unknown();
+    a.reason = "an argument is unknown";
+    return a;
+  }
   std::string key = call.binding + "|" + call.method + "|" + ArgsKey(call.args);
   auto hit = cache_.find(key);
   if (hit == cache_.end()) {
@@ -568,6 +630,7 @@ void LiveProvider::Prefetch(const std::vector<ProbeCall>& calls, int64_t now_ms)
   std::set<std::string> keys;
   for (const auto& c : calls) {
     if (c.method.find('.') != std::string::npos) continue;
+    if (std::any_of(c.args.begin(), c.args.end(), [](const Value& v) { return v.IsUnknown(); })) continue;
     std::string key = c.binding + "|" + c.method + "|" + ArgsKey(c.args);
     if (cache_.count(key) != 0 || !keys.insert(key).second) continue;
     todo.push_back(&c);
@@ -635,13 +698,20 @@ LiveProvider::Job LiveProvider::Plan(const ProbeCall& call) {
       std::optional<std::vector<std::string>> words = BoundWords(a0);
       if (!words) return fail(fmt::format("redis(\"{}\"): not a Redis command", a0));
       if (std::string r = must_read("redis", a0); !r.empty()) return fail(r);
+      // Commands that turn the connection into a stream of pushes would poison the kept connection.
+      std::string first = (*words)[0];
+      for (auto& ch : first) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      for (const char* stream : {"MONITOR", "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "SYNC", "PSYNC"}) {
+        if (first == stream) return fail(fmt::format("redis(\"{}\"): {} streams without end; a probe reads one reply", a0, stream));
+      }
       j.argv = *words;
     } else {
       j.argv = {"INFO"};
     }
     j.kind = Job::Kind::kRedis;
-    std::string k = fmt::format("redis|{}:{}/{}|{:x}", t->host, t->port, t->db, std::hash<std::string>{}(j.password));
-    for (const auto& w : j.argv) k += "|" + w;
+    std::string k = fmt::format("redis|{}:{}/{}|{:x}|{}|{}", t->host, t->port, t->db, std::hash<std::string>{}(j.password),
+                                t->connect_timeout_ms, t->timeout_ms);
+    for (const auto& w : j.argv) k += "\x1f" + w;
     j.raw_key = k;
     return j;
   }
@@ -652,7 +722,7 @@ LiveProvider::Job LiveProvider::Plan(const ProbeCall& call) {
     j.kind = Job::Kind::kExec;
     j.argv = *words;
     j.sandbox = SandboxFor(env_, t->exec_timeout_ms);
-    j.raw_key = "exec";
+    j.raw_key = fmt::format("exec|{}", t->exec_timeout_ms);
     for (const auto& w : j.argv) j.raw_key += "\x1f" + w;
     return j;
   }
@@ -758,7 +828,8 @@ void LiveProvider::Run(std::vector<Job>& jobs) {
       tasks.push_back({i});
       continue;
     }
-    std::string server = fmt::format("{}:{}/{}\x1f{}", j.target.host, j.target.port, j.target.db, j.password);
+    std::string server = fmt::format("{}:{}/{}\x1f{}\x1f{}\x1f{}", j.target.host, j.target.port, j.target.db, j.password,
+                                     j.target.connect_timeout_ms, j.target.timeout_ms);
     auto [it, fresh] = by_server.emplace(server, tasks.size());
     if (fresh) tasks.emplace_back();
     tasks[it->second].push_back(i);
@@ -820,6 +891,20 @@ void LiveProvider::Run(std::vector<Job>& jobs) {
 }
 
 ProbeAnswer LiveProvider::Finish(const ProbeCall& call, Job& j) {
+  // A reply of an unexpected shape (JSON that parses, but is not what the API documents) is an
+  // unknown with its reason, never an exception that ends the run.
+  try {
+    return Decode(call, j);
+  } catch (const std::exception& e) {
+    ProbeAnswer a;
+    a.value = Value::Unknown();
+    a.reason = Redact(fmt::format("{}: the reply of {} is not of the shape its API documents ({})", call.method,
+                                  j.kind == Job::Kind::kHttp ? HttpWhere(j.http) : j.target.host, e.what()));
+    return a;
+  }
+}
+
+ProbeAnswer LiveProvider::Decode(const ProbeCall& call, Job& j) {
   ProbeAnswer a;
   a.value = Value::Unknown();
   const std::string& m = call.method;
@@ -841,7 +926,7 @@ ProbeAnswer LiveProvider::Finish(const ProbeCall& call, Job& j) {
       }
       for (const auto& line : j.redis.lines) {
         if (line.size() > a0.size() && line.compare(0, a0.size(), a0) == 0 && line[a0.size()] == ':') {
-          a.value = Value::String(line.substr(a0.size() + 1));
+          a.value = Value::String(Redact(line.substr(a0.size() + 1)));
           return a;
         }
       }
@@ -880,11 +965,12 @@ ProbeAnswer LiveProvider::Finish(const ProbeCall& call, Job& j) {
   if (m == "prom" || m == "prom_series") {
     nlohmann::json doc;
     if (std::string e = json("Prometheus", doc); !e.empty()) return unknown(e);
-    if (doc.value("status", "") != "success") {
-      return unknown(fmt::format("Prometheus: {}: {} (HTTP {})", doc.value("errorType", "error"), doc.value("error", "no reason given"), r.status));
+    if (!doc.is_object()) return unknown(fmt::format("Prometheus at {} answered JSON that is not an object (HTTP {})", where, r.status));
+    if (JStr(doc, "status") != "success") {
+      return unknown(fmt::format("Prometheus: {}: {} (HTTP {})", JStr(doc, "errorType", "error"), JStr(doc, "error", "no reason given"), r.status));
     }
-    const nlohmann::json& data = doc["data"];
-    std::string type = data.is_object() ? data.value("resultType", "") : "";
+    const nlohmann::json& data = JGet(doc, "data");
+    std::string type = JStr(data, "resultType");
     const nlohmann::json& result = data.is_object() && data.contains("result") ? data["result"] : nlohmann::json();
     std::vector<std::pair<std::string, double>> series;
     if (type == "scalar" && result.is_array() && result.size() == 2) {
@@ -893,9 +979,10 @@ ProbeAnswer LiveProvider::Finish(const ProbeCall& call, Job& j) {
       series.emplace_back("", *v);
     } else if (type == "vector" && result.is_array()) {
       for (const auto& s : result) {
-        std::optional<double> v = s.contains("value") && s["value"].is_array() && s["value"].size() == 2 ? PromNumber(s["value"][1]) : std::nullopt;
+        const nlohmann::json& value = JGet(s, "value");
+        std::optional<double> v = value.is_array() && value.size() == 2 ? PromNumber(value[1]) : std::nullopt;
         if (!v) return unknown(fmt::format("Prometheus answered a sample that is not a number for `{}`", a0));
-        series.emplace_back(LabelsText(s.value("metric", nlohmann::json::object())), *v);
+        series.emplace_back(LabelsText(JGet(s, "metric")), *v);
       }
     } else {
       return unknown(fmt::format("Prometheus answered a {} for `{}`: prom() takes an instant query of a scalar or a vector",
@@ -903,7 +990,7 @@ ProbeAnswer LiveProvider::Finish(const ProbeCall& call, Job& j) {
     }
     if (m == "prom_series") {
       std::vector<std::string> lines;
-      for (const auto& [labels, v] : series) lines.push_back(fmt::format("{}{}{}", labels, labels.empty() ? "" : " ", v));
+      for (const auto& [labels, v] : series) lines.push_back(Redact(fmt::format("{}{}{}", labels, labels.empty() ? "" : " ", v)));
       a.value = Value::Lines(std::move(lines));
       return a;
     }
@@ -920,10 +1007,9 @@ ProbeAnswer LiveProvider::Finish(const ProbeCall& call, Job& j) {
     std::string detail;
     nlohmann::json doc = nlohmann::json::parse(r.body, nullptr, false);
     if (!doc.is_discarded() && doc.is_object()) {
-      if (doc.contains("error") && doc["error"].is_object()) detail = doc["error"].value("reason", "");
-      if (doc.contains("errors") && doc["errors"].is_array() && !doc["errors"].empty() && doc["errors"][0].is_object()) {
-        detail = doc["errors"][0].value("message", "");
-      }
+      detail = JStr(JGet(doc, "error"), "reason");
+      const nlohmann::json& errors = JGet(doc, "errors");
+      if (errors.is_array() && !errors.empty()) detail = JStr(errors[0], "message");
     }
     return unknown(fmt::format("HTTP {} from {}{}", r.status, where, detail.empty() ? "" : ": " + detail));
   }
@@ -969,7 +1055,7 @@ ProbeAnswer LiveProvider::Finish(const ProbeCall& call, Job& j) {
   if (std::string e = json("Neo4j", doc); !e.empty()) return unknown(e);
   if (doc.is_object() && doc.contains("errors") && doc["errors"].is_array() && !doc["errors"].empty()) {
     const auto& e = doc["errors"][0];
-    return unknown(fmt::format("Neo4j: {}: {}", e.value("code", "error"), e.value("message", "")));
+    return unknown(fmt::format("Neo4j: {}: {}", JStr(e, "code", "error"), JStr(e, "message")));
   }
   if (!doc.is_object() || !doc.contains("results") || !doc["results"].is_array() || doc["results"].empty()) {
     return unknown(fmt::format("Neo4j at {} answered no results", where));
@@ -977,12 +1063,17 @@ ProbeAnswer LiveProvider::Finish(const ProbeCall& call, Job& j) {
   const auto& res = doc["results"][0];
   std::vector<std::string> lines;
   std::string header;
-  for (const auto& c : res.value("columns", nlohmann::json::array())) header += (header.empty() ? "" : ", ") + JsonText(c);
-  lines.push_back(header);
-  for (const auto& d : res.value("data", nlohmann::json::array())) {
+  const nlohmann::json& columns = JGet(res, "columns");
+  if (columns.is_array()) {
+    for (const auto& c : columns) header += (header.empty() ? "" : ", ") + JsonText(c);
+  }
+  lines.push_back(Redact(header));
+  const nlohmann::json& rows = JGet(res, "data");
+  for (const auto& d : rows.is_array() ? rows : nlohmann::json::array()) {
     std::string row;
     bool first = true;
-    for (const auto& v : d.value("row", nlohmann::json::array())) {
+    const nlohmann::json& cells = JGet(d, "row");
+    for (const auto& v : cells.is_array() ? cells : nlohmann::json::array()) {
       row += (first ? "" : ", ") + JsonText(v);
       first = false;
     }

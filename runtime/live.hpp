@@ -110,6 +110,7 @@ class LiveProvider : public Provider {
   Job Plan(const ProbeCall& call);
   void Run(std::vector<Job>& jobs);
   ProbeAnswer Finish(const ProbeCall& call, Job& job);
+  ProbeAnswer Decode(const ProbeCall& call, Job& job);
   void NewInstant(int64_t now_ms);
   std::string Secret(const std::string& name, std::string& why);
 

@@ -72,6 +72,7 @@ Trace DryRun(const Program& program, const Registry& registry, uint32_t runbook,
   run.sparse = false;  // the world can change at any instant
   run.operator_opens = true;
   run.end_when_settled = options.for_ms <= 0;
+  run.stop = [&] { return options.stop != nullptr && options.stop->load(); };
   run.after_instant = [&](const Trace& t) {
     if (options.after_instant && !options.after_instant(t)) return false;
     return options.stop == nullptr || !options.stop->load();

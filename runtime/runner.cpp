@@ -82,6 +82,7 @@ class Runner::Impl {
       if (opt_.end_when_settled && Settled()) break;
       clock.AdvanceTo(NextInstant(tick));
       facts_.now_ms = clock.Now();
+      if (opt_.stop && opt_.stop()) break;  // Ctrl-C while waiting: no further instant is evaluated
     }
     Finish();
     return std::move(trace_);

@@ -177,6 +177,8 @@ struct RunnerOptions {
   bool end_when_settled = false;
   // Called after each instant with the trace so far; false stops the run there (Ctrl-C).
   std::function<bool(const Trace&)> after_instant;
+  // Asked after each wait for the next instant; true stops the run there (Ctrl-C).
+  std::function<bool()> stop;
 };
 
 class Runner {

@@ -232,6 +232,48 @@ TEST(LiveHttp, TheCallsOfAnInstantAreAskedAtOnceAndEachOnce) {
   EXPECT_EQ(hits, 4);
 }
 
+// A call with an argument nobody knows is not sent with "unknown" as a word, nor noted for discovery.
+TEST(LiveHttp, AnUnknownArgumentIsNotSent) {
+  rt::Environment env = EnvWith("api", "http://127.0.0.1:1");
+  rt::LiveProvider live(env, &TestRegistry());
+  live.BeginDiscovery();
+  rt::ProbeAnswer a = live.Probe(Call("api", "http_status", std::vector<rt::Value>{rt::Value::Unknown()}), 0);
+  EXPECT_TRUE(live.EndDiscovery().empty());
+  EXPECT_EQ(a.reason, "an argument is unknown");
+  rt::ProbeAnswer b = live.Probe(Call("api", "http_status", std::vector<rt::Value>{rt::Value::Unknown()}), 0);
+  EXPECT_EQ(b.reason, "an argument is unknown");
+  EXPECT_EQ(live.requests(), 0u);
+}
+
+// JSON that parses but is not of the documented shape is an unknown with its reason, never a crash.
+TEST(LiveHttp, JsonOfAnotherShapeIsUnknown) {
+  HttpFixture f;
+  f.Get("/api/v1/query", [](const httplib::Request& q, httplib::Response& r) {
+    std::string body = q.get_param_value("query") == "array" ? "[1, 2]"
+                       : q.get_param_value("query") == "data"  ? R"({"status": "success", "data": [3]})"
+                                                              : R"({"status": "error", "error": {"not": "a string"}})";
+    r.set_content(body, "application/json");
+  });
+  f.Post("/idx/_count", [](const httplib::Request&, httplib::Response& r) { r.set_content(R"({"count": "many"})", "application/json"); });
+  f.Post("/db/neo4j/tx/commit", [](const httplib::Request&, httplib::Response& r) {
+    r.set_content(R"({"results": [7], "errors": ["oops"]})", "application/json");
+  });
+  f.Start();
+  rt::Environment env = EnvWith("api", f.url(), {{"prometheus", f.url()}, {"http", f.url()}});
+  rt::LiveProvider live(env, &TestRegistry());
+  for (const char* q : {"array", "data", "other"}) {
+    rt::ProbeAnswer a = live.Probe(Call("api", "prom", q), 0);
+    EXPECT_TRUE(a.value.IsUnknown()) << q;
+    EXPECT_FALSE(a.reason.empty()) << q;
+  }
+  rt::ProbeAnswer es = live.Probe(Call("api", "es_count", std::vector<rt::Value>{rt::Value::String("idx"), rt::Value::String("x"),
+                                                                              rt::Value::Number(rt::ValueType::kDuration, 60000)}), 0);
+  EXPECT_EQ(es.reason, "Elasticsearch at 127.0.0.1:" + std::to_string(f.port()) + "/idx/_count answered no `count`");
+  rt::ProbeAnswer neo = live.Probe(Call("api", "cypher", "RETURN 1 AS ok"), 0);
+  EXPECT_TRUE(neo.value.IsUnknown());
+  EXPECT_EQ(neo.reason, "Neo4j: error: ");
+}
+
 TEST(LiveHttp, DiscoveryNotesWhatAnInstantWouldAsk) {
   rt::Environment env = EnvWith("api", "http://127.0.0.1:1");
   rt::LiveProvider live(env, &TestRegistry());

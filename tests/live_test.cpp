@@ -95,6 +95,11 @@ TEST(LiveRedis, AWriteIsRefusedBeforeAnythingIsSent) {
     EXPECT_NE(a.reason.find("live reads run only reads"), std::string::npos) << a.reason;
   }
   EXPECT_EQ(live.requests(), 0u);
+  // A command that turns the connection into a stream would poison the kept connection: refused.
+  rt::ProbeAnswer monitor = live.Probe(NativeCall("redis", "MONITOR"), 0);
+  EXPECT_TRUE(monitor.value.IsUnknown());
+  EXPECT_NE(monitor.reason.find("streams without end"), std::string::npos) << monitor.reason;
+  EXPECT_EQ(live.requests(), 0u);
   std::string why;
   std::optional<rt::LiveTarget> t = rt::LiveTargetOf(env, "cache", why);
   rt::RedisReply r = rt::RedisCommand(*t, {"EXISTS", "n"}, "");
