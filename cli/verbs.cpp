@@ -423,6 +423,18 @@ extern "C" void OnInterrupt(int) {
   if (g_interrupted.exchange(true)) _exit(130);
 }
 
+// The environment's state store (`state:`), loaded; null after saying why it cannot be read.
+std::unique_ptr<rt::StateStore> OpenStateStore(const rt::Environment& env) {
+  if (env.state.store != "file") return std::make_unique<rt::MemoryStateStore>();
+  auto file = std::make_unique<rt::FileStateStore>(env.state.path);
+  std::string error;
+  if (!file->Load(error)) {
+    std::cerr << "runbook: " << error << "\n";
+    return nullptr;
+  }
+  return file;
+}
+
 struct TriageRow {
   std::string name, title, severity, file;
   std::vector<std::string> holds, unknown, clear;
@@ -474,18 +486,8 @@ int RunTriage(const TriageArgs& args) {
   NoAnswers answers;
   // `for > D` windows in the environment's state store, on wall-clock time: a window that a run or an
   // earlier triage saw open is still counting.
-  std::unique_ptr<rt::StateStore> store;
-  if (env.state.store == "file") {
-    auto file = std::make_unique<rt::FileStateStore>(env.state.path);
-    std::string error;
-    if (!file->Load(error)) {
-      std::cerr << "runbook: " << error << "\n";
-      return 2;
-    }
-    store = std::move(file);
-  } else {
-    store = std::make_unique<rt::MemoryStateStore>();
-  }
+  std::unique_ptr<rt::StateStore> store = OpenStateStore(env);
+  if (!store) return 2;
   const int64_t start_epoch_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   rt::WallClockStateStore state(*store, start_epoch_ms);
@@ -726,18 +728,8 @@ int RunRun(const RunArgs& args) {
   const rt::Registry registry = rt::WithProgramTables(in.registry, p);
   rt::LiveProvider provider(in.env, &registry);
   // Windows from the environment's state store, so a window a previous run opened is still counting.
-  std::unique_ptr<rt::StateStore> state;
-  if (in.env.state.store == "file") {
-    auto file = std::make_unique<rt::FileStateStore>(in.env.state.path);
-    std::string error;
-    if (!file->Load(error)) {
-      std::cerr << "runbook: " << error << "\n";
-      return 2;
-    }
-    state = std::move(file);
-  } else {
-    state = std::make_unique<rt::MemoryStateStore>();
-  }
+  std::unique_ptr<rt::StateStore> state = OpenStateStore(in.env);
+  if (!state) return 2;
   bool color = UseColor(args.color);
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
