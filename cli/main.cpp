@@ -259,7 +259,7 @@ int main(int argc, char** argv) {
 
   rb::cli::RunArgs run_args;
   CLI::App* run = app.add_subcommand("run", "Walk a runbook against the live servers of --env on the real clock (--dry-run: nothing is changed)");
-  run->add_option("file", run_args.file, "A .rb.denis or .rbc file holding the runbook")->required();
+  run->add_option("file", run_args.file, "A .rb.denis or .rbc file holding the runbook (with --resume: the run's own)");
   run->add_option("--env", run_args.env, "Environment file (YAML): where the targets live (required)");
   run->add_flag("--dry-run", run_args.dry_run, "Read for real; show every write, capability call and page as it would be done, and do none");
   run->add_option("--runbook", run_args.runbook, "Which runbook, when the file holds several");
@@ -269,8 +269,23 @@ int main(int argc, char** argv) {
   run->add_option("--answer", run_args.answers, "Answer an `ask` question: \"QUESTION=yes\" or \"QUESTION=no\"; repeatable");
   run->add_option("--format", run_args.format, "Output: text (a timeline) or json")->check(CLI::IsMember({"text", "json"}));
   run->add_option("--color", run_args.color, "Colour: auto, always, never")->check(CLI::IsMember({"auto", "always", "never"}));
+  run->add_flag("--yes,-y", run_args.yes, "Live: approve every action as shown, without asking (never a last resort)");
+  run->add_flag("--allow-last-resort", run_args.allow_last_resort, "Live: a last resort may be asked for; its name must still be typed");
+  run->add_option("--confirm", run_args.confirm, "Live, no terminal: approve this last resort, or say this manual step is done; repeatable");
+  run->add_option("--wait-lock", run_args.wait_lock_text, "Live: wait this long (2m) for a lock another run holds, instead of exit 3");
+  run->add_option("--resume", run_args.resume, "Live: continue run RUN from the audit after a crash (runbook audit show lists runs)");
   run->add_option("--stdlib", run_args.stdlib_dir, kStdlibHelp);
   run->add_option("--path", run_args.module_path, kPathHelp)->allow_extra_args(false);
+
+  rb::cli::AuditArgs audit_args;
+  CLI::App* audit = app.add_subcommand("audit", "Check or show the audit log of live runs: audit verify, audit show [--run ID]");
+  audit->add_option("action", audit_args.action, "verify (the hash chain is whole) or show (the runs' stories)")
+      ->required()
+      ->check(CLI::IsMember({"verify", "show"}));
+  audit->add_option("file", audit_args.file, "The audit log (default: the environment's audit.path, else .runbook/audit.jsonl)");
+  audit->add_option("--env", audit_args.env, "Environment file (YAML): check the log it names");
+  audit->add_option("--run", audit_args.run, "show: only this run");
+  audit->add_option("--format", audit_args.format, "Output: text or json")->check(CLI::IsMember({"text", "json"}));
 
   rb::cli::TriageArgs triage_args;
   CLI::App* triage = app.add_subcommand("triage", "Evaluate every runbook's symptoms once against the live servers of --env; exit 1 when some hold");
@@ -360,6 +375,7 @@ int main(int argc, char** argv) {
     if (test->parsed()) return rb::cli::RunTest(test_args);
     if (triage->parsed()) return rb::cli::RunTriage(triage_args);
     if (run->parsed()) return rb::cli::RunRun(run_args);
+    if (audit->parsed()) return rb::cli::RunAudit(audit_args);
     if (explain->parsed()) {
       const rb::DiagInfo* info = rb::FindCode(code);
       if (!info) {

@@ -28,6 +28,10 @@
 #include "runtime/natives.hpp"
 #include "runtime/live.hpp"
 #include "runtime/live_run.hpp"
+#include "runtime/approvals.hpp"
+#include "runtime/audit.hpp"
+#include "runtime/journal.hpp"
+#include "runtime/locks.hpp"
 #include "runtime/report.hpp"
 #include "runtime/run_host.hpp"
 
@@ -677,18 +681,64 @@ int RunTriage(const TriageArgs& args) {
 
 namespace rb::cli {
 
-int RunRun(const RunArgs& args) {
-  if (!args.dry_run) {
-    std::cerr << "runbook: run changes things only with the safeguards of live runs (approvals, audit, locks), which "
-                 "this build does not have yet: add --dry-run to walk the runbook live with nothing changed\n";
-    return 2;
+namespace {
+
+// What a live run holds by default: the runbook, and each target it declares when it has a step
+// that may change something (docs/live.md, "Locks"). Sorted, so two runs take them in one order.
+std::vector<std::string> DefaultLocks(const rt::Program& p, uint32_t index, const rt::Environment& env) {
+  const rt::Runbook& r = p.runbooks.at(index);
+  bool mutates = std::any_of(r.steps.begin(), r.steps.end(), [](const rt::Step& s) {
+    return s.kind == rt::StepKind::kAction || s.kind == rt::StepKind::kLastResort || rt::MaxEffect(s.kind) > rt::Effect::kRead;
+  });
+  std::set<std::string> names;
+  std::string scope = env.name.empty() ? std::string("env") : env.name;
+  if (mutates) {
+    names.insert(fmt::format("{}/runbook/{}", scope, p.Str(r.name)));
+    rt::Bindings b = rt::Bind(p, index, &env);
+    for (const auto& t : b.targets) {
+      if (!t.binding.empty()) names.insert(fmt::format("{}/target/{}", scope, t.binding));
+    }
   }
+  return {names.begin(), names.end()};
+}
+
+// A page in a live run: shown and recorded in the audit. Delivery to the environment's channels
+// (Slack, PagerDuty, webhooks) is not in this build: the audit and the output say it was not sent.
+class AuditedNotifier : public rt::Notifier {
+ public:
+  explicit AuditedNotifier(rt::AuditJournal& journal) : journal_(journal) {}
+  void Page(const rt::PageSent& page, rt::Trace& trace) override {
+    rt::PageSent shown = page;
+    std::string error;
+    journal_.Record("page", {{"contact", page.contact}, {"channel", fmt::format("{}", fmt::join(page.channels, ", "))},
+                             {"message", page.message}, {"status", "not sent: this build delivers no pages yet"}},
+                    error);
+    shown.message += shown.message.empty() ? "" : " ";
+    shown.message += "[NOT SENT: this build delivers no pages; page them yourself]";
+    recording_.Page(shown, trace);
+  }
+
+ private:
+  rt::AuditJournal& journal_;
+  rt::RecordingNotifier recording_;
+};
+
+std::string Hex64(uint64_t v) { return fmt::format("{:016x}", v); }
+
+}  // namespace
+
+int RunRun(const RunArgs& args) {
   if (args.env.empty()) {
     std::cerr << "runbook: run reads live servers: name them with --env FILE (see runbooks/environment.example.yaml)\n";
     return 2;
   }
-  int64_t for_ms = 0, tick_ms = 15000;
-  for (auto [text, out, flag] : {std::tuple{&args.for_text, &for_ms, "--for"}, std::tuple{&args.tick_text, &tick_ms, "--tick"}}) {
+  if (args.dry_run && !args.resume.empty()) {
+    std::cerr << "runbook: --resume continues a live run; a dry run has nothing to resume (drop --dry-run or --resume)\n";
+    return 2;
+  }
+  int64_t for_ms = 0, tick_ms = 15000, wait_lock_ms = 0;
+  for (auto [text, out, flag] : {std::tuple{&args.for_text, &for_ms, "--for"}, std::tuple{&args.tick_text, &tick_ms, "--tick"},
+                                 std::tuple{&args.wait_lock_text, &wait_lock_ms, "--wait-lock"}}) {
     if (text->empty()) continue;
     std::optional<int64_t> ms = rt::ParseDurationMs(*text);
     if (!ms || *ms <= 0) {
@@ -707,17 +757,71 @@ int RunRun(const RunArgs& args) {
     }
     answers[a.substr(0, eq)] = v == "yes";
   }
+  if (args.dry_run && (args.yes || args.allow_last_resort || !args.confirm.empty() || !args.wait_lock_text.empty())) {
+    std::cerr << "runbook: --yes, --allow-last-resort, --confirm and --wait-lock are for live runs; a dry run approves nothing "
+                 "(drop them, or drop --dry-run)\n";
+    return 2;
+  }
+
+  // --resume RUN: the run's records say which file and runbook it walked.
+  std::vector<nlohmann::json> resumed;
+  std::string file = args.file, runbook_name = args.runbook;
+  rt::Environment env_only;
+  if (!args.resume.empty()) {
+    if (!LoadEnv(args.env, env_only)) return 2;
+    std::vector<nlohmann::json> all;
+    std::string error;
+    if (!rt::ReadAudit(env_only.audit.path, all, error)) {
+      std::cerr << "runbook: --resume " << args.resume << ": " << error << "\n";
+      return 2;
+    }
+    resumed = rt::RunRecords(all, args.resume);
+    const nlohmann::json* start = nullptr;
+    for (const auto& r : resumed) {
+      if (r.value("kind", "") == "run_start") {
+        start = &r;
+        break;
+      }
+    }
+    if (start == nullptr) {
+      std::cerr << fmt::format("runbook: --resume {}: no such run in {} (runbook audit show --env {} lists the runs)\n", args.resume,
+                               env_only.audit.path, args.env);
+      return 2;
+    }
+    // A run that ended is done with, unless a change of it still has an unknown outcome (a start
+    // recorded without an end): resuming it is how the operator answers for that change.
+    std::set<std::string> open_changes;
+    auto key = [](const nlohmann::json& r) { return fmt::format("{}|{}|{}", r.value("step", ""), r.value("n", 0), r.value("cmd", 0)); };
+    for (const auto& r : resumed) {
+      if (r.value("kind", "") == "exec_start") open_changes.insert(key(r));
+      if (r.value("kind", "") == "exec_end") open_changes.erase(key(r));
+    }
+    const nlohmann::json& last = resumed.back();
+    if (last.value("kind", "") == "run_end" && open_changes.empty()) {
+      std::cerr << fmt::format("runbook: --resume {}: that run ended at {} (exit {}) with every change's end recorded: there is "
+                               "nothing to resume; start a new run\n",
+                               args.resume, last.value("at", "?"), last.value("exit", -1));
+      return 2;
+    }
+    if (file.empty()) file = start->value("file", "");
+    if (runbook_name.empty()) runbook_name = start->value("runbook", "");
+  }
+  if (file.empty()) {
+    std::cerr << "runbook: run needs the runbook file: runbook run FILE --env E\n";
+    return 2;
+  }
+
   Inputs in;
-  if (int rc = LoadInputs(args.file, args.env, args.color, args.stdlib_dir, args.module_path, in)) return rc;
+  if (int rc = LoadInputs(file, args.env, args.color, args.stdlib_dir, args.module_path, in)) return rc;
   const rt::Program& p = *in.loaded.program;
   std::optional<uint32_t> index;
-  if (!args.runbook.empty()) {
-    index = FindRunbook(p, args.runbook);
+  if (!runbook_name.empty()) {
+    index = FindRunbook(p, runbook_name);
   } else if (p.runbooks.size() == 1) {
     index = 0;
   }
   if (!index) {
-    std::cerr << "runbook: " << args.file << (args.runbook.empty() ? " holds several runbooks: name one with --runbook (" : " has no runbook `" + args.runbook + "` (it has: ")
+    std::cerr << "runbook: " << file << (runbook_name.empty() ? " holds several runbooks: name one with --runbook (" : " has no runbook `" + runbook_name + "` (it has: ")
               << RunbookNames(p) << ")\n";
     return 2;
   }
@@ -731,43 +835,214 @@ int RunRun(const RunArgs& args) {
   std::unique_ptr<rt::StateStore> state = OpenStateStore(in.env);
   if (!state) return 2;
   bool color = UseColor(args.color);
-  std::signal(SIGINT, OnInterrupt);
-  std::signal(SIGTERM, OnInterrupt);
   const std::string& name = p.Str(p.runbooks[*index].name);
   const std::string env_name = in.env.name.empty() ? args.env : in.env.name;
-  // Progress as it happens on stderr; the summary (or the JSON) on stdout.
-  std::cerr << fmt::format("run --dry-run {} · environment {} · real clock, evaluated every {}{}\n", name, env_name,
-                           rt::FormatMs(tick_ms), for_ms ? " for " + rt::FormatMs(for_ms) : std::string(" until the sequence ends"));
-  std::cerr << "nothing is changed: probes and read commands are real; writes, capability calls and pages are shown, "
-               "not done (Ctrl-C stops)\n";
+  const std::string mode = args.dry_run ? "run --dry-run" : "run";
   size_t shown = 0;
   rt::DryRunOptions o;
   o.env = &in.env;
   o.params = &overrides;
   o.for_ms = for_ms;
   o.tick_ms = tick_ms;
-  o.answers = std::move(answers);
+  o.answers = answers;
   o.stop = &g_interrupted;
   o.after_instant = [&](const rt::Trace& t) {
     for (; shown < t.events.size(); ++shown) std::cerr << provider.Redact(rt::RenderEvent(t.events[shown], color && isatty(2)));
     return true;
   };
-  rt::Trace trace = rt::DryRun(p, registry, *index, provider, *state, o);
-  std::signal(SIGINT, SIG_DFL);
-  std::signal(SIGTERM, SIG_DFL);
-  if (args.format == "json") {
-    std::cout << provider.Redact(rt::TraceJson(trace));
-  } else {
-    std::cout << fmt::format("\nrun --dry-run {} · environment {} · {} on the real clock; nothing was changed\n", name,
-                             env_name, rt::FormatMs(trace.duration_ms));
+  auto summary = [&](const rt::Trace& trace, const std::string& tail) {
+    if (args.format == "json") {
+      std::cout << provider.Redact(rt::TraceJson(trace));
+      return;
+    }
+    std::cout << fmt::format("\n{} {} · environment {} · {} on the real clock; {}\n", mode, name, env_name,
+                             rt::FormatMs(trace.duration_ms), tail);
     // On one terminal the timeline was just shown as it happened: the outcome is enough.
     bool shown_here = isatty(1) && isatty(2);
     std::cout << provider.Redact(shown_here ? rt::RenderOutcome(trace, color) : rt::RenderTimeline(trace, color));
+  };
+  auto step_failed = [](const rt::Trace& trace) {
+    return std::any_of(trace.steps.begin(), trace.steps.end(),
+                       [](const rt::StepRun& s) { return s.status == lang::Name(lang::StepStatus::kFailed); });
+  };
+
+  if (args.dry_run) {
+    std::signal(SIGINT, OnInterrupt);
+    std::signal(SIGTERM, OnInterrupt);
+    // Progress as it happens on stderr; the summary (or the JSON) on stdout.
+    std::cerr << fmt::format("run --dry-run {} · environment {} · real clock, evaluated every {}{}\n", name, env_name,
+                             rt::FormatMs(tick_ms), for_ms ? " for " + rt::FormatMs(for_ms) : std::string(" until the sequence ends"));
+    std::cerr << "nothing is changed: probes and read commands are real; writes, capability calls and pages are shown, "
+                 "not done (Ctrl-C stops)\n";
+    rt::Trace trace = rt::DryRun(p, registry, *index, provider, *state, o);
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    summary(trace, "nothing was changed");
+    // 0: the walk went through with no step failing; 1: a step failed, or an error stopped it.
+    return trace.errors.empty() && !step_failed(trace) ? 0 : 1;
   }
-  // 0: the walk went through with no step failing; 1: a step failed, or an error stopped it.
-  bool failed = std::any_of(trace.steps.begin(), trace.steps.end(),
-                            [](const rt::StepRun& s) { return s.status == lang::Name(lang::StepStatus::kFailed); });
-  return trace.errors.empty() && !failed ? 0 : 1;
+
+  // ---- A live run: locks, the audit, the operator's approvals ----
+  const std::string source_hash = Hex64(p.source_hash);
+  if (!resumed.empty()) {
+    std::string was = resumed.front().value("source_hash", "");
+    if (was != source_hash) {
+      std::cerr << fmt::format("runbook: --resume {}: {} changed since that run (source hash {} then, {} now): what was done "
+                               "cannot be matched to its steps; restore the runbook as it was, or start a new run\n",
+                               args.resume, file, was, source_hash);
+      return 2;
+    }
+  }
+  const std::string run_id = args.resume.empty() ? rt::NewRunId() : args.resume;
+  const std::string who = rt::OperatorName();
+  rt::AuditLog log(in.env.audit.path);
+  std::string error;
+  if (!log.Open(error)) {
+    std::cerr << "runbook: " << error << "\n";
+    return 2;
+  }
+  rt::LockHolder me{who, run_id, static_cast<int64_t>(getpid()), rt::AuditTimeNow()};
+  std::vector<std::unique_ptr<rt::LocalLock>> locks;
+  for (const auto& lock : DefaultLocks(p, *index, in.env)) {
+    std::unique_ptr<rt::LocalLock> held;
+    rt::LockHolder holder;
+    rt::LocalLock::Result r = rt::LocalLock::Acquire(in.env.locks.path, lock, me, wait_lock_ms, held, holder, error);
+    if (r == rt::LocalLock::Result::kError) {
+      std::cerr << "runbook: " << error << "\n";
+      return 2;
+    }
+    if (r == rt::LocalLock::Result::kBusy) {
+      std::cerr << fmt::format("runbook: refused: {} is held by {} (run {}, pid {}) since {}{}; wait for it to end, or run with "
+                               "--wait-lock 5m to wait\n",
+                               lock, holder.who, holder.run.empty() ? "?" : holder.run, holder.pid, holder.since.empty() ? "?" : holder.since,
+                               wait_lock_ms ? " (waited " + rt::FormatMs(wait_lock_ms) + ")" : "");
+      return 3;
+    }
+    locks.push_back(std::move(held));
+  }
+  std::unique_ptr<rt::TerminalPrompter> terminal = std::make_unique<rt::TerminalPrompter>(0, 2, &g_interrupted);
+  rt::Prompter* prompter = terminal->Usable() ? terminal.get() : nullptr;
+  auto redact = [&provider](std::string s) { return provider.Redact(std::move(s)); };
+  std::set<std::string> confirm(args.confirm.begin(), args.confirm.end());
+  rt::AuditJournal journal(log, rt::RunIdentity{run_id, who, env_name, name, file, source_hash}, redact, resumed, prompter, confirm);
+  nlohmann::json lock_names = nlohmann::json::array();
+  for (const auto& l : locks) lock_names.push_back(l->name());
+  if (!journal.Record("run_start",
+                      {{"file", file}, {"locks", lock_names}, {"yes", args.yes}, {"allow_last_resort", args.allow_last_resort},
+                       {"confirm", args.confirm}, {"pid", static_cast<int64_t>(getpid())}, {"resume_of", args.resume}},
+                      error)) {
+    std::cerr << "runbook: refused: the audit log cannot be written, so nothing may change: " << error << "\n";
+    return 2;
+  }
+  rt::OperatorOptions oo;
+  oo.who = who;
+  oo.yes = args.yes;
+  oo.allow_last_resort = args.allow_last_resort;
+  oo.confirm = confirm;
+  oo.answers = answers;
+  rt::OperatorAnswers people(oo, prompter,
+                             [&](const std::string& kind, const std::string& step, bool approved, const std::string& by, const std::string& how) {
+                               std::string e;
+                               return journal.Record(kind, {{"step", step}, {"approved", approved}, {"by", by}, {"how", how}}, e);
+                             });
+  AuditedNotifier notifier(journal);
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);
+  std::cerr << fmt::format("run {} · environment {} · run {} · real clock, evaluated every {}{}\n", name, env_name, run_id,
+                           rt::FormatMs(tick_ms), for_ms ? " for " + rt::FormatMs(for_ms) : std::string(" until the sequence ends"));
+  std::cerr << fmt::format("LIVE: approved commands change {}; each is recorded in {} before it starts; holding {} (Ctrl-C stops{})\n",
+                           env_name, in.env.audit.path, fmt::join(lock_names.get<std::vector<std::string>>(), ", "),
+                           args.resume.empty() ? "" : "; resuming run " + args.resume);
+  rt::Trace trace = rt::LiveRun(p, registry, *index, provider, *state, rt::LiveParts{people, notifier, &journal}, o);
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+
+  // 3: something was refused; 1: not resolved (a symptom still holds or is unknown, a step failed or
+  // is pending, a verify did not pass) or escalated (a page); 0: closed, every verify passed.
+  std::vector<std::string> refused = people.refusals();
+  for (const auto& u : journal.unknown_outcomes()) refused.push_back(u);
+  for (const auto& f : journal.failures()) refused.push_back("the audit could not be written: " + f);
+  const rt::Runbook& rb = p.runbooks[*index];
+  bool clear = !trace.samples.empty() &&
+               std::all_of(trace.samples.back().states.begin(), trace.samples.back().states.end(), [](rt::Tri t) { return t == rt::Tri::kFalse; });
+  bool verified = true;
+  for (const auto& st : rb.steps) {
+    if (st.kind != rt::StepKind::kVerify) continue;
+    bool passed = false;
+    for (const auto& s : trace.steps) {
+      if (s.name == p.Str(st.name)) passed = s.status == lang::Name(lang::StepStatus::kOk);
+    }
+    verified = verified && passed;
+  }
+  std::string outcome;
+  int rc = 0;
+  if (!refused.empty()) {
+    rc = 3;
+    outcome = "refused: " + fmt::format("{}", fmt::join(refused, "; "));
+  } else if (!trace.errors.empty() || step_failed(trace) || !trace.pending_steps.empty() || !clear || !verified || !trace.pages.empty()) {
+    rc = 1;
+    outcome = !trace.pages.empty() ? "escalated: a page was due"
+              : step_failed(trace) ? "not resolved: a step failed"
+              : !clear             ? "not resolved: a symptom holds or is unknown"
+              : !verified          ? "not resolved: a verify step did not pass"
+                                   : "not resolved: a step is pending";
+  } else {
+    outcome = "resolved: every symptom is clear and every verify passed";
+  }
+  journal.Record("run_end", {{"exit", rc}, {"outcome", outcome}, {"ms", trace.duration_ms}}, error);
+  summary(trace, outcome);
+  if (rc == 3) {
+    for (const auto& r : refused) std::cerr << "runbook: refused: " << provider.Redact(r) << "\n";
+  }
+  return rc;
+}
+
+int RunAudit(const AuditArgs& args) {
+  std::string path = args.file;
+  if (path.empty()) {
+    rt::Environment env;
+    if (!args.env.empty() && !LoadEnv(args.env, env)) return 2;
+    path = env.audit.path;  // the default when no environment names one
+  }
+  if (args.action == "verify") {
+    rt::AuditCheck check = rt::VerifyAudit(path);
+    if (args.format == "json") {
+      nlohmann::json problems = nlohmann::json::array();
+      for (const auto& pr : check.problems) problems.push_back({{"line", pr.line}, {"message", pr.message}});
+      std::cout << nlohmann::json{{"path", path}, {"records", check.records}, {"intact", check.problems.empty()}, {"problems", problems}}.dump(2)
+                << "\n";
+    } else if (check.problems.empty()) {
+      std::cout << fmt::format("{}: intact: {} records, each chained to the one before (last hash {})\n", path, check.records,
+                               check.last_hash.empty() ? "none" : check.last_hash.substr(0, 16));
+    } else {
+      for (const auto& pr : check.problems) {
+        std::cout << (pr.line ? fmt::format("{}:{}: {}\n", path, pr.line, pr.message) : fmt::format("{}: {}\n", path, pr.message));
+      }
+      std::cout << fmt::format("{}: NOT intact: {} problem{} in {} records; the log is never rewritten: keep this copy for the "
+                               "investigation\n",
+                               path, check.problems.size(), check.problems.size() == 1 ? "" : "s", check.records);
+    }
+    return check.problems.empty() ? 0 : 1;
+  }
+  std::vector<nlohmann::json> records;
+  std::string error;
+  size_t skipped = 0;
+  if (!rt::ReadAudit(path, records, error, &skipped)) {
+    std::cerr << "runbook: " << error << "\n";
+    return 2;
+  }
+  std::vector<nlohmann::json> story = rt::RunRecords(records, args.run);
+  if (!args.run.empty() && story.empty()) {
+    std::cerr << fmt::format("runbook: no run {} in {} (runbook audit show {} lists every run)\n", args.run, path, path);
+    return 2;
+  }
+  if (args.format == "json") {
+    for (const auto& r : story) std::cout << r.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+  } else {
+    std::cout << rt::RenderAuditStory(story);
+    if (skipped) std::cout << fmt::format("({} line{} not records: runbook audit verify {} says what is wrong)\n", skipped, skipped == 1 ? " is" : "s are", path);
+  }
+  return 0;
 }
 
 }  // namespace rb::cli

@@ -61,7 +61,22 @@ struct RunArgs {
   std::vector<std::string> params;        // NAME=VALUE
   std::vector<std::string> answers;       // "QUESTION=yes"
   std::vector<std::string> module_path;   // --path DIR
+  // A live run (without --dry-run): docs/live.md.
+  bool yes = false;                       // --yes: approve every action as shown
+  bool allow_last_resort = false;         // --allow-last-resort
+  std::vector<std::string> confirm;       // --confirm STEP
+  std::string wait_lock_text;             // --wait-lock 2m
+  std::string resume;                     // --resume RUN
 };
+// Exit codes: 0 the incident closed and every verify passed, 1 not resolved or escalated, 2 usage or
+// I/O error, 3 refused (a lock held, an approval denied or not given).
 int RunRun(const RunArgs& args);
+
+// `runbook audit verify [FILE] [--env E]` and `runbook audit show [FILE] [--env E] [--run ID]`.
+struct AuditArgs {
+  std::string action;  // verify | show
+  std::string file, env, run, format = "text";
+};
+int RunAudit(const AuditArgs& args);
 
 }  // namespace rb::cli

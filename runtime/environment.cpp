@@ -182,6 +182,20 @@ void LoadState(Reader& r, const YAML::Node& n, Environment& out) {
   }
 }
 
+// `audit: {path: FILE}` and `locks: {path: DIR}`: where live runs keep their log and their locks.
+void LoadPathOf(Reader& r, const YAML::Node& n, const char* key, const char* example, std::string& out) {
+  std::string shape = fmt::format("{{path: {}}}", example);
+  if (!WantMap(r, n, key, shape)) return;
+  auto fields = Fields(r, n, {"path"}, key);
+  if (const Field* p = Get(fields, "path")) {
+    std::string what = fmt::format("{}.path", key);
+    if (auto v = WantScalar(r, p->v, what)) {
+      if (Trim(*v).empty()) r.Error(ConfigKind::kEnvValue, p->v, what + " is empty", fmt::format("give a path such as {}", example));
+      else out = *v;
+    }
+  }
+}
+
 // `modules: [team-modules, ../shared/modules]`: each a directory, relative to the environment file.
 void LoadModules(Reader& r, const YAML::Node& n, Environment& out) {
   auto list = WantScalarList(r, n, "modules", "[team-modules, ../shared/modules]");
@@ -219,7 +233,7 @@ bool LoadEnvironment(const std::string& path, Environment& out, std::vector<Conf
                          "an environment file is a mapping of keys such as name:, targets: and contacts:",
                          "name:, targets: and contacts: (see docs/environment.md)");
     if (!root) return false;
-    for (const auto& f : Fields(r, *root, {"name", "targets", "params", "contacts", "exec", "secrets", "state", "modules"},
+    for (const auto& f : Fields(r, *root, {"name", "targets", "params", "contacts", "exec", "secrets", "state", "audit", "locks", "modules"},
                                 "the environment file")) {
       if (f.key == "name") {
         if (auto s = WantScalar(r, f.v, "name")) out.name = *s;
@@ -235,6 +249,10 @@ bool LoadEnvironment(const std::string& path, Environment& out, std::vector<Conf
         LoadSecrets(r, f.v, out);
       } else if (f.key == "state") {
         LoadState(r, f.v, out);
+      } else if (f.key == "audit") {
+        LoadPathOf(r, f.v, "audit", ".runbook/audit.jsonl", out.audit.path);
+      } else if (f.key == "locks") {
+        LoadPathOf(r, f.v, "locks", ".runbook/locks", out.locks.path);
       } else if (f.key == "modules") {
         LoadModules(r, f.v, out);
       }

@@ -59,6 +59,14 @@ struct Environment {
     std::string store = "file";               // "file" or "memory" (later: "redis")
     std::string path = ".runbook/state.json";  // for "file"
   } state;
+  // `audit:`: the write-ahead log of live runs (docs/live.md), an append-only local file.
+  struct Audit {
+    std::string path = ".runbook/audit.jsonl";
+  } audit;
+  // `locks:`: where a live run's local locks (flocked files) are kept.
+  struct Locks {
+    std::string path = ".runbook/locks";
+  } locks;
   // `modules: [dir, ...]`: directories searched for team modules (`import team.pg`) after --path and
   // RUNBOOK_PATH, each resolved against the environment file's directory (docs/environment.md).
   std::vector<std::string> modules;

@@ -1091,7 +1091,7 @@ ExecAnswer LiveProvider::Exec(const std::vector<std::string>& argv, Effect effec
     a.err = "an empty command";
     return a;
   }
-  if (effect != Effect::kRead) {
+  if (effect != Effect::kRead && !writes_) {
     // Shown as it would be done (its bound words are in the trace), never done.
     a.status = ExecAnswer::Status::kNotRun;
     a.err = fmt::format("not done ({}: {})", dry_run_ ? "dry run" : "live reads run only reads", EffectName(effect));

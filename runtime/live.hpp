@@ -75,6 +75,7 @@ class LiveProvider : public Provider {
   // A step's command: run when its bound words are a read the environment allows, else refused.
   ExecAnswer Exec(const std::vector<std::string>& argv, Effect effect, int64_t now_ms) override;
   bool RunsSecrets() const override { return true; }
+  bool RunsWrites() const override { return writes_; }
 
   // Asks every call not answered yet at `now_ms`, all at once, and keeps the answers for the instant.
   void Prefetch(const std::vector<ProbeCall>& calls, int64_t now_ms);
@@ -87,6 +88,10 @@ class LiveProvider : public Provider {
   void SetWarmPrefetch(bool on) { warm_ = on; }
   // A dry run: a write is "not done (dry run)" rather than refused.
   void SetDryRun(bool on) { dry_run_ = on; }
+  // A live run that changes things (`runbook run` without --dry-run): a step's write or destructive
+  // command is run, the runner having had it approved and recorded first. Capability calls that
+  // write are still refused.
+  void SetWrites(bool on) { writes_ = on; }
 
   // What each native call answered at this instant, "redis.ping -> PONG", for reports.
   struct Seen {
@@ -122,7 +127,7 @@ class LiveProvider : public Provider {
   std::map<std::string, Replies> replies_;     // this instant's, by request
   std::map<std::string, int64_t> elapsed_;     // this instant's request times, by "binding|native|args"
   std::vector<ProbeCall> asked_, last_asked_;  // this instant's and the previous instant's calls
-  bool discovering_ = false, warm_ = false, dry_run_ = false;
+  bool discovering_ = false, warm_ = false, dry_run_ = false, writes_ = false;
   std::vector<ProbeCall> noted_;
   std::set<std::string> noted_keys_, shown_;
   std::vector<Seen> seen_;

@@ -42,8 +42,13 @@ std::vector<Approval> DryRunAnswers::Done(const std::string& step, int64_t now_m
   return {Approval{true, "dry run (a live run waits for the operator)", now_ms}};
 }
 
-Trace DryRun(const Program& program, const Registry& registry, uint32_t runbook, LiveProvider& provider,
-             StateStore& state, const DryRunOptions& options) {
+namespace {
+
+// The walk both live modes share: the real clock, windows on wall-clock time, the incident opened by
+// the operator, and the answers, notifier and journal each mode brings.
+Trace PlayLive(const Program& program, const Registry& registry, uint32_t runbook, LiveProvider& provider,
+               StateStore& state, Answers& answers, Notifier& notifier, Journal* journal, const DryRunOptions& options,
+               const char* name) {
   Bindings bindings = Bind(program, runbook, options.env, {options.params});
   std::vector<std::string> unbound;
   for (const auto& bp : bindings.params) {
@@ -51,22 +56,15 @@ Trace DryRun(const Program& program, const Registry& registry, uint32_t runbook,
     unbound.push_back(fmt::format("param `{}` of {} has no value: give it in the environment's params: or with --param {}=VALUE",
                                   bp.name, program.Str(program.runbooks.at(runbook).name), bp.name));
   }
-  std::set<std::string> last_resorts;
-  for (const auto& s : program.runbooks.at(runbook).steps) {
-    if (s.kind == StepKind::kLastResort) last_resorts.insert(program.Str(s.name));
-  }
   RealClock clock(options.stop);
   int64_t start_epoch_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   WallClockStateStore windows(state, start_epoch_ms);
-  DryRunAnswers answers(options.answers, std::move(last_resorts));
-  RecordingNotifier notifier;  // pages are shown, never sent
   provider.SetWarmPrefetch(true);
-  provider.SetDryRun(true);
   RunnerOptions run;
   run.limits = options.limits;
   run.env = options.env;
-  run.name = "dry run";
+  run.name = name;
   run.duration_ms = options.for_ms > 0 ? options.for_ms : 24 * 3600 * 1000;
   run.tick_ms = options.tick_ms;
   run.sparse = false;  // the world can change at any instant
@@ -77,12 +75,36 @@ Trace DryRun(const Program& program, const Registry& registry, uint32_t runbook,
     if (options.after_instant && !options.after_instant(t)) return false;
     return options.stop == nullptr || !options.stop->load();
   };
-  Runner runner(program, registry, runbook, std::move(bindings), RunnerWorld{clock, provider, answers, windows, notifier}, run);
+  RunnerWorld world{clock, provider, answers, windows, notifier};
+  world.journal = journal;
+  Runner runner(program, registry, runbook, std::move(bindings), world, run);
   for (auto& e : unbound) runner.AddError(std::move(e));
   Trace trace = runner.Run();
   trace.duration_ms = clock.Now();
   if (options.stop != nullptr && options.stop->load()) trace.warnings.push_back(fmt::format("stopped by Ctrl-C at {}", FormatMs(trace.duration_ms)));
   return trace;
+}
+
+}  // namespace
+
+Trace DryRun(const Program& program, const Registry& registry, uint32_t runbook, LiveProvider& provider,
+             StateStore& state, const DryRunOptions& options) {
+  std::set<std::string> last_resorts;
+  for (const auto& s : program.runbooks.at(runbook).steps) {
+    if (s.kind == StepKind::kLastResort) last_resorts.insert(program.Str(s.name));
+  }
+  DryRunAnswers answers(options.answers, std::move(last_resorts));
+  RecordingNotifier notifier;  // pages are shown, never sent
+  provider.SetDryRun(true);
+  provider.SetWrites(false);
+  return PlayLive(program, registry, runbook, provider, state, answers, notifier, nullptr, options, "dry run");
+}
+
+Trace LiveRun(const Program& program, const Registry& registry, uint32_t runbook, LiveProvider& provider,
+              StateStore& state, const LiveParts& parts, const DryRunOptions& options) {
+  provider.SetDryRun(false);
+  provider.SetWrites(true);
+  return PlayLive(program, registry, runbook, provider, state, parts.answers, parts.notifier, parts.journal, options, "live run");
 }
 
 }  // namespace rb::rt

@@ -80,4 +80,17 @@ struct DryRunOptions {
 Trace DryRun(const Program& program, const Registry& registry, uint32_t runbook, LiveProvider& provider,
              StateStore& state, const DryRunOptions& options);
 
+// The parts of a live run that changes things (`runbook run` without --dry-run): the operator's
+// answers, the notifier that sends pages, and the journal that records every change before it starts.
+struct LiveParts {
+  Answers& answers;
+  Notifier& notifier;
+  Journal* journal = nullptr;
+};
+// Plays `runbook` live: the same walk as DryRun, with `provider` running the writes it is given
+// (SetWrites) once the runner has had them approved and the journal has recorded them. `options`'
+// answers are ignored (they are the operator's, in `parts.answers`).
+Trace LiveRun(const Program& program, const Registry& registry, uint32_t runbook, LiveProvider& provider,
+              StateStore& state, const LiveParts& parts, const DryRunOptions& options);
+
 }  // namespace rb::rt

@@ -209,6 +209,7 @@ class Runner::Impl {
     std::string not_run;           // why it ended without running: "approval denied by bob"
     bool announced = false;        // its wait for a person is in the trace
     bool incident_closed = false;  // the incident closed since it started: a person is no longer waited for
+    bool resumed = false;          // its end is recorded by the run being resumed: not run again
     int64_t expect_deadline = -1;  // the current expectation is polling until then
     int64_t wake = -1;             // ... and polls next at this instant
     int polls = 0;
@@ -355,6 +356,16 @@ class Runner::Impl {
     c.run = trace_.steps.size() - 1;
     trace_.steps_run.insert(name);
     Event(TraceEvent::Kind::kStepStart, name, p_.Str(st.title)).status = lang::Name(st.kind);
+    if (world_.journal != nullptr) {
+      if (std::optional<std::string> ended = world_.journal->StepStarting(name)) {
+        c.resumed = true;
+        c.phase = Phase::kEnded;
+        c.failed = *ended == lang::Name(lang::StepStatus::kFailed);
+        c.pending = *ended == lang::Name(lang::StepStatus::kPending);
+        c.done = *ended == lang::Name(lang::StepStatus::kDone);
+        c.not_run = fmt::format("ended {} in the run resumed: not run again", *ended);
+      }
+    }
     return c;
   }
 
@@ -387,11 +398,31 @@ class Runner::Impl {
     return ended;
   }
 
+  // What a person is asked about step `s`: its commands bound as they are now (secrets as ***).
+  PersonAsk Ask(uint32_t s) {
+    const Step& st = r_.steps[s];
+    PersonAsk ask{StepName(s), lang::Name(st.kind), p_.Str(st.title), {}};
+    for (const auto& it : st.items) {
+      if (it.kind == StepItem::Kind::kCommand) ask.commands.push_back(Bound(it.command).Display());
+    }
+    return ask;
+  }
+  // A command's words bound at this instant, with the lets and captures known now.
+  BoundCommand Bound(const Command& c) {
+    std::vector<Value> lets(r_.lets.size());
+    for (const auto& word : c.argv) {
+      for (const auto& part : word) {
+        if (part.kind == WordPart::Kind::kLet && part.value < lets.size()) lets[part.value] = host_.Let(rb_, part.value);
+      }
+    }
+    return BindCommand(p_, reg_, rb_, c, bindings_, &lets);
+  }
+
   // True when the step may go on (approved). False while it waits, or when it ends without running
   // (denied, or the incident closed first): then its phase is kEnded.
   bool Approve(Cursor& c, const Step& st) {
     const std::string& name = StepName(c.step);
-    std::vector<Approval> given = world_.answers.Approvals(name, facts_.now_ms);
+    std::vector<Approval> given = world_.answers.Approvals(Ask(c.step), facts_.now_ms);
     size_t& used = approvals_used_[name];
     SkipStale(given, used);
     // A last resort is for an incident that holds: once it closed, no approval runs it.
@@ -453,11 +484,17 @@ class Runner::Impl {
   bool DoneByPerson(Cursor& c, const Step& st) {
     (void)st;
     const std::string& name = StepName(c.step);
-    std::vector<Approval> given = world_.answers.Done(name, facts_.now_ms);
+    std::vector<Approval> given = world_.answers.Done(Ask(c.step), facts_.now_ms);
     size_t& used = done_used_[name];
     SkipStale(given, used);
     if (given.size() > used) {
       const Approval& a = given[used++];
+      if (!a.approved) {  // a person said it is not done: it ends pending, never taken as done
+        Event(TraceEvent::Kind::kDone, name, a.by).status = "not done";
+        c.pending = true;
+        c.not_run = a.by.rfind("nobody", 0) == 0 ? "not done: " + a.by : fmt::format("not done: {} said it is not done", a.by);
+        return true;
+      }
       Event(TraceEvent::Kind::kDone, name, a.by).status = "done";
       trace_.steps[c.run].done_by = a.by;
       c.done = true;
@@ -494,6 +531,7 @@ class Runner::Impl {
     }
     TraceEvent& e = Event(TraceEvent::Kind::kStepEnd, name, c.not_run);
     e.status = status;
+    if (world_.journal != nullptr && !c.resumed) world_.journal->StepEnded(name, status, c.not_run);
     if (!c.walk) return;
     walk_.output = c.output;
     if (st.kind == StepKind::kVerify && c.failed && !st.continue_on_failure) {
@@ -578,7 +616,7 @@ class Runner::Impl {
         if (part.kind == WordPart::Kind::kLet && part.value < lets.size()) lets[part.value] = host_.Let(rb_, part.value);
       }
     }
-    BoundCommand bc = BindCommand(p_, reg_, rb_, c, bindings_, &lets);
+    BoundCommand bc = BindCommand(p_, reg_, rb_, c, bindings_, &lets);  // right before it starts
     if (!record && bc.effect > Effect::kRead) return;  // a poll re-runs reads only (its output stays)
     cur.last_unknown = "the command before it did not run";
     judged = judged && bc.effect <= Effect::kRead;  // a failed write is never excused
@@ -616,12 +654,37 @@ class Runner::Impl {
       facts_.output = Value::Unknown();
       return;
     }
-    ExecAnswer a = world_.provider.Exec(world_.provider.RunsSecrets() ? bc.secret_argv : bc.argv, bc.effect, facts_.now_ms, ScenarioKeyArgv(p_, reg_, rb_, c, world_.provider.KeyBindings(), &lets));  // scenario key
-    bool write = bc.effect >= Effect::kWrite;
+    const bool write = bc.effect >= Effect::kWrite;
+    // A live run records a change before it starts, and its end after; a resumed run does not run
+    // again what the run it continues recorded as ended.
+    Journal* journal = write ? world_.journal : nullptr;
+    std::optional<ExecAnswer> recorded;
+    if (journal != nullptr) {
+      Journal::Verdict v = journal->Starting(p_.Str(st.name), bc);
+      if (v.kind == Journal::Verdict::Kind::kRefused) {
+        e.status = "not started: " + v.why;
+        cur.pending = true;
+        cur.not_run = "not run: " + v.why;
+        cur.last_unknown = "the command before it did not start";
+        facts_.output = Value::Unknown();
+        return;
+      }
+      if (v.kind == Journal::Verdict::Kind::kRecorded) recorded = v.recorded;
+    }
+    const auto exec_started = std::chrono::steady_clock::now();
+    ExecAnswer a = recorded ? *recorded
+                            : world_.provider.Exec(world_.provider.RunsSecrets() ? bc.secret_argv : bc.argv, bc.effect, facts_.now_ms,
+                                                   ScenarioKeyArgv(p_, reg_, rb_, c, world_.provider.KeyBindings(), &lets));  // scenario key
+    if (journal != nullptr && !recorded) {
+      journal->Ended(p_.Str(st.name), bc, a,
+                     std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - exec_started).count());
+    }
+    // A live run's write really ran: its status is its own, not "would run".
+    const bool would = write && !world_.provider.RunsWrites();
     switch (a.status) {
-      case ExecAnswer::Status::kOk: e.status = write ? "would run: ok" : "ok"; break;
+      case ExecAnswer::Status::kOk: e.status = would ? "would run: ok" : "ok"; break;
       case ExecAnswer::Status::kFailed:
-        e.status = fmt::format("{}exit {}", write ? "would run: " : "", a.exit_code);
+        e.status = fmt::format("{}exit {}", would ? "would run: " : "", a.exit_code);
         cur.failed |= !judged;
         break;
       case ExecAnswer::Status::kTimeout:
@@ -638,6 +701,7 @@ class Runner::Impl {
         e.status = "would run: " + (a.err.empty() ? std::string("not done (dry run)") : a.err);
         break;
     }
+    if (recorded) e.status += " (recorded by the run resumed: not run again)";
     cur.last_unknown = a.status == ExecAnswer::Status::kOk       ? ""
                        : a.status == ExecAnswer::Status::kFailed ? fmt::format("the command before it failed: exit {}", a.exit_code)
                        : a.status == ExecAnswer::Status::kTimeout ? "the command before it timed out"

@@ -92,6 +92,8 @@ class Provider {
   // Whether Exec is given the words with secrets as markers (BoundCommand::secret_argv) to put the
   // values in itself (a live world), or as *** (a rehearsal, which never needs them).
   virtual bool RunsSecrets() const { return false; }
+  // Whether a write given to Exec is really done (a live run) rather than shown as it would be.
+  virtual bool RunsWrites() const { return false; }
   // The bindings a scenario's command keys are written under (its `params:`, the defaults, targets by
   // binding name); null: keys are the bound argv itself (a live world).
   virtual const Bindings* KeyBindings() const { return nullptr; }
@@ -109,6 +111,12 @@ struct Approval {
   std::string by;     // who
   int64_t at_ms = 0;  // when
 };
+// What a person is asked about a step: which step, and the commands it will run with their words
+// bound as they are at this instant (secrets as ***), so the approval is of the exact argv.
+struct PersonAsk {
+  std::string step, kind, title;       // kind: action, last_resort, manual, ...
+  std::vector<std::string> commands;  // each `$` line bound: "kubectl rollout restart statefulset/redis -n denis"
+};
 class Answers {
  public:
   virtual ~Answers() = default;
@@ -123,12 +131,16 @@ class Answers {
     (void)now_ms;
     return {};
   }
-  // Who said manual step `step` is done, at or before `now_ms`, in time order.
+  // The same, with what the step will run: a live run shows it to the person it asks.
+  virtual std::vector<Approval> Approvals(const PersonAsk& ask, int64_t now_ms) { return Approvals(ask.step, now_ms); }
+  // Who said manual step `step` is done, at or before `now_ms`, in time order. An entry that is not
+  // `approved` is a person saying it is not done: the step ends pending.
   virtual std::vector<Approval> Done(const std::string& step, int64_t now_ms) {
     (void)step;
     (void)now_ms;
     return {};
   }
+  virtual std::vector<Approval> Done(const PersonAsk& ask, int64_t now_ms) { return Done(ask.step, now_ms); }
   // Who approves an `action` that no approval names: a rehearsal approves actions itself (they are
   // recorded, never performed). Nullopt, the default, so that no live world approves by omission:
   // an action waits for an approval, as a last resort always does.
@@ -149,6 +161,38 @@ class RecordingNotifier : public Notifier {
   void Page(const PageSent& page, Trace& trace) override;
 };
 
+// ---- Journal: a live run's write-ahead record of what it changes --------------------------------
+// Asked before every command that changes something (a write or destructive effect, re-derived from
+// its bound words) and told when it ended; told when each step starts and ends. A rehearsal and a
+// dry run have none. A resumed run's journal answers from the audit of the run it continues.
+class Journal {
+ public:
+  virtual ~Journal() = default;
+  struct Verdict {
+    enum class Kind : uint8_t {
+      kRun,       // recorded as starting: run it
+      kRecorded,  // it ran in the run being resumed and its end is recorded: `recorded` is that end
+      kRefused,   // it must not start: `why` (the record could not be written; its outcome is unknown
+                  // and nobody said to run it again)
+    } kind = Kind::kRun;
+    ExecAnswer recorded;
+    std::string why;
+  };
+  virtual Verdict Starting(const std::string& step, const BoundCommand& command) = 0;
+  virtual void Ended(const std::string& step, const BoundCommand& command, const ExecAnswer& answer, int64_t ms) = 0;
+  // A step starts; when the run being resumed recorded this start's end, its status ("passed",
+  // "failed", "pending", ...): the step is not run again.
+  virtual std::optional<std::string> StepStarting(const std::string& step) {
+    (void)step;
+    return std::nullopt;
+  }
+  virtual void StepEnded(const std::string& step, const std::string& status, const std::string& why) {
+    (void)step;
+    (void)status;
+    (void)why;
+  }
+};
+
 // ---- The runner ---------------------------------------------------------------------------------
 // The parts a run is played against. All must outlive the runner.
 struct RunnerWorld {
@@ -157,6 +201,7 @@ struct RunnerWorld {
   Answers& answers;
   StateStore& state;  // first-seen times of `for > D` windows
   Notifier& notifier;
+  Journal* journal = nullptr;  // a live run's audit; none: nothing is recorded
 };
 struct RunnerOptions {
   VmLimits limits;

@@ -72,7 +72,9 @@ runbook cache "Cache" {
                         << "\", timeout: 500ms, auth: CACHE_PASSWORD}\n"
                         << "exec:\n  allow: [redis-cli]\n"
                         << "secrets:\n  CACHE_PASSWORD: {env: RB_TEST_CACHE_PASSWORD}\n"
-                        << "state:\n  store: file\n  path: " << (dir_ / "state.json").string() << "\n";
+                        << "state:\n  store: file\n  path: " << (dir_ / "state.json").string() << "\n"
+                        << "audit: {path: " << (dir_ / "audit.jsonl").string() << "}\n"
+                        << "locks: {path: " << (dir_ / "locks").string() << "}\n";
     return path;
   }
   std::filesystem::path dir_;
@@ -146,9 +148,13 @@ TEST_F(DryRun, ForBoundsTheRunAndUsageErrorsExitTwo) {
   setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
   RedisServer server({"--requirepass", kCanary});
   std::string env = Env(server.port());
-  ProcessResult no_flag = Runbook({"run", (dir_ / "cache.rb.denis").string(), "--env", env});
-  EXPECT_EQ(no_flag.exit_code, 2);
-  EXPECT_NE(no_flag.err.find("add --dry-run"), std::string::npos) << no_flag.err;
+  // Without --dry-run it is a live run: with no terminal and no --yes, the action is refused (exit 3).
+  ProcessResult no_flag = Runbook({"run", (dir_ / "cache.rb.denis").string(), "--env", env, "--for", "6s", "--tick", "500ms"});
+  EXPECT_EQ(no_flag.exit_code, 3) << no_flag.out << no_flag.err;
+  EXPECT_NE(no_flag.err.find("no terminal to ask, and no --yes"), std::string::npos) << no_flag.err;
+  ProcessResult mixed = Runbook({"run", (dir_ / "cache.rb.denis").string(), "--env", env, "--dry-run", "--yes"});
+  EXPECT_EQ(mixed.exit_code, 2);
+  EXPECT_NE(mixed.err.find("are for live runs"), std::string::npos) << mixed.err;
   ProcessResult no_env = Runbook({"run", (dir_ / "cache.rb.denis").string(), "--dry-run"});
   EXPECT_EQ(no_env.exit_code, 2);
   EXPECT_NE(no_env.err.find("--env FILE"), std::string::npos) << no_env.err;

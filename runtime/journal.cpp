@@ -1,0 +1,204 @@
+#include "runtime/journal.hpp"
+
+#include <fmt/format.h>
+
+#include "runtime/sha256.hpp"
+
+namespace rb::rt {
+
+AuditJournal::AuditJournal(AuditLog& log, RunIdentity id, std::function<std::string(std::string)> redact,
+                           std::vector<nlohmann::json> resumed, Prompter* prompter, std::set<std::string> confirm)
+    : log_(log), id_(std::move(id)), redact_(std::move(redact)), resumed_(std::move(resumed)), prompter_(prompter),
+      confirm_(std::move(confirm)) {}
+
+bool AuditJournal::Record(const std::string& kind, nlohmann::json fields, std::string& error) {
+  if (!fields.is_object()) fields = nlohmann::json::object();
+  fields["run"] = id_.run;
+  fields["kind"] = kind;
+  fields["operator"] = id_.who;
+  fields["env"] = id_.environment;
+  fields["runbook"] = id_.runbook;
+  fields["source_hash"] = id_.source_hash;
+  if (fence_ != 0) fields["fence"] = fence_;
+  // Nothing recorded holds a secret's value: every string goes through the redaction.
+  std::function<void(nlohmann::json&)> mask = [&](nlohmann::json& j) {
+    if (j.is_string()) {
+      j = redact_ ? redact_(j.get<std::string>()) : j.get<std::string>();
+    } else if (j.is_array() || j.is_object()) {
+      for (auto& v : j) mask(v);
+    }
+  };
+  mask(fields);
+  if (log_.Append(std::move(fields), error)) return true;
+  failures_.push_back(error);
+  return false;
+}
+
+const nlohmann::json* AuditJournal::Find(const std::string& kind, const std::string& step, int n, int cmd) const {
+  for (const auto& r : resumed_) {
+    if (r.value("kind", "") != kind || r.value("step", "") != step || r.value("n", 0) != n) continue;
+    if (cmd != 0 && r.value("cmd", 0) != cmd) continue;
+    return &r;
+  }
+  return nullptr;
+}
+
+namespace {
+std::string ArgvText(const nlohmann::json& r) {
+  std::string s;
+  if (r.contains("argv") && r["argv"].is_string()) s = r["argv"].get<std::string>();
+  return s;
+}
+}  // namespace
+
+Journal::Verdict AuditJournal::Starting(const std::string& step, const BoundCommand& command) {
+  Occurrence& o = at_[step];
+  if (o.n == 0) o.n = 1;  // a change outside any recorded start (not expected): its own occurrence
+  ++o.cmd;
+  const std::string shown = command.Display();
+  Verdict v;
+  if (!resumed_.empty() && !diverged_) {
+    const nlohmann::json* start = Find("exec_start", step, o.n, o.cmd);
+    const nlohmann::json* end = Find("exec_end", step, o.n, o.cmd);
+    if (end != nullptr && ArgvText(*end) == shown) {
+      v.kind = Verdict::Kind::kRecorded;
+      int exit_code = end->value("exit", -1);
+      std::string status = end->value("status", "");
+      v.recorded.exit_code = exit_code;
+      v.recorded.status = status == "ok"        ? ExecAnswer::Status::kOk
+                          : status == "timeout" ? ExecAnswer::Status::kTimeout
+                                                : ExecAnswer::Status::kFailed;
+      v.recorded.err = end->value("err", "");
+      return v;
+    }
+    if (start != nullptr || end != nullptr) {
+      const nlohmann::json& r = start != nullptr ? *start : *end;
+      std::string when = r.value("at", "?");
+      std::string what = ArgvText(r) == shown
+                             ? fmt::format("`{}` started at {} and its end is not recorded: its outcome is unknown", shown, when)
+                             : fmt::format("`{}` was recorded at {}, and is now bound as `{}`: what was done is unknown",
+                                           ArgvText(r), when, shown);
+      unknown_.push_back(fmt::format("{}: {}", step, what));
+      bool again = false;
+      std::string by;
+      if (prompter_ != nullptr) {
+        std::optional<std::string> line =
+            prompter_->Ask(fmt::format("\n  OUTCOME UNKNOWN in step {}: {}.\n  Check the system, then: run it again? [y/N] ", step, what));
+        again = line && (*line == "y" || *line == "yes" || *line == "Y");
+        by = id_.who;
+      } else if (confirm_.count(step) != 0) {
+        again = true;
+        by = id_.who + " (--confirm " + step + ")";
+      }
+      std::string error;
+      Record("outcome_unknown", {{"step", step}, {"n", o.n}, {"cmd", o.cmd}, {"argv", shown}, {"again", again}, {"by", by}}, error);
+      // Run again: what the run resumed did after it no longer follows; the steps after run anew.
+      if (again) diverged_ = true;
+      if (!again) {
+        v.kind = Verdict::Kind::kRefused;
+        v.why = fmt::format("outcome unknown: {}; nobody said to run it again (answer at the prompt, or --confirm {})", what, step);
+        return v;
+      }
+    }
+  }
+  std::string error;
+  nlohmann::json fields{{"step", step}, {"n", o.n}, {"cmd", o.cmd}, {"argv", shown},
+                        {"effect", EffectName(command.effect)}, {"rule", command.rule}};
+  if (!Record("exec_start", std::move(fields), error)) {
+    v.kind = Verdict::Kind::kRefused;
+    v.why = "the audit record could not be written before it started: " + error;
+  }
+  return v;
+}
+
+void AuditJournal::Ended(const std::string& step, const BoundCommand& command, const ExecAnswer& a, int64_t ms) {
+  const Occurrence& o = at_[step];
+  std::string status = a.status == ExecAnswer::Status::kOk        ? "ok"
+                       : a.status == ExecAnswer::Status::kTimeout ? "timeout"
+                       : a.status == ExecAnswer::Status::kFailed  ? "failed"
+                       : a.status == ExecAnswer::Status::kNotRun  ? "not run"
+                                                                  : "unknown";
+  std::string err = a.err.size() > 512 ? a.err.substr(0, 512) + "…" : a.err;
+  std::string error;
+  Record("exec_end",
+         {{"step", step}, {"n", o.n}, {"cmd", o.cmd}, {"argv", command.Display()}, {"status", status}, {"exit", a.exit_code},
+          {"ms", ms}, {"out_sha256", Sha256Hex(a.out)}, {"out_bytes", a.out.size()}, {"err", err}},
+         error);
+}
+
+std::optional<std::string> AuditJournal::StepStarting(const std::string& step) {
+  Occurrence& o = at_[step];
+  ++o.n;
+  o.cmd = 0;
+  if (!resumed_.empty() && !diverged_) {
+    // Ended, unless a change in it still has an unknown outcome (started, no end): then it runs again
+    // and that change is asked about.
+    bool open_change = false;
+    for (const auto& r : resumed_) {
+      if (r.value("kind", "") != "exec_start" || r.value("step", "") != step || r.value("n", 0) != o.n) continue;
+      if (Find("exec_end", step, o.n, r.value("cmd", 0)) == nullptr) open_change = true;
+    }
+    const nlohmann::json* end = nullptr;
+    for (const auto& r : resumed_) {  // the last end recorded for this start
+      if (r.value("kind", "") == "step_end" && r.value("step", "") == step && r.value("n", 0) == o.n) end = &r;
+    }
+    if (end != nullptr && !open_change) return end->value("status", "pending");
+  }
+  std::string error;
+  Record("step_start", {{"step", step}, {"n", o.n}, {"resumed", !resumed_.empty() && Find("step_start", step, o.n, 0) != nullptr}}, error);
+  return std::nullopt;
+}
+
+void AuditJournal::StepEnded(const std::string& step, const std::string& status, const std::string& why) {
+  const Occurrence& o = at_[step];
+  std::string error;
+  Record("step_end", {{"step", step}, {"n", o.n}, {"status", status}, {"why", why}}, error);
+}
+
+std::string RenderAuditStory(const std::vector<nlohmann::json>& records) {
+  std::string out, run;
+  for (const auto& r : records) {
+    std::string kind = r.value("kind", "?");
+    if (r.value("run", "") != run) {
+      run = r.value("run", "");
+      out += fmt::format("{}run {} · {} · {} · environment {} · by {}\n", out.empty() ? "" : "\n", run, r.value("runbook", "?"),
+                         r.value("source_hash", "?"), r.value("env", "?"), r.value("operator", "?"));
+    }
+    std::string at = r.value("at", "");
+    std::string clock = at.size() >= 19 ? at.substr(11, 8) : at;
+    std::string step = r.value("step", "");
+    std::string line;
+    if (kind == "run_start") {
+      std::string of = r.value("resume_of", "");
+      line = fmt::format("started{} from {}", of.empty() ? "" : " again (resuming after a crash)", r.value("file", "?"));
+    } else if (kind == "run_end") {
+      line = fmt::format("ended: exit {} — {}", r.value("exit", -1), r.value("outcome", ""));
+    } else if (kind == "step_start") {
+      line = fmt::format("step {} starts{}", step, r.value("resumed", false) ? " again (resumed)" : "");
+    } else if (kind == "step_end") {
+      std::string why = r.value("why", "");
+      line = fmt::format("step {} ends {}{}", step, r.value("status", "?"), why.empty() ? "" : ": " + why);
+    } else if (kind == "exec_start") {
+      line = fmt::format("  $ {}  {} — starting", r.value("argv", ""), r.value("effect", ""));
+    } else if (kind == "exec_end") {
+      line = fmt::format("  $ {}  → {} (exit {}, {} ms, output sha256 {}…)", r.value("argv", ""), r.value("status", "?"),
+                         r.value("exit", -1), r.value("ms", 0), r.value("out_sha256", "").substr(0, 12));
+    } else if (kind == "approval" || kind == "done" || kind == "answer") {
+      line = fmt::format("{} {}: {} by {}", kind, step, r.value("approved", false) ? "yes" : "no", r.value("by", "?"));
+    } else if (kind == "outcome_unknown") {
+      line = fmt::format("  $ {}  outcome unknown (the run resumed has no end for it): {}", r.value("argv", ""),
+                         r.value("again", false) ? "run again, said " + r.value("by", std::string("?")) : "not run again");
+    } else if (kind == "lock") {
+      line = fmt::format("lock {} {}{}", r.value("name", "?"), r.value("action", "?"),
+                         r.contains("fence") ? fmt::format(" (fence {})", r["fence"].dump()) : "");
+    } else if (kind == "page") {
+      line = fmt::format("page {} via {}: {}", r.value("contact", "?"), r.value("channel", "?"), r.value("status", "?"));
+    } else {
+      line = kind;
+    }
+    out += fmt::format("  {}  #{:<5} {}\n", clock, r.contains("seq") ? r["seq"].dump() : "?", line);
+  }
+  return out;
+}
+
+}  // namespace rb::rt

@@ -1,0 +1,307 @@
+// `runbook run` without --dry-run: live runs that change things, against a real redis-server on a
+// free loopback port (the writes are real `redis-cli` commands) and recording shims (a `kubectl`
+// that logs every argv it is started with). Approvals, the write-ahead audit, locks, resume after
+// kill -9, and a canary secret that must appear in no output, audit record or state file. No
+// timing assertions: the ctest TIMEOUT guards hangs.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "tests/live_server.hpp"
+#include "tests/process.hpp"
+#include "tests/test_util.hpp"
+
+namespace rb::test {
+namespace {
+
+constexpr const char* kCanary = "canary-5ecret-7d1f";
+
+std::string Slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// The runbook binary started in the background, its stdout and stderr in files; no terminal.
+struct Background {
+  pid_t pid = -1;
+  std::filesystem::path out, err;
+  int Wait() {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+};
+Background Start(const std::vector<std::string>& args, const std::filesystem::path& dir, const std::string& tag) {
+  Background b;
+  b.out = dir / (tag + ".out");
+  b.err = dir / (tag + ".err");
+  std::filesystem::current_path(SourceDir());
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, b.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, b.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> argv{RUNBOOK_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> cargv;
+  for (auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+  cargv.push_back(nullptr);
+  posix_spawn(&b.pid, cargv[0], &fa, nullptr, cargv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  return b;
+}
+
+class LiveRun : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = TempDir() / ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_ / "policy");
+    std::filesystem::create_directories(dir_ / "bin");
+    std::ofstream(dir_ / "policy" / "escalation.rb.denis") << R"(policy escalation "Checklist" {
+  contact sre "SRE" "@sre"
+  escalate {
+    | when              | then     |
+    |-------------------|----------|
+    | ask "¿Data loss?" | page sre |
+  }
+}
+)";
+    std::ofstream(dir_ / "cache.rb.denis") << R"(import std.redis
+import policy.escalation
+
+runbook cache "Cache" {
+  severity P2
+  owner    sre
+  target redis = redis("cache")
+  param pass = secret("CACHE_PASSWORD")
+  symptoms {
+    flagged "the flag is up" : redis.ping() and redis.connected_clients() > 0
+  }
+  steps {
+    check flag "Read the flag" {
+      $ redis-cli -h {redis.host} -p {redis.port} -a {pass} --no-auth-warning get flag
+    }
+    action reset "Reset the flag" {
+      $ redis-cli -h {redis.host} -p {redis.port} -a {pass} --no-auth-warning set flag down
+    }
+    last_resort wipe "Wipe the cache" {
+      $ redis-cli -h {redis.host} -p {redis.port} -a {pass} --no-auth-warning flushall
+    }
+  }
+}
+)";
+    // A recording shim: logs its argv, one line per start, then does what RB_SHIM_SLEEP says.
+    std::ofstream(dir_ / "bin" / "kubectl") << "#!/bin/sh\necho \"kubectl $*\" >> " << (dir_ / "shim.log").string()
+                                           << "\nsleep \"${RB_SHIM_SLEEP:-0}\"\necho \"restarted\"\n";
+    chmod((dir_ / "bin" / "kubectl").c_str(), 0755);
+    std::ofstream(dir_ / "restart.rb.denis") << R"(import std.redis
+import std.kube
+import policy.escalation
+
+runbook restart_cache "Restart the cache" {
+  severity P2
+  owner    sre
+  target redis = redis("cache")
+  symptoms {
+    down "Redis does not answer" : not redis.ping()
+  }
+  steps {
+    action restart "Restart it" {
+      $ kubectl rollout restart statefulset/redis -n denis
+    }
+    check after "Look again" {
+      $ redis-cli -h {redis.host} -p {redis.port} ping
+    }
+  }
+}
+)";
+  }
+  std::string Env(int port, const std::string& sleep = "0") {
+    std::string path = (dir_ / "test.env.yaml").string();
+    std::ofstream(path) << "name: test\ntargets:\n  cache: {address: \"redis://127.0.0.1:" << port
+                        << "\", timeout: 500ms, auth: CACHE_PASSWORD}\n"
+                        << "exec:\n  allow: [redis-cli, kubectl]\n  path: [" << (dir_ / "bin").string()
+                        << ", /usr/bin, /bin]\n  env: {RB_SHIM_SLEEP: \"" << sleep << "\"}\n"
+                        << "secrets:\n  CACHE_PASSWORD: {env: RB_TEST_CACHE_PASSWORD}\n"
+                        << "state:\n  store: file\n  path: " << (dir_ / "state.json").string() << "\n"
+                        << "audit: {path: " << (dir_ / "audit.jsonl").string() << "}\n"
+                        << "locks: {path: " << (dir_ / "locks").string() << "}\n";
+    return path;
+  }
+  std::string Redis(int port, const std::string& cmd) {
+    ProcessResult r = RunProcess({"/usr/bin/redis-cli", "-p", std::to_string(port), "-a", kCanary, "--no-auth-warning", "--raw", cmd, "flag"});
+    return r.out;
+  }
+  std::string Audit() { return Slurp(dir_ / "audit.jsonl"); }
+  std::filesystem::path dir_;
+};
+
+// The world: a redis-server with a password, the flag up.
+struct CacheServer {
+  RedisServer redis{{"--requirepass", kCanary}};
+  CacheServer() {
+    RunProcess({"/usr/bin/redis-cli", "-p", std::to_string(redis.port()), "-a", kCanary, "--no-auth-warning", "set", "flag", "up"});
+  }
+};
+
+TEST_F(LiveRun, AnActionApprovedWithYesRunsRecordedBeforeAndAfterAndNoSecretLeaks) {
+  setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
+  CacheServer w;
+  std::string env = Env(w.redis.port());
+  ProcessResult r = Runbook({"run", (dir_ / "cache.rb.denis").string(), "--env", env, "--yes", "--tick", "200ms"});
+  // The action ran for real: the flag is down. The last resort did not: the key is still there.
+  EXPECT_EQ(Redis(w.redis.port(), "get"), "down\n") << r.err;
+  // The last resort was refused: without --allow-last-resort it is never asked. Exit 3.
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("--allow-last-resort"), std::string::npos) << r.err;
+  std::string audit = Audit();
+  // Write-ahead: the start of `set flag down` is recorded before its end, with the argv as shown.
+  size_t start = audit.find("\"kind\":\"exec_start\"");
+  size_t end = audit.find("\"kind\":\"exec_end\"");
+  ASSERT_NE(start, std::string::npos) << audit;
+  ASSERT_NE(end, std::string::npos) << audit;
+  EXPECT_LT(start, end);
+  EXPECT_NE(audit.find("set flag down"), std::string::npos);
+  EXPECT_NE(audit.find("\"kind\":\"approval\""), std::string::npos);
+  EXPECT_NE(audit.find("\"kind\":\"run_end\""), std::string::npos);
+  // The canary is in no output, no audit record, no state file.
+  for (const std::string& text : {r.out, r.err, audit, Slurp(dir_ / "state.json")}) {
+    EXPECT_EQ(text.find(kCanary), std::string::npos) << text;
+  }
+  EXPECT_NE(audit.find("-a ***"), std::string::npos) << audit;
+  // The log verifies, and its story tells the run.
+  ProcessResult v = Runbook({"audit", "verify", "--env", env});
+  EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
+  EXPECT_NE(v.out.find("intact"), std::string::npos) << v.out;
+  ProcessResult show = Runbook({"audit", "show", "--env", env});
+  EXPECT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("$ redis-cli"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("step wipe ends pending"), std::string::npos) << show.out;
+  unsetenv("RB_TEST_CACHE_PASSWORD");
+}
+
+TEST_F(LiveRun, WithoutATerminalOrYesAnActionIsRefusedAndNothingChanges) {
+  setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
+  CacheServer w;
+  ProcessResult r = Runbook({"run", (dir_ / "cache.rb.denis").string(), "--env", Env(w.redis.port()), "--tick", "200ms"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(Redis(w.redis.port(), "get"), "up\n");
+  EXPECT_NE(r.err.find("no terminal to ask, and no --yes"), std::string::npos) << r.err;
+  EXPECT_EQ(Audit().find("\"kind\":\"exec_start\""), std::string::npos);  // nothing started
+  unsetenv("RB_TEST_CACHE_PASSWORD");
+}
+
+TEST_F(LiveRun, ALastResortNeedsTheFlagAndItsNameNoFlagAloneRunsIt) {
+  setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
+  CacheServer w;
+  std::string env = Env(w.redis.port());
+  // --allow-last-resort alone, no terminal to type the name: refused, the data is still there.
+  ProcessResult r = Runbook({"run", (dir_ / "cache.rb.denis").string(), "--env", env, "--yes", "--allow-last-resort", "--tick", "200ms"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(Redis(w.redis.port(), "exists"), "1\n");
+  EXPECT_NE(r.err.find("no --confirm wipe"), std::string::npos) << r.err;
+  // --confirm alone, without --allow-last-resort: refused too.
+  r = Runbook({"run", (dir_ / "cache.rb.denis").string(), "--env", env, "--yes", "--confirm", "wipe", "--tick", "200ms"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(Redis(w.redis.port(), "exists"), "1\n");
+  // Both: the last resort runs.
+  r = Runbook({"run", (dir_ / "cache.rb.denis").string(), "--env", env, "--yes", "--allow-last-resort", "--confirm", "wipe", "--tick", "200ms"});
+  EXPECT_EQ(Redis(w.redis.port(), "exists"), "0\n") << r.out << r.err;
+  EXPECT_NE(r.exit_code, 3) << r.out << r.err;
+  unsetenv("RB_TEST_CACHE_PASSWORD");
+}
+
+TEST_F(LiveRun, AnEditedAuditRecordFailsVerify) {
+  setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
+  CacheServer w;
+  std::string env = Env(w.redis.port());
+  Runbook({"run", (dir_ / "cache.rb.denis").string(), "--env", env, "--yes", "--tick", "200ms"});
+  std::string audit = Audit();
+  size_t at = audit.find("set flag down");
+  ASSERT_NE(at, std::string::npos);
+  audit.replace(at, 13, "set flag gone");
+  std::ofstream(dir_ / "audit.jsonl", std::ios::binary | std::ios::trunc) << audit;
+  ProcessResult v = Runbook({"audit", "verify", "--env", env});
+  EXPECT_EQ(v.exit_code, 1) << v.out;
+  EXPECT_NE(v.out.find("edited"), std::string::npos) << v.out;
+  EXPECT_NE(v.out.find("NOT intact"), std::string::npos) << v.out;
+  unsetenv("RB_TEST_CACHE_PASSWORD");
+}
+
+TEST_F(LiveRun, TwoConcurrentRunsOfOneRemediationOnlyOneRestarts) {
+  setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
+  CacheServer w;
+  w.redis.Pause();  // down: PING times out, the restart's guard holds
+  std::string env = Env(w.redis.port(), "2");
+  std::vector<std::string> args{"run", (dir_ / "restart.rb.denis").string(), "--env", env, "--yes", "--tick", "200ms"};
+  Background a = Start(args, dir_, "a");
+  Background b = Start(args, dir_, "b");
+  int ra = a.Wait(), rb = b.Wait();
+  w.redis.Resume();
+  std::string log = Slurp(dir_ / "shim.log");
+  EXPECT_EQ(Count(log, "kubectl rollout restart statefulset/redis -n denis"), 1u) << log;
+  // The other one was refused at the lock (exit 3), saying who holds it and since when.
+  std::string refused = ra == 3 ? Slurp(a.err) : Slurp(b.err);
+  EXPECT_TRUE(ra == 3 || rb == 3) << ra << " " << rb << Slurp(a.err) << Slurp(b.err);
+  EXPECT_FALSE(ra == 3 && rb == 3);
+  EXPECT_NE(refused.find("is held by"), std::string::npos) << refused;
+  EXPECT_NE(refused.find(" since "), std::string::npos) << refused;
+  unsetenv("RB_TEST_CACHE_PASSWORD");
+}
+
+TEST_F(LiveRun, KilledMidChangeTheResumedRunReportsOutcomeUnknownAndRunsNothingUnasked) {
+  setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
+  CacheServer w;
+  w.redis.Pause();
+  std::string env = Env(w.redis.port(), "30");  // the restart hangs: killed between start and end
+  Background a = Start({"run", (dir_ / "restart.rb.denis").string(), "--env", env, "--yes", "--tick", "200ms"}, dir_, "a");
+  for (int i = 0; i < 300 && Count(Slurp(dir_ / "shim.log"), "rollout restart") == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(Count(Slurp(dir_ / "shim.log"), "rollout restart"), 1u);
+  kill(a.pid, SIGKILL);
+  a.Wait();
+  RunProcess({"/usr/bin/pkill", "-KILL", "-f", "sleep 30"});  // the orphaned shim
+  w.redis.Resume();
+  std::string audit = Audit();
+  ASSERT_NE(audit.find("\"kind\":\"exec_start\""), std::string::npos) << audit;
+  EXPECT_EQ(audit.find("\"kind\":\"exec_end\""), std::string::npos) << audit;
+  size_t at = audit.find("\"run\":\"");
+  ASSERT_NE(at, std::string::npos);
+  std::string run = audit.substr(at + 7, audit.find('"', at + 7) - at - 7);
+  // Resumed without a terminal: the restart's outcome is unknown, it is not run again unasked.
+  ProcessResult r = Runbook({"run", "--resume", run, "--env", env, "--yes", "--tick", "200ms"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err.find("outcome unknown"), std::string::npos) << r.err;
+  EXPECT_EQ(Count(Slurp(dir_ / "shim.log"), "rollout restart"), 1u);
+  // Said so with --confirm: it runs again, once.
+  std::string fast = Env(w.redis.port(), "0");
+  r = Runbook({"run", "--resume", run, "--env", fast, "--yes", "--confirm", "restart", "--tick", "200ms"});
+  EXPECT_EQ(Count(Slurp(dir_ / "shim.log"), "rollout restart"), 2u) << r.out << r.err;
+  ProcessResult v = Runbook({"audit", "verify", "--env", fast});
+  EXPECT_EQ(v.exit_code, 0) << v.out;
+  unsetenv("RB_TEST_CACHE_PASSWORD");
+}
+
+}  // namespace
+}  // namespace rb::test
