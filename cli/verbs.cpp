@@ -839,6 +839,7 @@ int RunRun(const RunArgs& args) {
   const std::string env_name = in.env.name.empty() ? args.env : in.env.name;
   const std::string mode = args.dry_run ? "run --dry-run" : "run";
   size_t shown = 0;
+  std::string run_id;  // a live run's, once it has one
   rt::DryRunOptions o;
   o.env = &in.env;
   o.params = &overrides;
@@ -846,13 +847,41 @@ int RunRun(const RunArgs& args) {
   o.tick_ms = tick_ms;
   o.answers = answers;
   o.stop = &g_interrupted;
+  // Progress: each event as it happens on stderr; `--format json` also streams them on stdout, one
+  // object per line. On a terminal a status line under them says where the run is.
+  const bool status_line = isatty(2) != 0;
+  const auto started = std::chrono::steady_clock::now();
+  size_t instants = 0;
+  std::string current;  // the step in progress
+  auto show_events = [&](const rt::Trace& t) {
+    if (status_line) std::cerr << "\r\x1b[K";
+    for (; shown < t.events.size(); ++shown) {
+      const rt::TraceEvent& e = t.events[shown];
+      if (e.kind == rt::TraceEvent::Kind::kStepStart) current = e.name + " (" + e.status + ")";
+      if (e.kind == rt::TraceEvent::Kind::kStepEnd && current.rfind(e.name + " ", 0) == 0) current.clear();
+      std::cerr << provider.Redact(rt::RenderEvent(e, color && status_line));
+      if (args.format == "json") std::cout << provider.Redact(rt::EventJsonLine(e, run_id)) << std::flush;
+    }
+  };
+  o.before_asking = show_events;
   o.after_instant = [&](const rt::Trace& t) {
-    for (; shown < t.events.size(); ++shown) std::cerr << provider.Redact(rt::RenderEvent(t.events[shown], color && isatty(2)));
+    ++instants;
+    show_events(t);
+    if (status_line) {
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      std::cerr << fmt::format("── {} · {} · instant {} · Ctrl-C stops", rt::FormatMs(static_cast<int64_t>(secs * 1000) / 1000 * 1000),
+                               current.empty() ? std::string("between steps") : "step " + current, instants)
+                << std::flush;
+    }
     return true;
   };
-  auto summary = [&](const rt::Trace& trace, const std::string& tail) {
+  auto summary = [&](const rt::Trace& trace, const std::string& tail, int rc = -1) {
+    if (status_line) std::cerr << "\r\x1b[K" << std::flush;
     if (args.format == "json") {
-      std::cout << provider.Redact(rt::TraceJson(trace));
+      nlohmann::json doc{{"type", "summary"}, {"trace", nlohmann::json::parse(rt::TraceJson(trace), nullptr, false)}, {"outcome", tail}};
+      if (!run_id.empty()) doc["run"] = run_id;
+      if (rc >= 0) doc["exit"] = rc;
+      std::cout << provider.Redact(doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) << "\n";
       return;
     }
     std::cout << fmt::format("\n{} {} · environment {} · {} on the real clock; {}\n", mode, name, env_name,
@@ -877,9 +906,10 @@ int RunRun(const RunArgs& args) {
     rt::Trace trace = rt::DryRun(p, registry, *index, provider, *state, o);
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
-    summary(trace, "nothing was changed");
     // 0: the walk went through with no step failing; 1: a step failed, or an error stopped it.
-    return trace.errors.empty() && !step_failed(trace) ? 0 : 1;
+    int rc = trace.errors.empty() && !step_failed(trace) ? 0 : 1;
+    summary(trace, "nothing was changed", rc);
+    return rc;
   }
 
   // ---- A live run: locks, the audit, the operator's approvals ----
@@ -893,7 +923,7 @@ int RunRun(const RunArgs& args) {
       return 2;
     }
   }
-  const std::string run_id = args.resume.empty() ? rt::NewRunId() : args.resume;
+  run_id = args.resume.empty() ? rt::NewRunId() : args.resume;
   const std::string who = rt::OperatorName();
   rt::AuditLog log(in.env.audit.path);
   std::string error;
@@ -990,7 +1020,7 @@ int RunRun(const RunArgs& args) {
     outcome = "resolved: every symptom is clear and every verify passed";
   }
   journal.Record("run_end", {{"exit", rc}, {"outcome", outcome}, {"ms", trace.duration_ms}}, error);
-  summary(trace, outcome);
+  summary(trace, outcome, rc);
   if (rc == 3) {
     for (const auto& r : refused) std::cerr << "runbook: refused: " << provider.Redact(r) << "\n";
   }

@@ -75,6 +75,7 @@ Trace PlayLive(const Program& program, const Registry& registry, uint32_t runboo
     if (options.after_instant && !options.after_instant(t)) return false;
     return options.stop == nullptr || !options.stop->load();
   };
+  run.before_asking = options.before_asking;
   RunnerWorld world{clock, provider, answers, windows, notifier};
   world.journal = journal;
   Runner runner(program, registry, runbook, std::move(bindings), world, run);

@@ -75,6 +75,7 @@ struct DryRunOptions {
   std::map<std::string, bool> answers;     // --answer "QUESTION=yes"
   const std::atomic<bool>* stop = nullptr;  // set by Ctrl-C
   std::function<bool(const Trace&)> after_instant;
+  std::function<void(const Trace&)> before_asking;  // RunnerOptions::before_asking
 };
 // Plays `runbook` live and dry; `provider` must be a read-only live provider (writes are not done).
 Trace DryRun(const Program& program, const Registry& registry, uint32_t runbook, LiveProvider& provider,

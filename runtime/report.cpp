@@ -266,6 +266,36 @@ std::string RenderTrace(const Trace& t, const Scenario& sc, bool color) {
   return out + RenderTimeline(t, color);
 }
 
+namespace {
+nlohmann::json EventObject(const TraceEvent& e) {
+  using nlohmann::json;
+  json ev{{"at_ms", e.at_ms}, {"at", FormatMs(e.at_ms)}, {"kind", lang::Name(e.kind)}};
+  if (!e.name.empty()) ev["name"] = e.name;
+  if (!e.detail.empty()) ev["detail"] = e.detail;
+  if (!e.status.empty()) ev["status"] = e.status;
+  if (e.kind == TraceEvent::Kind::kSymptom || e.kind == TraceEvent::Kind::kExpect || e.kind == TraceEvent::Kind::kCapture) {
+    ev["state"] = TriName(e.state);
+  }
+  if (e.kind == TraceEvent::Kind::kCommand) ev["effect"] = EffectName(e.effect);
+  if (!e.filtered.empty()) {
+    json filters = json::array();
+    for (size_t i = 0; i < e.filtered.size() && i < e.filter_stages.size(); ++i) {
+      filters.push_back({{"filter", e.filter_stages[i]}, {"output", e.filtered[i]}});
+    }
+    ev["filters"] = std::move(filters);
+  }
+  if (e.kind == TraceEvent::Kind::kRowFire) ev["policy"] = e.policy;
+  return ev;
+}
+}  // namespace
+
+std::string EventJsonLine(const TraceEvent& e, const std::string& run) {
+  nlohmann::json ev = EventObject(e);
+  ev["type"] = "event";
+  if (!run.empty()) ev["run"] = run;
+  return ev.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 std::string TraceJson(const Trace& t, const std::vector<Mismatch>* mismatches) {
   using nlohmann::json;
   json j;
@@ -273,25 +303,7 @@ std::string TraceJson(const Trace& t, const std::vector<Mismatch>* mismatches) {
   j["scenario"] = t.scenario;
   j["duration_ms"] = t.duration_ms;
   json events = json::array();
-  for (const auto& e : t.events) {
-    json ev{{"at_ms", e.at_ms}, {"at", FormatMs(e.at_ms)}, {"kind", lang::Name(e.kind)}};
-    if (!e.name.empty()) ev["name"] = e.name;
-    if (!e.detail.empty()) ev["detail"] = e.detail;
-    if (!e.status.empty()) ev["status"] = e.status;
-    if (e.kind == TraceEvent::Kind::kSymptom || e.kind == TraceEvent::Kind::kExpect || e.kind == TraceEvent::Kind::kCapture) {
-      ev["state"] = TriName(e.state);
-    }
-    if (e.kind == TraceEvent::Kind::kCommand) ev["effect"] = EffectName(e.effect);
-    if (!e.filtered.empty()) {
-      json filters = json::array();
-      for (size_t i = 0; i < e.filtered.size() && i < e.filter_stages.size(); ++i) {
-        filters.push_back({{"filter", e.filter_stages[i]}, {"output", e.filtered[i]}});
-      }
-      ev["filters"] = std::move(filters);
-    }
-    if (e.kind == TraceEvent::Kind::kRowFire) ev["policy"] = e.policy;
-    events.push_back(std::move(ev));
-  }
+  for (const auto& e : t.events) events.push_back(EventObject(e));
   j["events"] = std::move(events);
   json steps = json::array();
   for (const auto& s : t.steps) {

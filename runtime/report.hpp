@@ -19,6 +19,8 @@ std::string RenderOutcome(const Trace& trace, bool color);
 std::string RenderEvent(const TraceEvent& event, bool color);
 // One JSON object, pretty-printed; with `mismatches`, also the scenario's expectation results.
 std::string TraceJson(const Trace& trace, const std::vector<Mismatch>* mismatches = nullptr);
+// One event as one line of JSON ({"type": "event", "kind": ..., "run": RUN}), for a live run's stream.
+std::string EventJsonLine(const TraceEvent& event, const std::string& run = {});
 
 // The outcome of one scenario in `runbook test`.
 struct TestCase {

@@ -422,6 +422,7 @@ class Runner::Impl {
   // (denied, or the incident closed first): then its phase is kEnded.
   bool Approve(Cursor& c, const Step& st) {
     const std::string& name = StepName(c.step);
+    if (opt_.before_asking) opt_.before_asking(trace_);
     std::vector<Approval> given = world_.answers.Approvals(Ask(c.step), facts_.now_ms);
     size_t& used = approvals_used_[name];
     SkipStale(given, used);
@@ -484,6 +485,7 @@ class Runner::Impl {
   bool DoneByPerson(Cursor& c, const Step& st) {
     (void)st;
     const std::string& name = StepName(c.step);
+    if (opt_.before_asking) opt_.before_asking(trace_);
     std::vector<Approval> given = world_.answers.Done(Ask(c.step), facts_.now_ms);
     size_t& used = done_used_[name];
     SkipStale(given, used);

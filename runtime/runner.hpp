@@ -224,6 +224,9 @@ struct RunnerOptions {
   std::function<bool(const Trace&)> after_instant;
   // Asked after each wait for the next instant; true stops the run there (Ctrl-C).
   std::function<bool()> stop;
+  // Called with the trace so far right before a person is asked (an approval, a "done?"), so what
+  // led to the question is shown before it.
+  std::function<void(const Trace&)> before_asking;
 };
 
 class Runner {

@@ -14,6 +14,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "runtime/live.hpp"
 #include "tests/live_server.hpp"
@@ -116,7 +119,21 @@ TEST_F(DryRun, ReadsAreRealAndNothingIsChanged) {
   ProcessResult j = Runbook({"run", (dir_ / "cache.rb.denis").string(), "--env", Env(server.port()), "--dry-run",
                              "--tick", "1s", "--format", "json"});
   EXPECT_EQ(j.exit_code, 0) << j.err;
-  EXPECT_NE(j.out.find("\"runbook\": \"cache\""), std::string::npos) << j.out;
+  // One JSON object per line: the events as they happened, then the summary.
+  {
+    std::istringstream lines(j.out);
+    std::string line, last;
+    size_t events = 0;
+    while (std::getline(lines, line)) {
+      nlohmann::json doc = nlohmann::json::parse(line, nullptr, false);
+      ASSERT_TRUE(doc.is_object()) << line;
+      events += doc.value("type", "") == "event";
+      last = doc.value("type", "");
+      if (last == "summary") EXPECT_EQ(doc["trace"].value("runbook", ""), "cache") << line;
+    }
+    EXPECT_GT(events, 3u) << j.out;
+    EXPECT_EQ(last, "summary") << j.out;
+  }
   EXPECT_EQ(j.out.find(kCanary), std::string::npos) << j.out;
   // Nothing changed on the server: the flag is still up and nothing was flushed.
   ProcessResult get = RunProcess({"/usr/bin/redis-cli", "-p", std::to_string(server.port()), "-a", kCanary, "--no-auth-warning",

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
@@ -17,6 +19,8 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include <nlohmann/json.hpp>
 
 #include "tests/live_server.hpp"
 #include "tests/process.hpp"
@@ -68,6 +72,46 @@ Background Start(const std::vector<std::string>& args, const std::filesystem::pa
   posix_spawn(&b.pid, cargv[0], &fa, nullptr, cargv.data(), environ);
   posix_spawn_file_actions_destroy(&fa);
   return b;
+}
+
+// The runbook binary on a pseudo-terminal, as an operator would run it: `answers` are typed, one
+// each time the output shows its prompt. Returns the exit code; `seen` gets everything shown.
+int OnTerminal(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& answers,
+               std::string& seen) {
+  std::filesystem::current_path(SourceDir());
+  int master = -1;
+  pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+  if (pid == 0) {
+    std::vector<std::string> argv{RUNBOOK_BINARY};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+    cargv.push_back(nullptr);
+    execv(cargv[0], cargv.data());
+    _exit(127);
+  }
+  size_t next = 0, from = 0;
+  char buf[4096];
+  for (;;) {
+    pollfd p{master, POLLIN, 0};
+    if (poll(&p, 1, 30000) <= 0) break;  // the ctest TIMEOUT is the real guard
+    ssize_t n = read(master, buf, sizeof buf);
+    if (n <= 0) break;  // EIO: the child closed the terminal
+    seen.append(buf, static_cast<size_t>(n));
+    if (next < answers.size()) {
+      size_t at = seen.find(answers[next].first, from);
+      if (at != std::string::npos) {
+        std::string line = answers[next].second + "\r";
+        if (write(master, line.data(), line.size()) < 0) break;
+        from = at + answers[next].first.size();
+        ++next;
+      }
+    }
+  }
+  close(master);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 class LiveRun : public ::testing::Test {
@@ -208,6 +252,23 @@ TEST_F(LiveRun, WithoutATerminalOrYesAnActionIsRefusedAndNothingChanges) {
   EXPECT_EQ(Redis(w.redis.port(), "get"), "up\n");
   EXPECT_NE(r.err.find("no terminal to ask, and no --yes"), std::string::npos) << r.err;
   EXPECT_EQ(Audit().find("\"kind\":\"exec_start\""), std::string::npos);  // nothing started
+  // --format json: one event per line as it happens, then the summary with the exit code and run id.
+  r = Runbook({"run", (dir_ / "cache.rb.denis").string(), "--env", Env(w.redis.port()), "--tick", "200ms", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 3);
+  std::istringstream lines(r.out);
+  std::string line;
+  nlohmann::json last;
+  size_t events = 0;
+  while (std::getline(lines, line)) {
+    last = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(last.is_object()) << line;
+    events += last.value("type", "") == "event";
+  }
+  EXPECT_GT(events, 3u);
+  EXPECT_EQ(last.value("type", ""), "summary");
+  EXPECT_EQ(last.value("exit", -1), 3);
+  EXPECT_EQ(last.value("run", "").rfind("r-", 0), 0u) << r.out;
+  EXPECT_EQ(r.out.find(kCanary), std::string::npos);
   unsetenv("RB_TEST_CACHE_PASSWORD");
 }
 
@@ -228,6 +289,36 @@ TEST_F(LiveRun, ALastResortNeedsTheFlagAndItsNameNoFlagAloneRunsIt) {
   r = Runbook({"run", (dir_ / "cache.rb.denis").string(), "--env", env, "--yes", "--allow-last-resort", "--confirm", "wipe", "--tick", "200ms"});
   EXPECT_EQ(Redis(w.redis.port(), "exists"), "0\n") << r.out << r.err;
   EXPECT_NE(r.exit_code, 3) << r.out << r.err;
+  unsetenv("RB_TEST_CACHE_PASSWORD");
+}
+
+TEST_F(LiveRun, AtTheTerminalTheActionIsAskedWithItsArgvAndTheLastResortNeedsItsNameTyped) {
+  setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
+  CacheServer w;
+  std::string env = Env(w.redis.port());
+  std::string seen;
+  // "y" to the action; a wrong name for the last resort: refused, the data stays.
+  int rc = OnTerminal({"run", (dir_ / "cache.rb.denis").string(), "--env", env, "--allow-last-resort", "--tick", "200ms"},
+                      {{"Run it? [y/N]", "y"}, {"Type the step's name (wipe)", "wpie"}, {"[y/n, empty: unknown]", ""}}, seen);
+  EXPECT_EQ(rc, 3) << seen;
+  EXPECT_NE(seen.find("$ redis-cli -h 127.0.0.1 -p " + std::to_string(w.redis.port()) + " -a *** --no-auth-warning set flag down"),
+            std::string::npos)
+      << seen;
+  EXPECT_EQ(Redis(w.redis.port(), "get"), "down\n") << seen;
+  EXPECT_EQ(Redis(w.redis.port(), "exists"), "1\n") << seen;
+  EXPECT_NE(seen.find("its name was not typed"), std::string::npos) << seen;
+  // The name typed: the last resort runs.
+  seen.clear();
+  OnTerminal({"run", (dir_ / "cache.rb.denis").string(), "--env", env, "--allow-last-resort", "--tick", "200ms"},
+             {{"Run it? [y/N]", "y"}, {"Type the step's name (wipe)", "wipe"}, {"[y/n, empty: unknown]", ""}}, seen);
+  EXPECT_EQ(Redis(w.redis.port(), "exists"), "0\n") << seen;
+  EXPECT_EQ(seen.find(kCanary), std::string::npos);
+  // Without --allow-last-resort the name is never even asked for.
+  seen.clear();
+  rc = OnTerminal({"run", (dir_ / "cache.rb.denis").string(), "--env", env, "--tick", "200ms"},
+                  {{"Run it? [y/N]", "n"}, {"[y/n, empty: unknown]", ""}}, seen);
+  EXPECT_EQ(rc, 3) << seen;
+  EXPECT_EQ(seen.find("Type the step's name"), std::string::npos) << seen;
   unsetenv("RB_TEST_CACHE_PASSWORD");
 }
 
