@@ -702,6 +702,36 @@ std::vector<std::string> DefaultLocks(const rt::Program& p, uint32_t index, cons
   return {names.begin(), names.end()};
 }
 
+// Every `lock "..."` of the runbook and its steps, its name made from the run's params and target
+// fields; false (with `error`) when a name cannot be made (an unbound param).
+bool DeclaredLocks(const rt::Program& p, uint32_t index, const rt::Environment& env, const rt::ParamOverrides& overrides,
+                   rt::Provider& provider, std::vector<std::string>& out, std::string& error) {
+  const rt::Runbook& r = p.runbooks.at(index);
+  if (r.locks.empty()) return true;
+  rt::Bindings b = rt::Bind(p, index, &env, {&overrides});
+  rt::RunFacts facts;
+  rt::Trace trace;
+  rt::MemoryStateStore scratch;
+  NoAnswers nobody;
+  rt::RunHost h(p, index, b, facts, provider, nobody, scratch, trace, rt::VmLimits{});
+  h.NewInstant();
+  std::string scope = env.name.empty() ? std::string("env") : env.name;
+  for (const auto& l : r.locks) {
+    std::string name = p.Str(l.text);
+    if (l.chunk != rt::kNoChunk) {
+      rt::Value v = h.Eval(l.chunk);
+      if (v.type != rt::ValueType::kString) {
+        error = fmt::format("the name of `lock \"{}\"` cannot be made: {} (bind it in the environment or with --param)", name,
+                            trace.errors.empty() ? std::string("a value it reads is unknown") : trace.errors.front());
+        return false;
+      }
+      name = v.Text();
+    }
+    out.push_back(fmt::format("{}/{}", scope, name));
+  }
+  return true;
+}
+
 // A page in a live run: shown and recorded in the audit. Delivery to the environment's channels
 // (Slack, PagerDuty, webhooks) is not in this build: the audit and the output say it was not sent.
 class AuditedNotifier : public rt::Notifier {
@@ -933,7 +963,14 @@ int RunRun(const RunArgs& args) {
   }
   rt::LockHolder me{who, run_id, static_cast<int64_t>(getpid()), rt::AuditTimeNow()};
   std::vector<std::unique_ptr<rt::LocalLock>> locks;
-  for (const auto& lock : DefaultLocks(p, *index, in.env)) {
+  std::vector<std::string> lock_list = DefaultLocks(p, *index, in.env);
+  if (!DeclaredLocks(p, *index, in.env, overrides, provider, lock_list, error)) {
+    std::cerr << "runbook: " << error << "\n";
+    return 2;
+  }
+  std::sort(lock_list.begin(), lock_list.end());  // one order for every run: no two wait on each other
+  lock_list.erase(std::unique(lock_list.begin(), lock_list.end()), lock_list.end());
+  for (const auto& lock : lock_list) {
     std::unique_ptr<rt::LocalLock> held;
     rt::LockHolder holder;
     rt::LocalLock::Result r = rt::LocalLock::Acquire(in.env.locks.path, lock, me, wait_lock_ms, held, holder, error);

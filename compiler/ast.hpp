@@ -140,6 +140,13 @@ struct StepItem {
   size_t let = 0;  // kCapture: index into Runbook::lets
 };
 
+// `lock "redis/{redis.host}"`: what a live run must hold (docs/live.md).
+struct Lock {
+  std::string name;   // as written, with its `{...}` slots
+  ExprPtr name_expr;  // when it interpolates (a kInterp), else null
+  Span span;
+};
+
 struct Step {
   StepKind kind = StepKind::kCheck;
   std::string name;
@@ -149,6 +156,7 @@ struct Step {
   bool continue_on_failure = false;  // `on failure continue`: a failed verify does not stop the sequence
   Span continue_span;
   std::vector<StepItem> items;
+  std::vector<Lock> locks;  // `lock "..."` lines in its body
   Span span;
   Effect effect = Effect::kPure;  // the most dangerous thing the step can do (checker)
 };
@@ -238,6 +246,7 @@ struct Runbook {
   std::vector<Let> lets;  // runbook-level lets, then each step's captures (Let::step >= 0)
   ExprPtr down;           // `down when EXPR`: the condition that makes the service down; null: none
   Span down_span;         // the whole `down when ...` line
+  std::vector<Lock> locks;  // `lock "..."` members
 };
 
 struct Contact {

@@ -764,6 +764,7 @@ class Checker {
     CheckSymptomCycles(rb);
     CheckLetCycles(&rb.symptoms, rb.lets);
     if (rb.down) CheckDown(rb);
+    for (auto& l : rb.locks) CheckLock(l);
     CheckOwnerPaged(rb);
     for (auto& d : rb.dashboards) {
       for (auto& p : d.panels) {
@@ -1053,6 +1054,7 @@ class Checker {
       }
     }
     s.effect = effect;
+    for (auto& l : s.locks) CheckLock(l);
     if (s.kind == ast::StepKind::kAction && has_command && all_known && !any_write) {
       Error(DiagKind::kActionReadsOnly, s.name_span,
             fmt::format("action step `{}` only runs read-only commands", s.name), "make it a `check` step");
@@ -1060,6 +1062,36 @@ class Checker {
     if (s.kind == ast::StepKind::kVerify && !has_expect) {
       Error(DiagKind::kUnusedStepExpect, s.name_span, fmt::format("verify step `{}` states no expectation", s.name),
             "add `expect CONDITION within 2m every 5s`");
+    }
+  }
+
+  // A lock's name is known when the run starts, before anything is read: text, params and target
+  // fields only (`lock "redis/{redis.host}"`, `lock "pg/{cluster}"`).
+  void CheckLock(ast::Lock& l) {
+    std::string text = l.name;
+    text.erase(0, text.find_first_not_of(" \t"));
+    if (text.empty()) {
+      Error(DiagKind::kLockName, l.span, "the lock's name is empty", "name what is held, e.g. lock \"redis/{redis.host}\"");
+      return;
+    }
+    if (!l.name_expr) return;
+    Ctx ctx;
+    ctx.condition = true;
+    ctx.where = "lock";
+    CheckInterp(*l.name_expr, ctx, "a lock name");
+    for (const auto& part : l.name_expr->kids) {
+      if (part->kind == ExprKind::kString || part->type == Type::kError || part->type == Type::kSecret) continue;
+      const Expr* base = part->kind == ExprKind::kMember ? part->kids[0].get() : part.get();
+      auto sym = base->kind == ExprKind::kName ? symbols_.find(base->text) : symbols_.end();
+      bool ok = sym != symbols_.end() &&
+                ((part->kind == ExprKind::kMember && sym->second.kind == SymKind::kTarget) ||
+                 (part->kind == ExprKind::kName && sym->second.kind == SymKind::kParam && part->type != Type::kSecret));
+      if (!ok) {
+        std::string what = sym == symbols_.end() ? "this" : fmt::format("`{}` ({})", base->text, KindWord(sym->second.kind));
+        Error(DiagKind::kLockName, part->span,
+              fmt::format("a lock's name is made when the run starts, before anything is read: {} is not known then", what),
+              "interpolate params and target fields only, e.g. lock \"redis/{redis.host}\"");
+      }
     }
   }
 

@@ -723,6 +723,13 @@ class Generator {
       out.down_text = SourceText(m, rb.down->span);
     }
     out.policies = PartsOf(m);
+    auto lock = [&](const ast::Lock& l, uint32_t step) {
+      out.locks.push_back(rt::Lock{Intern(l.name), TextChunk(m, scope, index, l.name_expr), step});
+    };
+    for (const auto& l : rb.locks) lock(l, rt::kNoStep);
+    for (size_t s = 0; s < rb.steps.size(); ++s) {
+      for (const auto& l : rb.steps[s].locks) lock(l, static_cast<uint32_t>(s));
+    }
     prog_.runbooks[index] = std::move(out);
   }
 

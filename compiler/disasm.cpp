@@ -376,6 +376,11 @@ class Printer {
       }
       out_ += fmt::format("  policies {}\n", ps);
     }
+    for (const auto& l : r.locks) {
+      std::string where = l.step == rt::kNoStep || l.step >= r.steps.size() ? std::string() : " (step " + S(r.steps[l.step].name) + ")";
+      out_ += fmt::format("  lock \"{}\"{}{}\n", S(l.text), where, l.chunk != rt::kNoChunk ? ":" : "");
+      if (l.chunk != rt::kNoChunk) Chunk(l.chunk, names, "    ");
+    }
   }
 
   void Lets(const std::vector<rt::Let>& lets, const Names& names, const std::vector<rt::Step>* steps) {

@@ -222,7 +222,8 @@ using Selector = pt::selector<Rule,
     g::wraps_rule, g::wrap_env, g::wrap_slot, g::wrap_dashes,
     g::paren, g::number, g::window_bound, g::dq_string, g::sq_string, g::list_lit, g::ask_expr, g::kw_true,
     g::kw_false, g::kw_unknown, g::name_ref, g::call_args, g::member_suffix, g::or_op, g::and_op, g::not_op,
-    g::cmp_op, g::window_op, g::down_decl, g::page_repeat, g::pipe_op, g::add_op, g::mul_op, g::neg_op, g::let_decl, g::lower_rule>,
+    g::cmp_op, g::window_op, g::down_decl, g::page_repeat, g::pipe_op, g::add_op, g::mul_op, g::neg_op, g::let_decl, g::lower_rule,
+    g::lock_decl, g::lock_name>,
   pt::fold_one::on<
     g::expr, g::and_expr, g::not_expr, g::window_expr, g::cmp_expr, g::pipe_expr, g::add_expr, g::mul_expr,
     g::unary_expr, g::postfix_expr>>;
@@ -781,6 +782,9 @@ class Builder {
         item.expect.cond = Expr(*c->children[0]);
         if (const Node* w = Find<g::within_clause>(*c)) item.expect.within = Expr(*w);
         if (const Node* w = Find<g::every_clause>(*c)) item.expect.every = Expr(*w);
+      } else if (c->is_type<g::lock_decl>()) {
+        s.locks.push_back(Lock(*c));
+        continue;
       } else if (c->is_type<g::let_decl>() && lets) {
         item.kind = ast::ItemKind::kCapture;
         item.let = lets->size();
@@ -792,6 +796,15 @@ class Builder {
       s.items.push_back(std::move(item));
     }
     return s;
+  }
+
+  ast::Lock Lock(const Node& n) const {
+    ast::Lock l;
+    l.span = SpanOf(n);
+    const Node& name = Child<g::lock_name>(n);
+    l.name = Str(name);
+    InterpText(name, l.name, l.name_expr);
+    return l;
   }
 
   ast::Runbook Runbook(const Node& n) const {
@@ -859,6 +872,8 @@ class Builder {
         for (auto& r : Rows(m)) rb.rows.push_back(std::move(r));
       } else if (m.is_type<g::let_decl>()) {
         rb.lets.push_back(Let(m, -1));
+      } else if (m.is_type<g::lock_decl>()) {
+        rb.locks.push_back(Lock(m));
       } else if (m.is_type<g::down_decl>()) {
         if (rb.down) rb.repeated.push_back(ast::Named{"down when", SpanOf(m)});
         rb.down = Expr(*m.children.back());

@@ -145,7 +145,11 @@ struct body_end : sor<seq<missing_dollar, pegtl::raise<missing_dollar>>, must<bo
 // in a step body it is captured once, from the output of the command before it.
 struct let_equals : one<'='> {};
 struct let_decl : seq<key<TAO_PEGTL_STRING("let")>, ws, must<decl_name>, ws, must<let_equals>, ws, must<expr>> {};
-struct step_body : seq<one<'{'>, star<sor<ws1, command, expect_line, text_line, let_decl>>, body_end> {};
+// `lock "redis/{redis.host}"`: a name a live run must hold, from its start to its end, besides the
+// locks it takes by default (docs/live.md); in a runbook, or in a step (held as the runbook's are).
+struct lock_name : string {};
+struct lock_decl : seq<key<TAO_PEGTL_STRING("lock")>, sp, must<lock_name>> {};
+struct step_body : seq<one<'{'>, star<sor<ws1, command, expect_line, text_line, let_decl, lock_decl>>, body_end> {};
 struct step_open : one<'{'> {};
 // `on failure continue`: a verify that fails does not stop the steps after it.
 struct on_failure_continue : seq<key<TAO_PEGTL_STRING("on")>, ws, key<TAO_PEGTL_STRING("failure")>, ws,
@@ -214,7 +218,7 @@ struct param : seq<key<TAO_PEGTL_STRING("param")>, ws, must<decl_name>, ws, must
 // escalation rows, e.g. the policy's `down for > 5m`).
 struct down_when : key<TAO_PEGTL_STRING("when")> {};
 struct down_decl : seq<key<TAO_PEGTL_STRING("down")>, sp, must<down_when>, ws, must<expr>> {};
-struct runbook_member : sor<severity, owner, tags, target, param, down_decl, symptoms_block, look_block, steps_block, escalate_block, let_decl> {};
+struct runbook_member : sor<severity, owner, tags, target, param, down_decl, lock_decl, symptoms_block, look_block, steps_block, escalate_block, let_decl> {};
 struct runbook_entry : seq<not_at<one<'}'>>, not_at<eof>, must<runbook_member>> {};
 struct runbook_close : one<'}'> {};
 struct runbook_decl : seq<key<TAO_PEGTL_STRING("runbook")>, ws, must<decl_name>, ws, must<title>, ws, must<block_open>, ws,

@@ -268,6 +268,13 @@ struct Let {
   uint32_t text = 0;           // string: the expression as written
 };
 
+// `lock "redis/{redis.host}"`: a name a live run must hold from its start to its end (docs/live.md).
+struct Lock {
+  uint32_t text = 0;          // string: the name as written
+  uint32_t chunk = kNoChunk;  // condition chunk of the runbook computing it when it interpolates
+  uint32_t step = kNoStep;    // the step that declares it; kNoStep: the runbook
+};
+
 struct Runbook {
   uint32_t name = 0, title = 0, severity = 0;
   uint32_t owner = 0;  // contact index
@@ -288,6 +295,7 @@ struct Runbook {
   uint32_t down = kNoChunk;
   uint32_t down_text = 0;          // string: the condition as written; 0 with no `down when`
   std::vector<uint32_t> policies;  // the policies it imports: indices into Policy::parts
+  std::vector<Lock> locks;         // format 8: its `lock` declarations and its steps'
 };
 
 // One imported policy, as declared (`policy dba "DBA escalation" { ... }`).

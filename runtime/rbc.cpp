@@ -312,6 +312,12 @@ void PutRunbook(Writer& w, const Runbook& r) {
   w.U32(r.down_text);
   w.U32(static_cast<uint32_t>(r.policies.size()));
   for (uint32_t x : r.policies) w.U32(x);
+  w.U32(static_cast<uint32_t>(r.locks.size()));  // format 8
+  for (const auto& l : r.locks) {
+    w.U32(l.text);
+    PutChunkRef(w, l.chunk);
+    w.U32(l.step);
+  }
 }
 
 // ---- Reading ------------------------------------------------------------------------------------
@@ -459,6 +465,12 @@ Runbook GetRunbook(Reader& r) {
   rb.down_text = r.U32("down text");
   r.Resize(rb.policies, "runbook policies", 4);
   for (auto& x : rb.policies) x = r.U32("runbook policy");
+  r.Resize(rb.locks, "runbook locks", 12);
+  for (auto& l : rb.locks) {
+    l.text = r.U32("lock name");
+    l.chunk = r.U32("lock chunk");
+    l.step = r.U32("lock step");
+  }
   return rb;
 }
 

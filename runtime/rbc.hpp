@@ -23,7 +23,7 @@ inline constexpr char kMagic[4] = {'R', 'B', 'C', '\x1A'};
 // 7: several policies merged (POLI lists its parts; each policy row names its part and its scope, a
 //    page action its `every time`, `page owner` as kOwnerContact), a runbook's `down when` chunk and
 //    text and the policies it imports; SEVERITY, OWNER and DOWN; a step's `on failure continue`.
-inline constexpr uint16_t kFormatVersion = 7;
+inline constexpr uint16_t kFormatVersion = 8;
 inline constexpr size_t kHeaderSize = 32;
 inline constexpr size_t kMaxRbcBytes = 64u << 20;
 // The most the reader allocates for a file's records, per byte of file: a count that would need more

@@ -590,6 +590,13 @@ class Verifier {
     for (uint32_t part : r.policies) {
       if (part >= parts) throw Reject{at, fmt::format("runbook imports policy {}, there are {}", part, parts)};
     }
+    for (const auto& l : r.locks) {
+      Str(l.text, at, "lock name");
+      ChunkRef(l.chunk, index, ChunkClass::kCondition, true, at, "lock name");
+      if (l.step != kNoStep && l.step >= r.steps.size()) {
+        throw Reject{at, fmt::format("a lock of step {}, the runbook has {} steps", l.step, r.steps.size())};
+      }
+    }
   }
 
   void CheckPolicy(const Policy& pol) const {

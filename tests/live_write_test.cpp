@@ -166,6 +166,7 @@ runbook restart_cache "Restart the cache" {
   severity P2
   owner    sre
   target redis = redis("cache")
+  lock "redis/{redis.host}:{redis.port}"
   symptoms {
     down "Redis does not answer" : not redis.ping()
   }
@@ -180,10 +181,33 @@ runbook restart_cache "Restart the cache" {
 }
 )";
   }
+  // Another runbook on the same server under another binding: only the declared lock is shared.
+  void WriteFlush() {
+    std::ofstream(dir_ / "flush.rb.denis") << R"(import std.redis
+import policy.escalation
+
+runbook flush_cache "Flush the cache" {
+  severity P3
+  owner    sre
+  target redis = redis("cache2")
+  lock "redis/{redis.host}:{redis.port}"
+  symptoms {
+    full "The cache is full" : redis.ping()
+  }
+  steps {
+    action touch "Touch the flag" {
+      $ redis-cli -h {redis.host} -p {redis.port} -a {pass} --no-auth-warning set flag touched
+    }
+  }
+  param pass = secret("CACHE_PASSWORD")
+}
+)";
+  }
   std::string Env(int port, const std::string& sleep = "0") {
     std::string path = (dir_ / "test.env.yaml").string();
     std::ofstream(path) << "name: test\ntargets:\n  cache: {address: \"redis://127.0.0.1:" << port
                         << "\", timeout: 500ms, auth: CACHE_PASSWORD}\n"
+                        << "  cache2: {address: \"redis://127.0.0.1:" << port << "\", timeout: 500ms, auth: CACHE_PASSWORD}\n"
                         << "exec:\n  allow: [redis-cli, kubectl]\n  path: [" << (dir_ / "bin").string()
                         << ", /usr/bin, /bin]\n  env: {RB_SHIM_SLEEP: \"" << sleep << "\"}\n"
                         << "secrets:\n  CACHE_PASSWORD: {env: RB_TEST_CACHE_PASSWORD}\n"
@@ -357,6 +381,28 @@ TEST_F(LiveRun, TwoConcurrentRunsOfOneRemediationOnlyOneRestarts) {
   EXPECT_FALSE(ra == 3 && rb == 3);
   EXPECT_NE(refused.find("is held by"), std::string::npos) << refused;
   EXPECT_NE(refused.find(" since "), std::string::npos) << refused;
+  unsetenv("RB_TEST_CACHE_PASSWORD");
+}
+
+TEST_F(LiveRun, ADeclaredLockKeepsTwoRunbooksOffOneServer) {
+  setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
+  CacheServer w;
+  WriteFlush();
+  w.redis.Pause();
+  std::string env = Env(w.redis.port(), "3");
+  Background a = Start({"run", (dir_ / "restart.rb.denis").string(), "--env", env, "--yes", "--tick", "200ms"}, dir_, "a");
+  for (int i = 0; i < 300 && Count(Slurp(dir_ / "shim.log"), "rollout restart") == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  w.redis.Resume();
+  ProcessResult b = Runbook({"run", (dir_ / "flush.rb.denis").string(), "--env", env, "--yes", "--tick", "200ms"});
+  a.Wait();
+  EXPECT_EQ(b.exit_code, 3) << b.out << b.err;
+  EXPECT_NE(b.err.find("test/redis/127.0.0.1:" + std::to_string(w.redis.port()) + " is held by"), std::string::npos) << b.err;
+  EXPECT_EQ(Redis(w.redis.port(), "get"), "up\n");  // the second run changed nothing
+  // Once the first has ended, the lock is free.
+  b = Runbook({"run", (dir_ / "flush.rb.denis").string(), "--env", env, "--yes", "--tick", "200ms"});
+  EXPECT_EQ(Redis(w.redis.port(), "get"), "touched\n") << b.out << b.err;
   unsetenv("RB_TEST_CACHE_PASSWORD");
 }
 

@@ -117,6 +117,7 @@ const std::map<SyntaxError, Case>& Cases() {
       {SyntaxError::kLowerRule, {"program p {\n  lower x\n}\n"}},
       {SyntaxError::kDownWhen, {"runbook r \"R\" {\n  down if x\n}\n"}},
       {SyntaxError::kPageTime, {"runbook r \"R\" {\n  escalate {\n    | when | then |\n    | x | page sre every 5m |\n  }\n}\n"}},
+      {SyntaxError::kLockName, {"runbook r \"R\" {\n  lock redis\n}\n"}},
   };
   return kCases;
 }

@@ -335,7 +335,7 @@ TEST(VerifierFile, BadMagic) {
 }
 
 TEST(VerifierFile, UnsupportedVersion) {
-  for (uint16_t v : {uint16_t{0}, uint16_t{1}, uint16_t{2}, uint16_t{3}, uint16_t{4}, uint16_t{5}, uint16_t{6}, uint16_t{8}, uint16_t{0x0100},
+  for (uint16_t v : {uint16_t{0}, uint16_t{1}, uint16_t{2}, uint16_t{3}, uint16_t{4}, uint16_t{5}, uint16_t{6}, uint16_t{7}, uint16_t{9}, uint16_t{0x0100},
                      uint16_t{0xFFFF}}) {
     std::vector<uint8_t> b = rt::Serialize(RedisDown());
     std::memcpy(&b[4], &v, 2);
