@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <map>
 #include <memory>
+#include <thread>
 #include <tuple>
 #include <filesystem>
 #include <iostream>
@@ -32,6 +33,7 @@
 #include "runtime/audit.hpp"
 #include "runtime/journal.hpp"
 #include "runtime/locks.hpp"
+#include "runtime/redis_team.hpp"
 #include "runtime/report.hpp"
 #include "runtime/run_host.hpp"
 
@@ -427,8 +429,62 @@ extern "C" void OnInterrupt(int) {
   if (g_interrupted.exchange(true)) _exit(130);
 }
 
+// A team's state in Redis (`state: {store: redis, ...}`): the connection, and the windows on it.
+class TeamStore : public rt::StateStore {
+ public:
+  explicit TeamStore(rt::RedisTeamConfig c) : team_(std::move(c)), store_(team_) {}
+  std::optional<int64_t> Get(const std::string& key) override { return store_.Get(key); }
+  void Set(const std::string& key, int64_t value) override { store_.Set(key, value); }
+  void Erase(const std::string& key) override { store_.Erase(key); }
+  std::optional<std::string> Unavailable() const override { return store_.Unavailable(); }
+  rt::RedisTeam& team() { return team_; }
+
+ private:
+  rt::RedisTeam team_;
+  rt::RedisStateStore store_;
+};
+
+// The Redis connection settings of `state: {store: redis, address: ..., auth: ...}`; false with `error`.
+bool TeamConfig(const rt::Environment& env, rt::RedisTeamConfig& c, std::string& error) {
+  rt::EnvTarget t;
+  t.name = "state";
+  t.address = env.state.address;
+  rt::Environment probe;
+  probe.targets["state"] = t;
+  std::string why;
+  std::optional<rt::LiveTarget> lt = rt::LiveTargetOf(probe, "state", why);
+  if (!lt) {
+    error = "state.address: " + why;
+    return false;
+  }
+  c.host = lt->host;
+  c.port = lt->port;
+  c.db = lt->db;
+  c.connect_timeout_ms = c.timeout_ms = env.state.timeout_ms;
+  c.prefix = env.state.prefix;
+  c.env = env.name.empty() ? std::string("env") : env.name;
+  if (!env.state.auth.empty()) {
+    std::optional<std::string> pw = rt::ReadSecret(env, env.state.auth, why);
+    if (!pw) {
+      error = "state.auth: " + why;
+      return false;
+    }
+    c.password = *pw;
+  }
+  return true;
+}
+
 // The environment's state store (`state:`), loaded; null after saying why it cannot be read.
 std::unique_ptr<rt::StateStore> OpenStateStore(const rt::Environment& env) {
+  if (env.state.store == "redis") {
+    rt::RedisTeamConfig c;
+    std::string error;
+    if (!TeamConfig(env, c, error)) {
+      std::cerr << "runbook: " << error << "\n";
+      return nullptr;
+    }
+    return std::make_unique<TeamStore>(std::move(c));
+  }
   if (env.state.store != "file") return std::make_unique<rt::MemoryStateStore>();
   auto file = std::make_unique<rt::FileStateStore>(env.state.path);
   std::string error;
@@ -970,7 +1026,43 @@ int RunRun(const RunArgs& args) {
   }
   std::sort(lock_list.begin(), lock_list.end());  // one order for every run: no two wait on each other
   lock_list.erase(std::unique(lock_list.begin(), lock_list.end()), lock_list.end());
+  // With the team's state in Redis, each lock is a lease there (SET NX PX with a token, renewed while
+  // held, released by its holder only, a fencing number recorded in the audit); else a local flock.
+  TeamStore* team = dynamic_cast<TeamStore*>(state.get());
+  std::vector<std::unique_ptr<rt::LeaseKeeper>> leases;
+  std::vector<std::pair<std::string, int64_t>> fences;
+  auto release_leases = [&] { leases.clear(); };
   for (const auto& lock : lock_list) {
+    if (team != nullptr) {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_lock_ms);
+      for (;;) {
+        std::string token;
+        rt::RedisTeam::LeaseHolder holder;
+        int64_t fence = 0, ttl_left = 0;
+        rt::RedisTeam::LeaseResult r = team->team().Acquire(lock, who, run_id, me.since, in.env.locks.ttl_ms, token, holder, fence, &ttl_left);
+        if (r == rt::RedisTeam::LeaseResult::kHeld) {
+          leases.push_back(std::make_unique<rt::LeaseKeeper>(team->team(), lock, token, in.env.locks.ttl_ms));
+          fences.emplace_back(lock, fence);
+          break;
+        }
+        if (r == rt::RedisTeam::LeaseResult::kError) {
+          std::cerr << fmt::format("runbook: cannot take the lease {} in the team's Redis ({}): {}; nothing was changed\n", lock,
+                                   in.env.state.address, team->team().last_error());
+          release_leases();
+          return 2;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+          std::cerr << fmt::format("runbook: refused: {} is held by {} (run {}) since {}, lease fence {}, {} left on it unless "
+                                   "renewed; wait for it to end, or run with --wait-lock 5m to wait\n",
+                                   lock, holder.who, holder.run.empty() ? "?" : holder.run, holder.since.empty() ? "?" : holder.since,
+                                   holder.fence, rt::FormatMs(ttl_left));
+          release_leases();
+          return 3;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+      continue;
+    }
     std::unique_ptr<rt::LocalLock> held;
     rt::LockHolder holder;
     rt::LocalLock::Result r = rt::LocalLock::Acquire(in.env.locks.path, lock, me, wait_lock_ms, held, holder, error);
@@ -992,10 +1084,36 @@ int RunRun(const RunArgs& args) {
   auto redact = [&provider](std::string s) { return provider.Redact(std::move(s)); };
   std::set<std::string> confirm(args.confirm.begin(), args.confirm.end());
   rt::AuditJournal journal(log, rt::RunIdentity{run_id, who, env_name, name, file, source_hash}, redact, resumed, prompter, confirm);
-  nlohmann::json lock_names = nlohmann::json::array();
-  for (const auto& l : locks) lock_names.push_back(l->name());
+  nlohmann::json lock_names = lock_list;
+  if (!fences.empty()) {
+    int64_t fence = 0;
+    for (const auto& [name, f] : fences) fence = std::max(fence, f);
+    journal.SetFence(fence);
+  }
+  // A lease lost mid-run (Redis gone past its TTL, or taken by another): nothing more is changed.
+  journal.SetGuard([&]() -> std::optional<std::string> {
+    for (const auto& l : leases) {
+      if (l->lost()) return fmt::format("the lease {} was {}: another run may hold it now, so nothing more is changed", l->name(), l->why());
+    }
+    return std::nullopt;
+  });
+  // The team's log: every record copied to the Redis Stream the environment names.
+  bool mirror_warned = false;
+  if (team != nullptr && !in.env.audit.stream.empty()) {
+    journal.SetMirror([&](const nlohmann::json& record) {
+      if (!team->team().AppendStream(in.env.audit.stream, record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)).empty()) return;
+      if (!mirror_warned) {
+        std::cerr << fmt::format("runbook: warning: the audit copy to the team's stream {} failed ({}); the local log {} has every "
+                                 "record\n",
+                                 in.env.audit.stream, team->team().last_error(), in.env.audit.path);
+      }
+      mirror_warned = true;
+    });
+  }
+  nlohmann::json fence_list = nlohmann::json::object();
+  for (const auto& [name, f] : fences) fence_list[name] = f;
   if (!journal.Record("run_start",
-                      {{"file", file}, {"locks", lock_names}, {"yes", args.yes}, {"allow_last_resort", args.allow_last_resort},
+                      {{"file", file}, {"locks", lock_names}, {"fences", fence_list}, {"yes", args.yes}, {"allow_last_resort", args.allow_last_resort},
                        {"confirm", args.confirm}, {"pid", static_cast<int64_t>(getpid())}, {"resume_of", args.resume}},
                       error)) {
     std::cerr << "runbook: refused: the audit log cannot be written, so nothing may change: " << error << "\n";
@@ -1066,13 +1184,44 @@ int RunRun(const RunArgs& args) {
 
 int RunAudit(const AuditArgs& args) {
   std::string path = args.file;
-  if (path.empty()) {
-    rt::Environment env;
-    if (!args.env.empty() && !LoadEnv(args.env, env)) return 2;
-    path = env.audit.path;  // the default when no environment names one
+  rt::Environment env;
+  if (!args.env.empty() && !LoadEnv(args.env, env)) return 2;
+  if (path.empty()) path = env.audit.path;  // the default when no environment names one
+  // The team's copy: the Redis Stream the environment names, when no file is given.
+  std::vector<nlohmann::json> stream;
+  bool from_stream = false;
+  if (args.file.empty() && env.state.store == "redis" && !env.audit.stream.empty()) {
+    rt::RedisTeamConfig c;
+    std::string error;
+    if (!TeamConfig(env, c, error)) {
+      std::cerr << "runbook: " << error << "\n";
+      return 2;
+    }
+    rt::RedisTeam team(c);
+    std::vector<std::string> texts;
+    if (!team.ReadStream(env.audit.stream, texts)) {
+      std::cerr << fmt::format("runbook: cannot read the team's audit stream {} ({}): {}\n", env.audit.stream, env.state.address,
+                               team.last_error());
+      return 2;
+    }
+    for (const auto& t : texts) stream.push_back(nlohmann::json::parse(t, nullptr, false));
+    from_stream = true;
   }
   if (args.action == "verify") {
     rt::AuditCheck check = rt::VerifyAudit(path);
+    if (from_stream) {  // every copied record must still match its hash
+      size_t n = 0;
+      for (const auto& r : stream) {
+        ++n;
+        if (!rt::AuditRecordIntact(r)) {
+          check.problems.push_back({0, fmt::format("the team's stream {}: entry {} (record {} of run {}) was edited: its hash does not "
+                                                   "match its content",
+                                                   env.audit.stream, n, r.is_object() ? r.value("seq", 0) : 0,
+                                                   r.is_object() ? r.value("run", "?") : "?")});
+        }
+      }
+      if (args.format != "json") std::cout << fmt::format("stream {}: {} records, each checked against its hash\n", env.audit.stream, n);
+    }
     if (args.format == "json") {
       nlohmann::json problems = nlohmann::json::array();
       for (const auto& pr : check.problems) problems.push_back({{"line", pr.line}, {"message", pr.message}});
@@ -1094,7 +1243,12 @@ int RunAudit(const AuditArgs& args) {
   std::vector<nlohmann::json> records;
   std::string error;
   size_t skipped = 0;
-  if (!rt::ReadAudit(path, records, error, &skipped)) {
+  if (from_stream) {
+    for (auto& r : stream) {
+      if (r.is_object()) records.push_back(std::move(r));
+      else ++skipped;
+    }
+  } else if (!rt::ReadAudit(path, records, error, &skipped)) {
     std::cerr << "runbook: " << error << "\n";
     return 2;
   }

@@ -434,6 +434,10 @@ bool WriteHead(const std::string& path, uint64_t seq, const std::string& hash, s
 
 }  // namespace
 
+bool AuditRecordIntact(const json& record) {
+  return record.is_object() && IsHash(record.value("hash", json())) && RecordHash(record) == record["hash"].get<std::string>();
+}
+
 AuditLog::AuditLog(std::string path) : path_(std::move(path)) {}
 
 AuditLog::~AuditLog() {

@@ -76,6 +76,10 @@ AuditCheck VerifyAudit(const std::string& path);
 bool ReadAudit(const std::string& path, std::vector<nlohmann::json>& records, std::string& error,
                size_t* skipped = nullptr);
 
+// Whether a record's "hash" matches its content (a copy of the log elsewhere, the team's stream,
+// is checked record by record: the chain is the local file's).
+bool AuditRecordIntact(const nlohmann::json& record);
+
 // The records whose "run" is `run`, oldest first; `run` empty: every record.
 std::vector<nlohmann::json> RunRecords(const std::vector<nlohmann::json>& records, const std::string& run);
 

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "runtime/config.hpp"  // ParseDurationMs
 #include "runtime/yaml_reader.hpp"
 
 namespace rb::rt {
@@ -164,15 +165,37 @@ void LoadSecrets(Reader& r, const YAML::Node& n, Environment& out) {
 
 void LoadState(Reader& r, const YAML::Node& n, Environment& out) {
   if (!WantMap(r, n, "state", "{store: file, path: .runbook/state.json}")) return;
-  auto fields = Fields(r, n, {"store", "path"}, "state");
+  auto fields = Fields(r, n, {"store", "path", "address", "auth", "timeout", "prefix"}, "state");
   if (const Field* s = Get(fields, "store")) {
     if (auto v = WantScalar(r, s->v, "state.store")) {
-      if (*v == "file" || *v == "memory") {
+      if (*v == "file" || *v == "memory" || *v == "redis") {
         out.state.store = *v;
       } else {
-        r.Error(ConfigKind::kEnvValue, s->v, fmt::format("state.store must be file or memory, got {}", Quote(*v)));
+        r.Error(ConfigKind::kEnvValue, s->v, fmt::format("state.store must be file, memory or redis, got {}", Quote(*v)));
       }
     }
+  }
+  for (const char* key : {"address", "auth", "prefix"}) {
+    if (const Field* f = Get(fields, key)) {
+      if (auto v = WantScalar(r, f->v, fmt::format("state.{}", key))) {
+        std::string& to = std::string(key) == "address" ? out.state.address : std::string(key) == "auth" ? out.state.auth : out.state.prefix;
+        to = *v;
+      }
+    }
+  }
+  if (const Field* f = Get(fields, "timeout")) {
+    if (auto v = WantScalar(r, f->v, "state.timeout")) {
+      std::optional<int64_t> ms = ParseDurationMs(*v);
+      if (ms && *ms > 0) out.state.timeout_ms = *ms;
+      else r.Error(ConfigKind::kEnvValue, f->v, fmt::format("state.timeout must be a duration such as 500ms, got {}", Quote(*v)));
+    }
+  }
+  if (out.state.store == "redis" && out.state.address.rfind("redis://", 0) != 0) {
+    const YAML::Node& at = Get(fields, "address") ? Get(fields, "address")->v : n;
+    r.Error(ConfigKind::kEnvValue, at,
+            out.state.address.empty() ? std::string("state.store redis needs state.address")
+                                      : fmt::format("state.address must be redis://HOST:PORT[/DB], got {}", Quote(out.state.address)),
+            "e.g. state: {store: redis, address: \"redis://10.0.4.5:6379/2\", auth: STATE_REDIS_PASSWORD}");
   }
   if (const Field* p = Get(fields, "path")) {
     if (auto v = WantScalar(r, p->v, "state.path")) {
@@ -182,11 +205,29 @@ void LoadState(Reader& r, const YAML::Node& n, Environment& out) {
   }
 }
 
-// `audit: {path: FILE}` and `locks: {path: DIR}`: where live runs keep their log and their locks.
-void LoadPathOf(Reader& r, const YAML::Node& n, const char* key, const char* example, std::string& out) {
+// `audit: {path: FILE, stream: NAME}` and `locks: {path: DIR}`: where live runs keep their log and
+// their locks.
+void LoadPathOf(Reader& r, const YAML::Node& n, const char* key, const char* example, std::string& out,
+                std::string* stream = nullptr, int64_t* ttl = nullptr) {
   std::string shape = fmt::format("{{path: {}}}", example);
   if (!WantMap(r, n, key, shape)) return;
-  auto fields = Fields(r, n, {"path"}, key);
+  auto fields = stream != nullptr ? Fields(r, n, {"path", "stream"}, key)
+                : ttl != nullptr  ? Fields(r, n, {"path", "ttl"}, key)
+                                  : Fields(r, n, {"path"}, key);
+  if (ttl != nullptr) {
+    if (const Field* t = Get(fields, "ttl")) {
+      if (auto v = WantScalar(r, t->v, "locks.ttl")) {
+        std::optional<int64_t> ms = ParseDurationMs(*v);
+        if (ms && *ms >= 300) *ttl = *ms;
+        else r.Error(ConfigKind::kEnvValue, t->v, fmt::format("locks.ttl must be a duration of at least 300ms, got {}", Quote(*v)));
+      }
+    }
+  }
+  if (stream != nullptr) {
+    if (const Field* s = Get(fields, "stream")) {
+      if (auto v = WantScalar(r, s->v, "audit.stream")) *stream = *v;
+    }
+  }
   if (const Field* p = Get(fields, "path")) {
     std::string what = fmt::format("{}.path", key);
     if (auto v = WantScalar(r, p->v, what)) {
@@ -250,9 +291,9 @@ bool LoadEnvironment(const std::string& path, Environment& out, std::vector<Conf
       } else if (f.key == "state") {
         LoadState(r, f.v, out);
       } else if (f.key == "audit") {
-        LoadPathOf(r, f.v, "audit", ".runbook/audit.jsonl", out.audit.path);
+        LoadPathOf(r, f.v, "audit", ".runbook/audit.jsonl", out.audit.path, &out.audit.stream);
       } else if (f.key == "locks") {
-        LoadPathOf(r, f.v, "locks", ".runbook/locks", out.locks.path);
+        LoadPathOf(r, f.v, "locks", ".runbook/locks", out.locks.path, nullptr, &out.locks.ttl_ms);
       } else if (f.key == "modules") {
         LoadModules(r, f.v, out);
       }

@@ -56,16 +56,22 @@ struct Environment {
   std::vector<std::string> exec_pass = {"HOME", "LANG", "LC_ALL", "TZ", "USER", "LOGNAME"};
   std::map<std::string, EnvSecret> secrets;
   struct State {
-    std::string store = "file";               // "file" or "memory" (later: "redis")
+    std::string store = "file";               // "file", "memory" or "redis"
     std::string path = ".runbook/state.json";  // for "file"
+    // For "redis" (a team's shared state: windows, pages sent, leases): redis://HOST:PORT[/DB].
+    std::string address, auth;                // auth: a secret's name
+    int64_t timeout_ms = 500;
+    std::string prefix = "runbook";
   } state;
   // `audit:`: the write-ahead log of live runs (docs/live.md), an append-only local file.
   struct Audit {
     std::string path = ".runbook/audit.jsonl";
+    std::string stream;  // a Redis Stream on the state store's server the records are copied to
   } audit;
   // `locks:`: where a live run's local locks (flocked files) are kept.
   struct Locks {
     std::string path = ".runbook/locks";
+    int64_t ttl_ms = 30000;  // a Redis lease's time to live, renewed every third of it while held
   } locks;
   // `modules: [dir, ...]`: directories searched for team modules (`import team.pg`) after --path and
   // RUNBOOK_PATH, each resolved against the environment file's directory (docs/environment.md).

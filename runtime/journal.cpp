@@ -29,7 +29,11 @@ bool AuditJournal::Record(const std::string& kind, nlohmann::json fields, std::s
     }
   };
   mask(fields);
-  if (log_.Append(std::move(fields), error)) return true;
+  nlohmann::json written;
+  if (log_.Append(std::move(fields), error, &written)) {
+    if (mirror_) mirror_(written);
+    return true;
+  }
   failures_.push_back(error);
   return false;
 }
@@ -99,6 +103,14 @@ Journal::Verdict AuditJournal::Starting(const std::string& step, const BoundComm
         v.why = fmt::format("outcome unknown: {}; nobody said to run it again (answer at the prompt, or --confirm {})", what, step);
         return v;
       }
+    }
+  }
+  if (guard_) {
+    if (std::optional<std::string> why = guard_()) {
+      v.kind = Verdict::Kind::kRefused;
+      v.why = *why;
+      failures_.push_back(*why);
+      return v;
     }
   }
   std::string error;

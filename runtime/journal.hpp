@@ -52,6 +52,10 @@ class AuditJournal : public Journal {
   const std::vector<std::string>& unknown_outcomes() const { return unknown_; }
   // The fencing token of the locks held, recorded in every change's record (0: none).
   void SetFence(int64_t fence) { fence_ = fence; }
+  // Asked before every change: a reason it must not start (a lease that was lost); nullopt: go on.
+  void SetGuard(std::function<std::optional<std::string>()> guard) { guard_ = std::move(guard); }
+  // Given every record once it is durable locally (the team's Redis Stream copy).
+  void SetMirror(std::function<void(const nlohmann::json&)> mirror) { mirror_ = std::move(mirror); }
 
  private:
   struct Occurrence {
@@ -70,6 +74,8 @@ class AuditJournal : public Journal {
   std::vector<std::string> failures_, unknown_;
   int64_t fence_ = 0;
   bool diverged_ = false;  // a change of unknown outcome ran again: the record no longer answers
+  std::function<std::optional<std::string>()> guard_;
+  std::function<void(const nlohmann::json&)> mirror_;
 };
 
 // The story of one run (or of every run) from its records, for `runbook audit show`.

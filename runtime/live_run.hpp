@@ -43,6 +43,7 @@ class WallClockStateStore : public StateStore {
   std::optional<int64_t> Get(const std::string& key) override;
   void Set(const std::string& key, int64_t value) override { inner_.Set(key, value + start_); }
   void Erase(const std::string& key) override { inner_.Erase(key); }
+  std::optional<std::string> Unavailable() const override { return inner_.Unavailable(); }
 
  private:
   StateStore& inner_;

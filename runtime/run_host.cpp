@@ -1,5 +1,6 @@
 #include "runtime/run_host.hpp"
 
+#include "runtime/executor.hpp"  // FormatMs
 #include "runtime/natives.hpp"
 
 #include <fmt/format.h>
@@ -278,6 +279,15 @@ Value RunHost::UpdateWindow(uint32_t owner, uint32_t index, const rt::Window& w)
     return Value::Bool(false);
   }
   std::optional<int64_t> first = state_.Get(key);
+  if (std::optional<std::string> why = state_.Unavailable()) {
+    // The team's window state cannot be read: unknown, never a window that opens afresh or fires.
+    std::string what = fmt::format("window for > {} ({}): its state is unknown: {}", FormatMs(static_cast<int64_t>(w.bound_ms)),
+                                   windows_seen_.back().where, *why);
+    if (std::find(trace_.unknown_probes.begin(), trace_.unknown_probes.end(), what) == trace_.unknown_probes.end()) {
+      trace_.unknown_probes.push_back(what);
+    }
+    return Value::Unknown();
+  }
   windows_seen_.back().first = first;
   if (t == Tri::kUnknown) return Value::Unknown();  // a gap in the data neither opens nor closes it
   const int64_t now = facts_.now_ms;

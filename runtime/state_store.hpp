@@ -15,6 +15,9 @@ class StateStore {
   virtual std::optional<int64_t> Get(const std::string& key) = 0;
   virtual void Set(const std::string& key, int64_t value) = 0;
   virtual void Erase(const std::string& key) = 0;
+  // Why the store cannot be read right now (a Redis store whose server fails); nullopt: it can. A
+  // window whose state cannot be read is unknown, never closed or reached.
+  virtual std::optional<std::string> Unavailable() const { return std::nullopt; }
 };
 class MemoryStateStore : public StateStore {
  public:

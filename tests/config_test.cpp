@@ -249,7 +249,7 @@ TEST(ConfigEnvironment, SecretNeedsExactlyOneSourceAndStateStoreIsChecked) {
   EXPECT_FALSE(r.ok);
   EXPECT_TRUE(HasError(r.errors, 2, 9, "secret `PASS` needs exactly one source"));
   EXPECT_TRUE(HasError(r.errors, 3, 10, "secret `OTHER` needs exactly one source"));
-  EXPECT_TRUE(HasError(r.errors, 4, 16, "state.store must be file or memory, got \"redis\""));
+  EXPECT_TRUE(HasError(r.errors, 4, 8, "state.store redis needs state.address"));
 }
 
 TEST(ConfigEnvironment, DuplicateKey) {

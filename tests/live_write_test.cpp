@@ -203,7 +203,8 @@ runbook flush_cache "Flush the cache" {
 }
 )";
   }
-  std::string Env(int port, const std::string& sleep = "0") {
+  // `team`: the port of a Redis holding the team's state (leases, windows, the audit stream); 0: local.
+  std::string Env(int port, const std::string& sleep = "0", int team = 0) {
     std::string path = (dir_ / "test.env.yaml").string();
     std::ofstream(path) << "name: test\ntargets:\n  cache: {address: \"redis://127.0.0.1:" << port
                         << "\", timeout: 500ms, auth: CACHE_PASSWORD}\n"
@@ -211,9 +212,10 @@ runbook flush_cache "Flush the cache" {
                         << "exec:\n  allow: [redis-cli, kubectl]\n  path: [" << (dir_ / "bin").string()
                         << ", /usr/bin, /bin]\n  env: {RB_SHIM_SLEEP: \"" << sleep << "\"}\n"
                         << "secrets:\n  CACHE_PASSWORD: {env: RB_TEST_CACHE_PASSWORD}\n"
-                        << "state:\n  store: file\n  path: " << (dir_ / "state.json").string() << "\n"
-                        << "audit: {path: " << (dir_ / "audit.jsonl").string() << "}\n"
-                        << "locks: {path: " << (dir_ / "locks").string() << "}\n";
+                        << (team ? "state: {store: redis, address: \"redis://127.0.0.1:" + std::to_string(team) + "\", timeout: 300ms}\n"
+                                 : "state:\n  store: file\n  path: " + (dir_ / "state.json").string() + "\n")
+                        << "audit: {path: " << (dir_ / "audit.jsonl").string() << (team ? ", stream: audit" : "") << "}\n"
+                        << "locks: {path: " << (dir_ / "locks").string() << ", ttl: 1s}\n";
     return path;
   }
   std::string Redis(int port, const std::string& cmd) {
@@ -403,6 +405,131 @@ TEST_F(LiveRun, ADeclaredLockKeepsTwoRunbooksOffOneServer) {
   // Once the first has ended, the lock is free.
   b = Runbook({"run", (dir_ / "flush.rb.denis").string(), "--env", env, "--yes", "--tick", "200ms"});
   EXPECT_EQ(Redis(w.redis.port(), "get"), "touched\n") << b.out << b.err;
+  unsetenv("RB_TEST_CACHE_PASSWORD");
+}
+
+// The team's state in Redis: two runs on "two machines" (one lease in Redis, no local lock shared)
+// never restart twice; the one refused says who holds the lease and its fence; every audit record is
+// in the team's stream too.
+TEST_F(LiveRun, WithTheTeamsRedisTwoRunsTakeOneLeaseAndTheAuditIsInTheStream) {
+  setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
+  CacheServer w;
+  RedisServer team;
+  w.redis.Pause();
+  std::string env = Env(w.redis.port(), "2", team.port());
+  std::vector<std::string> args{"run", (dir_ / "restart.rb.denis").string(), "--env", env, "--yes", "--tick", "200ms"};
+  Background a = Start(args, dir_, "a");
+  for (int i = 0; i < 300 && Count(Slurp(dir_ / "shim.log"), "rollout restart") == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::filesystem::remove_all(dir_ / "locks");  // another machine: its own folder, the same Redis
+  ProcessResult b = Runbook(args);
+  a.Wait();
+  w.redis.Resume();
+  EXPECT_EQ(Count(Slurp(dir_ / "shim.log"), "rollout restart"), 1u);
+  EXPECT_EQ(b.exit_code, 3) << b.out << b.err;
+  EXPECT_NE(b.err.find("is held by"), std::string::npos) << b.err;
+  EXPECT_NE(b.err.find("lease fence"), std::string::npos) << b.err;
+  // Released at the end: the next run takes it, with a higher fence.
+  ProcessResult c = Runbook(args);
+  EXPECT_NE(c.exit_code, 3) << c.out << c.err;
+  std::string audit = Audit();
+  EXPECT_NE(audit.find("\"fence\":2"), std::string::npos) << audit;
+  ProcessResult len = RunProcess({"/usr/bin/redis-cli", "-p", std::to_string(team.port()), "xlen", "runbook:test:stream:audit"});
+  EXPECT_EQ(std::stoul(len.out), static_cast<unsigned long>(Count(audit, "\n"))) << len.out;
+  ProcessResult keys = RunProcess({"/usr/bin/redis-cli", "-p", std::to_string(team.port()), "--raw", "keys", "*"});
+  EXPECT_EQ(keys.out.find(kCanary), std::string::npos);
+  // The team reads one log: the story of both machines' runs from the stream, and it verifies.
+  ProcessResult show = Runbook({"audit", "show", "--env", env});
+  EXPECT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("kubectl rollout restart"), std::string::npos) << show.out;
+  ProcessResult v = Runbook({"audit", "verify", "--env", env});
+  EXPECT_EQ(v.exit_code, 0) << v.out;
+  // A record added to the stream with an edited field is caught.
+  size_t at = audit.find("rollout restart");
+  size_t begin = audit.rfind('\n', at) + 1, end = audit.find('\n', at);
+  std::string forged = audit.substr(begin, end - begin);
+  forged.replace(forged.find("rollout restart"), 15, "rollout  undo  ");
+  RunProcess({"/usr/bin/redis-cli", "-p", std::to_string(team.port()), "xadd", "runbook:test:stream:audit", "*", "record", forged});
+  v = Runbook({"audit", "verify", "--env", env});
+  EXPECT_EQ(v.exit_code, 1) << v.out;
+  EXPECT_NE(v.out.find("was edited"), std::string::npos) << v.out;
+  unsetenv("RB_TEST_CACHE_PASSWORD");
+}
+
+TEST_F(LiveRun, AHolderKilledLosesItsLeaseAfterItsTtl) {
+  setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
+  CacheServer w;
+  RedisServer team;
+  w.redis.Pause();
+  std::string env = Env(w.redis.port(), "30", team.port());
+  std::vector<std::string> args{"run", (dir_ / "restart.rb.denis").string(), "--env", env, "--yes", "--tick", "200ms"};
+  Background a = Start(args, dir_, "a");
+  for (int i = 0; i < 300 && Count(Slurp(dir_ / "shim.log"), "rollout restart") == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  kill(a.pid, SIGKILL);
+  a.Wait();
+  RunProcess({"/usr/bin/pkill", "-KILL", "-f", "sleep 30"});
+  w.redis.Resume();
+  ProcessResult b = Runbook({"run", (dir_ / "restart.rb.denis").string(), "--env", Env(w.redis.port(), "0", team.port()), "--yes", "--tick", "200ms"});
+  EXPECT_EQ(b.exit_code, 3) << b.err;  // still held: its TTL (1s) has not passed
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  b = Runbook({"run", (dir_ / "restart.rb.denis").string(), "--env", Env(w.redis.port(), "0", team.port()), "--yes", "--tick", "200ms"});
+  EXPECT_NE(b.exit_code, 3) << b.out << b.err;
+  EXPECT_EQ(Count(Slurp(dir_ / "shim.log"), "rollout restart"), 2u);
+  unsetenv("RB_TEST_CACHE_PASSWORD");
+}
+
+TEST_F(LiveRun, WithTheTeamsRedisDownNothingStartsAndTheRunSaysWhy) {
+  setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
+  CacheServer w;
+  int dead = FreeLoopbackPort();
+  ProcessResult r = Runbook({"run", (dir_ / "restart.rb.denis").string(), "--env", Env(w.redis.port(), "0", dead), "--yes", "--tick", "200ms"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("cannot take the lease"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("refused"), std::string::npos) << r.err;
+  EXPECT_EQ(Count(Slurp(dir_ / "shim.log"), "rollout restart"), 0u);
+  unsetenv("RB_TEST_CACHE_PASSWORD");
+}
+
+// Windows kept in the team's Redis: while it fails, a `for > D` window is unknown with the reason,
+// never a window that starts afresh or fires; once Redis answers, windows count again.
+TEST_F(LiveRun, WhileTheTeamsRedisFailsWindowsAreUnknownNeverFired) {
+  setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
+  CacheServer w;
+  std::filesystem::create_directories(dir_ / "win");
+  std::filesystem::copy(dir_ / "policy", dir_ / "win" / "policy");
+  std::ofstream(dir_ / "win" / "flag.rb.denis") << R"(import std.redis
+import policy.escalation
+
+runbook flag_up "The flag is up" {
+  severity P3
+  owner    sre
+  target redis = redis("cache")
+  symptoms {
+    up "The server answers" : redis.ping()
+  }
+  escalate {
+    | when          | then     |
+    |---------------|----------|
+    | up for > 10m  | page sre |
+  }
+}
+)";
+  RedisServer team;
+  std::string env = Env(w.redis.port(), "0", team.port());
+  team.Pause();
+  ProcessResult r = Runbook({"triage", (dir_ / "win").string(), "--env", env});
+  team.Resume();
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;  // the symptom holds
+  EXPECT_NE(r.out.find("its state is unknown: timeout"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("window:"), std::string::npos) << r.out;  // no window said to be counting
+  // Redis back: the window opens in the team's store.
+  r = Runbook({"triage", (dir_ / "win").string(), "--env", env});
+  EXPECT_NE(r.out.find("window:  for > 10m"), std::string::npos) << r.out;
+  ProcessResult keys = RunProcess({"/usr/bin/redis-cli", "-p", std::to_string(team.port()), "--raw", "keys", "runbook:test:window:*"});
+  EXPECT_NE(keys.out.find("runbook:test:window:flag_up/"), std::string::npos) << keys.out;
   unsetenv("RB_TEST_CACHE_PASSWORD");
 }
 
