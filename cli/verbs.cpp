@@ -788,24 +788,134 @@ bool DeclaredLocks(const rt::Program& p, uint32_t index, const rt::Environment& 
   return true;
 }
 
-// A page in a live run: shown and recorded in the audit. Delivery to the environment's channels
-// (Slack, PagerDuty, webhooks) is not in this build: the audit and the output say it was not sent.
-class AuditedNotifier : public rt::Notifier {
- public:
-  explicit AuditedNotifier(rt::AuditJournal& journal) : journal_(journal) {}
-  void Page(const rt::PageSent& page, rt::Trace& trace) override {
-    rt::PageSent shown = page;
-    std::string error;
-    journal_.Record("page", {{"contact", page.contact}, {"channel", fmt::format("{}", fmt::join(page.channels, ", "))},
-                             {"message", page.message}, {"status", "not sent: this build delivers no pages yet"}},
-                    error);
-    shown.message += shown.message.empty() ? "" : " ";
-    shown.message += "[NOT SENT: this build delivers no pages; page them yourself]";
-    recording_.Page(shown, trace);
+// What a page is sent as: the contact's channels from the environment, and one dedup key per
+// incident and escalation level.
+rt::PageToSend ToSend(const rt::PageSent& page, const rt::Environment& env, const std::string& runbook, const std::string& title,
+                      const std::string& severity, const std::string& run, const std::string& who, const std::string& incident) {
+  rt::PageToSend p;
+  p.contact = page.contact;
+  p.display = page.display;
+  p.handle = page.handle;
+  if (auto c = env.contacts.find(page.contact); c != env.contacts.end()) {
+    for (const auto& ch : c->second.channels) p.channels.emplace_back(ch.kind, ch.address);
   }
+  p.message = page.message;
+  p.runbook = runbook;
+  p.title = title;
+  p.environment = env.name;
+  p.severity = severity;
+  p.run = run;
+  p.operator_name = who;
+  p.dedup_key = fmt::format("{}/{}/{}/{}", env.name.empty() ? "env" : env.name, runbook, incident, severity);
+  return p;
+}
+
+// A live run's pages: recorded in the audit before each is sent, sent on a thread of its own (the
+// remediation never waits for a pager), retried within `delivery.deadline`, and the outcome of each
+// channel recorded when it ends. With the team's Redis, a page another run already sent for this
+// incident and level is not sent again.
+class LiveNotifier : public rt::Notifier {
+ public:
+  LiveNotifier(rt::AuditJournal& journal, const rt::Environment& env, rt::RedisTeam* team, std::string runbook, std::string title,
+               std::string run, std::string who, std::function<std::string(std::string)> redact)
+      : journal_(journal), env_(env), team_(team), runbook_(std::move(runbook)), title_(std::move(title)), run_(std::move(run)),
+        who_(std::move(who)), redact_(std::move(redact)) {
+    incident_ = run_;
+    if (team_ != nullptr) {  // the team's open incident of this runbook, if another run opened it
+      std::string by;
+      if (team_->ClaimPage("incident/" + runbook_, run_, 6 * 3600, by) == rt::RedisTeam::Claim::kTaken && !by.empty()) incident_ = by;
+    }
+  }
+  ~LiveNotifier() override { Wait(); }
+  void Page(const rt::PageSent& page, rt::Trace& trace) override {
+    rt::PageToSend p = ToSend(page, env_, runbook_, title_, trace.severity, run_, who_, incident_);
+    std::string error;
+    if (team_ != nullptr) {
+      std::string by;
+      std::string mine = fmt::format("{} (run {}) at {}", who_, run_, rt::AuditTimeNow());
+      rt::RedisTeam::Claim c = team_->ClaimPage(p.dedup_key + "/" + p.contact, mine, 6 * 3600, by);
+      if (c == rt::RedisTeam::Claim::kTaken) {
+        trace.AddEvent(rt::TraceEvent::Kind::kPageHeld, page.at_ms, page.contact,
+                       fmt::format("paged already for this incident at {} by {}: not paged again", trace.severity, by));
+        journal_.Record("page", {{"contact", p.contact}, {"dedup_key", p.dedup_key}, {"status", "not sent: already paged by " + by}}, error);
+        return;
+      }
+    }
+    nlohmann::json channels = nlohmann::json::array();
+    for (const auto& [k, a] : p.channels) channels.push_back(k + " " + a);
+    journal_.Record("page", {{"contact", p.contact}, {"channel", channels}, {"dedup_key", p.dedup_key}, {"message", p.message},
+                             {"severity", p.severity}, {"status", "sending"}},
+                    error);
+    rt::PageSent shown = page;
+    shown.message += shown.message.empty() ? "(sending)" : " (sending)";
+    recording_.Page(shown, trace);
+    std::lock_guard<std::mutex> hold(m_);
+    threads_.emplace_back([this, p] {
+      const rt::Environment& env = env_;
+      std::vector<rt::Delivery> d = rt::SendPage(p, env_.delivery, [&env](const std::string& n, std::string& why) { return rt::ReadSecret(env, n, why); });
+      std::string e;
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& x : d) {
+        out.push_back({{"channel", x.kind + " " + x.address}, {"delivered", x.delivered}, {"attempts", x.attempts}, {"status", x.status},
+                       {"reason", x.reason}, {"ms", x.elapsed_ms}});
+      }
+      journal_.Record("page_end", {{"contact", p.contact}, {"dedup_key", p.dedup_key}, {"deliveries", out}}, e);
+      std::lock_guard<std::mutex> hold(m_);
+      for (auto& x : d) results_.emplace_back(p.contact, std::move(x));
+    });
+  }
+  // Waits for every page still being sent (each ends by its deadline) and says how each went.
+  void Wait() {
+    std::vector<std::thread> ts;
+    {
+      std::lock_guard<std::mutex> hold(m_);
+      ts.swap(threads_);
+    }
+    for (auto& t : ts) t.join();
+    std::lock_guard<std::mutex> hold(m_);
+    for (const auto& [contact, d] : results_) {
+      std::cerr << redact_(d.delivered ? fmt::format("page {}: delivered to {} {} ({}, {} attempt{}, {} ms)\n", contact, d.kind, d.address, d.url,
+                                                     d.attempts, d.attempts == 1 ? "" : "s", d.elapsed_ms)
+                                       : fmt::format("page {}: NOT delivered to {} {}: {} — page them by hand\n", contact, d.kind, d.address,
+                                                     d.reason));
+      failed_ += d.delivered ? 0 : 1;
+    }
+    results_.clear();
+  }
+  int failed() const { return failed_; }
 
  private:
   rt::AuditJournal& journal_;
+  const rt::Environment& env_;
+  rt::RedisTeam* team_;
+  std::string runbook_, title_, run_, who_, incident_;
+  std::function<std::string(std::string)> redact_;
+  rt::RecordingNotifier recording_;
+  std::mutex m_;
+  std::vector<std::thread> threads_;
+  std::vector<std::pair<std::string, rt::Delivery>> results_;
+  int failed_ = 0;
+};
+
+// A dry run's pages: shown with each payload that a live run would send, and not sent.
+class DryRunNotifier : public rt::Notifier {
+ public:
+  DryRunNotifier(const rt::Environment& env, std::string runbook, std::string title, std::function<std::string(std::string)> redact)
+      : env_(env), runbook_(std::move(runbook)), title_(std::move(title)), redact_(std::move(redact)) {}
+  void Page(const rt::PageSent& page, rt::Trace& trace) override {
+    recording_.Page(page, trace);
+    rt::PageToSend p = ToSend(page, env_, runbook_, title_, trace.severity, "dry-run", rt::OperatorName(), "dry-run");
+    const rt::Environment& env = env_;
+    for (const auto& d : rt::PagePayloads(p, env_.delivery, [&env](const std::string& n, std::string& why) { return rt::ReadSecret(env, n, why); })) {
+      std::cerr << redact_(fmt::format("          would send to {} {}{}: {}\n", d.kind, d.address, d.url.empty() ? "" : " (" + d.url + ")",
+                                       d.payload.empty() ? d.reason : d.payload));
+    }
+  }
+
+ private:
+  const rt::Environment& env_;
+  std::string runbook_, title_;
+  std::function<std::string(std::string)> redact_;
   rt::RecordingNotifier recording_;
 };
 
@@ -989,6 +1099,8 @@ int RunRun(const RunArgs& args) {
                              rt::FormatMs(tick_ms), for_ms ? " for " + rt::FormatMs(for_ms) : std::string(" until the sequence ends"));
     std::cerr << "nothing is changed: probes and read commands are real; writes, capability calls and pages are shown, "
                  "not done (Ctrl-C stops)\n";
+    DryRunNotifier pages(in.env, name, p.Str(p.runbooks[*index].title), [&provider](std::string s) { return provider.Redact(std::move(s)); });
+    o.notifier = &pages;
     rt::Trace trace = rt::DryRun(p, registry, *index, provider, *state, o);
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
@@ -1098,7 +1210,7 @@ int RunRun(const RunArgs& args) {
     return std::nullopt;
   });
   // The team's log: every record copied to the Redis Stream the environment names.
-  bool mirror_warned = false;
+  std::atomic<bool> mirror_warned{false};
   if (team != nullptr && !in.env.audit.stream.empty()) {
     journal.SetMirror([&](const nlohmann::json& record) {
       if (!team->team().AppendStream(in.env.audit.stream, record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)).empty()) return;
@@ -1130,7 +1242,8 @@ int RunRun(const RunArgs& args) {
                                std::string e;
                                return journal.Record(kind, {{"step", step}, {"approved", approved}, {"by", by}, {"how", how}}, e);
                              });
-  AuditedNotifier notifier(journal);
+  LiveNotifier notifier(journal, in.env, team != nullptr ? &team->team() : nullptr, name, p.Str(p.runbooks[*index].title), run_id, who,
+                        redact);
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
   std::cerr << fmt::format("run {} · environment {} · run {} · real clock, evaluated every {}{}\n", name, env_name, run_id,
@@ -1141,6 +1254,7 @@ int RunRun(const RunArgs& args) {
   rt::Trace trace = rt::LiveRun(p, registry, *index, provider, *state, rt::LiveParts{people, notifier, &journal}, o);
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
+  notifier.Wait();  // pages still being sent end by their deadline
 
   // 3: something was refused; 1: not resolved (a symptom still holds or is unknown, a step failed or
   // is pending, a verify did not pass) or escalated (a page); 0: closed, every verify passed.

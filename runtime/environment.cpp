@@ -237,6 +237,38 @@ void LoadPathOf(Reader& r, const YAML::Node& n, const char* key, const char* exa
   }
 }
 
+// `delivery: {slack: {webhook: SECRET}, pagerduty: {routing_key: SECRET, url: URL}, deadline: 20s}`.
+void LoadDelivery(Reader& r, const YAML::Node& n, Environment& out) {
+  if (!WantMap(r, n, "delivery", "{slack: {webhook: SLACK_WEBHOOK_URL}, pagerduty: {routing_key: PD_ROUTING_KEY}}")) return;
+  auto fields = Fields(r, n, {"slack", "pagerduty", "deadline"}, "delivery");
+  if (const Field* f = Get(fields, "slack")) {
+    if (WantMap(r, f->v, "delivery.slack", "{webhook: SLACK_WEBHOOK_URL}")) {
+      auto sf = Fields(r, f->v, {"webhook"}, "delivery.slack");
+      if (const Field* w = Get(sf, "webhook")) {
+        if (auto v = WantScalar(r, w->v, "delivery.slack.webhook")) out.delivery.slack_webhook_secret = *v;
+      }
+    }
+  }
+  if (const Field* f = Get(fields, "pagerduty")) {
+    if (WantMap(r, f->v, "delivery.pagerduty", "{routing_key: PD_ROUTING_KEY}")) {
+      auto pf = Fields(r, f->v, {"routing_key", "url"}, "delivery.pagerduty");
+      if (const Field* k = Get(pf, "routing_key")) {
+        if (auto v = WantScalar(r, k->v, "delivery.pagerduty.routing_key")) out.delivery.pagerduty_key_secret = *v;
+      }
+      if (const Field* u = Get(pf, "url")) {
+        if (auto v = WantScalar(r, u->v, "delivery.pagerduty.url")) out.delivery.pagerduty_url = *v;
+      }
+    }
+  }
+  if (const Field* f = Get(fields, "deadline")) {
+    if (auto v = WantScalar(r, f->v, "delivery.deadline")) {
+      std::optional<int64_t> ms = ParseDurationMs(*v);
+      if (ms && *ms > 0) out.delivery.deadline_ms = *ms;
+      else r.Error(ConfigKind::kEnvValue, f->v, fmt::format("delivery.deadline must be a duration such as 20s, got {}", Quote(*v)));
+    }
+  }
+}
+
 // `modules: [team-modules, ../shared/modules]`: each a directory, relative to the environment file.
 void LoadModules(Reader& r, const YAML::Node& n, Environment& out) {
   auto list = WantScalarList(r, n, "modules", "[team-modules, ../shared/modules]");
@@ -274,7 +306,7 @@ bool LoadEnvironment(const std::string& path, Environment& out, std::vector<Conf
                          "an environment file is a mapping of keys such as name:, targets: and contacts:",
                          "name:, targets: and contacts: (see docs/environment.md)");
     if (!root) return false;
-    for (const auto& f : Fields(r, *root, {"name", "targets", "params", "contacts", "exec", "secrets", "state", "audit", "locks", "modules"},
+    for (const auto& f : Fields(r, *root, {"name", "targets", "params", "contacts", "exec", "secrets", "state", "audit", "locks", "delivery", "modules"},
                                 "the environment file")) {
       if (f.key == "name") {
         if (auto s = WantScalar(r, f.v, "name")) out.name = *s;
@@ -294,6 +326,8 @@ bool LoadEnvironment(const std::string& path, Environment& out, std::vector<Conf
         LoadPathOf(r, f.v, "audit", ".runbook/audit.jsonl", out.audit.path, &out.audit.stream);
       } else if (f.key == "locks") {
         LoadPathOf(r, f.v, "locks", ".runbook/locks", out.locks.path, nullptr, &out.locks.ttl_ms);
+      } else if (f.key == "delivery") {
+        LoadDelivery(r, f.v, out);
       } else if (f.key == "modules") {
         LoadModules(r, f.v, out);
       }

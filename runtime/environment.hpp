@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "runtime/config_error.hpp"
+#include "runtime/pager.hpp"
 
 namespace rb::rt {
 
@@ -69,6 +70,8 @@ struct Environment {
     std::string stream;  // a Redis Stream on the state store's server the records are copied to
   } audit;
   // `locks:`: where a live run's local locks (flocked files) are kept.
+  // `delivery:`: how pages reach the contacts' channels (Slack webhook, PagerDuty Events v2).
+  DeliveryConfig delivery;
   struct Locks {
     std::string path = ".runbook/locks";
     int64_t ttl_ms = 30000;  // a Redis lease's time to live, renewed every third of it while held

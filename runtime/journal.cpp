@@ -12,6 +12,7 @@ AuditJournal::AuditJournal(AuditLog& log, RunIdentity id, std::function<std::str
       confirm_(std::move(confirm)) {}
 
 bool AuditJournal::Record(const std::string& kind, nlohmann::json fields, std::string& error) {
+  std::lock_guard<std::mutex> hold(record_mutex_);
   if (!fields.is_object()) fields = nlohmann::json::object();
   fields["run"] = id_.run;
   fields["kind"] = kind;
@@ -109,6 +110,7 @@ Journal::Verdict AuditJournal::Starting(const std::string& step, const BoundComm
     if (std::optional<std::string> why = guard_()) {
       v.kind = Verdict::Kind::kRefused;
       v.why = *why;
+      std::lock_guard<std::mutex> hold(record_mutex_);
       failures_.push_back(*why);
       return v;
     }

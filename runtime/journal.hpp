@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 #include <utility>
@@ -47,7 +48,10 @@ class AuditJournal : public Journal {
   // added. False with `error` when it could not be made durable.
   bool Record(const std::string& kind, nlohmann::json fields, std::string& error);
   // Write failures seen so far (each also refused what it guarded).
-  const std::vector<std::string>& failures() const { return failures_; }
+  std::vector<std::string> failures() {
+    std::lock_guard<std::mutex> hold(record_mutex_);
+    return failures_;
+  }
   // Changes whose outcome the run being resumed left unknown, as found when reached.
   const std::vector<std::string>& unknown_outcomes() const { return unknown_; }
   // The fencing token of the locks held, recorded in every change's record (0: none).
@@ -76,6 +80,7 @@ class AuditJournal : public Journal {
   bool diverged_ = false;  // a change of unknown outcome ran again: the record no longer answers
   std::function<std::optional<std::string>()> guard_;
   std::function<void(const nlohmann::json&)> mirror_;
+  std::mutex record_mutex_;  // pages are recorded from their delivery threads too
 };
 
 // The story of one run (or of every run) from its records, for `runbook audit show`.

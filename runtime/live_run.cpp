@@ -95,7 +95,8 @@ Trace DryRun(const Program& program, const Registry& registry, uint32_t runbook,
     if (s.kind == StepKind::kLastResort) last_resorts.insert(program.Str(s.name));
   }
   DryRunAnswers answers(options.answers, std::move(last_resorts));
-  RecordingNotifier notifier;  // pages are shown, never sent
+  RecordingNotifier recording;  // pages are shown, never sent
+  Notifier& notifier = options.notifier != nullptr ? *options.notifier : recording;
   provider.SetDryRun(true);
   provider.SetWrites(false);
   return PlayLive(program, registry, runbook, provider, state, answers, notifier, nullptr, options, "dry run");

@@ -77,6 +77,7 @@ struct DryRunOptions {
   const std::atomic<bool>* stop = nullptr;  // set by Ctrl-C
   std::function<bool(const Trace&)> after_instant;
   std::function<void(const Trace&)> before_asking;  // RunnerOptions::before_asking
+  Notifier* notifier = nullptr;  // a dry run's: shows the pages (with their payloads), sends none
 };
 // Plays `runbook` live and dry; `provider` must be a read-only live provider (writes are not done).
 Trace DryRun(const Program& program, const Registry& registry, uint32_t runbook, LiveProvider& provider,

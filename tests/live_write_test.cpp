@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/http_fixture.hpp"
 #include "tests/live_server.hpp"
 #include "tests/process.hpp"
 #include "tests/test_util.hpp"
@@ -530,6 +531,95 @@ runbook flag_up "The flag is up" {
   EXPECT_NE(r.out.find("window:  for > 10m"), std::string::npos) << r.out;
   ProcessResult keys = RunProcess({"/usr/bin/redis-cli", "-p", std::to_string(team.port()), "--raw", "keys", "runbook:test:window:*"});
   EXPECT_NE(keys.out.find("runbook:test:window:flag_up/"), std::string::npos) << keys.out;
+  unsetenv("RB_TEST_CACHE_PASSWORD");
+}
+
+// Pages delivered: a Slack-style webhook, PagerDuty Events v2 and a generic JSON webhook, all to an
+// HTTP fixture that checks their JSON; a failing channel is reported and audited, never blocks the
+// run; with the team's Redis a second run does not page again; a dry run prints the payloads.
+TEST_F(LiveRun, PagesAreDeliveredAuditedAndNotSentTwice) {
+  setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
+  setenv("RB_TEST_PD_KEY", "pd-routing-key-0123456789abcdef", 1);
+  CacheServer w;
+  RedisServer team;
+  std::mutex m;
+  std::vector<std::pair<std::string, nlohmann::json>> got;
+  HttpFixture hooks;
+  for (const char* path : {"/slack", "/pd", "/hook"}) {
+    std::string where = path;
+    hooks.Post(path, [&, where](const httplib::Request& q, httplib::Response& r) {
+      std::lock_guard<std::mutex> g(m);
+      got.emplace_back(where, nlohmann::json::parse(q.body, nullptr, false));
+      EXPECT_EQ(q.body.find(kCanary), std::string::npos) << q.body;
+      r.status = where == "/pd" ? 202 : 200;
+      r.set_content("ok", "text/plain");
+    });
+  }
+  hooks.Post("/broken", [](const httplib::Request&, httplib::Response& r) { r.status = 500; });
+  hooks.Start();
+  setenv("RB_TEST_SLACK_URL", (hooks.url() + "/slack").c_str(), 1);
+  std::string env = Env(w.redis.port(), "0", team.port());
+  std::ofstream(env, std::ios::app) << "contacts:\n  sre: {slack: \"#sre-oncall\", pager: sre-primary, webhook: \"" << hooks.url()
+                                    << "/hook\"}\n"
+                                    << "delivery:\n  slack: {webhook: SLACK_URL}\n  pagerduty: {routing_key: PD_KEY, url: \"" << hooks.url()
+                                    << "/pd\"}\n  deadline: 3s\n";
+  {  // the secrets the delivery reads
+    std::string text = Slurp(env);
+    text.replace(text.find("secrets:\n"), 9, "secrets:\n  SLACK_URL: {env: RB_TEST_SLACK_URL}\n  PD_KEY: {env: RB_TEST_PD_KEY}\n");
+    std::ofstream(env, std::ios::trunc) << text;
+  }
+  std::vector<std::string> args{"run", (dir_ / "cache.rb.denis").string(), "--env", env, "--yes", "--tick", "200ms", "--answer", "¿Data loss?=yes"};
+  ProcessResult r = Runbook(args);
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;  // the last resort is refused, as before
+  EXPECT_NE(r.err.find("page sre: delivered to slack #sre-oncall"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("page sre: delivered to pager sre-primary"), std::string::npos) << r.err;
+  {
+    std::lock_guard<std::mutex> g(m);
+    ASSERT_EQ(got.size(), 3u);
+    for (const auto& [where, j] : got) {
+      ASSERT_TRUE(j.is_object()) << where;
+      if (where == "/slack") {
+        EXPECT_EQ(j.value("channel", ""), "#sre-oncall");
+        EXPECT_NE(j.value("text", "").find("cache"), std::string::npos) << j.dump();
+      } else if (where == "/pd") {
+        EXPECT_EQ(j.value("routing_key", ""), "pd-routing-key-0123456789abcdef");
+        EXPECT_EQ(j.value("event_action", ""), "trigger");
+        EXPECT_EQ(j["payload"].value("severity", ""), "error");  // P2
+        EXPECT_EQ(j.value("dedup_key", "").rfind("test/cache/", 0), 0u) << j.dump();
+      } else {
+        EXPECT_EQ(j.value("kind", ""), "runbook.page");
+        EXPECT_EQ(j.value("contact", ""), "sre");
+      }
+    }
+  }
+  std::string audit = Audit();
+  EXPECT_NE(audit.find("\"kind\":\"page\""), std::string::npos);
+  EXPECT_NE(audit.find("\"kind\":\"page_end\""), std::string::npos);
+  EXPECT_EQ(audit.find("pd-routing-key-0123456789abcdef"), std::string::npos);  // a secret: never in the audit
+  EXPECT_EQ(audit.find(kCanary), std::string::npos);
+  // Again: the team's Redis says this incident was paged at this level; nobody is paged twice.
+  r = Runbook(args);
+  EXPECT_NE(r.out.find("not paged again"), std::string::npos) << r.out << r.err;
+  {
+    std::lock_guard<std::mutex> g(m);
+    EXPECT_EQ(got.size(), 3u);
+  }
+  // A channel that fails is reported and audited, and the run goes on to its end.
+  RunProcess({"/usr/bin/redis-cli", "-p", std::to_string(team.port()), "flushall"});
+  setenv("RB_TEST_SLACK_URL", (hooks.url() + "/broken").c_str(), 1);
+  r = Runbook(args);
+  EXPECT_NE(r.err.find("page sre: NOT delivered to slack #sre-oncall: HTTP 500"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("step wipe"), std::string::npos) << r.out;  // the walk went on
+  // A dry run shows each payload and sends nothing.
+  size_t before = got.size();
+  r = Runbook({"run", (dir_ / "cache.rb.denis").string(), "--env", env, "--dry-run", "--tick", "200ms", "--answer", "¿Data loss?=yes"});
+  EXPECT_NE(r.err.find("would send to pager sre-primary"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("\"routing_key\":\"***\""), std::string::npos) << r.err;
+  {
+    std::lock_guard<std::mutex> g(m);
+    EXPECT_EQ(got.size(), before);
+  }
+  hooks.Stop();
   unsetenv("RB_TEST_CACHE_PASSWORD");
 }
 
