@@ -274,6 +274,8 @@ int main(int argc, char** argv) {
   run->add_option("--confirm", run_args.confirm, "Live, no terminal: approve this last resort, or say this manual step is done; repeatable");
   run->add_option("--wait-lock", run_args.wait_lock_text, "Live: wait this long (2m) for a lock another run holds, instead of exit 3");
   run->add_option("--resume", run_args.resume, "Live: continue run RUN from the audit after a crash (runbook audit show lists runs)");
+  run->add_option("--max-concurrency", run_args.max_concurrency, "A fleet (a param bound to a list): at most N runs at once (default 1)");
+  run->add_option("--max-errors", run_args.max_errors, "A fleet: no new run once N (or P% of the fleet) have failed (default 1)");
   run->add_option("--stdlib", run_args.stdlib_dir, kStdlibHelp);
   run->add_option("--path", run_args.module_path, kPathHelp)->allow_extra_args(false);
 

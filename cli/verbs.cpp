@@ -1,9 +1,16 @@
 #include "cli/verbs.hpp"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -36,6 +43,8 @@
 #include "runtime/redis_team.hpp"
 #include "runtime/report.hpp"
 #include "runtime/run_host.hpp"
+
+extern char** environ;
 
 namespace fs = std::filesystem;
 
@@ -87,7 +96,7 @@ bool ParseParams(const std::vector<std::string>& flags, rt::ParamOverrides& out)
       std::cerr << "runbook: --param " << f << ": write NAME=VALUE, e.g. --param queue=reports\n";
       return false;
     }
-    out.values[f.substr(0, eq)] = rt::EnvParam{f.substr(eq + 1), rt::Mark{}};
+    out.values[f.substr(0, eq)] = rt::EnvParam{f.substr(eq + 1), rt::Mark{}, {}};
   }
   return true;
 }
@@ -741,18 +750,23 @@ namespace {
 
 // What a live run holds by default: the runbook, and each target it declares when it has a step
 // that may change something (docs/live.md, "Locks"). Sorted, so two runs take them in one order.
-std::vector<std::string> DefaultLocks(const rt::Program& p, uint32_t index, const rt::Environment& env) {
+std::vector<std::string> DefaultLocks(const rt::Program& p, uint32_t index, const rt::Environment& env,
+                                      const rt::ParamOverrides& given) {
   const rt::Runbook& r = p.runbooks.at(index);
   bool mutates = std::any_of(r.steps.begin(), r.steps.end(), [](const rt::Step& s) {
     return s.kind == rt::StepKind::kAction || s.kind == rt::StepKind::kLastResort || rt::MaxEffect(s.kind) > rt::Effect::kRead;
   });
   std::set<std::string> names;
   std::string scope = env.name.empty() ? std::string("env") : env.name;
+  // A run given params (a fleet member: --param node=node-3) holds them for those values only.
+  std::string values;
+  for (const auto& [k, v] : given.values) values += fmt::format("{}{}={}", values.empty() ? "[" : ",", k, v.text);
+  if (!values.empty()) values += "]";
   if (mutates) {
-    names.insert(fmt::format("{}/runbook/{}", scope, p.Str(r.name)));
+    names.insert(fmt::format("{}/runbook/{}{}", scope, p.Str(r.name), values));
     rt::Bindings b = rt::Bind(p, index, &env);
     for (const auto& t : b.targets) {
-      if (!t.binding.empty()) names.insert(fmt::format("{}/target/{}", scope, t.binding));
+      if (!t.binding.empty()) names.insert(fmt::format("{}/target/{}{}", scope, t.binding, values));
     }
   }
   return {names.begin(), names.end()};
@@ -923,6 +937,152 @@ std::string Hex64(uint64_t v) { return fmt::format("{:016x}", v); }
 
 }  // namespace
 
+namespace {
+
+// A fleet: the runbook walked once per value of a list param, each run a `runbook run` of its own
+// (its own run id, audit records and locks, the value given with --param), at most
+// --max-concurrency at once; once --max-errors runs have failed, no new one starts.
+int RunFleet(const RunArgs& args, const std::string& file, const std::string& param, const std::vector<std::string>& values) {
+  const size_t total = values.size();
+  size_t budget = 1;
+  if (!args.max_errors.empty()) {
+    const std::string& m = args.max_errors;
+    char* end = nullptr;
+    double n = std::strtod(m.c_str(), &end);
+    bool percent = end != nullptr && *end == '%' && end[1] == '\0';
+    if (end == m.c_str() || (!percent && *end != '\0') || n < 0 || (percent && n > 100) || (!percent && n != std::floor(n))) {
+      std::cerr << "runbook: --max-errors " << m << ": write a count (2) or a share of the fleet (20%)\n";
+      return 2;
+    }
+    budget = percent ? static_cast<size_t>(std::floor(n / 100.0 * static_cast<double>(total))) : static_cast<size_t>(n);
+    if (budget == 0) budget = 1;
+  }
+  if (args.max_concurrency < 1) {
+    std::cerr << "runbook: --max-concurrency " << args.max_concurrency << ": at least 1\n";
+    return 2;
+  }
+  std::vector<std::string> base{"run", file, "--env", args.env, "--color", "never"};
+  auto add = [&](const char* flag, const std::string& v) {
+    if (!v.empty()) base.insert(base.end(), {flag, v});
+  };
+  if (args.dry_run) base.push_back("--dry-run");
+  if (args.yes) base.push_back("--yes");
+  if (args.allow_last_resort) base.push_back("--allow-last-resort");
+  for (const auto& c : args.confirm) add("--confirm", c);
+  for (const auto& a : args.answers) add("--answer", a);
+  for (const auto& x : args.params) add("--param", x);
+  for (const auto& x : args.module_path) add("--path", x);
+  add("--runbook", args.runbook);
+  add("--for", args.for_text);
+  add("--tick", args.tick_text);
+  add("--wait-lock", args.wait_lock_text);
+  add("--stdlib", args.stdlib_dir);
+  std::cerr << fmt::format("fleet {} · {} members · at most {} at once · no new run once {} ha{} failed\n", param, total,
+                           args.max_concurrency, budget, budget == 1 ? "s" : "ve");
+  struct Member {
+    pid_t pid = -1;
+    int fd = -1;
+    std::string value, partial, outcome;
+    int exit = -1;
+  };
+  std::vector<Member> members(total);
+  size_t next = 0, failed = 0, running = 0;
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);
+  auto launch = [&](size_t i) {
+    Member& m = members[i];
+    m.value = values[i];
+    std::vector<std::string> argv{"/proc/self/exe"};
+    argv.insert(argv.end(), base.begin(), base.end());
+    argv.insert(argv.end(), {"--param", param + "=" + values[i]});
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return false;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    int rc = posix_spawn(&m.pid, cargv[0], &fa, nullptr, cargv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    if (rc != 0) {
+      close(fds[0]);
+      m.exit = 2;
+      m.outcome = std::string("could not start: ") + std::strerror(rc);
+      return false;
+    }
+    m.fd = fds[0];
+    ++running;
+    return true;
+  };
+  auto print_line = [&](Member& m, const std::string& line) {
+    std::cerr << fmt::format("[{}={}] {}\n", param, m.value, line);
+    size_t at = line.find("on the real clock; ");
+    if (at != std::string::npos) m.outcome = line.substr(at + 19);
+  };
+  for (;;) {
+    while (running < static_cast<size_t>(args.max_concurrency) && next < total && failed < budget && !g_interrupted.load()) {
+      if (!launch(next)) ++failed;
+      ++next;
+    }
+    if (running == 0) break;
+    std::vector<pollfd> fds;
+    std::vector<size_t> who;
+    for (size_t i = 0; i < next; ++i) {
+      if (members[i].fd >= 0) {
+        fds.push_back(pollfd{members[i].fd, POLLIN, 0});
+        who.push_back(i);
+      }
+    }
+    if (poll(fds.data(), fds.size(), 500) < 0 && errno != EINTR) break;
+    for (size_t k = 0; k < fds.size(); ++k) {
+      if ((fds[k].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      Member& m = members[who[k]];
+      char buf[8192];
+      ssize_t n = read(m.fd, buf, sizeof buf);
+      if (n > 0) {
+        m.partial.append(buf, static_cast<size_t>(n));
+        for (size_t nl = m.partial.find('\n'); nl != std::string::npos; nl = m.partial.find('\n')) {
+          print_line(m, m.partial.substr(0, nl));
+          m.partial.erase(0, nl + 1);
+        }
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (!m.partial.empty()) print_line(m, m.partial);
+      close(m.fd);
+      m.fd = -1;
+      int status = 0;
+      waitpid(m.pid, &status, 0);
+      m.exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      --running;
+      if (m.exit != 0) ++failed;
+    }
+  }
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
+  size_t ok = 0;
+  std::string out = fmt::format("\nfleet {} · {} members\n", param, total);
+  for (size_t i = 0; i < total; ++i) {
+    const Member& m = members[i];
+    if (i >= next) {
+      out += fmt::format("  {:<16} not started: {}\n", values[i],
+                         g_interrupted.load() ? "stopped by Ctrl-C" : fmt::format("the error budget ({}) was spent", budget));
+      continue;
+    }
+    ok += m.exit == 0;
+    out += fmt::format("  {:<16} exit {}  {}\n", m.value, m.exit, m.outcome.empty() ? std::string("-") : m.outcome);
+  }
+  out += fmt::format("{} ran: {} ok, {} failed; {} not started\n", next, ok, next - ok, total - next);
+  std::cout << out;
+  return ok == total ? 0 : 1;
+}
+
+}  // namespace
+
 int RunRun(const RunArgs& args) {
   if (args.env.empty()) {
     std::cerr << "runbook: run reads live servers: name them with --env FILE (see runbooks/environment.example.yaml)\n";
@@ -1024,6 +1184,24 @@ int RunRun(const RunArgs& args) {
   rt::ParamOverrides overrides;
   if (!ParseParams(args.params, overrides)) return 2;
   overrides.source = "--param";
+  // A param bound to a list in the environment, and not given with --param: a fleet, one run each.
+  for (const auto& prm : p.runbooks[*index].params) {
+    const std::string pn = p.Str(prm.name);
+    if (overrides.values.count(pn) != 0) continue;
+    const rt::EnvParam* e = rt::FindEnvParam(&in.env, p.Str(p.runbooks[*index].name), pn);
+    if (e != nullptr && !e->fleet.empty()) {
+      if (!args.resume.empty()) {
+        std::cerr << "runbook: --resume continues one run; resume a fleet member's run, which --param " << pn << "=VALUE names\n";
+        return 2;
+      }
+      return RunFleet(args, file, pn, e->fleet);
+    }
+  }
+  if (args.max_concurrency != 1 || !args.max_errors.empty()) {
+    std::cerr << "runbook: --max-concurrency and --max-errors are for fleets: a param bound to a list in the environment "
+                 "(params: {\"*\": {node: [node-1, node-2]}})\n";
+    return 2;
+  }
 
   const rt::Registry registry = rt::WithProgramTables(in.registry, p);
   rt::LiveProvider provider(in.env, &registry);
@@ -1131,7 +1309,7 @@ int RunRun(const RunArgs& args) {
   }
   rt::LockHolder me{who, run_id, static_cast<int64_t>(getpid()), rt::AuditTimeNow()};
   std::vector<std::unique_ptr<rt::LocalLock>> locks;
-  std::vector<std::string> lock_list = DefaultLocks(p, *index, in.env);
+  std::vector<std::string> lock_list = DefaultLocks(p, *index, in.env, overrides);
   if (!DeclaredLocks(p, *index, in.env, overrides, provider, lock_list, error)) {
     std::cerr << "runbook: " << error << "\n";
     return 2;

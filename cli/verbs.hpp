@@ -67,6 +67,8 @@ struct RunArgs {
   std::vector<std::string> confirm;       // --confirm STEP
   std::string wait_lock_text;             // --wait-lock 2m
   std::string resume;                     // --resume RUN
+  int max_concurrency = 1;                // a fleet: runs at once
+  std::string max_errors;                 // a fleet: "2" or "20%": no new run once that many failed
 };
 // Exit codes: 0 the incident closed and every verify passed, 1 not resolved or escalated, 2 usage or
 // I/O error, 3 refused (a lock held, an approval denied or not given).

@@ -8,8 +8,6 @@
 
 namespace rb::rt {
 
-namespace {
-
 const EnvParam* FindEnvParam(const Environment* env, const std::string& runbook, const std::string& param) {
   if (!env) return nullptr;
   for (const std::string& scope : {runbook, std::string("*")}) {
@@ -20,6 +18,9 @@ const EnvParam* FindEnvParam(const Environment* env, const std::string& runbook,
   }
   return nullptr;
 }
+
+namespace {
+
 
 std::vector<BoundTarget> BindTargets(const Program& p, const std::vector<Target>& targets, const Environment* env,
                                      std::vector<ConfigError>& errors) {
@@ -143,6 +144,15 @@ Bindings Bind(const Program& program, uint32_t runbook, const Environment* env,
     }
     if (const EnvParam* e = FindEnvParam(env, rname, bp.name)) given.emplace_back(e, "environment", env->path);
     for (const auto& [e, source, file] : given) {
+      if (!e->fleet.empty()) {  // a fleet's list: one value per run (runbook run), none here
+        for (const auto& value : e->fleet) {
+          std::string error;
+          if (!ParseLiteral(value, p.type, error)) {
+            b.errors.push_back(ConfigError{file, e->mark, fmt::format("param `{}` of {}: {}: {}", bp.name, rname, value, error)});
+          }
+        }
+        break;
+      }
       std::string error;
       std::optional<Value> v = ParseLiteral(e->text, p.type, error);
       if (v) {

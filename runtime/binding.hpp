@@ -35,6 +35,8 @@ struct Bindings {
   std::vector<BoundTarget> policy_targets;
   std::vector<ConfigError> errors;     // an environment value of the wrong type
 };
+// The environment's entry for param `param` of runbook `runbook` (its own, else "*"); null: none.
+const EnvParam* FindEnvParam(const Environment* env, const std::string& runbook, const std::string& param);
 // Param values given for one run, by name: a scenario's `params:` or `--param NAME=VALUE`.
 struct ParamOverrides {
   std::string file;    // where they were written ("" for the command line)

@@ -65,8 +65,22 @@ void LoadParams(Reader& r, const YAML::Node& n, Environment& out) {
     auto& params = out.params[f.key];
     out.params_marks[f.key] = r.At(f.k);
     for (const auto& p : Fields(r, f.v, {}, what)) {
+      if (p.v.IsSequence()) {  // a fleet: one run per value
+        EnvParam fleet{"", r.At(p.v), {}};
+        for (const auto& item : p.v) {
+          if (auto s = WantScalar(r, item, fmt::format("a value of param `{}`", p.key))) fleet.fleet.push_back(*s);
+        }
+        if (fleet.fleet.empty()) {
+          r.Error(ConfigKind::kEnvValue, p.v, fmt::format("param `{}` is an empty list", p.key),
+                  "list the fleet's members, e.g. nodes: [node-1, node-2], or give one value");
+          continue;
+        }
+        params[p.key] = std::move(fleet);
+        out.param_key_marks[f.key][p.key] = r.At(p.k);
+        continue;
+      }
       if (auto s = WantScalar(r, p.v, fmt::format("param `{}`", p.key))) {
-        params[p.key] = EnvParam{*s, r.At(p.v)};
+        params[p.key] = EnvParam{*s, r.At(p.v), {}};
         out.param_key_marks[f.key][p.key] = r.At(p.k);
       }
     }

@@ -22,6 +22,9 @@ struct EnvTarget {
 struct EnvParam {
   std::string text;  // the value as written; typed against the runbook's param when bound
   Mark mark;
+  // A list (`nodes: [node-1, node-2]`): a fleet. `runbook run` walks the runbook once per value
+  // (--max-concurrency, --max-errors); elsewhere the param is unbound unless --param gives one.
+  std::vector<std::string> fleet;
 };
 struct EnvChannel {
   std::string kind;     // "slack", "pager", "phone", "email"

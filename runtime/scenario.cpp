@@ -433,7 +433,7 @@ class ScenarioLoader {
         r_.Error(ConfigKind::kScenarioValue, f.v, fmt::format("param `{}` is {}: {}", f.key, LiteralTypePhrase(param->type), err));
         continue;
       }
-      out_.params[f.key] = EnvParam{*text, r_.At(f.v)};
+      out_.params[f.key] = EnvParam{*text, r_.At(f.v), {}};
     }
   }
 

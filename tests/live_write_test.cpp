@@ -157,7 +157,9 @@ runbook cache "Cache" {
 )";
     // A recording shim: logs its argv, one line per start, then does what RB_SHIM_SLEEP says.
     std::ofstream(dir_ / "bin" / "kubectl") << "#!/bin/sh\necho \"kubectl $*\" >> " << (dir_ / "shim.log").string()
-                                           << "\nsleep \"${RB_SHIM_SLEEP:-0}\"\necho \"restarted\"\n";
+                                           << "\nsleep \"${RB_SHIM_SLEEP:-0}\"\n"
+                                           << "for bad in $RB_SHIM_FAIL; do case \"$*\" in *\"$bad\"*) echo \"$bad is broken\" >&2; exit 1;; esac; done\n"
+                                           << "echo \"restarted\"\n";
     chmod((dir_ / "bin" / "kubectl").c_str(), 0755);
     std::ofstream(dir_ / "restart.rb.denis") << R"(import std.redis
 import std.kube
@@ -211,7 +213,7 @@ runbook flush_cache "Flush the cache" {
                         << "\", timeout: 500ms, auth: CACHE_PASSWORD}\n"
                         << "  cache2: {address: \"redis://127.0.0.1:" << port << "\", timeout: 500ms, auth: CACHE_PASSWORD}\n"
                         << "exec:\n  allow: [redis-cli, kubectl]\n  path: [" << (dir_ / "bin").string()
-                        << ", /usr/bin, /bin]\n  env: {RB_SHIM_SLEEP: \"" << sleep << "\"}\n"
+                        << ", /usr/bin, /bin]\n  env: {RB_SHIM_SLEEP: \"" << sleep << "\", RB_SHIM_FAIL: \"" << fail_ << "\"}\n"
                         << "secrets:\n  CACHE_PASSWORD: {env: RB_TEST_CACHE_PASSWORD}\n"
                         << (team ? "state: {store: redis, address: \"redis://127.0.0.1:" + std::to_string(team) + "\", timeout: 300ms}\n"
                                  : "state:\n  store: file\n  path: " + (dir_ / "state.json").string() + "\n")
@@ -225,6 +227,7 @@ runbook flush_cache "Flush the cache" {
   }
   std::string Audit() { return Slurp(dir_ / "audit.jsonl"); }
   std::filesystem::path dir_;
+  std::string fail_;  // the words the kubectl shim fails on
 };
 
 // The world: a redis-server with a password, the flag up.
@@ -620,6 +623,55 @@ TEST_F(LiveRun, PagesAreDeliveredAuditedAndNotSentTwice) {
     EXPECT_EQ(got.size(), before);
   }
   hooks.Stop();
+  unsetenv("RB_TEST_CACHE_PASSWORD");
+}
+
+// A fleet: a param bound to a list in the environment runs the runbook once per value; with
+// --max-errors 2 no new run starts after the second failure.
+TEST_F(LiveRun, AFleetOfTenStopsAfterTheSecondFailure) {
+  setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
+  CacheServer w;
+  std::ofstream(dir_ / "node.rb.denis") << R"(import std.redis
+import std.kube
+import policy.escalation
+
+runbook restart_node "Restart a node's agent" {
+  severity P3
+  owner    sre
+  target redis = redis("cache")
+  param  node : string
+  symptoms {
+    down "The cache does not answer" : not redis.ping()
+  }
+  steps {
+    action restart "Restart the node's agent" {
+      $ kubectl rollout restart deployment/agent-{node} -n denis
+    }
+  }
+}
+)";
+  fail_ = "agent-node-3 agent-node-5";
+  std::string env = Env(w.redis.port());
+  std::ofstream(env, std::ios::app) << "params:\n  restart_node:\n    node: [node-1, node-2, node-3, node-4, node-5, node-6, node-7, "
+                                       "node-8, node-9, node-10]\n";
+  ProcessResult r = Runbook({"run", (dir_ / "node.rb.denis").string(), "--env", env, "--yes", "--tick", "200ms", "--max-errors", "2"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  std::string log = Slurp(dir_ / "shim.log");
+  EXPECT_EQ(Count(log, "rollout restart"), 5u) << log;  // node-1 .. node-5, then the budget is spent
+  EXPECT_EQ(Count(log, "agent-node-6"), 0u) << log;
+  EXPECT_NE(r.out.find("5 ran: 3 ok, 2 failed; 5 not started"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("not started: the error budget (2) was spent"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("[node=node-3]"), std::string::npos) << r.err;  // each member's lines, tagged
+  // Four at once, nothing failing: all ten run, each under its own locks.
+  fail_.clear();
+  std::filesystem::remove(dir_ / "shim.log");
+  env = Env(w.redis.port());
+  std::ofstream(env, std::ios::app) << "params:\n  restart_node:\n    node: [node-1, node-2, node-3, node-4, node-5, node-6, node-7, "
+                                       "node-8, node-9, node-10]\n";
+  r = Runbook({"run", (dir_ / "node.rb.denis").string(), "--env", env, "--yes", "--tick", "200ms", "--max-concurrency", "4"});
+  EXPECT_EQ(Count(Slurp(dir_ / "shim.log"), "rollout restart"), 10u) << r.out << r.err;
+  EXPECT_NE(r.out.find("10 ran: 10 ok, 0 failed; 0 not started"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(r.exit_code, 0) << r.out;
   unsetenv("RB_TEST_CACHE_PASSWORD");
 }
 
