@@ -235,13 +235,15 @@ TEST(ConfigEnvironment, ScalarsAndMapsInTheWrongPlace) {
       "exec:\n"
       "  allow: kubectl\n"
       "params:\n"
-      "  \"*\": {ns: [denis]}\n");
+      "  \"*\": {ns: {a: b}, nodes: []}\n");
   EXPECT_FALSE(r.ok);
   EXPECT_TRUE(HasError(r.errors, 1, 7, "name must be a single value, got a list"));
   EXPECT_TRUE(HasError(r.errors, 3, 10, "target `redis` must be a mapping"));
   EXPECT_TRUE(HasError(r.errors, 4, 11, "contacts must be a mapping"));
   EXPECT_TRUE(HasError(r.errors, 6, 10, "exec.allow must be a list such as [redis-cli, kubectl, curl]"));
-  EXPECT_TRUE(HasError(r.errors, 8, 13, "param `ns` must be a single value, got a list"));
+  EXPECT_TRUE(HasError(r.errors, 8, 13, "param `ns` must be a single value, got a mapping"));
+  // A list is a fleet (one run per value); an empty one is an error.
+  EXPECT_TRUE(HasError(r.errors, 8, 28, "param `nodes` is an empty list"));
 }
 
 TEST(ConfigEnvironment, SecretNeedsExactlyOneSourceAndStateStoreIsChecked) {

@@ -307,8 +307,8 @@ TEST(Executor, EnvironmentBindsParamsAndAddressesAndEffectsAreReDerived) {
   Fixture f;
   rt::Environment env;
   env.path = "env.yaml";
-  env.params["cache"]["verb"] = rt::EnvParam{"delete", rt::Mark{7, 11}};
-  env.params["*"]["ns"] = rt::EnvParam{"denis-prod", rt::Mark{5, 9}};
+  env.params["cache"]["verb"] = rt::EnvParam{"delete", rt::Mark{7, 11}, {}};
+  env.params["*"]["ns"] = rt::EnvParam{"denis-prod", rt::Mark{5, 9}, {}};
   env.targets["redis"] = rt::EnvTarget{"redis", "redis", "redis://127.0.0.5:6379", {}};
   env.contacts["sre"] = rt::EnvContact{"sre", {{"slack", "#sre"}}, {}};
   rt::Plan plan = rt::MakePlan(f.program, TestRegistry(), f.index, &env);
@@ -355,7 +355,7 @@ runbook typed "T" {
 )");
   rt::Environment env;
   env.path = "env.yaml";
-  env.params["typed"]["window"] = rt::EnvParam{"five minutes", rt::Mark{4, 13}};
+  env.params["typed"]["window"] = rt::EnvParam{"five minutes", rt::Mark{4, 13}, {}};
   rt::Bindings b = rt::Bind(p, 0, &env);
   ASSERT_EQ(b.errors.size(), 1u);
   EXPECT_EQ(b.errors[0].mark.line, 4);
@@ -633,7 +633,7 @@ commands:
 TEST(Executor, BoundWordsNoRuleDeclaresAreRefused) {
   Fixture f;
   rt::Environment env;
-  env.params["cache"]["verb"] = rt::EnvParam{"cordon", rt::Mark{2, 3}};
+  env.params["cache"]["verb"] = rt::EnvParam{"cordon", rt::Mark{2, 3}, {}};
   rt::Plan plan = rt::MakePlan(f.program, TestRegistry(), f.index, &env);
   const rt::PlanItem& item = plan.steps[0].items[1];
   EXPECT_TRUE(item.command.undeclared);
