@@ -857,6 +857,15 @@ class LiveNotifier : public rt::Notifier {
     }
     nlohmann::json channels = nlohmann::json::array();
     for (const auto& [k, a] : p.channels) channels.push_back(k + " " + a);
+    if (p.channels.empty()) {  // nothing to send it through: said, audited, never silent
+      journal_.Record("page", {{"contact", p.contact}, {"dedup_key", p.dedup_key}, {"status", "not sent: the environment lists no channel"}}, error);
+      rt::PageSent shown = page;
+      shown.message += " (NOT SENT: the environment's contacts list no channel for " + page.contact + ": page them by hand)";
+      recording_.Page(shown, trace);
+      std::lock_guard<std::mutex> hold(m_);
+      ++failed_;
+      return;
+    }
     journal_.Record("page", {{"contact", p.contact}, {"channel", channels}, {"dedup_key", p.dedup_key}, {"message", p.message},
                              {"severity", p.severity}, {"status", "sending"}},
                     error);
@@ -1438,7 +1447,7 @@ int RunRun(const RunArgs& args) {
   // is pending, a verify did not pass) or escalated (a page); 0: closed, every verify passed.
   std::vector<std::string> refused = people.refusals();
   for (const auto& u : journal.unknown_outcomes()) refused.push_back(u);
-  for (const auto& f : journal.failures()) refused.push_back("the audit could not be written: " + f);
+  for (const auto& f : journal.failures()) refused.push_back(f);
   const rt::Runbook& rb = p.runbooks[*index];
   bool clear = !trace.samples.empty() &&
                std::all_of(trace.samples.back().states.begin(), trace.samples.back().states.end(), [](rt::Tri t) { return t == rt::Tri::kFalse; });

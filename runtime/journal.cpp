@@ -35,7 +35,7 @@ bool AuditJournal::Record(const std::string& kind, nlohmann::json fields, std::s
     if (mirror_) mirror_(written);
     return true;
   }
-  failures_.push_back(error);
+  failures_.push_back("the audit could not be written: " + error);
   return false;
 }
 
