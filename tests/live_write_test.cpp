@@ -45,6 +45,19 @@ size_t Count(const std::string& text, const std::string& what) {
   return n;
 }
 
+// Kills every process whose command line is `words` (the shim's orphaned `sleep` after its parent
+// was killed), without depending on pkill.
+void KillCommandLine(const std::string& words) {
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::string cmd = Slurp(e.path() / "cmdline");
+    for (auto& c : cmd) c = c == '\0' ? ' ' : c;
+    while (!cmd.empty() && cmd.back() == ' ') cmd.pop_back();
+    if (cmd == words) kill(std::stoi(name), SIGKILL);
+  }
+}
+
 // The runbook binary started in the background, its stdout and stderr in files; no terminal.
 struct Background {
   pid_t pid = -1;
@@ -474,7 +487,7 @@ TEST_F(LiveRun, AHolderKilledLosesItsLeaseAfterItsTtl) {
   }
   kill(a.pid, SIGKILL);
   a.Wait();
-  RunProcess({"/usr/bin/pkill", "-KILL", "-f", "sleep 30"});
+  KillCommandLine("sleep 30");
   w.redis.Resume();
   ProcessResult b = Runbook({"run", (dir_ / "restart.rb.denis").string(), "--env", Env(w.redis.port(), "0", team.port()), "--yes", "--tick", "200ms"});
   EXPECT_EQ(b.exit_code, 3) << b.err;  // still held: its TTL (1s) has not passed
@@ -687,7 +700,7 @@ TEST_F(LiveRun, KilledMidChangeTheResumedRunReportsOutcomeUnknownAndRunsNothingU
   ASSERT_EQ(Count(Slurp(dir_ / "shim.log"), "rollout restart"), 1u);
   kill(a.pid, SIGKILL);
   a.Wait();
-  RunProcess({"/usr/bin/pkill", "-KILL", "-f", "sleep 30"});  // the orphaned shim
+  KillCommandLine("sleep 30");  // the orphaned shim
   w.redis.Resume();
   std::string audit = Audit();
   ASSERT_NE(audit.find("\"kind\":\"exec_start\""), std::string::npos) << audit;
