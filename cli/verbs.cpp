@@ -906,6 +906,7 @@ class LiveNotifier : public rt::Notifier {
     results_.clear();
   }
   int failed() const { return failed_; }
+  const std::string& incident() const { return incident_; }
 
  private:
   rt::AuditJournal& journal_;
@@ -1431,6 +1432,10 @@ int RunRun(const RunArgs& args) {
                              });
   LiveNotifier notifier(journal, in.env, team != nullptr ? &team->team() : nullptr, name, p.Str(p.runbooks[*index].title), run_id, who,
                         redact);
+  if (team != nullptr) {  // the team sees who walks which incident, from its start
+    nlohmann::json incident{{"runbook", name}, {"run", run_id}, {"operator", who}, {"started", me.since}, {"status", "in progress"}};
+    team->team().PutIncident(notifier.incident() + "/" + run_id, incident.dump());
+  }
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
   std::cerr << fmt::format("run {} · environment {} · run {} · real clock, evaluated every {}{}\n", name, env_name, run_id,
@@ -1476,6 +1481,13 @@ int RunRun(const RunArgs& args) {
     outcome = "resolved: every symptom is clear and every verify passed";
   }
   journal.Record("run_end", {{"exit", rc}, {"outcome", outcome}, {"ms", trace.duration_ms}}, error);
+  if (team != nullptr) {  // the team's incident record: who walked it, how it ended
+    nlohmann::json incident{{"runbook", name}, {"run", run_id}, {"operator", who}, {"severity", trace.severity},
+                            {"ended", rt::AuditTimeNow()}, {"exit", rc}, {"outcome", outcome}};
+    if (!team->team().PutIncident(notifier.incident() + "/" + run_id, provider.Redact(incident.dump()))) {
+      std::cerr << "runbook: warning: the incident record could not be written to the team's Redis: " << team->team().last_error() << "\n";
+    }
+  }
   summary(trace, outcome, rc);
   if (rc == 3) {
     for (const auto& r : refused) std::cerr << "runbook: refused: " << provider.Redact(r) << "\n";

@@ -498,6 +498,50 @@ TEST_F(LiveRun, AHolderKilledLosesItsLeaseAfterItsTtl) {
   unsetenv("RB_TEST_CACHE_PASSWORD");
 }
 
+// The team's Redis stopped mid-run: the lease can no longer be renewed, so once it may have expired
+// no further change starts (the run says why and exits 3); the change already done is recorded.
+TEST_F(LiveRun, TheTeamsRedisStoppedMidRunStopsFurtherChanges) {
+  setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
+  CacheServer w;
+  std::ofstream(dir_ / "two.rb.denis") << R"(import std.redis
+import std.kube
+import policy.escalation
+
+runbook two_restarts "Restart twice" {
+  severity P3
+  owner    sre
+  target redis = redis("cache")
+  symptoms {
+    down "The cache does not answer" : not redis.ping()
+  }
+  steps {
+    action first "Restart the first" {
+      $ kubectl rollout restart deployment/first -n denis
+    }
+    action second "Restart the second" {
+      $ kubectl rollout restart deployment/second -n denis
+    }
+  }
+}
+)";
+  auto team = std::make_unique<RedisServer>();
+  std::string env = Env(w.redis.port(), "2", team->port());
+  Background a = Start({"run", (dir_ / "two.rb.denis").string(), "--env", env, "--yes", "--tick", "200ms"}, dir_, "a");
+  for (int i = 0; i < 300 && Count(Slurp(dir_ / "shim.log"), "deployment/first") == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  team->Stop();  // during the first restart (the shim sleeps 2s; the lease's TTL is 1s)
+  int rc = a.Wait();
+  std::string err = Slurp(a.err), log = Slurp(dir_ / "shim.log");
+  EXPECT_EQ(rc, 3) << err;
+  EXPECT_EQ(Count(log, "deployment/first"), 1u) << log;
+  EXPECT_EQ(Count(log, "deployment/second"), 0u) << log;
+  EXPECT_NE(err.find("was lost"), std::string::npos) << err;
+  std::string audit = Audit();
+  EXPECT_NE(audit.find("\"kind\":\"exec_end\""), std::string::npos) << audit;  // the first's end is recorded
+  unsetenv("RB_TEST_CACHE_PASSWORD");
+}
+
 TEST_F(LiveRun, WithTheTeamsRedisDownNothingStartsAndTheRunSaysWhy) {
   setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
   CacheServer w;
