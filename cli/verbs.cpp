@@ -758,9 +758,14 @@ std::vector<std::string> DefaultLocks(const rt::Program& p, uint32_t index, cons
   });
   std::set<std::string> names;
   std::string scope = env.name.empty() ? std::string("env") : env.name;
-  // A run given params (a fleet member: --param node=node-3) holds them for those values only.
+  // A fleet member (a param the environment binds to a list, given one value) holds them for its
+  // value only; any other --param leaves the locks as they are (two people, one remediation).
   std::string values;
-  for (const auto& [k, v] : given.values) values += fmt::format("{}{}={}", values.empty() ? "[" : ",", k, v.text);
+  for (const auto& [k, v] : given.values) {
+    const rt::EnvParam* e = rt::FindEnvParam(&env, p.Str(r.name), k);
+    if (e == nullptr || e->fleet.empty()) continue;
+    values += fmt::format("{}{}={}", values.empty() ? "[" : ",", k, v.text);
+  }
   if (!values.empty()) values += "]";
   if (mutates) {
     names.insert(fmt::format("{}/runbook/{}{}", scope, p.Str(r.name), values));
@@ -837,17 +842,24 @@ class LiveNotifier : public rt::Notifier {
     incident_ = run_;
     if (team_ != nullptr) {  // the team's open incident of this runbook, if another run opened it
       std::string by;
-      if (team_->ClaimPage("incident/" + runbook_, run_, 6 * 3600, by) == rt::RedisTeam::Claim::kTaken && !by.empty()) incident_ = by;
+      rt::RedisTeam::Claim c = team_->ClaimPage("incident/" + runbook_, run_, 6 * 3600, by);
+      if (c == rt::RedisTeam::Claim::kTaken && !by.empty()) incident_ = by;
+      opened_ = c == rt::RedisTeam::Claim::kFirst;
     }
+  }
+  // The run ended with the incident resolved: the next outage is a new incident, paged afresh.
+  void Resolved() {
+    if (team_ != nullptr) team_->ReleaseClaim("incident/" + runbook_, incident_);
   }
   ~LiveNotifier() override { Wait(); }
   void Page(const rt::PageSent& page, rt::Trace& trace) override {
     rt::PageToSend p = ToSend(page, env_, runbook_, title_, trace.severity, run_, who_, incident_);
-    std::string error;
+    std::string error, claim;
     if (team_ != nullptr) {
       std::string by;
       std::string mine = fmt::format("{} (run {}) at {}", who_, run_, rt::AuditTimeNow());
       rt::RedisTeam::Claim c = team_->ClaimPage(p.dedup_key + "/" + p.contact, mine, 6 * 3600, by);
+      claim = mine;
       if (c == rt::RedisTeam::Claim::kTaken) {
         trace.AddEvent(rt::TraceEvent::Kind::kPageHeld, page.at_ms, page.contact,
                        fmt::format("paged already for this incident at {} by {}: not paged again", trace.severity, by));
@@ -873,7 +885,7 @@ class LiveNotifier : public rt::Notifier {
     shown.message += shown.message.empty() ? "(sending)" : " (sending)";
     recording_.Page(shown, trace);
     std::lock_guard<std::mutex> hold(m_);
-    threads_.emplace_back([this, p] {
+    threads_.emplace_back([this, p, claim] {
       const rt::Environment& env = env_;
       std::vector<rt::Delivery> d = rt::SendPage(p, env_.delivery, [&env](const std::string& n, std::string& why) { return rt::ReadSecret(env, n, why); });
       std::string e;
@@ -883,6 +895,9 @@ class LiveNotifier : public rt::Notifier {
                        {"reason", x.reason}, {"ms", x.elapsed_ms}});
       }
       journal_.Record("page_end", {{"contact", p.contact}, {"dedup_key", p.dedup_key}, {"deliveries", out}}, e);
+      // Delivered nowhere: another run may try; the claim that it was paged is given back.
+      bool any = std::any_of(d.begin(), d.end(), [](const rt::Delivery& x) { return x.delivered; });
+      if (!any && team_ != nullptr && !claim.empty()) team_->ReleaseClaim(p.dedup_key + "/" + p.contact, claim);
       std::lock_guard<std::mutex> hold(m_);
       for (auto& x : d) results_.emplace_back(p.contact, std::move(x));
     });
@@ -913,6 +928,7 @@ class LiveNotifier : public rt::Notifier {
   const rt::Environment& env_;
   rt::RedisTeam* team_;
   std::string runbook_, title_, run_, who_, incident_;
+  bool opened_ = false;
   std::function<std::string(std::string)> redact_;
   rt::RecordingNotifier recording_;
   std::mutex m_;
@@ -1330,6 +1346,7 @@ int RunRun(const RunArgs& args) {
   // held, released by its holder only, a fencing number recorded in the audit); else a local flock.
   TeamStore* team = dynamic_cast<TeamStore*>(state.get());
   std::vector<std::unique_ptr<rt::LeaseKeeper>> leases;
+  std::vector<std::pair<std::string, std::string>> lease_tokens;
   std::vector<std::pair<std::string, int64_t>> fences;
   auto release_leases = [&] { leases.clear(); };
   for (const auto& lock : lock_list) {
@@ -1342,10 +1359,12 @@ int RunRun(const RunArgs& args) {
         rt::RedisTeam::LeaseResult r = team->team().Acquire(lock, who, run_id, me.since, in.env.locks.ttl_ms, token, holder, fence, &ttl_left);
         if (r == rt::RedisTeam::LeaseResult::kHeld) {
           leases.push_back(std::make_unique<rt::LeaseKeeper>(team->team(), lock, token, in.env.locks.ttl_ms));
+          lease_tokens.emplace_back(lock, token);
           fences.emplace_back(lock, fence);
           break;
         }
         if (r == rt::RedisTeam::LeaseResult::kError) {
+          team->team().Release(lock, token);  // it may have been taken all the same
           std::cerr << fmt::format("runbook: cannot take the lease {} in the team's Redis ({}): {}; nothing was changed\n", lock,
                                    in.env.state.address, team->team().last_error());
           release_leases();
@@ -1392,8 +1411,19 @@ int RunRun(const RunArgs& args) {
   }
   // A lease lost mid-run (Redis gone past its TTL, or taken by another): nothing more is changed.
   journal.SetGuard([&]() -> std::optional<std::string> {
+    if (g_interrupted.load()) return std::string("the run was stopped by Ctrl-C: nothing more is changed");
     for (const auto& l : leases) {
       if (l->lost()) return fmt::format("the lease {} was {}: another run may hold it now, so nothing more is changed", l->name(), l->why());
+    }
+    // Renewed right now, and only while still ours (the keeper's thread may not have noticed a loss
+    // yet: a laptop asleep at the prompt, a stalled network).
+    for (const auto& [lease, token] : lease_tokens) {
+      if (!team->team().Renew(lease, token, in.env.locks.ttl_ms)) {
+        std::string why = team->team().last_error();
+        return fmt::format("the lease {} could not be renewed right before the change ({}): another run may hold it now, so nothing "
+                           "more is changed",
+                           lease, why.empty() ? "it is no longer ours" : why);
+      }
     }
     return std::nullopt;
   });
@@ -1425,6 +1455,7 @@ int RunRun(const RunArgs& args) {
   oo.allow_last_resort = args.allow_last_resort;
   oo.confirm = confirm;
   oo.answers = answers;
+  oo.stop = &g_interrupted;
   rt::OperatorAnswers people(oo, prompter,
                              [&](const std::string& kind, const std::string& step, bool approved, const std::string& by, const std::string& how) {
                                std::string e;
@@ -1452,6 +1483,7 @@ int RunRun(const RunArgs& args) {
   // is pending, a verify did not pass) or escalated (a page); 0: closed, every verify passed.
   std::vector<std::string> refused = people.refusals();
   for (const auto& u : journal.unknown_outcomes()) refused.push_back(u);
+  for (const auto& u : journal.OpenChangesNotReached()) refused.push_back(u);
   for (const auto& f : journal.failures()) refused.push_back(f);
   const rt::Runbook& rb = p.runbooks[*index];
   bool clear = !trace.samples.empty() &&
@@ -1488,6 +1520,7 @@ int RunRun(const RunArgs& args) {
       std::cerr << "runbook: warning: the incident record could not be written to the team's Redis: " << team->team().last_error() << "\n";
     }
   }
+  if (rc == 0) notifier.Resolved();
   summary(trace, outcome, rc);
   if (rc == 3) {
     for (const auto& r : refused) std::cerr << "runbook: refused: " << provider.Redact(r) << "\n";

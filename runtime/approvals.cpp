@@ -91,6 +91,7 @@ Approval OperatorAnswers::Decide(const PersonAsk& ask, int64_t now_ms) {
     refusals_.push_back(fmt::format("{}: {}", ask.step, how));
     return Approval{false, std::move(by), now_ms};
   };
+  if (o_.stop != nullptr && o_.stop->load()) return deny("nobody: the run was stopped by Ctrl-C", "the run was stopped by Ctrl-C");
   if (last) {
     if (!o_.allow_last_resort) {
       return deny("nobody: a last resort needs --allow-last-resort and its name typed",
@@ -102,7 +103,8 @@ Approval OperatorAnswers::Decide(const PersonAsk& ask, int64_t now_ms) {
           ask.step, ask.title, Shown(ask), ask.step));
       if (typed && *typed == ask.step) return Approval{true, o_.who + " (typed its name)", now_ms};
       if (typed) return deny(o_.who, fmt::format("its name was not typed (got \"{}\")", *typed));
-      // The terminal went away: fall through to what the command line said.
+      // At a terminal only the typed name runs it: Ctrl-C or Ctrl-D at the prompt refuses it.
+      return deny("nobody: the prompt for its name got no answer", "its name was not typed (the prompt got no answer)");
     }
     if (o_.confirm.count(ask.step) != 0) return Approval{true, o_.who + " (--confirm " + ask.step + ")", now_ms};
     return deny("nobody: no terminal to type its name, and no --confirm " + ask.step,

@@ -45,6 +45,7 @@ struct OperatorOptions {
   std::set<std::string> confirm;         // --confirm STEP: without a terminal, approves that last resort
                                          // (or says that manual step is done)
   std::map<std::string, bool> answers;   // --answer "QUESTION=yes"
+  const std::atomic<bool>* stop = nullptr;  // Ctrl-C: nothing more is approved
 };
 
 // What a person said, for the audit: written (and flushed) before the step goes on. False: it could

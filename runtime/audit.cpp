@@ -401,7 +401,7 @@ std::string TailError(const std::string& path, int fd, Link& link, bool& have_la
 bool WriteHead(const std::string& path, uint64_t seq, const std::string& hash, std::string& error) {
   std::string head_path = HeadPath(path), tmp = head_path + ".tmp";
   std::string text = Dump(json{{"seq", seq}, {"hash", hash}}) + "\n";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0660);
   if (fd < 0) {
     error = fmt::format("{}: cannot write the head: {}", tmp, Errno(errno));
     return false;
@@ -466,7 +466,7 @@ bool AuditLog::Open(std::string& error) {
     }
     struct stat st;
     bool created = stat(path_.c_str(), &st) != 0 && errno == ENOENT;
-    int fd = open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0600);
+    int fd = open(path_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0660);
     if (fd < 0) {
       error = fmt::format("{}: cannot open the audit log: {}", path_, Errno(errno));
       return false;

@@ -29,7 +29,7 @@ class AuditLog {
   AuditLog(const AuditLog&) = delete;
   AuditLog& operator=(const AuditLog&) = delete;
 
-  // Opens the file for appending, creating its parent directories and the file (mode 0600). False
+  // Opens the file for appending, creating its parent directories and the file (mode 0660 before the umask: the group of a shared bastion). False
   // with a message naming the path when it cannot be opened or is not a regular file, when its last
   // line is not a complete record (a torn write), or when the head names a record the log does not
   // end with (truncated, or the head is missing under a log of more than one record). Then no run

@@ -346,6 +346,12 @@ bool LoadEnvironment(const std::string& path, Environment& out, std::vector<Conf
         LoadModules(r, f.v, out);
       }
     }
+    // The audit and the locks are the environment's, wherever the command runs from: a relative
+    // path is taken against this file's folder (two engineers in two home folders share them).
+    std::filesystem::path base = std::filesystem::path(path).parent_path();
+    for (std::string* p : {&out.audit.path, &out.locks.path}) {
+      if (!p->empty() && !std::filesystem::path(*p).is_absolute()) *p = (base / *p).lexically_normal().string();
+    }
   } catch (const YAML::Exception& e) {  // yaml-cpp says where: the error names file:line:col
     r.Error(Common::kYaml, e.mark.is_null() ? Mark{1, 1} : r.At(e.mark), fmt::format("cannot read the YAML: {}", e.msg));
   } catch (const std::exception& e) {

@@ -6,6 +6,29 @@
 
 namespace rb::rt {
 
+namespace {
+// A record's fields, whatever shape a damaged or hand-made log gives them: never an exception.
+std::string S(const nlohmann::json& r, const char* k) {
+  if (!r.is_object()) return {};
+  auto it = r.find(k);
+  return it != r.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+int64_t I(const nlohmann::json& r, const char* k, int64_t def = 0) {
+  if (!r.is_object()) return def;
+  auto it = r.find(k);
+  return it != r.end() && it->is_number_integer() ? it->get<int64_t>() : def;
+}
+std::string SD(const nlohmann::json& r, const char* k, const char* def) {
+  std::string v = S(r, k);
+  return v.empty() ? std::string(def) : v;
+}
+bool B(const nlohmann::json& r, const char* k) {
+  if (!r.is_object()) return false;
+  auto it = r.find(k);
+  return it != r.end() && it->is_boolean() && it->get<bool>();
+}
+}  // namespace
+
 AuditJournal::AuditJournal(AuditLog& log, RunIdentity id, std::function<std::string(std::string)> redact,
                            std::vector<nlohmann::json> resumed, Prompter* prompter, std::set<std::string> confirm)
     : log_(log), id_(std::move(id)), redact_(std::move(redact)), resumed_(std::move(resumed)), prompter_(prompter),
@@ -41,8 +64,8 @@ bool AuditJournal::Record(const std::string& kind, nlohmann::json fields, std::s
 
 const nlohmann::json* AuditJournal::Find(const std::string& kind, const std::string& step, int n, int cmd) const {
   for (const auto& r : resumed_) {
-    if (r.value("kind", "") != kind || r.value("step", "") != step || r.value("n", 0) != n) continue;
-    if (cmd != 0 && r.value("cmd", 0) != cmd) continue;
+    if (S(r, "kind") != kind || S(r, "step") != step || I(r, "n", 0) != n) continue;
+    if (cmd != 0 && I(r, "cmd", 0) != cmd) continue;
     return &r;
   }
   return nullptr;
@@ -62,28 +85,28 @@ Journal::Verdict AuditJournal::Starting(const std::string& step, const BoundComm
   ++o.cmd;
   const std::string shown = command.Display();
   Verdict v;
-  if (!resumed_.empty() && !diverged_) {
+  visited_.insert(fmt::format("{}|{}|{}", step, o.n, o.cmd));
+  if (!resumed_.empty()) {
     const nlohmann::json* start = Find("exec_start", step, o.n, o.cmd);
     const nlohmann::json* end = Find("exec_end", step, o.n, o.cmd);
     if (end != nullptr && ArgvText(*end) == shown) {
       v.kind = Verdict::Kind::kRecorded;
-      int exit_code = end->value("exit", -1);
-      std::string status = end->value("status", "");
+      int exit_code = I(*end, "exit", -1);
+      std::string status = S(*end, "status");
       v.recorded.exit_code = exit_code;
       v.recorded.status = status == "ok"        ? ExecAnswer::Status::kOk
                           : status == "timeout" ? ExecAnswer::Status::kTimeout
                                                 : ExecAnswer::Status::kFailed;
-      v.recorded.err = end->value("err", "");
+      v.recorded.err = S(*end, "err");
       return v;
     }
     if (start != nullptr || end != nullptr) {
       const nlohmann::json& r = start != nullptr ? *start : *end;
-      std::string when = r.value("at", "?");
+      std::string when = SD(r, "at", "?");
       std::string what = ArgvText(r) == shown
                              ? fmt::format("`{}` started at {} and its end is not recorded: its outcome is unknown", shown, when)
                              : fmt::format("`{}` was recorded at {}, and is now bound as `{}`: what was done is unknown",
                                            ArgvText(r), when, shown);
-      unknown_.push_back(fmt::format("{}: {}", step, what));
       bool again = false;
       std::string by;
       if (prompter_ != nullptr) {
@@ -97,9 +120,8 @@ Journal::Verdict AuditJournal::Starting(const std::string& step, const BoundComm
       }
       std::string error;
       Record("outcome_unknown", {{"step", step}, {"n", o.n}, {"cmd", o.cmd}, {"argv", shown}, {"again", again}, {"by", by}}, error);
-      // Run again: what the run resumed did after it no longer follows; the steps after run anew.
-      if (again) diverged_ = true;
       if (!again) {
+        unknown_.push_back(fmt::format("{}: {}", step, what));
         v.kind = Verdict::Kind::kRefused;
         v.why = fmt::format("outcome unknown: {}; nobody said to run it again (answer at the prompt, or --confirm {})", what, step);
         return v;
@@ -144,19 +166,19 @@ std::optional<std::string> AuditJournal::StepStarting(const std::string& step) {
   Occurrence& o = at_[step];
   ++o.n;
   o.cmd = 0;
-  if (!resumed_.empty() && !diverged_) {
+  if (!resumed_.empty()) {
     // Ended, unless a change in it still has an unknown outcome (started, no end): then it runs again
     // and that change is asked about.
     bool open_change = false;
     for (const auto& r : resumed_) {
-      if (r.value("kind", "") != "exec_start" || r.value("step", "") != step || r.value("n", 0) != o.n) continue;
-      if (Find("exec_end", step, o.n, r.value("cmd", 0)) == nullptr) open_change = true;
+      if (S(r, "kind") != "exec_start" || S(r, "step") != step || I(r, "n", 0) != o.n) continue;
+      if (Find("exec_end", step, o.n, I(r, "cmd", 0)) == nullptr) open_change = true;
     }
     const nlohmann::json* end = nullptr;
     for (const auto& r : resumed_) {  // the last end recorded for this start
-      if (r.value("kind", "") == "step_end" && r.value("step", "") == step && r.value("n", 0) == o.n) end = &r;
+      if (S(r, "kind") == "step_end" && S(r, "step") == step && I(r, "n", 0) == o.n) end = &r;
     }
-    if (end != nullptr && !open_change) return end->value("status", "pending");
+    if (end != nullptr && !open_change) return SD(*end, "status", "pending");
   }
   std::string error;
   Record("step_start", {{"step", step}, {"n", o.n}, {"resumed", !resumed_.empty() && Find("step_start", step, o.n, 0) != nullptr}}, error);
@@ -169,44 +191,58 @@ void AuditJournal::StepEnded(const std::string& step, const std::string& status,
   Record("step_end", {{"step", step}, {"n", o.n}, {"status", status}, {"why", why}}, error);
 }
 
+std::vector<std::string> AuditJournal::OpenChangesNotReached() const {
+  std::vector<std::string> out;
+  for (const auto& r : resumed_) {
+    if (!r.is_object() || S(r, "kind") != "exec_start") continue;
+    std::string step = S(r, "step");
+    int n = I(r, "n", 0), cmd = I(r, "cmd", 0);
+    if (Find("exec_end", step, n, cmd) != nullptr || visited_.count(fmt::format("{}|{}|{}", step, n, cmd)) != 0) continue;
+    out.push_back(fmt::format("{}: `{}` started at {} and its end is not recorded: its outcome is unknown, and this run did not reach it "
+                              "again; check the system",
+                              step, S(r, "argv"), SD(r, "at", "?")));
+  }
+  return out;
+}
+
 std::string RenderAuditStory(const std::vector<nlohmann::json>& records) {
   std::string out, run;
   for (const auto& r : records) {
-    std::string kind = r.value("kind", "?");
-    if (r.value("run", "") != run) {
-      run = r.value("run", "");
-      out += fmt::format("{}run {} · {} · {} · environment {} · by {}\n", out.empty() ? "" : "\n", run, r.value("runbook", "?"),
-                         r.value("source_hash", "?"), r.value("env", "?"), r.value("operator", "?"));
+    std::string kind = SD(r, "kind", "?");
+    if (S(r, "run") != run) {
+      run = S(r, "run");
+      out += fmt::format("{}run {} · {} · {} · environment {} · by {}\n", out.empty() ? "" : "\n", run, SD(r, "runbook", "?"),
+                         SD(r, "source_hash", "?"), SD(r, "env", "?"), SD(r, "operator", "?"));
     }
-    std::string at = r.value("at", "");
+    std::string at = S(r, "at");
     std::string clock = at.size() >= 19 ? at.substr(11, 8) : at;
-    std::string step = r.value("step", "");
+    std::string step = S(r, "step");
     std::string line;
     if (kind == "run_start") {
-      std::string of = r.value("resume_of", "");
-      line = fmt::format("started{} from {}", of.empty() ? "" : " again (resuming after a crash)", r.value("file", "?"));
+      std::string of = S(r, "resume_of");
+      line = fmt::format("started{} from {}", of.empty() ? "" : " again (resuming after a crash)", SD(r, "file", "?"));
     } else if (kind == "run_end") {
-      line = fmt::format("ended: exit {} — {}", r.value("exit", -1), r.value("outcome", ""));
+      line = fmt::format("ended: exit {} — {}", I(r, "exit", -1), S(r, "outcome"));
     } else if (kind == "step_start") {
-      line = fmt::format("step {} starts{}", step, r.value("resumed", false) ? " again (resumed)" : "");
+      line = fmt::format("step {} starts{}", step, B(r, "resumed") ? " again (resumed)" : "");
     } else if (kind == "step_end") {
-      std::string why = r.value("why", "");
-      line = fmt::format("step {} ends {}{}", step, r.value("status", "?"), why.empty() ? "" : ": " + why);
+      std::string why = S(r, "why");
+      line = fmt::format("step {} ends {}{}", step, SD(r, "status", "?"), why.empty() ? "" : ": " + why);
     } else if (kind == "exec_start") {
-      line = fmt::format("  $ {}  {} — starting", r.value("argv", ""), r.value("effect", ""));
+      line = fmt::format("  $ {}  {} — starting", S(r, "argv"), S(r, "effect"));
     } else if (kind == "exec_end") {
-      line = fmt::format("  $ {}  → {} (exit {}, {} ms, output sha256 {}…)", r.value("argv", ""), r.value("status", "?"),
-                         r.value("exit", -1), r.value("ms", 0), r.value("out_sha256", "").substr(0, 12));
+      line = fmt::format("  $ {}  → {} (exit {}, {} ms, output sha256 {}…)", S(r, "argv"), SD(r, "status", "?"),
+                         I(r, "exit", -1), I(r, "ms", 0), SD(r, "out_sha256", "").substr(0, 12));
     } else if (kind == "approval" || kind == "done" || kind == "answer") {
-      line = fmt::format("{} {}: {} by {}", kind, step, r.value("approved", false) ? "yes" : "no", r.value("by", "?"));
+      line = fmt::format("{} {}: {} by {}", kind, step, B(r, "approved") ? "yes" : "no", SD(r, "by", "?"));
     } else if (kind == "outcome_unknown") {
-      line = fmt::format("  $ {}  outcome unknown (the run resumed has no end for it): {}", r.value("argv", ""),
-                         r.value("again", false) ? "run again, said " + r.value("by", std::string("?")) : "not run again");
+      line = fmt::format("  $ {}  outcome unknown (the run resumed has no end for it): {}", S(r, "argv"),
+                         B(r, "again") ? "run again, said " + SD(r, "by", "?") : "not run again");
     } else if (kind == "lock") {
-      line = fmt::format("lock {} {}{}", r.value("name", "?"), r.value("action", "?"),
+      line = fmt::format("lock {} {}{}", SD(r, "name", "?"), SD(r, "action", "?"),
                          r.contains("fence") ? fmt::format(" (fence {})", r["fence"].dump()) : "");
     } else if (kind == "page") {
-      line = fmt::format("page {} via {}: {}", r.value("contact", "?"), r.value("channel", "?"), r.value("status", "?"));
+      line = fmt::format("page {} via {}: {}", SD(r, "contact", "?"), SD(r, "channel", "?"), SD(r, "status", "?"));
     } else {
       line = kind;
     }

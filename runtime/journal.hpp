@@ -54,6 +54,9 @@ class AuditJournal : public Journal {
   }
   // Changes whose outcome the run being resumed left unknown, as found when reached.
   const std::vector<std::string>& unknown_outcomes() const { return unknown_; }
+  // Changes the run being resumed started without an end that this run never reached (their step
+  // was not run again): their outcome stays unknown, and the run says so (exit 3).
+  std::vector<std::string> OpenChangesNotReached() const;
   // The fencing token of the locks held, recorded in every change's record (0: none).
   void SetFence(int64_t fence) { fence_ = fence; }
   // Asked before every change: a reason it must not start (a lease that was lost); nullopt: go on.
@@ -77,7 +80,7 @@ class AuditJournal : public Journal {
   std::map<std::string, Occurrence> at_;  // by step
   std::vector<std::string> failures_, unknown_;
   int64_t fence_ = 0;
-  bool diverged_ = false;  // a change of unknown outcome ran again: the record no longer answers
+  std::set<std::string> visited_;  // "step|n|cmd" of every change this run reached
   std::function<std::optional<std::string>()> guard_;
   std::function<void(const nlohmann::json&)> mirror_;
   std::mutex record_mutex_;  // pages are recorded from their delivery threads too

@@ -532,19 +532,27 @@ std::string NativeNotLiveWhy(const std::string& name) {
 std::string LiveProvider::Secret(const std::string& name, std::string& why) {
   std::optional<std::string> v = ReadSecret(env_, name, why);
   if (!v) return {};
+  // Redact may run on other threads (a live run's page deliveries): the list changes under its lock.
+  std::lock_guard<std::mutex> hold(secrets_mutex_);
+  bool added = false;
   auto add = [&](const std::string& value) {
-    if (!value.empty() && std::find(secrets_.begin(), secrets_.end(), value) == secrets_.end()) secrets_.push_back(value);
+    if (!value.empty() && std::find(secrets_.begin(), secrets_.end(), value) == secrets_.end()) {
+      secrets_.push_back(value);
+      added = true;
+    }
   };
   add(*v);
   // As it appears inside JSON too (a value with quotes, backslashes or control bytes is escaped there).
   std::string quoted = nlohmann::json(*v).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (quoted.size() >= 2) add(quoted.substr(1, quoted.size() - 2));
-  std::sort(secrets_.begin(), secrets_.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+  if (added) std::sort(secrets_.begin(), secrets_.end(), [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
   return *v;
 }
 
 std::string LiveProvider::Redact(std::string text) const {
+  std::lock_guard<std::mutex> hold(secrets_mutex_);
   for (const auto& s : secrets_) {  // longest first (Secret keeps them so): no secret is half-starred
+    if (s.empty()) continue;
     for (size_t at = text.find(s); at != std::string::npos; at = text.find(s, at + 3)) text.replace(at, s.size(), "***");
   }
   return text;

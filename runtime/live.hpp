@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -133,6 +134,7 @@ class LiveProvider : public Provider {
   std::vector<Seen> seen_;
   std::atomic<size_t> requests_{0};
   std::vector<std::string> secrets_;  // values read, for Redact
+  mutable std::mutex secrets_mutex_;
   std::map<std::string, RedisConnection> redis_;  // kept open between instants, by server and credentials
 };
 

@@ -44,11 +44,16 @@ LockHolder ReadHolder(int fd) {
   ssize_t n = pread(fd, buf, sizeof buf, 0);
   if (n > 0) text.assign(buf, static_cast<size_t>(n));
   nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  auto str = [&](const char* k) {
+    auto it = j.find(k);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
   if (j.is_object()) {
-    h.who = j.value("who", "");
-    h.run = j.value("run", "");
-    h.pid = j.value("pid", int64_t{0});
-    h.since = j.value("since", "");
+    h.who = str("who");
+    h.run = str("run");
+    auto pid = j.find("pid");
+    h.pid = pid != j.end() && pid->is_number_integer() ? pid->get<int64_t>() : 0;
+    h.since = str("since");
   }
   if (h.who.empty()) h.who = "another process (it has not said who yet)";
   return h;
@@ -64,7 +69,8 @@ LocalLock::Result LocalLock::Acquire(const std::string& dir, const std::string& 
     return Result::kError;
   }
   std::string path = (std::filesystem::path(dir) / LockFileName(name)).string();
-  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  // Readable and writable by the group: the engineers of one bastion share the folder.
+  int fd = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0664);
   if (fd < 0) {
     error = fmt::format("cannot open the lock file {}: {}", path, std::strerror(errno));
     return Result::kError;

@@ -596,6 +596,20 @@ RedisTeam::Claim RedisTeam::ClaimPage(const std::string& dedup, const std::strin
 
 // ---- incidents ----
 
+bool RedisTeam::ReleaseClaim(const std::string& dedup, const std::string& value) {
+  // Only the claim this run made (its value): compare-and-delete, as a lease's release.
+  static const char* kScript = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
+  Replies rep;
+  std::string why;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!Exchange({{"EVAL", kScript, "1", Key("paged", dedup), value}}, rep, why, true)) {
+    SetError(fmt::format("page {}: {}", dedup, why));
+    return false;
+  }
+  SetError("");
+  return rep.r[0]->type == REDIS_REPLY_INTEGER && rep.r[0]->integer == 1;
+}
+
 bool RedisTeam::PutIncident(const std::string& id, const std::string& json) {
   Replies rep;
   std::string why;

@@ -90,6 +90,8 @@ class RedisTeam {
   Claim ClaimPage(const std::string& dedup, const std::string& value, int64_t ttl_s, std::string& by);
 
   // ---- incident records ----
+  // Deletes claim `dedup` only while it still holds `value` (this run's): false otherwise or on error.
+  bool ReleaseClaim(const std::string& dedup, const std::string& value);
   bool PutIncident(const std::string& id, const std::string& json);  // HSET PREFIX:ENV:incidents ID JSON
 
   // ---- the audit stream: one record per entry ----

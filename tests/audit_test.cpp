@@ -161,7 +161,8 @@ TEST_F(AuditTest, AppendsThreeRecordsInOneChain) {
 
   struct stat st;
   ASSERT_EQ(stat(path_.c_str(), &st), 0);
-  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(st.st_mode & 0007, 0u);     // never other users'
+  EXPECT_EQ(st.st_mode & 0600, 0600u);  // the owner's (and the group's, for a shared bastion)
 }
 
 TEST_F(AuditTest, CallerChainFieldsAreReplaced) {

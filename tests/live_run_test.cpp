@@ -129,7 +129,9 @@ TEST_F(DryRun, ReadsAreRealAndNothingIsChanged) {
       ASSERT_TRUE(doc.is_object()) << line;
       events += doc.value("type", "") == "event";
       last = doc.value("type", "");
-      if (last == "summary") EXPECT_EQ(doc["trace"].value("runbook", ""), "cache") << line;
+      if (last == "summary") {
+        EXPECT_EQ(doc["trace"].value("runbook", ""), "cache") << line;
+      }
     }
     EXPECT_GT(events, 3u) << j.out;
     EXPECT_EQ(last, "summary") << j.out;
