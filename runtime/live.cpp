@@ -1,4 +1,5 @@
 #include "runtime/live.hpp"
+#include "runtime/redis_error.hpp"
 
 #include <hiredis/hiredis.h>
 #include <sys/prctl.h>
@@ -72,9 +73,15 @@ void Flatten(const redisReply* r, std::vector<std::string>& out) {
   }
 }
 
-// Why a hiredis context failed, as an SRE reads it.
 std::string ContextError(const redisContext* c, const LiveTarget& t, int64_t timeout_ms) {
-  std::string where = fmt::format("{}:{}", t.host, t.port);
+  return RedisContextError(c, fmt::format("{}:{}", t.host, t.port), timeout_ms);
+}
+
+}  // namespace
+
+// Why a hiredis context failed, as an SRE reads it.
+std::string RedisContextError(const void* context, const std::string& where, int64_t timeout_ms) {
+  const auto* c = static_cast<const redisContext*>(context);
   if (c == nullptr) return "out of memory connecting to " + where;
   std::string err = c->errstr;
   if (c->err == REDIS_ERR_IO) {
@@ -87,6 +94,8 @@ std::string ContextError(const redisContext* c, const LiveTarget& t, int64_t tim
   if (c->err == REDIS_ERR_EOF) return "the server closed the connection (" + where + ")";
   return fmt::format("{} ({})", err.empty() ? "connection failed" : err, where);
 }
+
+namespace {
 
 struct ContextFree {
   void operator()(redisContext* c) const { redisFree(c); }

@@ -1,4 +1,5 @@
 #include "runtime/redis_team.hpp"
+#include "runtime/redis_error.hpp"
 
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
@@ -110,19 +111,9 @@ std::string Shown(const std::string& s) {
   return s.size() > 40 ? out + "..." : out;
 }
 
-// Why a hiredis context failed, as an SRE reads it.
+// Why a hiredis context failed: the live reads' wording (runtime/live.hpp).
 std::string ContextError(const redisContext* c, const std::string& where, int64_t timeout_ms) {
-  if (c == nullptr) return "out of memory connecting to " + where;
-  std::string err = c->errstr;
-  if (c->err == REDIS_ERR_IO) {
-    if (err.find("refused") != std::string::npos) return "connection refused (" + where + ")";
-    if (err.find("timed out") != std::string::npos || err.find("temporarily unavailable") != std::string::npos ||
-        err.find("in progress") != std::string::npos) {
-      return fmt::format("timeout after {} ({})", Ms(timeout_ms), where);
-    }
-  }
-  if (c->err == REDIS_ERR_EOF) return "the server closed the connection (" + where + ")";
-  return fmt::format("{} ({})", err.empty() ? "connection failed" : err, where);
+  return RedisContextError(c, where, timeout_ms);
 }
 
 bool IsTimeout(const redisContext* c) {
