@@ -898,11 +898,20 @@ class LiveNotifier : public rt::Notifier {
       // Delivered nowhere: another run may try; the claim that it was paged is given back.
       bool any = std::any_of(d.begin(), d.end(), [](const rt::Delivery& x) { return x.delivered; });
       if (!any && team_ != nullptr && !claim.empty()) team_->ReleaseClaim(p.dedup_key + "/" + p.contact, claim);
+      // Said as soon as it is known, while the remediation goes on: a page that did not reach
+      // anyone is for the operator to make by hand now, not at the end of the run.
       std::lock_guard<std::mutex> hold(m_);
-      for (auto& x : d) results_.emplace_back(p.contact, std::move(x));
+      for (const auto& x : d) {
+        std::cerr << redact_(x.delivered ? fmt::format("page {}: delivered to {} {} ({}, {} attempt{}, {} ms)\n", p.contact, x.kind,
+                                                       x.address, x.url, x.attempts, x.attempts == 1 ? "" : "s", x.elapsed_ms)
+                                         : fmt::format("page {}: NOT delivered to {} {}: {} — page them by hand\n", p.contact, x.kind,
+                                                       x.address, x.reason))
+                  << std::flush;
+        failed_ += x.delivered ? 0 : 1;
+      }
     });
   }
-  // Waits for every page still being sent (each ends by its deadline) and says how each went.
+  // Waits for every page still being sent (each ends by its deadline; each said how it went).
   void Wait() {
     std::vector<std::thread> ts;
     {
@@ -910,15 +919,6 @@ class LiveNotifier : public rt::Notifier {
       ts.swap(threads_);
     }
     for (auto& t : ts) t.join();
-    std::lock_guard<std::mutex> hold(m_);
-    for (const auto& [contact, d] : results_) {
-      std::cerr << redact_(d.delivered ? fmt::format("page {}: delivered to {} {} ({}, {} attempt{}, {} ms)\n", contact, d.kind, d.address, d.url,
-                                                     d.attempts, d.attempts == 1 ? "" : "s", d.elapsed_ms)
-                                       : fmt::format("page {}: NOT delivered to {} {}: {} — page them by hand\n", contact, d.kind, d.address,
-                                                     d.reason));
-      failed_ += d.delivered ? 0 : 1;
-    }
-    results_.clear();
   }
   int failed() const { return failed_; }
   const std::string& incident() const { return incident_; }
@@ -933,7 +933,6 @@ class LiveNotifier : public rt::Notifier {
   rt::RecordingNotifier recording_;
   std::mutex m_;
   std::vector<std::thread> threads_;
-  std::vector<std::pair<std::string, rt::Delivery>> results_;
   int failed_ = 0;
 };
 
@@ -1003,12 +1002,16 @@ int RunFleet(const RunArgs& args, const std::string& file, const std::string& pa
   add("--tick", args.tick_text);
   add("--wait-lock", args.wait_lock_text);
   add("--stdlib", args.stdlib_dir);
+  const bool json_out = args.format == "json";
+  if (json_out) base.insert(base.end(), {"--format", "json"});
   std::cerr << fmt::format("fleet {} · {} members · at most {} at once · no new run once {} ha{} failed\n", param, total,
                            args.max_concurrency, budget, budget == 1 ? "s" : "ve");
+  // Each member's stderr (its progress) and stdout (its summary, or its JSON events) on pipes of
+  // their own: tagged lines on stderr, and with --format json its events on stdout, each naming it.
   struct Member {
     pid_t pid = -1;
-    int fd = -1;
-    std::string value, partial, outcome;
+    int fd[2] = {-1, -1};  // its stdout, its stderr
+    std::string value, partial[2], outcome;
     int exit = -1;
   };
   std::vector<Member> members(total);
@@ -1021,30 +1024,47 @@ int RunFleet(const RunArgs& args, const std::string& file, const std::string& pa
     std::vector<std::string> argv{"/proc/self/exe"};
     argv.insert(argv.end(), base.begin(), base.end());
     argv.insert(argv.end(), {"--param", param + "=" + values[i]});
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) return false;
+    int out[2], err[2];
+    if (pipe2(out, O_CLOEXEC) != 0) return false;
+    if (pipe2(err, O_CLOEXEC) != 0) {
+      close(out[0]);
+      close(out[1]);
+      return false;
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, err[1], 2);
     std::vector<char*> cargv;
     for (auto& a : argv) cargv.push_back(a.data());
     cargv.push_back(nullptr);
     int rc = posix_spawn(&m.pid, cargv[0], &fa, nullptr, cargv.data(), environ);
     posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
+    close(out[1]);
+    close(err[1]);
     if (rc != 0) {
-      close(fds[0]);
+      close(out[0]);
+      close(err[0]);
       m.exit = 2;
       m.outcome = std::string("could not start: ") + std::strerror(rc);
       return false;
     }
-    m.fd = fds[0];
+    m.fd[0] = out[0];
+    m.fd[1] = err[0];
     ++running;
     return true;
   };
-  auto print_line = [&](Member& m, const std::string& line) {
+  auto print_line = [&](Member& m, int which, const std::string& line) {
+    if (json_out && which == 0) {  // one JSON event: tagged with the member it is of
+      nlohmann::json e = nlohmann::json::parse(line, nullptr, false);
+      if (e.is_object()) {
+        e["member"] = {{"param", param}, {"value", m.value}};
+        if (rt::RecordText(e, "type") == "summary") m.outcome = rt::RecordText(e, "outcome");
+        std::cout << e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n" << std::flush;
+        return;
+      }
+    }
     std::cerr << fmt::format("[{}={}] {}\n", param, m.value, line);
     size_t at = line.find("on the real clock; ");
     if (at != std::string::npos) m.outcome = line.substr(at + 19);
@@ -1058,29 +1078,34 @@ int RunFleet(const RunArgs& args, const std::string& file, const std::string& pa
     std::vector<pollfd> fds;
     std::vector<size_t> who;
     for (size_t i = 0; i < next; ++i) {
-      if (members[i].fd >= 0) {
-        fds.push_back(pollfd{members[i].fd, POLLIN, 0});
-        who.push_back(i);
+      for (int w = 0; w < 2; ++w) {
+        if (members[i].fd[w] >= 0) {
+          fds.push_back(pollfd{members[i].fd[w], POLLIN, 0});
+          who.push_back(i * 2 + static_cast<size_t>(w));
+        }
       }
     }
     if (poll(fds.data(), fds.size(), 500) < 0 && errno != EINTR) break;
     for (size_t k = 0; k < fds.size(); ++k) {
       if ((fds[k].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-      Member& m = members[who[k]];
+      Member& m = members[who[k] / 2];
+      const int w = static_cast<int>(who[k] % 2);
       char buf[8192];
-      ssize_t n = read(m.fd, buf, sizeof buf);
+      ssize_t n = read(m.fd[w], buf, sizeof buf);
       if (n > 0) {
-        m.partial.append(buf, static_cast<size_t>(n));
-        for (size_t nl = m.partial.find('\n'); nl != std::string::npos; nl = m.partial.find('\n')) {
-          print_line(m, m.partial.substr(0, nl));
-          m.partial.erase(0, nl + 1);
+        m.partial[w].append(buf, static_cast<size_t>(n));
+        for (size_t nl = m.partial[w].find('\n'); nl != std::string::npos; nl = m.partial[w].find('\n')) {
+          print_line(m, w, m.partial[w].substr(0, nl));
+          m.partial[w].erase(0, nl + 1);
         }
         continue;
       }
       if (n < 0 && errno == EINTR) continue;
-      if (!m.partial.empty()) print_line(m, m.partial);
-      close(m.fd);
-      m.fd = -1;
+      if (!m.partial[w].empty()) print_line(m, w, m.partial[w]);
+      m.partial[w].clear();
+      close(m.fd[w]);
+      m.fd[w] = -1;
+      if (m.fd[1 - w] >= 0) continue;  // its other pipe is still open
       int status = 0;
       waitpid(m.pid, &status, 0);
       m.exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -1090,21 +1115,38 @@ int RunFleet(const RunArgs& args, const std::string& file, const std::string& pa
   }
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
+  // The fleet's exit: 0 when every member closed its incident; 3 when one was refused (a lock held,
+  // an approval not given); else 1 (not resolved, not started), or 2 when members only failed to
+  // start or to read their files.
   size_t ok = 0;
+  bool any_refused = false, any_unresolved = total > next, any_error = false;
   std::string out = fmt::format("\nfleet {} · {} members\n", param, total);
+  nlohmann::json list = nlohmann::json::array();
   for (size_t i = 0; i < total; ++i) {
     const Member& m = members[i];
     if (i >= next) {
-      out += fmt::format("  {:<16} not started: {}\n", values[i],
-                         g_interrupted.load() ? "stopped by Ctrl-C" : fmt::format("the error budget ({}) was spent", budget));
+      std::string why = g_interrupted.load() ? "stopped by Ctrl-C" : fmt::format("the error budget ({}) was spent", budget);
+      out += fmt::format("  {:<16} not started: {}\n", values[i], why);
+      list.push_back({{"value", values[i]}, {"started", false}, {"outcome", "not started: " + why}});
       continue;
     }
     ok += m.exit == 0;
+    any_refused |= m.exit == 3;
+    any_error |= m.exit == 2;
+    any_unresolved |= m.exit != 0 && m.exit != 2 && m.exit != 3;
     out += fmt::format("  {:<16} exit {}  {}\n", m.value, m.exit, m.outcome.empty() ? std::string("-") : m.outcome);
+    list.push_back({{"value", m.value}, {"started", true}, {"exit", m.exit}, {"outcome", m.outcome}});
   }
   out += fmt::format("{} ran: {} ok, {} failed; {} not started\n", next, ok, next - ok, total - next);
-  std::cout << out;
-  return ok == total ? 0 : 1;
+  int rc = ok == total ? 0 : any_refused ? 3 : any_unresolved ? 1 : any_error ? 2 : 1;
+  if (json_out) {
+    std::cout << nlohmann::json{{"type", "fleet"}, {"param", param}, {"members", list}, {"ran", next}, {"ok", ok}, {"exit", rc}}.dump(
+                     -1, ' ', false, nlohmann::json::error_handler_t::replace)
+              << "\n";
+  } else {
+    std::cout << out;
+  }
+  return rc;
 }
 
 }  // namespace
@@ -1145,48 +1187,76 @@ int RunRun(const RunArgs& args) {
     return 2;
   }
 
-  // --resume RUN: the run's records say which file and runbook it walked.
+  // --resume RUN: the run's records say which file, runbook, environment and params it walked.
   std::vector<nlohmann::json> resumed;
-  std::string file = args.file, runbook_name = args.runbook;
-  rt::Environment env_only;
-  if (!args.resume.empty()) {
-    if (!LoadEnv(args.env, env_only)) return 2;
+  std::string file = args.file, runbook_name = args.runbook, resumed_env;
+  std::vector<std::string> params = args.params;
+  std::string audit_path;
+  // Reads the records of the run resumed into `resumed`: 0 when there is something to resume, else
+  // the exit code, said why. Read again once the run's locks are held: another resume of the same
+  // run may have gone on in the meantime.
+  auto read_resumed = [&]() -> int {
     std::vector<nlohmann::json> all;
     std::string error;
-    if (!rt::ReadAudit(env_only.audit.path, all, error)) {
+    if (!rt::ReadAudit(audit_path, all, error)) {
       std::cerr << "runbook: --resume " << args.resume << ": " << error << "\n";
       return 2;
     }
     resumed = rt::RunRecords(all, args.resume);
     const nlohmann::json* start = nullptr;
     for (const auto& r : resumed) {
-      if (r.value("kind", "") == "run_start") {
+      if (rt::RecordText(r, "kind") == "run_start") {
         start = &r;
         break;
       }
     }
     if (start == nullptr) {
       std::cerr << fmt::format("runbook: --resume {}: no such run in {} (runbook audit show --env {} lists the runs)\n", args.resume,
-                               env_only.audit.path, args.env);
+                               audit_path, args.env);
       return 2;
     }
     // A run that ended is done with, unless a change of it still has an unknown outcome (a start
     // recorded without an end): resuming it is how the operator answers for that change.
     std::set<std::string> open_changes;
-    auto key = [](const nlohmann::json& r) { return fmt::format("{}|{}|{}", r.value("step", ""), r.value("n", 0), r.value("cmd", 0)); };
+    auto key = [](const nlohmann::json& r) {
+      return fmt::format("{}|{}|{}", rt::RecordText(r, "step"), rt::RecordInt(r, "n"), rt::RecordInt(r, "cmd"));
+    };
     for (const auto& r : resumed) {
-      if (r.value("kind", "") == "exec_start") open_changes.insert(key(r));
-      if (r.value("kind", "") == "exec_end") open_changes.erase(key(r));
+      if (rt::RecordText(r, "kind") == "exec_start") open_changes.insert(key(r));
+      if (rt::RecordText(r, "kind") == "exec_end") open_changes.erase(key(r));
     }
     const nlohmann::json& last = resumed.back();
-    if (last.value("kind", "") == "run_end" && open_changes.empty()) {
+    if (rt::RecordText(last, "kind") == "run_end" && open_changes.empty()) {
       std::cerr << fmt::format("runbook: --resume {}: that run ended at {} (exit {}) with every change's end recorded: there is "
                                "nothing to resume; start a new run\n",
-                               args.resume, last.value("at", "?"), last.value("exit", -1));
+                               args.resume, rt::RecordText(last, "at"), rt::RecordInt(last, "exit", -1));
       return 2;
     }
-    if (file.empty()) file = start->value("file", "");
-    if (runbook_name.empty()) runbook_name = start->value("runbook", "");
+    if (file.empty()) file = rt::RecordText(*start, "file");
+    if (runbook_name.empty()) runbook_name = rt::RecordText(*start, "runbook");
+    resumed_env = rt::RecordText(*start, "env");
+    // The same params, or the resumed run's changes would be matched to other targets.
+    std::vector<std::string> was;
+    if (start->contains("params") && (*start)["params"].is_array()) {
+      for (const auto& v : (*start)["params"]) {
+        if (v.is_string()) was.push_back(v.get<std::string>());
+      }
+    }
+    if (args.params.empty()) {
+      params = was;
+    } else if (std::set<std::string>(args.params.begin(), args.params.end()) != std::set<std::string>(was.begin(), was.end())) {
+      std::cerr << fmt::format("runbook: --resume {}: that run was started with {}; resume it with the same --param values, or "
+                               "with none (they are taken from its record)\n",
+                               args.resume, was.empty() ? std::string("no --param") : fmt::format("--param {}", fmt::join(was, " --param ")));
+      return 2;
+    }
+    return 0;
+  };
+  if (!args.resume.empty()) {
+    rt::Environment env_only;
+    if (!LoadEnv(args.env, env_only)) return 2;
+    audit_path = env_only.audit.path;
+    if (int rc = read_resumed()) return rc;
   }
   if (file.empty()) {
     std::cerr << "runbook: run needs the runbook file: runbook run FILE --env E\n";
@@ -1208,7 +1278,7 @@ int RunRun(const RunArgs& args) {
     return 2;
   }
   rt::ParamOverrides overrides;
-  if (!ParseParams(args.params, overrides)) return 2;
+  if (!ParseParams(params, overrides)) return 2;
   overrides.source = "--param";
   // A param bound to a list in the environment, and not given with --param: a fleet, one run each.
   for (const auto& prm : p.runbooks[*index].params) {
@@ -1316,8 +1386,14 @@ int RunRun(const RunArgs& args) {
 
   // ---- A live run: locks, the audit, the operator's approvals ----
   const std::string source_hash = Hex64(p.source_hash);
+  if (!resumed.empty() && resumed_env != env_name) {
+    std::cerr << fmt::format("runbook: --resume {}: that run walked the environment {}, not {}: resume it with that environment's "
+                             "file\n",
+                             args.resume, resumed_env.empty() ? std::string("?") : resumed_env, env_name);
+    return 2;
+  }
   if (!resumed.empty()) {
-    std::string was = resumed.front().value("source_hash", "");
+    std::string was = rt::RecordText(resumed.front(), "source_hash");
     if (was != source_hash) {
       std::cerr << fmt::format("runbook: --resume {}: {} changed since that run (source hash {} then, {} now): what was done "
                                "cannot be matched to its steps; restore the runbook as it was, or start a new run\n",
@@ -1398,6 +1474,9 @@ int RunRun(const RunArgs& args) {
     }
     locks.push_back(std::move(held));
   }
+  if (!args.resume.empty()) {  // read again, now that no other run of these locks can append
+    if (int rc = read_resumed()) return rc;
+  }
   std::unique_ptr<rt::TerminalPrompter> terminal = std::make_unique<rt::TerminalPrompter>(0, 2, &g_interrupted);
   rt::Prompter* prompter = terminal->Usable() ? terminal.get() : nullptr;
   auto redact = [&provider](std::string s) { return provider.Redact(std::move(s)); };
@@ -1444,7 +1523,7 @@ int RunRun(const RunArgs& args) {
   for (const auto& [name, f] : fences) fence_list[name] = f;
   if (!journal.Record("run_start",
                       {{"file", file}, {"locks", lock_names}, {"fences", fence_list}, {"yes", args.yes}, {"allow_last_resort", args.allow_last_resort},
-                       {"confirm", args.confirm}, {"pid", static_cast<int64_t>(getpid())}, {"resume_of", args.resume}},
+                       {"confirm", args.confirm}, {"params", params}, {"pid", static_cast<int64_t>(getpid())}, {"resume_of", args.resume}},
                       error)) {
     std::cerr << "runbook: refused: the audit log cannot be written, so nothing may change: " << error << "\n";
     return 2;

@@ -12,12 +12,14 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <set>
 #include <string_view>
 
 #include <fmt/format.h>
 
+#include "runtime/fd.hpp"
 #include "runtime/sha256.hpp"
 
 namespace rb::rt {
@@ -29,38 +31,19 @@ using nlohmann::json;
 constexpr size_t kMaxLogBytes = size_t{1} << 30;      // VerifyAudit / ReadAudit read the whole file
 constexpr size_t kMaxRecordBytes = size_t{64} << 20;  // the last line, read back on each append
 constexpr size_t kMaxHeadBytes = 4096;                // {"hash": 64 hex, "seq": N}
+constexpr size_t kHeadBytes = 128;                    // the head as written: padded to 127 bytes and '\n'
 constexpr size_t kTailChunk = 64 * 1024;
 const std::string kZeroHash(64, '0');
 
 std::string Errno(int err) { return std::strerror(err); }
 
-// Closes the descriptor on every path out unless released.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
-
 // flock(LOCK_EX) for a scope. Locks belong to the open file description: other processes, and
 // other AuditLog objects (each opens its own), wait; threads sharing one fd do not (AuditLog::mutex_).
 class FileLock {
  public:
-  explicit FileLock(int fd) : fd_(fd) {
+  explicit FileLock(int fd, int how = LOCK_EX) : fd_(fd) {
     int rc;
-    do rc = flock(fd_, LOCK_EX);
+    do rc = flock(fd_, how);
     while (rc != 0 && errno == EINTR);
     if (rc != 0) {
       error_ = errno;
@@ -97,6 +80,20 @@ bool WriteAll(int fd, std::string_view data, int& err) {
       return false;
     }
     data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+bool PwriteAll(int fd, std::string_view data, off_t at, int& err) {
+  while (!data.empty()) {
+    ssize_t n = pwrite(fd, data.data(), data.size(), at);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      return false;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+    at += n;
   }
   return true;
 }
@@ -204,6 +201,9 @@ bool IsHash(const json& j) {
 struct Link {
   uint64_t seq = 0;
   std::string prev, hash;
+  bool deferred = false;    // a kDeferred record: "synced" is a whole number below "seq"
+  uint64_t synced = 0;      // its "synced" then
+  bool bad_synced = false;  // it has a "synced" that names no earlier record (not deferred then)
 };
 
 // False with `why` ("it has no \"seq\"") when `j` lacks the fields of an audit record.
@@ -235,11 +235,22 @@ bool ParseLink(const json& j, Link& link, std::string& why) {
   link.seq = seq->get<uint64_t>();
   link.prev = j["prev"].get<std::string>();
   link.hash = j["hash"].get<std::string>();
+  link.deferred = link.bad_synced = false;
+  link.synced = 0;
+  if (auto synced = j.find("synced"); synced != j.end()) {
+    if (synced->is_number_unsigned() && synced->get<uint64_t>() < link.seq) {
+      link.deferred = true;
+      link.synced = synced->get<uint64_t>();
+    } else {
+      link.bad_synced = true;
+    }
+  }
   return true;
 }
 
 struct Head {
   bool present = false;
+  bool empty = false;  // present with no bytes: created and cut off before its first write (a new log)
   bool valid = false;
   uint64_t seq = 0;
   std::string hash;
@@ -248,7 +259,8 @@ struct Head {
 std::string HeadPath(const std::string& path) { return path + ".head"; }
 
 // False with `error` only when the head exists but cannot be read; a head that is not
-// {"hash", "seq"} comes back present and not valid.
+// {"hash", "seq"} comes back present and not valid. Whitespace around the object (the padding of
+// the head as written) is accepted.
 bool ReadHead(const std::string& path, Head& head, std::string& error) {
   head = Head{};
   std::string text, why;
@@ -266,6 +278,7 @@ bool ReadHead(const std::string& path, Head& head, std::string& error) {
       break;
   }
   head.present = true;
+  head.empty = text.empty();
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return true;
   auto seq = j.find("seq");
@@ -281,13 +294,26 @@ std::string RecordRange(uint64_t first, uint64_t last) {
   return first == last ? fmt::format("record {}", first) : fmt::format("records {}..{}", first, last);
 }
 
-// What is wrong with the head against the log's last record (`last`, null: the log has none); ""
-// when it names that record, or the one before it (an append cut off between record and head).
-std::string HeadProblem(const std::string& path, const Head& head, const Link* last) {
+// Whether `link`, a record after the head's, is a deferred one written while the head named its
+// record (or the one before: a synced record whose head write was cut off).
+bool DeferredAfterHead(const Link& link, const Head& head) {
+  return link.deferred && (link.synced == head.seq || link.synced == head.seq + 1);
+}
+
+// Whether HeadProblem needs the record before the last to decide: the last is a synced record more
+// than one past the head, which is fine when deferred records come between (its head write was cut off).
+bool HeadNeedsPrevious(const Head& head, const Link* last) {
+  return head.present && head.valid && last != nullptr && !last->deferred && last->seq > head.seq + 1;
+}
+
+// What is wrong with the head against the log's last record (`last`, null: the log has none;
+// `before_last`, null: not read or none) under the head rule (audit.hpp); "" when it keeps it.
+std::string HeadProblem(const std::string& path, const Head& head, const Link* last, const Link* before_last) {
   std::string head_path = HeadPath(path);
-  if (!head.present) {
+  if (!head.present || head.empty) {
     if (last == nullptr) return {};
-    return fmt::format("{} is missing: a truncated log cannot be told from a whole one", head_path);
+    return fmt::format("{} is {}: a truncated log cannot be told from a whole one", head_path,
+                       head.present ? "empty" : "missing");
   }
   if (!head.valid) return fmt::format("{} is not a head file (expected {{\"hash\": \"...\", \"seq\": N}})", head_path);
   uint64_t last_seq = last ? last->seq : 0;
@@ -302,37 +328,37 @@ std::string HeadProblem(const std::string& path, const Head& head, const Link* l
     if (last == nullptr) return fmt::format("{} is not a head file (seq 0 with a hash not all '0')", head_path);
     return fmt::format("the last record ({}) is not the one {} names: the log's tail was replaced", last_seq, head_path);
   }
-  if (head.seq + 1 == last_seq && head.hash == last->prev) return {};
-  return fmt::format("{} names record {}, but the log goes on to record {}: records were added without the head",
-                     head_path, head.seq, last_seq);
+  // The head is behind the log's end.
+  std::string added = fmt::format("{} names record {}, but the log goes on to record {}: records were added without the head",
+                                  head_path, head.seq, last_seq);
+  if (head.seq + 1 == last_seq) return head.hash == last->prev ? std::string() : added;  // cut off before its head
+  if (DeferredAfterHead(*last, head)) return {};  // deferred records after the last synced one
+  // A synced record cut off before its head, after deferred records.
+  if (!last->deferred && before_last != nullptr && before_last->seq + 1 == last_seq && before_last->hash == last->prev &&
+      DeferredAfterHead(*before_last, head) && (before_last->seq != head.seq + 1 || before_last->prev == head.hash)) {
+    return {};
+  }
+  if (last->deferred) {
+    return fmt::format("{} names record {}, but the log's last record ({}) was written when record {} was the last synced one: "
+                       "the head was replaced, or records were added without it", head_path, head.seq, last_seq, last->synced);
+  }
+  return added;
 }
 
 enum class Tail { kEmpty, kOk, kTorn, kNotRecord, kTooLong, kFailed };
 
-// The last record of the log open on `fd`, read backwards from the end in chunks to the '\n' before
-// it: the file may be large, and is read back on every append. `size` gets the file's size.
-Tail ReadTail(int fd, Link& link, off_t& size, std::string& error) {
-  struct stat st;
-  if (fstat(fd, &st) != 0) {
-    error = Errno(errno);
-    return Tail::kFailed;
-  }
-  size = st.st_size;
-  if (size == 0) return Tail::kEmpty;
+// The record on the line of the log open on `fd` that ends at `end` (the offset of its '\n'), read
+// backwards in chunks to the '\n' before it: the file may be large, and is read back on every
+// append. `start` gets the offset of the line's first byte.
+Tail ReadLineEndingAt(int fd, off_t end, Link& link, off_t& start, std::string& error) {
   int err = 0;
-  char last = 0;
-  if (!PreadAll(fd, &last, 1, size - 1, err)) {
-    error = Errno(err);
-    return Tail::kFailed;
-  }
-  if (last != '\n') return Tail::kTorn;
   std::vector<std::string> chunks;  // last chunk first
   size_t total = 0;
-  off_t end = size - 1;  // the line is [start, end)
-  while (end > 0) {
-    size_t len = static_cast<size_t>(std::min<off_t>(end, static_cast<off_t>(kTailChunk)));
+  start = 0;  // the line is [start, end)
+  for (off_t at = end; at > 0;) {
+    size_t len = static_cast<size_t>(std::min<off_t>(at, static_cast<off_t>(kTailChunk)));
     std::string chunk(len, '\0');
-    if (!PreadAll(fd, chunk.data(), len, end - static_cast<off_t>(len), err)) {
+    if (!PreadAll(fd, chunk.data(), len, at - static_cast<off_t>(len), err)) {
       error = Errno(err);
       return Tail::kFailed;
     }
@@ -340,11 +366,12 @@ Tail ReadTail(int fd, Link& link, off_t& size, std::string& error) {
     if (nl != std::string::npos) {
       chunks.push_back(chunk.substr(nl + 1));
       total += len - nl - 1;
+      start = at - static_cast<off_t>(len - nl - 1);
       break;
     }
     total += len;
     chunks.push_back(std::move(chunk));
-    end -= static_cast<off_t>(len);
+    at -= static_cast<off_t>(len);
     if (total > kMaxRecordBytes) return Tail::kTooLong;
   }
   std::string line;
@@ -354,6 +381,27 @@ Tail ReadTail(int fd, Link& link, off_t& size, std::string& error) {
   std::string why;
   if (j.is_discarded() || !ParseLink(j, link, why)) return Tail::kNotRecord;
   return Tail::kOk;
+}
+
+// The last record of the log open on `fd`. `size` gets the file's size, `start` the offset of the
+// last line.
+Tail ReadTail(int fd, Link& link, off_t& size, off_t& start, std::string& error) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    error = Errno(errno);
+    return Tail::kFailed;
+  }
+  size = st.st_size;
+  start = 0;
+  if (size == 0) return Tail::kEmpty;
+  int err = 0;
+  char last = 0;
+  if (!PreadAll(fd, &last, 1, size - 1, err)) {
+    error = Errno(err);
+    return Tail::kFailed;
+  }
+  if (last != '\n') return Tail::kTorn;
+  return ReadLineEndingAt(fd, size - 1, link, start, error);
 }
 
 // The 1-based number of the last line of the file on `fd` (for messages only: reads it all).
@@ -373,10 +421,10 @@ size_t LastLineNumber(int fd, off_t size) {
 }
 
 // Why the log on `fd` cannot be appended to, from its tail; "" when it can. `link`/`have_last` get
-// its last record.
-std::string TailError(const std::string& path, int fd, Link& link, bool& have_last, off_t& size) {
+// its last record, `last_start` the offset of its line.
+std::string TailError(const std::string& path, int fd, Link& link, bool& have_last, off_t& size, off_t& last_start) {
   std::string why;
-  Tail tail = ReadTail(fd, link, size, why);
+  Tail tail = ReadTail(fd, link, size, last_start, why);
   have_last = tail == Tail::kOk;
   constexpr std::string_view kAdvice = "run `runbook audit verify` to see the damage; the log is never rewritten";
   switch (tail) {
@@ -396,36 +444,88 @@ std::string TailError(const std::string& path, int fd, Link& link, bool& have_la
   return {};
 }
 
-// Replaces PATH.head with the record `seq`/`hash`: written to PATH.head.tmp, synced, renamed over
-// the head, and the directory synced, so a crash leaves the old head or the new one.
+// What is wrong with `head` against the log on `fd` (under its lock), whose last record is `last`
+// (null: none) on the line at `last_start`; "" when it keeps the head rule. Reads the record before
+// the last only when the rule needs it.
+std::string CheckHead(const std::string& path, int fd, const Head& head, const Link* last, off_t last_start) {
+  Link before;
+  bool have_before = false;
+  if (HeadNeedsPrevious(head, last) && last_start > 0) {
+    std::string why;
+    off_t start = 0;
+    Tail tail = ReadLineEndingAt(fd, last_start - 1, before, start, why);
+    if (tail == Tail::kFailed) return fmt::format("cannot read the audit log: {}", why);
+    have_before = tail == Tail::kOk;
+  }
+  std::string problem = HeadProblem(path, head, last, have_before ? &before : nullptr);
+  if (problem.empty()) return {};
+  return problem + ": run `runbook audit verify` to see the damage; the log is never rewritten";
+}
+
+// Overwrites PATH.head in place with the record `seq`/`hash`: {"hash":"...","seq":N} padded with
+// spaces to 127 bytes and a '\n', one pwrite at offset 0, then fdatasync. One write of 128 bytes at
+// the start of the file lies in one disk sector, so after a power cut the head reads as the old one
+// or the new one, never a mix; and since the file's size does not change (128 bytes from the first
+// write on) the fdatasync has no metadata to commit: one data write, no journal, where the old
+// tmp + fsync + rename + directory fsync cost three syncs. A longer file (a head of another format)
+// is cut to 128 bytes after the write; a file this creates gets its directory synced, once.
 bool WriteHead(const std::string& path, uint64_t seq, const std::string& hash, std::string& error) {
-  std::string head_path = HeadPath(path), tmp = head_path + ".tmp";
-  std::string text = Dump(json{{"seq", seq}, {"hash", hash}}) + "\n";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0660);
+  std::string head_path = HeadPath(path);
+  std::string text = Dump(json{{"seq", seq}, {"hash", hash}});
+  if (text.size() > kHeadBytes - 1) {  // 102 bytes at most: a 64-digit hash and a 20-digit seq
+    error = fmt::format("{}: cannot write the head: {} bytes, over {}", head_path, text.size(), kHeadBytes - 1);
+    return false;
+  }
+  text.resize(kHeadBytes - 1, ' ');
+  text += '\n';
+  // Opened without O_CREAT first, so that creating it is known (O_EXCL) and its directory synced.
+  // O_NONBLOCK: a FIFO put there fails rather than blocks (and is refused below).
+  constexpr int kFlags = O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK;
+  bool created = false;
+  int fd = -1;
+  for (int tries = 0; tries < 8; ++tries) {
+    fd = open(head_path.c_str(), kFlags);
+    if (fd >= 0 || errno != ENOENT) break;
+    fd = open(head_path.c_str(), kFlags | O_CREAT | O_EXCL, 0660);
+    if (fd >= 0) {
+      created = true;
+      break;
+    }
+    if (errno != EEXIST) break;  // EEXIST: made by another process since; open it again
+  }
   if (fd < 0) {
-    error = fmt::format("{}: cannot write the head: {}", tmp, Errno(errno));
+    error = fmt::format("{}: cannot write the head: {}", head_path, Errno(errno));
     return false;
   }
   Fd guard(fd);
-  int err = 0;
-  if (!WriteAll(fd, text, err)) {
-    error = fmt::format("{}: cannot write the head: {}", tmp, Errno(err));
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    error = fmt::format("{}: cannot write the head: {}", head_path, Errno(errno));
     return false;
   }
-  if (fsync(fd) != 0) {
-    error = fmt::format("{}: cannot sync the head: {}", tmp, Errno(errno));
+  if (!S_ISREG(st.st_mode)) {
+    error = fmt::format("{}: cannot write the head: it {}", head_path, NotAFileText(st.st_mode));
+    return false;
+  }
+  int err = 0;
+  if (!PwriteAll(fd, text, 0, err)) {
+    error = fmt::format("{}: cannot write the head: {}", head_path, Errno(err));
+    return false;
+  }
+  if (st.st_size > static_cast<off_t>(kHeadBytes) && ftruncate(fd, static_cast<off_t>(kHeadBytes)) != 0) {
+    error = fmt::format("{}: cannot cut the head to {} bytes: {}", head_path, kHeadBytes, Errno(errno));
+    return false;
+  }
+  if (fdatasync(fd) != 0) {
+    error = fmt::format("{}: cannot sync the head: {}", head_path, Errno(errno));
     return false;
   }
   if (close(guard.release()) != 0) {
-    error = fmt::format("{}: cannot write the head: {}", tmp, Errno(errno));
-    return false;
-  }
-  if (rename(tmp.c_str(), head_path.c_str()) != 0) {
-    error = fmt::format("{}: cannot replace the head: {}", head_path, Errno(errno));
+    error = fmt::format("{}: cannot write the head: {}", head_path, Errno(errno));
     return false;
   }
   std::string why;
-  if (!FsyncDir(DirOf(path), why)) {
+  if (created && !FsyncDir(DirOf(path), why)) {
     error = fmt::format("{}: {}", head_path, why);
     return false;
   }
@@ -497,19 +597,20 @@ bool AuditLog::Open(std::string& error) {
     }
     Link last;
     bool have_last = false;
-    off_t size = 0;
-    if (std::string e = TailError(path_, fd, last, have_last, size); !e.empty()) {
+    off_t size = 0, last_start = 0;
+    if (std::string e = TailError(path_, fd, last, have_last, size, last_start); !e.empty()) {
       error = std::move(e);
       return false;
     }
     Head head;
     if (!ReadHead(path_, head, error)) return false;
-    if (size == 0 && !head.present) {
+    if (size == 0 && (!head.present || head.empty)) {
       // A new log: a head of record 0, so that a crash after the first record leaves a head behind
-      // by one (tolerated) rather than none (which cannot be told from a lost head).
+      // by one (tolerated) rather than none (which cannot be told from a lost head). An empty head
+      // is one created and cut off before its first write.
       if (!WriteHead(path_, 0, kZeroHash, error)) return false;
-    } else if (std::string problem = HeadProblem(path_, head, have_last ? &last : nullptr); !problem.empty()) {
-      error = fmt::format("{}: {}: run `runbook audit verify` to see the damage; the log is never rewritten", path_, problem);
+    } else if (std::string problem = CheckHead(path_, fd, head, have_last ? &last : nullptr, last_start); !problem.empty()) {
+      error = fmt::format("{}: {}", path_, problem);
       return false;
     }
     fd_ = file.release();
@@ -520,7 +621,7 @@ bool AuditLog::Open(std::string& error) {
   }
 }
 
-bool AuditLog::Append(json record, std::string& error, json* written) {
+bool AuditLog::Append(json record, std::string& error, json* written, AuditSync sync) {
   try {
     std::lock_guard<std::mutex> guard(mutex_);
     if (fd_ < 0) {
@@ -551,23 +652,35 @@ bool AuditLog::Append(json record, std::string& error, json* written) {
     }
     Link last;
     bool have_last = false;
-    off_t size = 0;
-    if (std::string e = TailError(path_, fd_, last, have_last, size); !e.empty()) {
+    off_t size = 0, last_start = 0;
+    if (std::string e = TailError(path_, fd_, last, have_last, size, last_start); !e.empty()) {
       error = std::move(e);
       return false;
     }
     Head head;
     if (!ReadHead(path_, head, error)) return false;
-    if (std::string problem = HeadProblem(path_, head, have_last ? &last : nullptr); !problem.empty()) {
-      error = fmt::format("{}: {}: run `runbook audit verify` to see the damage; the log is never rewritten", path_, problem);
+    if (std::string problem = CheckHead(path_, fd_, head, have_last ? &last : nullptr, last_start); !problem.empty()) {
+      error = fmt::format("{}: {}", path_, problem);
       return false;
+    }
+    bool deferred = sync == AuditSync::kDeferred;
+    if (deferred && (!head.present || head.empty)) {
+      // An empty log whose head went missing since Open (the rule allows it there): a deferred
+      // record does not move the head, so give it one of record 0 first, or the log would then
+      // have records and no head.
+      if (!WriteHead(path_, 0, kZeroHash, error)) return false;
+      head.present = head.valid = true;
+      head.empty = false;
+      head.seq = 0;
     }
 
     uint64_t seq = have_last ? last.seq + 1 : 1;
     record.erase("hash");
+    record.erase("synced");
     record["seq"] = seq;
     record["prev"] = have_last ? last.hash : kZeroHash;
     record["at"] = AuditTimeNow();
+    if (deferred) record["synced"] = head.seq;  // the last synced record: the head keeps the rule (checked above)
     // Through text and back, so that the record hashed is the one a reader parses from the line
     // (odd bytes replaced, NaN as null).
     json canonical = json::parse(Dump(record), nullptr, false);
@@ -587,11 +700,14 @@ bool AuditLog::Append(json record, std::string& error, json* written) {
                           undone ? "" : "; the log now ends with an incomplete record");
       return false;
     }
-    if (fdatasync(fd_) != 0) {
-      error = fmt::format("{}: cannot sync the audit log: {}", path_, Errno(errno));
-      return false;
+    if (!deferred) {
+      // Syncs the deferred records before this one too: fdatasync is of the file, whoever wrote them.
+      if (fdatasync(fd_) != 0) {
+        error = fmt::format("{}: cannot sync the audit log: {}", path_, Errno(errno));
+        return false;
+      }
+      if (!WriteHead(path_, seq, hash, error)) return false;
     }
-    if (!WriteHead(path_, seq, hash, error)) return false;
     if (written != nullptr) *written = std::move(canonical);
     return true;
   } catch (const std::exception& e) {
@@ -603,6 +719,13 @@ bool AuditLog::Append(json record, std::string& error, json* written) {
 AuditCheck VerifyAudit(const std::string& path) {
   AuditCheck check;
   try {
+    // Shared with appends' exclusive lock: the log and its head are read as one append left them
+    // (the head is overwritten in place). A log that cannot be opened is reported below.
+    int lock_fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    Fd lock_guard(lock_fd);
+    std::optional<FileLock> shared;
+    struct stat lst;
+    if (lock_fd >= 0 && fstat(lock_fd, &lst) == 0 && S_ISREG(lst.st_mode)) shared.emplace(lock_fd, LOCK_SH);
     std::string text, why;
     uint64_t size = 0;
     switch (ReadWholeFile(path, kMaxLogBytes, text, why, size)) {
@@ -621,8 +744,14 @@ AuditCheck VerifyAudit(const std::string& path) {
     auto problem = [&](size_t line, std::string message) {
       check.problems.push_back({line, std::move(message)});
     };
-    Link last;
-    bool have_last = false;
+    // The head, read right after the log (as before): the record it names is looked for below.
+    Head head;
+    std::string head_error;
+    bool head_read = ReadHead(path, head, head_error);
+    std::string named_hash;  // of the record with the head's seq, when the log has one
+    bool named_seen = false;
+    Link last, before_last;
+    bool have_last = false, have_before_last = false;
     size_t line_no = 0;
     for (size_t pos = 0; pos < text.size();) {
       ++line_no;
@@ -667,19 +796,36 @@ AuditCheck VerifyAudit(const std::string& path) {
         }
       }
       if (RecordHash(j) != link.hash) problem(line_no, fmt::format("record {} was edited: its hash does not match its content", link.seq));
+      if (link.bad_synced) problem(line_no, fmt::format("record {}: its \"synced\" names no earlier record", link.seq));
+      if (head_read && head.valid && link.seq == head.seq) {
+        named_hash = link.hash;
+        named_seen = true;
+      }
+      if (have_last) {
+        before_last = std::move(last);
+        have_before_last = true;
+      }
       last = std::move(link);
       have_last = true;
     }
     check.last_hash = have_last ? last.hash : "";
 
-    Head head;
-    std::string error;
-    if (!ReadHead(path, head, error)) {
-      check.problems.push_back({0, error});
-    } else if (!head.present && check.records > 0) {
-      check.problems.push_back({0, fmt::format("{} is missing: a truncated log cannot be told from a whole one", HeadPath(path))});
-    } else if (std::string p = HeadProblem(path, head, have_last ? &last : nullptr); !p.empty()) {
+    if (!head_read) {
+      check.problems.push_back({0, head_error});
+    } else if ((!head.present || head.empty) && check.records > 0) {
+      check.problems.push_back({0, fmt::format("{} is {}: a truncated log cannot be told from a whole one", HeadPath(path),
+                                               head.present ? "empty" : "missing")});
+    } else if (std::string p = HeadProblem(path, head, have_last ? &last : nullptr, have_before_last ? &before_last : nullptr);
+               !p.empty()) {
       check.problems.push_back({0, p});
+    } else if (head.valid && have_last && head.seq < last.seq) {
+      // The head is behind the end (deferred records, or a head write cut off): the record it names
+      // must still be the one in the log, which only this full read can see.
+      if (head.seq == 0 ? head.hash != kZeroHash : named_seen && named_hash != head.hash) {
+        check.problems.push_back({0, head.seq == 0 ? fmt::format("{} is not a head file (seq 0 with a hash not all '0')", HeadPath(path))
+                                                   : fmt::format("record {} is not the one {} names: its hash differs (the record "
+                                                                 "or the head was replaced)", head.seq, HeadPath(path))});
+      }
     }
   } catch (const std::exception& e) {
     check.problems.push_back({0, fmt::format("{}: cannot check: {}", path, e.what())});

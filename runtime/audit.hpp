@@ -13,15 +13,37 @@
 
 namespace rb::rt {
 
+// How far an appended record is written before Append returns.
+enum class AuditSync {
+  kNow,       // on disk (fdatasync) with its head before Append returns: the default, for every record that a change, an approval or a page waits on
+  kDeferred,  // written (visible to other processes, survives kill -9 of the writer) but not synced, and the head is not moved; the next kNow append's fdatasync makes it durable
+};
+
 // One line of the log is a JSON object. The caller gives "run" and "kind" (strings) and any other
 // fields; the log sets "seq" (1, 2, ... over the file), "prev" (the previous record's "hash"; 64 '0'
-// for the first), "at" (UTC, "2026-12-03T15:04:05.123Z") and "hash": Sha256Hex of the record
-// without its "hash" key, dumped by nlohmann::json::dump() with no indent (keys sorted) and odd bytes
-// replaced by U+FFFD. That canonical text, not the bytes of the line, is what the hash covers.
+// for the first), "at" (UTC, "2026-12-03T15:04:05.123Z"), on a deferred record "synced" (below) and
+// "hash": Sha256Hex of the record without its "hash" key, dumped by nlohmann::json::dump() with no
+// indent (keys sorted) and odd bytes replaced by U+FFFD. That canonical text, not the bytes of the
+// line, is what the hash covers ("synced" included).
 //
-// Beside the log, PATH.head holds {"hash": "...", "seq": N} of the last record appended, replaced
-// atomically after each append: the chain alone cannot see records cut off at the end, the head
-// can. A new, empty log gets a head of seq 0 (hash 64 '0').
+// Beside the log, PATH.head holds {"hash": "...", "seq": N} of the last synced (kNow) record, padded
+// with spaces to 127 bytes and a '\n', overwritten in place (one 128-byte write at offset 0) after
+// each kNow append: the chain alone cannot see records cut off at the end, the head can. A new,
+// empty log gets a head of seq 0 (hash 64 '0'). A head without the padding (older versions) reads
+// the same; a PATH.head.tmp they may have left is ignored.
+//
+// The head rule, with L the log's last record and H the head: L is H (same seq and hash); or L is
+// the record after H (an append cut off between its record and its head); or L is a deferred record
+// whose "synced" is H's seq or the one after (the records after the last synced one are deferred,
+// the +1 a synced record whose head write was cut off before them); or L is a kNow record cut off
+// before its head whose previous record is such a deferred record. Anything else is damage.
+//
+// What a deferred record trades: after a power cut (not a process kill: its bytes are in the page
+// cache by then), the deferred records written since the last synced one may be lost, or the last
+// one torn (a torn last line blocks Open and Append until the log is moved away, as any torn
+// record does). And deferred records cut off after the last synced one are not detected by the
+// head, which names only synced records (a synced record cut off after them is). The chain still
+// detects any edit or drop inside the log, deferred records included.
 class AuditLog {
  public:
   explicit AuditLog(std::string path);
@@ -31,18 +53,22 @@ class AuditLog {
 
   // Opens the file for appending, creating its parent directories and the file (mode 0660 before the umask: the group of a shared bastion). False
   // with a message naming the path when it cannot be opened or is not a regular file, when its last
-  // line is not a complete record (a torn write), or when the head names a record the log does not
-  // end with (truncated, or the head is missing under a log of more than one record). Then no run
-  // can append until the log is moved away: it is never rewritten.
+  // line is not a complete record (a torn write), or when the head breaks the head rule (the log
+  // truncated, or the head missing under a log with records). Then no run can append until the log
+  // is moved away: it is never rewritten.
   bool Open(std::string& error);
 
-  // Appends one record, on disk (fdatasync) before it returns; the head follows. Under flock on
-  // the log it reads the file's last record (another process may have appended since) to continue
-  // the chain, and checks that the head names it or the record before it (an append cut off between
-  // its record and its head). Fields "seq", "prev", "at" and "hash" given by the caller are
-  // replaced. `written`, when non-null, gets the record as written. False with `error` (naming the
+  // Appends one record. Under flock on the log it reads the file's last record (another process
+  // may have appended since) to continue the chain, and checks the head rule against it. Fields
+  // "seq", "prev", "at", "synced" and "hash" given by the caller are replaced (or erased). kNow:
+  // the record is on disk (fdatasync, which also makes every deferred record before it durable)
+  // before it returns, and the head then names it. kDeferred: the record is written but neither
+  // synced nor named by the head, and gets "synced": the seq the head names (0 for a new log); a
+  // kDeferred append still takes the flock, reads the tail and checks the head rule, exactly like
+  // kNow. `written`, when non-null, gets the record as written. False with `error` (naming the
   // path) when any step fails: the caller must not start the mutation then.
-  bool Append(nlohmann::json record, std::string& error, nlohmann::json* written = nullptr);
+  bool Append(nlohmann::json record, std::string& error, nlohmann::json* written = nullptr,
+              AuditSync sync = AuditSync::kNow);
 
   const std::string& path() const { return path_; }
 
@@ -63,8 +89,9 @@ struct AuditCheck {
 };
 
 // Checks the whole log: every line a JSON object whose seq follows the one before (the first is
-// 1), whose prev is that record's hash and whose hash matches its content; the last line ends with
-// '\n'; the head names the last record (or the one before it: an append cut off before its head).
+// 1), whose prev is that record's hash, whose hash matches its content and whose "synced", when it
+// has one, names an earlier record; the last line ends with '\n'; the head keeps the head rule
+// (AuditLog) and names a record the log has, with that record's hash.
 // A missing head under a log with records is a problem (a truncated log would look whole); a
 // missing log file is one at line 0. An empty file with no head is intact with 0 records. Files over
 // 1 GiB are not read (a problem says so).

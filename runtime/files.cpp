@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "runtime/fd.hpp"
+
 namespace rb::rt {
 
 std::string NotAFile(unsigned mode) {
@@ -22,21 +24,6 @@ std::string NotAFile(unsigned mode) {
 }
 
 namespace {
-
-// Closes the descriptor on every path out.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::string SizeText(size_t limit) {
   if (limit >= (1u << 20) && limit % (1u << 20) == 0) return fmt::format("{} MiB", limit >> 20);

@@ -6,27 +6,30 @@
 
 namespace rb::rt {
 
-namespace {
-// A record's fields, whatever shape a damaged or hand-made log gives them: never an exception.
-std::string S(const nlohmann::json& r, const char* k) {
+std::string RecordText(const nlohmann::json& r, const char* k) {
   if (!r.is_object()) return {};
   auto it = r.find(k);
   return it != r.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
-int64_t I(const nlohmann::json& r, const char* k, int64_t def = 0) {
+int64_t RecordInt(const nlohmann::json& r, const char* k, int64_t def) {
   if (!r.is_object()) return def;
   auto it = r.find(k);
   return it != r.end() && it->is_number_integer() ? it->get<int64_t>() : def;
 }
-std::string SD(const nlohmann::json& r, const char* k, const char* def) {
-  std::string v = S(r, k);
-  return v.empty() ? std::string(def) : v;
-}
-bool B(const nlohmann::json& r, const char* k) {
+bool RecordFlag(const nlohmann::json& r, const char* k) {
   if (!r.is_object()) return false;
   auto it = r.find(k);
   return it != r.end() && it->is_boolean() && it->get<bool>();
 }
+
+namespace {
+std::string S(const nlohmann::json& r, const char* k) { return RecordText(r, k); }
+int64_t I(const nlohmann::json& r, const char* k, int64_t def = 0) { return RecordInt(r, k, def); }
+std::string SD(const nlohmann::json& r, const char* k, const char* def) {
+  std::string v = S(r, k);
+  return v.empty() ? std::string(def) : v;
+}
+bool B(const nlohmann::json& r, const char* k) { return RecordFlag(r, k); }
 }  // namespace
 
 AuditJournal::AuditJournal(AuditLog& log, RunIdentity id, std::function<std::string(std::string)> redact,
@@ -34,7 +37,7 @@ AuditJournal::AuditJournal(AuditLog& log, RunIdentity id, std::function<std::str
     : log_(log), id_(std::move(id)), redact_(std::move(redact)), resumed_(std::move(resumed)), prompter_(prompter),
       confirm_(std::move(confirm)) {}
 
-bool AuditJournal::Record(const std::string& kind, nlohmann::json fields, std::string& error) {
+bool AuditJournal::Record(const std::string& kind, nlohmann::json fields, std::string& error, AuditSync sync) {
   std::lock_guard<std::mutex> hold(record_mutex_);
   if (!fields.is_object()) fields = nlohmann::json::object();
   fields["run"] = id_.run;
@@ -54,7 +57,7 @@ bool AuditJournal::Record(const std::string& kind, nlohmann::json fields, std::s
   };
   mask(fields);
   nlohmann::json written;
-  if (log_.Append(std::move(fields), error, &written)) {
+  if (log_.Append(std::move(fields), error, &written, sync)) {
     if (mirror_) mirror_(written);
     return true;
   }
@@ -162,7 +165,7 @@ void AuditJournal::Ended(const std::string& step, const BoundCommand& command, c
          error);
 }
 
-std::optional<std::string> AuditJournal::StepStarting(const std::string& step) {
+std::optional<std::string> AuditJournal::StepStarting(const std::string& step, bool reads_only) {
   Occurrence& o = at_[step];
   ++o.n;
   o.cmd = 0;
@@ -178,17 +181,20 @@ std::optional<std::string> AuditJournal::StepStarting(const std::string& step) {
     for (const auto& r : resumed_) {  // the last end recorded for this start
       if (S(r, "kind") == "step_end" && S(r, "step") == step && I(r, "n", 0) == o.n) end = &r;
     }
-    if (end != nullptr && !open_change) return SD(*end, "status", "pending");
+    // A step that only reads is read again: what it captures is what the system says now.
+    if (end != nullptr && !open_change && !reads_only) return SD(*end, "status", "pending");
   }
   std::string error;
-  Record("step_start", {{"step", step}, {"n", o.n}, {"resumed", !resumed_.empty() && Find("step_start", step, o.n, 0) != nullptr}}, error);
+  Record("step_start", {{"step", step}, {"n", o.n}, {"resumed", !resumed_.empty() && Find("step_start", step, o.n, 0) != nullptr}}, error,
+         reads_only ? AuditSync::kDeferred : AuditSync::kNow);
   return std::nullopt;
 }
 
-void AuditJournal::StepEnded(const std::string& step, const std::string& status, const std::string& why) {
+void AuditJournal::StepEnded(const std::string& step, const std::string& status, const std::string& why, bool reads_only) {
   const Occurrence& o = at_[step];
   std::string error;
-  Record("step_end", {{"step", step}, {"n", o.n}, {"status", status}, {"why", why}}, error);
+  Record("step_end", {{"step", step}, {"n", o.n}, {"status", status}, {"why", why}}, error,
+         reads_only ? AuditSync::kDeferred : AuditSync::kNow);
 }
 
 std::vector<std::string> AuditJournal::OpenChangesNotReached() const {

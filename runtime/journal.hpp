@@ -21,6 +21,12 @@
 
 namespace rb::rt {
 
+// A record's fields, whatever shape a damaged or hand-made log gives them: never an exception.
+// "" / `def` / false when the field is missing or of another type.
+std::string RecordText(const nlohmann::json& record, const char* key);
+int64_t RecordInt(const nlohmann::json& record, const char* key, int64_t def = 0);
+bool RecordFlag(const nlohmann::json& record, const char* key);
+
 // Who runs what, in every record.
 struct RunIdentity {
   std::string run;          // r-20261203T150405Z-1a2b3c
@@ -41,12 +47,14 @@ class AuditJournal : public Journal {
 
   Verdict Starting(const std::string& step, const BoundCommand& command) override;
   void Ended(const std::string& step, const BoundCommand& command, const ExecAnswer& answer, int64_t ms) override;
-  std::optional<std::string> StepStarting(const std::string& step) override;
-  void StepEnded(const std::string& step, const std::string& status, const std::string& why) override;
+  std::optional<std::string> StepStarting(const std::string& step, bool reads_only) override;
+  void StepEnded(const std::string& step, const std::string& status, const std::string& why, bool reads_only) override;
 
   // A record of another kind (run_start, approval, page, lock, run_end): its identity fields are
   // added. False with `error` when it could not be made durable.
-  bool Record(const std::string& kind, nlohmann::json fields, std::string& error);
+  // `sync`: kDeferred for a record nothing waits on (a read-only step's start and end), synced by
+  // the next record that something does wait on.
+  bool Record(const std::string& kind, nlohmann::json fields, std::string& error, AuditSync sync = AuditSync::kNow);
   // Write failures seen so far (each also refused what it guarded).
   std::vector<std::string> failures() {
     std::lock_guard<std::mutex> hold(record_mutex_);

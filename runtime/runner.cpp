@@ -326,11 +326,15 @@ class Runner::Impl {
   static bool NeedsApproval(const Step& st) {
     return st.kind == StepKind::kLastResort || st.kind == StepKind::kAction;
   }
+
   // A step a person does: a `manual` step, or one of instruction lines only, whatever its kind.
   static bool NeedsPerson(const Step& st) {
     return st.kind == StepKind::kManual ||
            std::all_of(st.items.begin(), st.items.end(), [](const StepItem& i) { return i.kind == StepItem::Kind::kText; });
   }
+
+  // A check or a verify of commands and expectations: it only reads, and a resumed run reads it again.
+  static bool ReadsOnly(const Step& st) { return (st.kind == StepKind::kCheck || st.kind == StepKind::kVerify) && !NeedsPerson(st); }
 
   Cursor NewCursor(uint32_t s, bool walk, const std::string& row = {}) {
     const Step& st = r_.steps[s];
@@ -357,7 +361,7 @@ class Runner::Impl {
     trace_.steps_run.insert(name);
     Event(TraceEvent::Kind::kStepStart, name, p_.Str(st.title)).status = lang::Name(st.kind);
     if (world_.journal != nullptr) {
-      if (std::optional<std::string> ended = world_.journal->StepStarting(name)) {
+      if (std::optional<std::string> ended = world_.journal->StepStarting(name, ReadsOnly(st))) {
         c.resumed = true;
         c.phase = Phase::kEnded;
         c.failed = *ended == lang::Name(lang::StepStatus::kFailed);
@@ -533,7 +537,7 @@ class Runner::Impl {
     }
     TraceEvent& e = Event(TraceEvent::Kind::kStepEnd, name, c.not_run);
     e.status = status;
-    if (world_.journal != nullptr && !c.resumed) world_.journal->StepEnded(name, status, c.not_run);
+    if (world_.journal != nullptr && !c.resumed) world_.journal->StepEnded(name, status, c.not_run, ReadsOnly(st));
     if (!c.walk) return;
     walk_.output = c.output;
     if (st.kind == StepKind::kVerify && c.failed && !st.continue_on_failure) {
@@ -713,7 +717,8 @@ class Runner::Impl {
         a.status == ExecAnswer::Status::kNotRun) {
       facts_.output = Value::Unknown();
     } else {
-      facts_.output = Value::String(TrimEnd(a.out));
+      // A change recorded by the run resumed kept only its output's digest: what it printed is unknown.
+      facts_.output = recorded ? Value::Unknown() : Value::String(TrimEnd(a.out));
       if (!a.err.empty() && a.status == ExecAnswer::Status::kFailed) e.status += ": " + TrimEnd(a.err);
     }
     if (c.filter != kNoChunk && !facts_.output.IsUnknown()) {  // filter stages

@@ -181,15 +181,18 @@ class Journal {
   virtual Verdict Starting(const std::string& step, const BoundCommand& command) = 0;
   virtual void Ended(const std::string& step, const BoundCommand& command, const ExecAnswer& answer, int64_t ms) = 0;
   // A step starts; when the run being resumed recorded this start's end, its status ("passed",
-  // "failed", "pending", ...): the step is not run again.
-  virtual std::optional<std::string> StepStarting(const std::string& step) {
+  // "failed", "pending", ...): the step is not run again. `reads_only`: a check or verify, which
+  // changes nothing and is read again (its captures are what the system says now).
+  virtual std::optional<std::string> StepStarting(const std::string& step, bool reads_only) {
     (void)step;
+    (void)reads_only;
     return std::nullopt;
   }
-  virtual void StepEnded(const std::string& step, const std::string& status, const std::string& why) {
+  virtual void StepEnded(const std::string& step, const std::string& status, const std::string& why, bool reads_only) {
     (void)step;
     (void)status;
     (void)why;
+    (void)reads_only;
   }
 };
 

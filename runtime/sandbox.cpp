@@ -22,6 +22,8 @@
 
 #include <fmt/format.h>
 
+#include "runtime/fd.hpp"
+
 namespace rb::rt {
 namespace {
 
@@ -32,25 +34,6 @@ constexpr int64_t kMaxTimeoutMs = int64_t(1000) * 60 * 60 * 24 * 365;  // keeps 
 constexpr size_t kReadChunk = 64 << 10;
 constexpr int kReadsPerWakeup = 16;  // then back to poll() and the deadline, however fast the child writes
 constexpr size_t kMaxLimits = 8;
-
-// Closes the descriptor on every path out.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { reset(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
 
 // Kills and reaps the child on every path out that did not reap it (an exception, an early return).
 class ChildGuard {

@@ -462,6 +462,419 @@ TEST_F(AuditTest, OpenFailsNamingThePath) {
   EXPECT_NE(error.find(path_), std::string::npos) << error;
 }
 
+// Deferred appends and the head written in place.
+
+// Appends one record of step `step` with `sync` to `log`; the record as written.
+json AppendOne(AuditLog& log, int step, AuditSync sync, const std::string& run = "r-1") {
+  std::string error;
+  json written;
+  EXPECT_TRUE(log.Append(json{{"run", run}, {"kind", "step"}, {"step", step}}, error, &written, sync)) << error;
+  return written;
+}
+constexpr AuditSync kNow = AuditSync::kNow;
+constexpr AuditSync kDeferred = AuditSync::kDeferred;
+
+TEST_F(AuditTest, DeferredRecordsNameTheLastSyncedRecord) {
+  AuditLog log(path_);
+  std::string error;
+  ASSERT_TRUE(log.Open(error)) << error;
+  std::vector<AuditSync> syncs = {kNow, kDeferred, kDeferred, kDeferred, kNow, kDeferred};
+  std::vector<json> written;
+  for (size_t i = 0; i < syncs.size(); ++i) written.push_back(AppendOne(log, static_cast<int>(i), syncs[i]));
+  ASSERT_EQ(written.size(), 6u);
+  EXPECT_FALSE(written[0].contains("synced")) << written[0];
+  for (size_t i : {1, 2, 3}) EXPECT_EQ(written[i]["synced"], 1) << written[i];
+  EXPECT_FALSE(written[4].contains("synced")) << written[4];
+  EXPECT_EQ(written[5]["synced"], 5) << written[5];
+  for (size_t i = 0; i < written.size(); ++i) {
+    EXPECT_EQ(written[i]["seq"], i + 1);
+    if (i > 0) {
+      EXPECT_EQ(written[i]["prev"], written[i - 1]["hash"]);
+    }
+    json without = written[i];
+    without.erase("hash");
+    EXPECT_EQ(written[i]["hash"], Sha256Hex(without.dump())) << "\"synced\" is hashed with the rest";
+  }
+  std::vector<std::string> lines = Lines(ReadFile(path_));
+  ASSERT_EQ(lines.size(), 6u);
+  for (size_t i = 0; i < 6; ++i) EXPECT_EQ(json::parse(lines[i]), written[i]);
+  AuditCheck check = VerifyAudit(path_);
+  EXPECT_TRUE(check.problems.empty()) << Problems(check);
+  EXPECT_EQ(check.records, 6u);
+  EXPECT_EQ(check.last_hash, written[5]["hash"]);
+
+  // Another object on the file continues the chain after the deferred tail.
+  AuditLog again(path_);
+  ASSERT_TRUE(again.Open(error)) << error;
+  json next = AppendOne(again, 6, kNow);
+  EXPECT_EQ(next["seq"], 7);
+  EXPECT_EQ(next["prev"], written[5]["hash"]);
+  EXPECT_TRUE(VerifyAudit(path_).problems.empty()) << Problems(VerifyAudit(path_));
+}
+
+TEST_F(AuditTest, DeferredRecordsOnANewLogNameRecordZero) {
+  AuditLog log(path_);
+  std::string error;
+  ASSERT_TRUE(log.Open(error)) << error;
+  json first = AppendOne(log, 0, kDeferred);
+  json second = AppendOne(log, 1, kDeferred);
+  EXPECT_EQ(first["synced"], 0);
+  EXPECT_EQ(second["synced"], 0);
+  EXPECT_EQ(json::parse(ReadFile(path_ + ".head")), (json{{"seq", 0}, {"hash", std::string(64, '0')}}));
+  EXPECT_TRUE(VerifyAudit(path_).problems.empty()) << Problems(VerifyAudit(path_));
+  AuditLog again(path_);
+  EXPECT_TRUE(again.Open(error)) << error;
+}
+
+TEST_F(AuditTest, HeadStaysOnTheLastSyncedRecord) {
+  AuditLog log(path_);
+  std::string error;
+  ASSERT_TRUE(log.Open(error)) << error;
+  json synced = AppendOne(log, 0, kNow);
+  AppendOne(log, 1, kDeferred);
+  AppendOne(log, 2, kDeferred);
+  EXPECT_EQ(json::parse(ReadFile(path_ + ".head")), (json{{"seq", 1}, {"hash", synced["hash"]}}));
+  json next = AppendOne(log, 3, kNow);
+  EXPECT_EQ(next["seq"], 4);
+  EXPECT_EQ(json::parse(ReadFile(path_ + ".head")), (json{{"seq", 4}, {"hash", next["hash"]}}));
+}
+
+TEST_F(AuditTest, CuttingOffDeferredRecordsIsNotDetected) {
+  AuditLog log(path_);
+  std::string error;
+  ASSERT_TRUE(log.Open(error)) << error;
+  AppendOne(log, 0, kNow);
+  json synced = AppendOne(log, 1, kNow);
+  for (int i = 2; i < 5; ++i) AppendOne(log, i, kDeferred);
+  std::vector<std::string> lines = Lines(ReadFile(path_));
+  ASSERT_EQ(lines.size(), 5u);
+  // The trade a deferred record makes: cut off after the last synced record, the head cannot tell.
+  for (size_t keep : {4, 3, 2}) {
+    WriteFile(path_, Join(std::vector<std::string>(lines.begin(), lines.begin() + static_cast<std::ptrdiff_t>(keep))));
+    AuditCheck check = VerifyAudit(path_);
+    EXPECT_TRUE(check.problems.empty()) << keep << ": " << Problems(check);
+    EXPECT_EQ(check.records, keep);
+    AuditLog reopened(path_);
+    EXPECT_TRUE(reopened.Open(error)) << keep << ": " << error;
+  }
+  // The log goes on from the synced record.
+  AuditLog reopened(path_);
+  ASSERT_TRUE(reopened.Open(error)) << error;
+  json next = AppendOne(reopened, 9, kNow);
+  EXPECT_EQ(next["seq"], 3);
+  EXPECT_EQ(next["prev"], synced["hash"]);
+  EXPECT_TRUE(VerifyAudit(path_).problems.empty()) << Problems(VerifyAudit(path_));
+}
+
+TEST_F(AuditTest, CuttingOffASyncedRecordAfterDeferredOnesIsDetected) {
+  AuditLog log(path_);
+  std::string error;
+  ASSERT_TRUE(log.Open(error)) << error;
+  AppendOne(log, 0, kNow);
+  AppendOne(log, 1, kDeferred);
+  AppendOne(log, 2, kDeferred);
+  AppendOne(log, 3, kNow);       // record 4: the head names it
+  AppendOne(log, 4, kDeferred);  // record 5
+  std::vector<std::string> lines = Lines(ReadFile(path_));
+  ASSERT_EQ(lines.size(), 5u);
+  lines.resize(3);  // ends with the deferred record 3, before the head's record
+  WriteFile(path_, Join(lines));
+
+  AuditCheck check = VerifyAudit(path_);
+  EXPECT_TRUE(Mentions(check, "record 4 is missing at the end: the log was truncated", 0)) << Problems(check);
+  AuditLog reopened(path_);
+  EXPECT_FALSE(reopened.Open(error));
+  EXPECT_NE(error.find("truncated"), std::string::npos) << error;
+  EXPECT_FALSE(log.Append(Rec("r", "k", 9), error, nullptr, kDeferred));  // a deferred append checks the head too
+  EXPECT_NE(error.find("truncated"), std::string::npos) << error;
+  EXPECT_EQ(Lines(ReadFile(path_)).size(), 3u);
+}
+
+TEST_F(AuditTest, SyncedRecordCutOffBeforeItsHeadAfterDeferredOnesIsTolerated) {
+  // A crash between the fdatasync of record 4 and its head leaves the head at record 1, behind
+  // the deferred records 2 and 3.
+  AuditLog log(path_);
+  std::string error;
+  ASSERT_TRUE(log.Open(error)) << error;
+  json first = AppendOne(log, 0, kNow);
+  AppendOne(log, 1, kDeferred);
+  AppendOne(log, 2, kDeferred);
+  AppendOne(log, 3, kNow);
+  WriteFile(path_ + ".head", json{{"seq", 1}, {"hash", first["hash"]}}.dump() + "\n");
+  AuditCheck check = VerifyAudit(path_);
+  EXPECT_TRUE(check.problems.empty()) << Problems(check);
+  AuditLog reopened(path_);
+  ASSERT_TRUE(reopened.Open(error)) << error;
+  json next = AppendOne(reopened, 4, kNow);
+  EXPECT_EQ(next["seq"], 5);
+  EXPECT_EQ(json::parse(ReadFile(path_ + ".head"))["seq"], 5);
+  EXPECT_TRUE(VerifyAudit(path_).problems.empty()) << Problems(VerifyAudit(path_));
+}
+
+TEST_F(AuditTest, DeferredRecordsNamingASyncedRecordOneAfterTheHeadAreTolerated) {
+  // Deferred records whose "synced" is the record after the head's: that synced record's head
+  // write was cut off before them.
+  AuditLog log(path_);
+  std::string error;
+  ASSERT_TRUE(log.Open(error)) << error;
+  json first = AppendOne(log, 0, kNow);
+  AppendOne(log, 1, kNow);
+  AppendOne(log, 2, kDeferred);
+  AppendOne(log, 3, kDeferred);
+  WriteFile(path_ + ".head", json{{"seq", 1}, {"hash", first["hash"]}}.dump() + "\n");
+  AuditCheck check = VerifyAudit(path_);
+  EXPECT_TRUE(check.problems.empty()) << Problems(check);
+  AuditLog reopened(path_);
+  EXPECT_TRUE(reopened.Open(error)) << error;
+  // Two after the head is not.
+  WriteFile(path_ + ".head", json{{"seq", 0}, {"hash", std::string(64, '0')}}.dump() + "\n");
+  check = VerifyAudit(path_);
+  EXPECT_TRUE(Mentions(check, "names record 0, but the log's last record (4) was written when record 2 was the last synced one", 0))
+      << Problems(check);
+  EXPECT_FALSE(reopened.Open(error));
+}
+
+TEST_F(AuditTest, HeadBehindSeveralSyncedRecordsIsReported) {
+  AuditLog log(path_);
+  std::string error;
+  ASSERT_TRUE(log.Open(error)) << error;
+  json first = AppendOne(log, 0, kNow);
+  AppendOne(log, 1, kNow);
+  AppendOne(log, 2, kNow);
+  WriteFile(path_ + ".head", json{{"seq", 1}, {"hash", first["hash"]}}.dump() + "\n");
+  AuditCheck check = VerifyAudit(path_);
+  EXPECT_TRUE(Mentions(check, "names record 1, but the log goes on to record 3", 0)) << Problems(check);
+  AuditLog reopened(path_);
+  EXPECT_FALSE(reopened.Open(error));
+  EXPECT_NE(error.find("records were added without the head"), std::string::npos) << error;
+}
+
+TEST_F(AuditTest, DeferredTailAfterAnOlderHeadIsReported) {
+  // Record 4 was deferred while the head named record 3; a head naming record 1 was put back since.
+  AuditLog log(path_);
+  std::string error;
+  ASSERT_TRUE(log.Open(error)) << error;
+  json first = AppendOne(log, 0, kNow);
+  AppendOne(log, 1, kNow);
+  AppendOne(log, 2, kNow);
+  AppendOne(log, 3, kDeferred);
+  WriteFile(path_ + ".head", json{{"seq", 1}, {"hash", first["hash"]}}.dump() + "\n");
+  AuditCheck check = VerifyAudit(path_);
+  EXPECT_TRUE(Mentions(check, "was written when record 3 was the last synced one", 0)) << Problems(check);
+  EXPECT_FALSE(log.Append(Rec("r", "k", 9), error));
+  EXPECT_NE(error.find("names record 1"), std::string::npos) << error;
+}
+
+TEST_F(AuditTest, HeadNamingAReplacedRecordBehindTheEndIsReported) {
+  AuditLog log(path_);
+  std::string error;
+  ASSERT_TRUE(log.Open(error)) << error;
+  AppendOne(log, 0, kNow);
+  AppendOne(log, 1, kDeferred);
+  AppendOne(log, 2, kDeferred);
+  WriteFile(path_ + ".head", json{{"seq", 1}, {"hash", std::string(64, 'a')}}.dump() + "\n");
+  AuditCheck check = VerifyAudit(path_);
+  EXPECT_TRUE(Mentions(check, "record 1 is not the one", 0)) << Problems(check);
+}
+
+TEST_F(AuditTest, EditedSyncedIsReported) {
+  AuditLog log(path_);
+  std::string error;
+  ASSERT_TRUE(log.Open(error)) << error;
+  AppendOne(log, 0, kNow);
+  AppendOne(log, 1, kNow);
+  AppendOne(log, 2, kDeferred);
+  AppendOne(log, 3, kDeferred);
+  std::vector<std::string> lines = Lines(ReadFile(path_));
+  ASSERT_EQ(lines.size(), 4u);
+
+  json r = json::parse(lines[2]);
+  ASSERT_EQ(r["synced"], 2);
+  r["synced"] = 1;
+  std::vector<std::string> edited = lines;
+  edited[2] = r.dump();
+  WriteFile(path_, Join(edited));
+  AuditCheck check = VerifyAudit(path_);
+  EXPECT_TRUE(Mentions(check, "record 3 was edited", 3)) << Problems(check);
+
+  // A "synced" naming no earlier record, with the hash made to match: the field itself is reported.
+  r["synced"] = 3;
+  r.erase("hash");
+  r["hash"] = Sha256Hex(r.dump());
+  edited[2] = r.dump();
+  WriteFile(path_, Join(edited));
+  check = VerifyAudit(path_);
+  EXPECT_TRUE(Mentions(check, "record 3: its \"synced\" names no earlier record", 3)) << Problems(check);
+  EXPECT_FALSE(Mentions(check, "record 3 was edited")) << Problems(check);
+
+  r["synced"] = "2";
+  r.erase("hash");
+  r["hash"] = Sha256Hex(r.dump());
+  edited[2] = r.dump();
+  WriteFile(path_, Join(edited));
+  check = VerifyAudit(path_);
+  EXPECT_TRUE(Mentions(check, "record 3: its \"synced\" names no earlier record", 3)) << Problems(check);
+}
+
+TEST_F(AuditTest, DeferredTailWithABadSyncedDoesNotHideATruncation) {
+  // A last record claiming "synced" 5 (beyond itself) must not pass for the deferred tail of a head at 5.
+  AppendN(5);
+  std::vector<std::string> lines = Lines(ReadFile(path_));
+  lines.resize(3);
+  json r = json::parse(lines[2]);
+  r["synced"] = 5;
+  r.erase("hash");
+  r["hash"] = Sha256Hex(r.dump());
+  lines[2] = r.dump();
+  WriteFile(path_, Join(lines));
+  AuditCheck check = VerifyAudit(path_);
+  EXPECT_TRUE(Mentions(check, "records 4..5 are missing at the end", 0)) << Problems(check);
+  AuditLog log(path_);
+  std::string error;
+  EXPECT_FALSE(log.Open(error));
+  EXPECT_NE(error.find("truncated"), std::string::npos) << error;
+}
+
+TEST_F(AuditTest, HeadIsWrittenInPlaceAt128Bytes) {
+  AuditLog log(path_);
+  std::string error;
+  ASSERT_TRUE(log.Open(error)) << error;
+  std::string head_path = path_ + ".head";
+  std::string text = ReadFile(head_path);
+  EXPECT_EQ(text.size(), 128u);
+  struct stat before;
+  ASSERT_EQ(stat(head_path.c_str(), &before), 0);
+  json last;
+  for (int i = 0; i < 3; ++i) last = AppendOne(log, i, kNow);
+  text = ReadFile(head_path);
+  ASSERT_EQ(text.size(), 128u);
+  EXPECT_EQ(text.back(), '\n');
+  std::string expected = json{{"seq", 3}, {"hash", last["hash"]}}.dump();
+  EXPECT_EQ(text, expected + std::string(127 - expected.size(), ' ') + "\n");
+  EXPECT_EQ(json::parse(text), (json{{"seq", 3}, {"hash", last["hash"]}}));
+  struct stat after;
+  ASSERT_EQ(stat(head_path.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino) << "overwritten in place, not replaced";
+  EXPECT_EQ(after.st_mode & 0007, 0u);
+  EXPECT_FALSE(std::filesystem::exists(head_path + ".tmp"));
+}
+
+TEST_F(AuditTest, UnpaddedAndLongerHeadsAreReadAndRewrittenTo128Bytes) {
+  std::vector<json> written = AppendN(2);
+  std::string head_path = path_ + ".head";
+  // A head as older versions wrote it.
+  WriteFile(head_path, json{{"seq", 2}, {"hash", written[1]["hash"]}}.dump() + "\n");
+  AuditCheck check = VerifyAudit(path_);
+  EXPECT_TRUE(check.problems.empty()) << Problems(check);
+  AuditLog log(path_);
+  std::string error;
+  ASSERT_TRUE(log.Open(error)) << error;
+  json third = AppendOne(log, 2, kNow);
+  std::string text = ReadFile(head_path);
+  EXPECT_EQ(text.size(), 128u);
+  EXPECT_EQ(json::parse(text), (json{{"seq", 3}, {"hash", third["hash"]}}));
+
+  // One longer than 128 bytes is cut to 128 after the write.
+  WriteFile(head_path, "{\"seq\": 3,\n \"hash\": \"" + third["hash"].get<std::string>() + "\"}" + std::string(300, ' ') + "\n");
+  EXPECT_TRUE(VerifyAudit(path_).problems.empty()) << Problems(VerifyAudit(path_));
+  json fourth = AppendOne(log, 3, kNow);
+  text = ReadFile(head_path);
+  EXPECT_EQ(text.size(), 128u);
+  EXPECT_EQ(json::parse(text), (json{{"seq", 4}, {"hash", fourth["hash"]}}));
+
+  // A PATH.head.tmp an older version left is ignored, and left alone.
+  WriteFile(head_path + ".tmp", "{\"seq\": 1");
+  AuditLog again(path_);
+  ASSERT_TRUE(again.Open(error)) << error;
+  AppendOne(again, 4, kNow);
+  EXPECT_TRUE(VerifyAudit(path_).problems.empty()) << Problems(VerifyAudit(path_));
+  EXPECT_EQ(ReadFile(head_path + ".tmp"), "{\"seq\": 1");
+}
+
+TEST_F(AuditTest, EmptyHeadFile) {
+  // Created and cut off before its first write, under a new log: Open writes it.
+  std::filesystem::create_directories(dir_ + "/logs");
+  WriteFile(path_, "");
+  WriteFile(path_ + ".head", "");
+  AuditLog log(path_);
+  std::string error;
+  ASSERT_TRUE(log.Open(error)) << error;
+  EXPECT_EQ(ReadFile(path_ + ".head").size(), 128u);
+  EXPECT_EQ(json::parse(ReadFile(path_ + ".head"))["seq"], 0);
+  // Under a log with records, it is as good as missing.
+  AppendOne(log, 0, kNow);
+  WriteFile(path_ + ".head", "");
+  AuditCheck check = VerifyAudit(path_);
+  EXPECT_TRUE(Mentions(check, ".head is empty", 0)) << Problems(check);
+  AuditLog reopened(path_);
+  EXPECT_FALSE(reopened.Open(error));
+  EXPECT_NE(error.find("empty"), std::string::npos) << error;
+}
+
+TEST_F(AuditTest, CallerSyncedIsReplacedOrErased) {
+  AuditLog log(path_);
+  std::string error;
+  ASSERT_TRUE(log.Open(error)) << error;
+  json now, deferred;
+  ASSERT_TRUE(log.Append(json{{"run", "r"}, {"kind", "k"}, {"synced", 99}}, error, &now)) << error;
+  EXPECT_FALSE(now.contains("synced")) << now;
+  ASSERT_TRUE(log.Append(json{{"run", "r"}, {"kind", "k"}, {"synced", "x"}}, error, &deferred, kDeferred)) << error;
+  EXPECT_EQ(deferred["synced"], 1) << deferred;
+  ASSERT_TRUE(log.Append(json{{"run", "r"}, {"kind", "k"}, {"synced", 0}}, error, &now, kNow)) << error;
+  EXPECT_FALSE(now.contains("synced")) << now;
+  std::vector<std::string> lines = Lines(ReadFile(path_));
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_FALSE(json::parse(lines[0]).contains("synced"));
+  EXPECT_EQ(json::parse(lines[1])["synced"], 1);
+  EXPECT_FALSE(json::parse(lines[2]).contains("synced"));
+  EXPECT_TRUE(VerifyAudit(path_).problems.empty()) << Problems(VerifyAudit(path_));
+}
+
+TEST_F(AuditTest, TwoProcessesMixingDeferredAndSyncedAppendsKeepOneChain) {
+  {
+    AuditLog log(path_);
+    std::string error;
+    ASSERT_TRUE(log.Open(error)) << error;
+  }
+  constexpr int kEach = 200;
+  std::vector<pid_t> children;
+  for (int c = 0; c < 2; ++c) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      AuditLog log(path_);
+      std::string error;
+      if (!log.Open(error)) _exit(2);
+      for (int i = 0; i < kEach; ++i) {
+        if (!log.Append(Rec("r-child-" + std::to_string(c), "step", i), error, nullptr, i % 4 == 3 ? kNow : kDeferred)) _exit(3);
+      }
+      _exit(0);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  }
+  AuditCheck check = VerifyAudit(path_);
+  EXPECT_TRUE(check.problems.empty()) << Problems(check);
+  EXPECT_EQ(check.records, 2u * kEach);
+  // Every deferred record names the synced record before it; the head the last synced one.
+  std::vector<json> records;
+  std::string error;
+  ASSERT_TRUE(ReadAudit(path_, records, error)) << error;
+  uint64_t synced = 0;
+  for (const json& r : records) {
+    if (r.contains("synced")) {
+      EXPECT_EQ(r["synced"], synced) << r;
+    } else {
+      synced = r["seq"].get<uint64_t>();
+    }
+  }
+  EXPECT_EQ(json::parse(ReadFile(path_ + ".head"))["seq"], synced);
+}
+
 TEST(RunIdTest, FormatAndUniqueness) {
   std::set<std::string> ids;
   for (int i = 0; i < 1000; ++i) {

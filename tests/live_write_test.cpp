@@ -17,6 +17,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -170,7 +171,7 @@ runbook cache "Cache" {
 )";
     // A recording shim: logs its argv, one line per start, then does what RB_SHIM_SLEEP says.
     std::ofstream(dir_ / "bin" / "kubectl") << "#!/bin/sh\necho \"kubectl $*\" >> " << (dir_ / "shim.log").string()
-                                           << "\nsleep \"${RB_SHIM_SLEEP:-0}\"\n"
+                                           << "\ncase \"$*\" in *\"${RB_SHIM_SLOW:-}\"*) sleep \"${RB_SHIM_SLEEP:-0}\";; esac\n"
                                            << "for bad in $RB_SHIM_FAIL; do case \"$*\" in *\"$bad\"*) echo \"$bad is broken\" >&2; exit 1;; esac; done\n"
                                            << "echo \"restarted\"\n";
     chmod((dir_ / "bin" / "kubectl").c_str(), 0755);
@@ -226,7 +227,7 @@ runbook flush_cache "Flush the cache" {
                         << "\", timeout: 500ms, auth: CACHE_PASSWORD}\n"
                         << "  cache2: {address: \"redis://127.0.0.1:" << port << "\", timeout: 500ms, auth: CACHE_PASSWORD}\n"
                         << "exec:\n  allow: [redis-cli, kubectl]\n  path: [" << (dir_ / "bin").string()
-                        << ", /usr/bin, /bin]\n  env: {RB_SHIM_SLEEP: \"" << sleep << "\", RB_SHIM_FAIL: \"" << fail_ << "\"}\n"
+                        << ", /usr/bin, /bin]\n  env: {RB_SHIM_SLEEP: \"" << sleep << "\", RB_SHIM_FAIL: \"" << fail_ << "\", RB_SHIM_SLOW: \"" << slow_ << "\"}\n"
                         << "secrets:\n  CACHE_PASSWORD: {env: RB_TEST_CACHE_PASSWORD}\n"
                         << (team ? "state: {store: redis, address: \"redis://127.0.0.1:" + std::to_string(team) + "\", timeout: 300ms}\n"
                                  : "state:\n  store: file\n  path: " + (dir_ / "state.json").string() + "\n")
@@ -241,6 +242,7 @@ runbook flush_cache "Flush the cache" {
   std::string Audit() { return Slurp(dir_ / "audit.jsonl"); }
   std::filesystem::path dir_;
   std::string fail_;  // the words the kubectl shim fails on
+  std::string slow_;  // the words it sleeps on (empty: every command sleeps)
 };
 
 // The world: a redis-server with a password, the flag up.
@@ -763,6 +765,124 @@ TEST_F(LiveRun, KilledMidChangeTheResumedRunReportsOutcomeUnknownAndRunsNothingU
   EXPECT_EQ(Count(Slurp(dir_ / "shim.log"), "rollout restart"), 2u) << r.out << r.err;
   ProcessResult v = Runbook({"audit", "verify", "--env", fast});
   EXPECT_EQ(v.exit_code, 0) << v.out;
+  unsetenv("RB_TEST_CACHE_PASSWORD");
+}
+
+TEST_F(LiveRun, AResumedRunReadsItsChecksAgainUnderTheSameParamsAndEnvironment) {
+  setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
+  CacheServer w;
+  std::ofstream(dir_ / "roll.rb.denis") << R"(import std.redis
+import std.kube
+import policy.escalation
+
+runbook roll_workers "Roll the workers" {
+  severity P3
+  owner    sre
+  target redis = redis("cache")
+  param  ns : string
+  symptoms {
+    down "The cache does not answer" : not redis.ping()
+  }
+  steps {
+    check pods "Look at the pods" {
+      $ kubectl get pods -n {ns}
+    }
+    action restart "Restart the workers" {
+      $ kubectl rollout restart deployment/workers -n {ns}
+    }
+  }
+}
+)";
+  w.redis.Pause();
+  slow_ = "rollout restart";  // only the restart hangs: killed between its start and its end
+  std::string env = Env(w.redis.port(), "30");
+  const std::string file = (dir_ / "roll.rb.denis").string();
+  Background a = Start({"run", file, "--env", env, "--yes", "--param", "ns=prod", "--tick", "200ms"}, dir_, "a");
+  for (int i = 0; i < 300 && Count(Slurp(dir_ / "shim.log"), "rollout restart") == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(Count(Slurp(dir_ / "shim.log"), "rollout restart"), 1u);
+  kill(a.pid, SIGKILL);
+  a.Wait();
+  KillCommandLine("sleep 30");
+  w.redis.Resume();
+  std::string audit = Audit();
+  EXPECT_NE(audit.find("\"synced\":"), std::string::npos) << audit;  // the check's records: not synced on their own
+  size_t at = audit.find("\"run\":\"");
+  ASSERT_NE(at, std::string::npos);
+  std::string run = audit.substr(at + 7, audit.find('"', at + 7) - at - 7);
+  std::string fast = Env(w.redis.port(), "0");
+  // Other params than the run had: refused, saying which it had; nothing runs.
+  ProcessResult r = Runbook({"run", "--resume", run, "--env", fast, "--yes", "--confirm", "restart", "--param", "ns=staging"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("--param ns=prod"), std::string::npos) << r.err;
+  // Another environment: refused.
+  std::string other = Slurp(fast);
+  other.replace(other.find("name: test"), 10, "name: prod-eu");
+  std::ofstream(dir_ / "other.env.yaml") << other;
+  r = Runbook({"run", "--resume", run, "--env", (dir_ / "other.env.yaml").string(), "--yes", "--confirm", "restart"});
+  EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("environment test, not prod-eu"), std::string::npos) << r.err;
+  EXPECT_EQ(Count(Slurp(dir_ / "shim.log"), "get pods"), 1u);
+  // Resumed with the params of its record: the check is read again, the restart asked for runs once more.
+  r = Runbook({"run", "--resume", run, "--env", fast, "--yes", "--confirm", "restart", "--tick", "200ms"});
+  std::string log = Slurp(dir_ / "shim.log");
+  EXPECT_EQ(Count(log, "kubectl get pods -n prod"), 2u) << log << r.err;
+  EXPECT_EQ(Count(log, "kubectl rollout restart deployment/workers -n prod"), 2u) << log << r.err;
+  EXPECT_NE(r.exit_code, 2) << r.err;
+  ProcessResult v = Runbook({"audit", "verify", "--env", fast});
+  EXPECT_EQ(v.exit_code, 0) << v.out;
+  unsetenv("RB_TEST_CACHE_PASSWORD");
+}
+
+TEST_F(LiveRun, AFleetPassesOnARefusalAndStreamsEachMembersEvents) {
+  setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
+  CacheServer w;
+  std::ofstream(dir_ / "node.rb.denis") << R"(import std.redis
+import std.kube
+import policy.escalation
+
+runbook restart_node "Restart a node's agent" {
+  severity P3
+  owner    sre
+  target redis = redis("cache")
+  param  node : string
+  symptoms {
+    down "The cache does not answer" : not redis.ping()
+  }
+  steps {
+    action restart "Restart the node's agent" {
+      $ kubectl rollout restart deployment/agent-{node} -n denis
+    }
+  }
+}
+)";
+  std::string env = Env(w.redis.port());
+  std::ofstream(env, std::ios::app) << "params:\n  restart_node:\n    node: [node-1, node-2, node-3]\n";
+  // No --yes and no terminal: every member's restart is refused, and so is the fleet (exit 3).
+  ProcessResult r = Runbook({"run", (dir_ / "node.rb.denis").string(), "--env", env, "--tick", "200ms", "--max-errors", "100%"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_EQ(Count(Slurp(dir_ / "shim.log"), "rollout restart"), 0u);
+  // --format json: each member's events on stdout, naming the member, then the fleet's summary.
+  r = Runbook({"run", (dir_ / "node.rb.denis").string(), "--env", env, "--yes", "--tick", "200ms", "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  std::set<std::string> members;
+  nlohmann::json fleet;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    nlohmann::json e = nlohmann::json::parse(line, nullptr, false);
+    ASSERT_TRUE(e.is_object()) << line;
+    if (e.value("type", "") == "fleet") {
+      fleet = e;
+      continue;
+    }
+    ASSERT_TRUE(e.contains("member")) << line;
+    members.insert(e["member"].value("value", ""));
+  }
+  EXPECT_EQ(members, (std::set<std::string>{"node-1", "node-2", "node-3"}));
+  ASSERT_TRUE(fleet.is_object()) << r.out;
+  EXPECT_EQ(fleet.value("exit", -1), 0);
+  EXPECT_EQ(fleet["members"].size(), 3u);
   unsetenv("RB_TEST_CACHE_PASSWORD");
 }
 
