@@ -149,6 +149,27 @@ std::vector<Approval> OperatorAnswers::Done(const PersonAsk& ask, int64_t now_ms
   return given;
 }
 
+std::optional<Approval> OperatorAnswers::Vouch(const PersonAsk& ask, int64_t now_ms) {
+  if (o_.stop != nullptr && o_.stop->load()) return std::nullopt;
+  Approval a;
+  std::string why;
+  for (const auto& u : ask.unknowns) why += "    " + u + "\n";
+  std::optional<std::string> line = Prompt(fmt::format(
+      "\n  UNKNOWN: {} {} \"{}\" runs when `{}`, and that is unknown:\n{}  Check the system. Does `{}` hold? [y/N] ", ask.kind,
+      ask.step, ask.title, ask.guard, why.empty() ? "    (a probe it reads did not answer)\n" : why, ask.guard));
+  if (line) {
+    a = Approval{Yes(*line), o_.who, now_ms};
+  } else if (o_.confirm.count(ask.step) != 0) {
+    a = Approval{true, o_.who + " (--confirm " + ask.step + ")", now_ms};
+  } else {
+    return std::nullopt;  // nobody to say: the step stays pending
+  }
+  if (record_ && !record_("vouch", ask.step, a.approved, a.by, "its guard `" + ask.guard + "` was unknown")) {
+    return Approval{false, "nobody: the answer could not be written to the audit", now_ms};
+  }
+  return a;
+}
+
 std::string OperatorName() {
   const char* user = std::getenv("USER");
   if (user == nullptr || *user == '\0') user = std::getenv("LOGNAME");

@@ -61,6 +61,10 @@ class OperatorAnswers : public Answers {
   std::optional<bool> Peek(const std::string& question, int64_t now_ms) override;
   std::vector<Approval> Approvals(const PersonAsk& ask, int64_t now_ms) override;
   std::vector<Approval> Done(const PersonAsk& ask, int64_t now_ms) override;
+  // An unknown guard: at a terminal the operator is shown why and asked whether it holds; without
+  // one it holds only when --confirm names the step. --yes never says so: it approves commands,
+  // not what the system's state is.
+  std::optional<Approval> Vouch(const PersonAsk& ask, int64_t now_ms) override;
   // Approvals refused or not given (denied at the prompt, no terminal, a last resort not allowed):
   // the run ends with exit 3.
   const std::vector<std::string>& refusals() const { return refusals_; }

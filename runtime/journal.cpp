@@ -241,6 +241,9 @@ std::string RenderAuditStory(const std::vector<nlohmann::json>& records) {
                          I(r, "exit", -1), I(r, "ms", 0), SD(r, "out_sha256", "").substr(0, 12));
     } else if (kind == "approval" || kind == "done" || kind == "answer") {
       line = fmt::format("{} {}: {} by {}", kind, step, B(r, "approved") ? "yes" : "no", SD(r, "by", "?"));
+    } else if (kind == "vouch") {
+      line = fmt::format("vouch {}: {} ({}) said {}", step, SD(r, "how", "its guard was unknown"), SD(r, "by", "?"),
+                         B(r, "approved") ? "it holds" : "it does not hold");
     } else if (kind == "outcome_unknown") {
       line = fmt::format("  $ {}  outcome unknown (the run resumed has no end for it): {}", S(r, "argv"),
                          B(r, "again") ? "run again, said " + SD(r, "by", "?") : "not run again");

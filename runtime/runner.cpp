@@ -55,6 +55,7 @@ class Runner::Impl {
     state_.assign(r_.steps.size(), StepState::kNotReached);
     passed_at_.assign(r_.steps.size(), -1);
     guard_seen_.assign(r_.steps.size(), Tri::kUnknown);
+    vouched_.assign(r_.steps.size(), 0);
     rows_.resize(r_.rows.size() + (p.policy ? p.policy->rows.size() : 0));
     trace_.runbook = p.Str(r_.name);
     trace_.scenario = opt.name;
@@ -261,7 +262,7 @@ class Runner::Impl {
         const Step& st = r_.steps[n];
         if (st.guard != kNoChunk) {
           Tri g = ToTri(host_.Eval(st.guard));
-          if (g != Tri::kTrue) {
+          if (g != Tri::kTrue && !(g == Tri::kUnknown && Vouched(n))) {
             PassOver(n, g);
             continue;
           }
@@ -282,6 +283,7 @@ class Runner::Impl {
     walk_.number = number;
     state_.assign(r_.steps.size(), StepState::kNotReached);
     passed_at_.assign(r_.steps.size(), -1);
+    vouched_.assign(r_.steps.size(), 0);
     facts_.step_failed.assign(r_.steps.size(), 0);
     host_.ResetCaptures();
   }
@@ -293,11 +295,31 @@ class Runner::Impl {
     for (uint32_t s = 0; s < r_.steps.size(); ++s) {
       if (state_[s] != StepState::kWaiting || passed_at_[s] >= facts_.now_ms || InProgress(s)) continue;
       Tri g = ToTri(host_.Eval(r_.steps[s].guard));
-      if (g == Tri::kTrue) return s;
+      if (g == Tri::kTrue || (g == Tri::kUnknown && Vouched(s))) return s;
       if (g != guard_seen_[s]) PassOver(s, g);  // from unknown to false, or back
       passed_at_[s] = facts_.now_ms;
     }
     return std::nullopt;
+  }
+
+  // A guard that reads unknown: whether a person says it holds (live: at the prompt, or --confirm
+  // STEP). Asked once per step and walk, shown in the trace as the step's approval of its guard.
+  bool Vouched(uint32_t s) {
+    if (s >= vouched_.size()) return false;
+    if (vouched_[s] != 0) return vouched_[s] > 0;
+    const Step& st = r_.steps[s];
+    PersonAsk ask = Ask(s);
+    ask.guard = p_.Str(st.guard_text);
+    ask.unknowns = trace_.unknown_probes;
+    if (opt_.before_asking) opt_.before_asking(trace_);
+    std::optional<Approval> a = world_.answers.Vouch(ask, facts_.now_ms);
+    vouched_[s] = a && a->approved ? 1 : -1;
+    if (a) {
+      TraceEvent& e = Event(TraceEvent::Kind::kApproval, StepName(s),
+                            fmt::format("{}, for its guard `{}`, which is unknown", a->by, ask.guard));
+      e.status = a->approved ? "approved" : "denied";
+    }
+    return vouched_[s] > 0;
   }
 
   void PassOver(uint32_t s, Tri g) {
@@ -405,7 +427,10 @@ class Runner::Impl {
   // What a person is asked about step `s`: its commands bound as they are now (secrets as ***).
   PersonAsk Ask(uint32_t s) {
     const Step& st = r_.steps[s];
-    PersonAsk ask{StepName(s), lang::Name(st.kind), p_.Str(st.title), {}};
+    PersonAsk ask;
+    ask.step = StepName(s);
+    ask.kind = lang::Name(st.kind);
+    ask.title = p_.Str(st.title);
     for (const auto& it : st.items) {
       if (it.kind == StepItem::Kind::kCommand) ask.commands.push_back(Bound(it.command).Display());
     }
@@ -443,7 +468,8 @@ class Runner::Impl {
         e.status = "approved";
         trace_.steps[c.run].approved_by = a->by;
         // Approved after a wait: the walk's guard must still hold, or the step is not needed now.
-        if (c.announced && c.walk && st.guard != kNoChunk && ToTri(host_.Eval(st.guard)) != Tri::kTrue) {
+        Tri still = c.announced && c.walk && st.guard != kNoChunk ? ToTri(host_.Eval(st.guard)) : Tri::kTrue;
+        if (still == Tri::kFalse || (still == Tri::kUnknown && !Vouched(c.step))) {
           c.pending = true;
           c.not_run = fmt::format("not run: its guard `{}` no longer holds", p_.Str(st.guard_text));
           c.phase = Phase::kEnded;
@@ -928,6 +954,7 @@ class Runner::Impl {
   std::vector<StepState> state_;    // per step, in this walk
   std::vector<int64_t> passed_at_;  // when a passed-over step's guard was last looked at
   std::vector<Tri> guard_seen_;     // what it was then
+  std::vector<int> vouched_;        // per step in this walk: 0 not asked, 1 a person said its unknown guard holds, -1 not
   std::vector<Cursor> cursors_;     // the steps in progress: the walk's and the rows'
   Cursor* cur_ = nullptr;           // the one being moved on
   std::map<std::string, size_t> approvals_used_, done_used_;  // per step: the answers consumed so far

@@ -116,6 +116,8 @@ struct Approval {
 struct PersonAsk {
   std::string step, kind, title;       // kind: action, last_resort, manual, ...
   std::vector<std::string> commands;  // each `$` line bound: "kubectl rollout restart statefulset/redis -n denis"
+  std::string guard;                  // Vouch: the guard's text ("ping_error")
+  std::vector<std::string> unknowns;  // Vouch: why the probes read so far are unknown
 };
 class Answers {
  public:
@@ -141,6 +143,14 @@ class Answers {
     return {};
   }
   virtual std::vector<Approval> Done(const PersonAsk& ask, int64_t now_ms) { return Done(ask.step, now_ms); }
+  // A step whose guard is unknown (a probe it reads failed): whether a person, having seen why
+  // (`ask.guard`, `ask.unknowns`), says it holds, so the step runs (its approval is still asked).
+  // Asked once per step and walk. Nullopt, the default: nobody says; the step stays pending.
+  virtual std::optional<Approval> Vouch(const PersonAsk& ask, int64_t now_ms) {
+    (void)ask;
+    (void)now_ms;
+    return std::nullopt;
+  }
   // Who approves an `action` that no approval names: a rehearsal approves actions itself (they are
   // recorded, never performed). Nullopt, the default, so that no live world approves by omission:
   // an action waits for an approval, as a last resort always does.

@@ -25,6 +25,7 @@
 
 #include "tests/http_fixture.hpp"
 #include "tests/live_server.hpp"
+#include "tests/live_world.hpp"
 #include "tests/process.hpp"
 #include "tests/test_util.hpp"
 
@@ -884,6 +885,60 @@ runbook restart_node "Restart a node's agent" {
   EXPECT_EQ(fleet.value("exit", -1), 0);
   EXPECT_EQ(fleet["members"].size(), 3u);
   unsetenv("RB_TEST_CACHE_PASSWORD");
+}
+
+// runbooks/redis_down itself, live, with Redis stopped: `ping_error` is unknown (a refused
+// connection is not an answer to PING), so the restart runs only once a person says the guard holds
+// (--confirm restart, or y at the prompt); of two concurrent runs only one restarts.
+TEST_F(LiveRun, RedisDownsRestartRunsOnceForTwoRunsAndOnlyWhenAPersonSaysRedisIsDown) {
+  LiveWorld world;
+  ASSERT_TRUE(world.Ready()) << "redis-server or prometheus did not come up";
+  world.redis().Stop();
+  const std::string log_path = (dir_ / "shim.log").string();
+  std::ofstream(dir_ / "bin" / "redis-cli") << "#!/bin/sh\necho \"redis-cli $*\" >> " << log_path
+                                             << "\necho 'Could not connect to Redis at 127.0.0.1:6379: Connection refused' >&2\nexit 1\n";
+  std::ofstream(dir_ / "bin" / "curl") << "#!/bin/sh\necho \"curl $*\" >> " << log_path << "\necho 'rate_limit_fallback 0'\n";
+  chmod((dir_ / "bin" / "redis-cli").c_str(), 0755);
+  chmod((dir_ / "bin" / "curl").c_str(), 0755);
+  std::string env = world.WriteEnv((dir_ / "world.env.yaml").string());
+  std::string text = Slurp(env);
+  const std::string allow = "exec:\n  allow: [redis-cli, celery]\n";
+  ASSERT_NE(text.find(allow), std::string::npos) << text;
+  text.replace(text.find(allow), allow.size(),
+               "exec:\n  allow: [redis-cli, celery, kubectl, curl]\n  path: [" + (dir_ / "bin").string() + ", /usr/bin, /bin]\n");
+  text.replace(text.find("  env: {"), 8, "  env: {RB_SHIM_SLEEP: \"2\", ");
+  text += "audit: {path: " + (dir_ / "audit.jsonl").string() + "}\nlocks: {path: " + (dir_ / "locks").string() + "}\n";
+  std::ofstream(env) << text;
+  const std::string file = (SourceDir() / "runbooks" / "redis_down.rb.denis").string();
+  const std::string restart = "kubectl rollout restart statefulset/redis -n denis";
+  std::vector<std::string> args{"run", file, "--env", env, "--yes", "--confirm", "restart", "--tick", "200ms", "--for", "3s"};
+  Background a = Start(args, dir_, "a");
+  for (int i = 0; i < 300 && Count(Slurp(dir_ / "shim.log"), restart) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ProcessResult b = Runbook(args);  // the second engineer, while the first one's restart runs
+  EXPECT_EQ(b.exit_code, 3) << b.out << b.err;
+  EXPECT_NE(b.err.find("loopback/runbook/redis_down is held by"), std::string::npos) << b.err;
+  int rc = a.Wait();
+  std::string a_err = Slurp(a.err);
+  EXPECT_EQ(Count(Slurp(dir_ / "shim.log"), restart), 1u) << a_err;
+  EXPECT_EQ(rc, 1) << a_err << Slurp(a.out);  // restarted, but Redis did not come back within --for
+  EXPECT_NE(a_err.find("(--confirm restart), for its guard `ping_error`, which is unknown"), std::string::npos) << a_err;
+  EXPECT_NE(Audit().find("\"kind\":\"vouch\""), std::string::npos);
+  // Nobody says Redis is down: the restart is pending, never guessed (--yes approves commands only).
+  ProcessResult c = Runbook({"run", file, "--env", env, "--yes", "--tick", "200ms", "--for", "1s"});
+  EXPECT_EQ(c.exit_code, 1) << c.out << c.err;
+  EXPECT_EQ(Count(Slurp(dir_ / "shim.log"), restart), 1u) << c.err;
+  EXPECT_NE((c.out + c.err).find("its guard `ping_error` is unknown"), std::string::npos) << c.out << c.err;
+  // At a terminal: shown why, asked whether it holds, then asked to approve the restart.
+  std::string seen;
+  int t = OnTerminal({"run", file, "--env", env, "--tick", "200ms", "--for", "3s", "--answer", "¿Datos perdidos?=no",
+                      "--answer", "¿Data loss?=no", "--answer", "¿Security breach?=no",
+                      "--answer", "¿Múltiples componentes caídos?=no", "--answer", "¿Sin rollback disponible?=no"},
+                     {{"Does `ping_error` hold? [y/N]", "y"}, {"Run it? [y/N]", "y"}}, seen);
+  EXPECT_EQ(t, 1) << seen;
+  EXPECT_NE(seen.find("connection refused (127.0.0.1:"), std::string::npos) << seen;
+  EXPECT_EQ(Count(Slurp(dir_ / "shim.log"), restart), 2u) << seen;
 }
 
 }  // namespace
