@@ -216,6 +216,8 @@ class Runner::Impl {
     int polls = 0;
     std::string last_unknown;  // why the last command's output is not there to capture; empty: it ran ok
     Value output = Value::Unknown();
+    std::vector<std::string> approved;  // the commands as shown when a person approved the step
+    bool approval_asked = false;        // a person approved it (approved holds what they saw)
   };
   struct Walk {
     bool started = false, restart = false, stopped = false;
@@ -452,7 +454,8 @@ class Runner::Impl {
   bool Approve(Cursor& c, const Step& st) {
     const std::string& name = StepName(c.step);
     if (opt_.before_asking) opt_.before_asking(trace_);
-    std::vector<Approval> given = world_.answers.Approvals(Ask(c.step), facts_.now_ms);
+    PersonAsk asked = Ask(c.step);
+    std::vector<Approval> given = world_.answers.Approvals(asked, facts_.now_ms);
     size_t& used = approvals_used_[name];
     SkipStale(given, used);
     // A last resort is for an incident that holds: once it closed, no approval runs it.
@@ -467,6 +470,8 @@ class Runner::Impl {
       if (a->approved) {
         e.status = "approved";
         trace_.steps[c.run].approved_by = a->by;
+        c.approved = asked.commands;
+        c.approval_asked = true;
         // Approved after a wait: the walk's guard must still hold, or the step is not needed now.
         Tri still = c.announced && c.walk && st.guard != kNoChunk ? ToTri(host_.Eval(st.guard)) : Tri::kTrue;
         if (still == Tri::kFalse || (still == Tri::kUnknown && !Vouched(c.step))) {
@@ -653,6 +658,21 @@ class Runner::Impl {
     cur.last_unknown = "the command before it did not run";
     judged = judged && bc.effect <= Effect::kRead;  // a failed write is never excused
     std::string shown = bc.Display();
+    // A live change runs with the words a person approved: one whose words were not known then (a
+    // capture of the command before it in the step) is shown and asked about again, now. Asked
+    // before its event is added (the approval's event comes first, and `e` below stays valid).
+    bool approved_again = true;
+    if (bc.effect >= Effect::kWrite && record && world_.provider.RunsWrites() && cur.approval_asked && !bc.unbound &&
+        bc.unknown_lets.empty() && !bc.undeclared && std::find(cur.approved.begin(), cur.approved.end(), shown) == cur.approved.end()) {
+      PersonAsk ask = Ask(cur.step);
+      ask.commands = {shown};
+      if (opt_.before_asking) opt_.before_asking(trace_);
+      std::vector<Approval> again = world_.answers.Approvals(ask, facts_.now_ms);
+      approved_again = !again.empty() && again.back().approved;
+      Event(TraceEvent::Kind::kApproval, p_.Str(st.name), again.empty() ? std::string("nobody") : again.back().by).status =
+          approved_again ? "approved" : "denied";
+      if (approved_again) cur.approved.push_back(shown);
+    }
     if (record) trace_.steps[cur.run].commands.push_back(shown);
     // A re-poll of an expectation runs its read commands again without adding to the timeline.
     TraceEvent scratch;
@@ -683,6 +703,14 @@ class Runner::Impl {
       e.status = fmt::format("refused: with its bound words this is a {} command ({}); a {} step may not run it",
                              EffectName(bc.effect), bc.rule, lang::Name(st.kind));
       cur.failed = true;
+      facts_.output = Value::Unknown();
+      return;
+    }
+    if (!approved_again) {
+      e.status = "not started: its words are known only now, and were not approved as they are";
+      cur.pending = true;
+      cur.not_run = "not run: its words are known only now, and were not approved as they are";
+      cur.last_unknown = "the command before it did not start";
       facts_.output = Value::Unknown();
       return;
     }

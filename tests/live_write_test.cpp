@@ -887,6 +887,47 @@ runbook restart_node "Restart a node's agent" {
   unsetenv("RB_TEST_CACHE_PASSWORD");
 }
 
+// A change whose words come from a capture of the command before it in its step: the approval
+// of the step could not show them, so the change is shown and asked about again once they are known.
+TEST_F(LiveRun, AChangeWhoseWordsAreCapturedInItsStepIsAskedAgainWithThem) {
+  setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
+  CacheServer w;
+  std::ofstream(dir_ / "drain.rb.denis") << R"(import std.redis
+import std.kube
+import policy.escalation
+
+runbook drain_worker "Drain the stuck worker" {
+  severity P3
+  owner    sre
+  target redis = redis("cache")
+  symptoms {
+    up "The cache answers" : redis.ping()
+  }
+  steps {
+    action drain "Restart the stuck worker" {
+      $ kubectl get deployment -l app=worker -o name
+      let stuck = output
+      $ kubectl rollout restart {stuck} -n denis
+    }
+  }
+}
+)";
+  std::string env = Env(w.redis.port());
+  const std::string file = (dir_ / "drain.rb.denis").string();
+  std::string seen;
+  int rc = OnTerminal({"run", file, "--env", env, "--tick", "200ms", "--for", "2s", "--answer", "¿Data loss?=no"},
+                      {{"Run it? [y/N]", "y"}, {"Run it? [y/N]", "n"}}, seen);
+  EXPECT_NE(seen.find("$ kubectl rollout restart restarted -n denis\r\n  Run it?"), std::string::npos) << seen;
+  EXPECT_EQ(Count(Slurp(dir_ / "shim.log"), "rollout restart"), 0u) << seen;  // refused as it is now
+  EXPECT_NE(seen.find("were not approved as they are"), std::string::npos) << seen;
+  EXPECT_EQ(rc, 3) << seen;  // denied at the prompt: refused
+  // With --yes each is approved as shown, and the audit has both approvals.
+  ProcessResult r = Runbook({"run", file, "--env", env, "--yes", "--tick", "200ms", "--for", "2s"});
+  EXPECT_EQ(Count(Slurp(dir_ / "shim.log"), "kubectl rollout restart restarted -n denis"), 1u) << r.err;
+  EXPECT_GE(Count(Audit(), "\"kind\":\"approval\""), 3u);
+  unsetenv("RB_TEST_CACHE_PASSWORD");
+}
+
 // runbooks/redis_down itself, live, with Redis stopped: `ping_error` is unknown (a refused
 // connection is not an answer to PING), so the restart runs only once a person says the guard holds
 // (--confirm restart, or y at the prompt); of two concurrent runs only one restarts.
