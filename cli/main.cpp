@@ -272,6 +272,8 @@ int main(int argc, char** argv) {
   run->add_flag("--yes,-y", run_args.yes, "Live: approve every action as shown, without asking (never a last resort)");
   run->add_flag("--allow-last-resort", run_args.allow_last_resort, "Live: a last resort may be asked for; its name must still be typed");
   run->add_option("--confirm", run_args.confirm, "Live, no terminal: approve this last resort, or say this manual step is done; repeatable");
+  run->add_option("--vouch", run_args.vouch,
+                  "Live, no terminal: say that this step's guard holds when it is unknown (a probe failed); repeatable");
   run->add_option("--wait-lock", run_args.wait_lock_text, "Live: wait this long (2m) for a lock another run holds, instead of exit 3");
   run->add_option("--resume", run_args.resume, "Live: continue run RUN from the audit after a crash (runbook audit show lists runs)");
   run->add_option("--max-concurrency", run_args.max_concurrency, "A fleet (a param bound to a list): at most N runs at once (default 1)");

@@ -130,12 +130,32 @@ rt::PageToSend ToSend(const rt::PageSent& page, const rt::Environment& env, cons
 // remediation never waits for a pager), retried within `delivery.deadline`, and the outcome of each
 // channel recorded when it ends. With the team's Redis, a page another run already sent for this
 // incident and level is not sent again.
+// Lines the page threads have to say, shown by the run's thread between its own lines (never in
+// the middle of a prompt or the status line).
+class SayLater {
+ public:
+  void Add(std::string line) {
+    std::lock_guard<std::mutex> hold(m_);
+    lines_.push_back(std::move(line));
+  }
+  std::vector<std::string> Take() {
+    std::lock_guard<std::mutex> hold(m_);
+    std::vector<std::string> out;
+    out.swap(lines_);
+    return out;
+  }
+
+ private:
+  std::mutex m_;
+  std::vector<std::string> lines_;
+};
+
 class LiveNotifier : public rt::Notifier {
  public:
   LiveNotifier(rt::AuditJournal& journal, const rt::Environment& env, rt::RedisTeam* team, std::string runbook, std::string title,
-               std::string run, std::string who, std::function<std::string(std::string)> redact)
+               std::string run, std::string who, std::function<std::string(std::string)> redact, SayLater& say)
       : journal_(journal), env_(env), team_(team), runbook_(std::move(runbook)), title_(std::move(title)), run_(std::move(run)),
-        who_(std::move(who)), redact_(std::move(redact)) {
+        who_(std::move(who)), redact_(std::move(redact)), say_(say) {
     incident_ = run_;
     if (team_ != nullptr) {  // the team's open incident of this runbook, if another run opened it
       std::string by;
@@ -172,7 +192,8 @@ class LiveNotifier : public rt::Notifier {
       shown.message += " (NOT SENT: the environment's contacts list no channel for " + page.contact + ": page them by hand)";
       recording_.Page(shown, trace);
       std::lock_guard<std::mutex> hold(m_);
-      ++failed_;
+      undelivered_.push_back(fmt::format("page {}: NOT sent: the environment's contacts list no channel for it — page them by hand\n",
+                                         page.contact));
       return;
     }
     journal_.Record("page", {{"contact", p.contact}, {"channel", channels}, {"dedup_key", p.dedup_key}, {"message", p.message},
@@ -195,20 +216,21 @@ class LiveNotifier : public rt::Notifier {
       // Delivered nowhere: another run may try; the claim that it was paged is given back.
       bool any = std::any_of(d.begin(), d.end(), [](const rt::Delivery& x) { return x.delivered; });
       if (!any && team_ != nullptr && !claim.empty()) team_->ReleaseClaim(p.dedup_key + "/" + p.contact, claim);
-      // Said as soon as it is known, while the remediation goes on: a page that did not reach
-      // anyone is for the operator to make by hand now, not at the end of the run.
+      // Said as soon as it is known (at the run's next line), while the remediation goes on: a page
+      // that did not reach anyone is for the operator to make by hand now, not at the end of the run.
       std::lock_guard<std::mutex> hold(m_);
       for (const auto& x : d) {
-        std::cerr << redact_(x.delivered ? fmt::format("page {}: delivered to {} {} ({}, {} attempt{}, {} ms)\n", p.contact, x.kind,
-                                                       x.address, x.url, x.attempts, x.attempts == 1 ? "" : "s", x.elapsed_ms)
-                                         : fmt::format("page {}: NOT delivered to {} {}: {} — page them by hand\n", p.contact, x.kind,
-                                                       x.address, x.reason))
-                  << std::flush;
-        failed_ += x.delivered ? 0 : 1;
+        std::string line = redact_(x.delivered ? fmt::format("page {}: delivered to {} {} ({}, {} attempt{}, {} ms)\n", p.contact, x.kind,
+                                                             x.address, x.url, x.attempts, x.attempts == 1 ? "" : "s", x.elapsed_ms)
+                                               : fmt::format("page {}: NOT delivered to {} {}: {} — page them by hand\n", p.contact,
+                                                             x.kind, x.address, x.reason));
+        if (!x.delivered) undelivered_.push_back(line);
+        say_.Add(std::move(line));
       }
     });
   }
-  // Waits for every page still being sent (each ends by its deadline; each said how it went).
+  // Waits for every page still being sent (each ends by its deadline), says what is left to say,
+  // and lists again every page that reached no one.
   void Wait() {
     std::vector<std::thread> ts;
     {
@@ -216,8 +238,14 @@ class LiveNotifier : public rt::Notifier {
       ts.swap(threads_);
     }
     for (auto& t : ts) t.join();
+    for (const auto& line : say_.Take()) std::cerr << line;
+    std::lock_guard<std::mutex> hold(m_);
+    if (!undelivered_.empty()) {
+      std::cerr << fmt::format("runbook: {} page{} reached no one:\n", undelivered_.size(), undelivered_.size() == 1 ? "" : "s");
+      for (const auto& line : undelivered_) std::cerr << "  " << line;
+      undelivered_.clear();
+    }
   }
-  int failed() const { return failed_; }
   const std::string& incident() const { return incident_; }
 
  private:
@@ -230,7 +258,8 @@ class LiveNotifier : public rt::Notifier {
   rt::RecordingNotifier recording_;
   std::mutex m_;
   std::vector<std::thread> threads_;
-  int failed_ = 0;
+  SayLater& say_;
+  std::vector<std::string> undelivered_;
 };
 
 // A dry run's pages: shown with each payload that a live run would send, and not sent.
@@ -291,6 +320,7 @@ int RunFleet(const RunArgs& args, const std::string& file, const std::string& pa
   if (args.yes) base.push_back("--yes");
   if (args.allow_last_resort) base.push_back("--allow-last-resort");
   for (const auto& c : args.confirm) add("--confirm", c);
+  for (const auto& c : args.vouch) add("--vouch", c);
   for (const auto& a : args.answers) add("--answer", a);
   for (const auto& x : args.params) add("--param", x);
   for (const auto& x : args.module_path) add("--path", x);
@@ -478,8 +508,8 @@ int RunRun(const RunArgs& args) {
     }
     answers[a.substr(0, eq)] = v == "yes";
   }
-  if (args.dry_run && (args.yes || args.allow_last_resort || !args.confirm.empty() || !args.wait_lock_text.empty())) {
-    std::cerr << "runbook: --yes, --allow-last-resort, --confirm and --wait-lock are for live runs; a dry run approves nothing "
+  if (args.dry_run && (args.yes || args.allow_last_resort || !args.confirm.empty() || !args.vouch.empty() || !args.wait_lock_text.empty())) {
+    std::cerr << "runbook: --yes, --allow-last-resort, --confirm, --vouch and --wait-lock are for live runs; a dry run approves nothing "
                  "(drop them, or drop --dry-run)\n";
     return 2;
   }
@@ -534,14 +564,19 @@ int RunRun(const RunArgs& args) {
     resumed_env = rt::RecordText(*start, "env");
     // The same params, or the resumed run's changes would be matched to other targets.
     std::vector<std::string> was;
-    if (start->contains("params") && (*start)["params"].is_array()) {
+    const bool has_params = start->contains("params") && (*start)["params"].is_array();
+    if (has_params) {
       for (const auto& v : (*start)["params"]) {
         if (v.is_string()) was.push_back(v.get<std::string>());
       }
     }
-    if (args.params.empty()) {
+    if (!has_params) {
+      std::cerr << fmt::format("runbook: warning: --resume {}: its record does not say which --param values it had; resuming "
+                               "with {}\n",
+                               args.resume, args.params.empty() ? std::string("none") : fmt::format("--param {}", fmt::join(args.params, " --param ")));
+    } else if (args.params.empty()) {
       params = was;
-    } else if (std::set<std::string>(args.params.begin(), args.params.end()) != std::set<std::string>(was.begin(), was.end())) {
+    } else if (args.params != was) {  // in order: a later value of one name wins
       std::cerr << fmt::format("runbook: --resume {}: that run was started with {}; resume it with the same --param values, or "
                                "with none (they are taken from its record)\n",
                                args.resume, was.empty() ? std::string("no --param") : fmt::format("--param {}", fmt::join(was, " --param ")));
@@ -606,6 +641,7 @@ int RunRun(const RunArgs& args) {
   const std::string env_name = in.env.name.empty() ? args.env : in.env.name;
   const std::string mode = args.dry_run ? "run --dry-run" : "run";
   size_t shown = 0;
+  SayLater said_later;  // what the page threads have to say
   std::string run_id;  // a live run's, once it has one
   rt::DryRunOptions o;
   o.env = &in.env;
@@ -622,6 +658,7 @@ int RunRun(const RunArgs& args) {
   std::string current;  // the step in progress
   auto show_events = [&](const rt::Trace& t) {
     if (status_line) std::cerr << "\r\x1b[K";
+    for (const auto& line : said_later.Take()) std::cerr << line;
     for (; shown < t.events.size(); ++shown) {
       const rt::TraceEvent& e = t.events[shown];
       if (e.kind == rt::TraceEvent::Kind::kStepStart) current = e.name + " (" + e.status + ")";
@@ -820,7 +857,7 @@ int RunRun(const RunArgs& args) {
   for (const auto& [name, f] : fences) fence_list[name] = f;
   if (!journal.Record("run_start",
                       {{"file", file}, {"locks", lock_names}, {"fences", fence_list}, {"yes", args.yes}, {"allow_last_resort", args.allow_last_resort},
-                       {"confirm", args.confirm}, {"params", params}, {"pid", static_cast<int64_t>(getpid())}, {"resume_of", args.resume}},
+                       {"confirm", args.confirm}, {"vouch", args.vouch}, {"params", params}, {"pid", static_cast<int64_t>(getpid())}, {"resume_of", args.resume}},
                       error)) {
     std::cerr << "runbook: refused: the audit log cannot be written, so nothing may change: " << error << "\n";
     return 2;
@@ -830,6 +867,7 @@ int RunRun(const RunArgs& args) {
   oo.yes = args.yes;
   oo.allow_last_resort = args.allow_last_resort;
   oo.confirm = confirm;
+  oo.vouch = std::set<std::string>(args.vouch.begin(), args.vouch.end());
   oo.answers = answers;
   oo.stop = &g_interrupted;
   rt::OperatorAnswers people(oo, prompter,
@@ -838,7 +876,7 @@ int RunRun(const RunArgs& args) {
                                return journal.Record(kind, {{"step", step}, {"approved", approved}, {"by", by}, {"how", how}}, e);
                              });
   LiveNotifier notifier(journal, in.env, team != nullptr ? &team->team() : nullptr, name, p.Str(p.runbooks[*index].title), run_id, who,
-                        redact);
+                        redact, said_later);
   if (team != nullptr) {  // the team sees who walks which incident, from its start
     nlohmann::json incident{{"runbook", name}, {"run", run_id}, {"operator", who}, {"started", me.since}, {"status", "in progress"}};
     team->team().PutIncident(notifier.incident() + "/" + run_id, incident.dump());

@@ -65,6 +65,7 @@ struct RunArgs {
   bool yes = false;                       // --yes: approve every action as shown
   bool allow_last_resort = false;         // --allow-last-resort
   std::vector<std::string> confirm;       // --confirm STEP
+  std::vector<std::string> vouch;         // --vouch STEP: its unknown guard holds
   std::string wait_lock_text;             // --wait-lock 2m
   std::string resume;                     // --resume RUN
   int max_concurrency = 1;                // a fleet: runs at once

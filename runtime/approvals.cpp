@@ -159,10 +159,10 @@ std::optional<Approval> OperatorAnswers::Vouch(const PersonAsk& ask, int64_t now
       ask.step, ask.title, ask.guard, why.empty() ? "    (a probe it reads did not answer)\n" : why, ask.guard));
   if (line) {
     a = Approval{Yes(*line), o_.who, now_ms};
-  } else if (o_.confirm.count(ask.step) != 0) {
-    a = Approval{true, o_.who + " (--confirm " + ask.step + ")", now_ms};
+  } else if (prompter_ == nullptr && o_.vouch.count(ask.step) != 0) {
+    a = Approval{true, o_.who + " (--vouch " + ask.step + ")", now_ms};
   } else {
-    return std::nullopt;  // nobody to say: the step stays pending
+    return std::nullopt;  // nobody said (or no answer at the prompt): the step stays pending
   }
   if (record_ && !record_("vouch", ask.step, a.approved, a.by, "its guard `" + ask.guard + "` was unknown")) {
     return Approval{false, "nobody: the answer could not be written to the audit", now_ms};

@@ -44,6 +44,7 @@ struct OperatorOptions {
   bool allow_last_resort = false;        // --allow-last-resort: a last resort may be asked at all
   std::set<std::string> confirm;         // --confirm STEP: without a terminal, approves that last resort
                                          // (or says that manual step is done)
+  std::set<std::string> vouch;           // --vouch STEP: without a terminal, that step's unknown guard holds
   std::map<std::string, bool> answers;   // --answer "QUESTION=yes"
   const std::atomic<bool>* stop = nullptr;  // Ctrl-C: nothing more is approved
 };
@@ -61,9 +62,9 @@ class OperatorAnswers : public Answers {
   std::optional<bool> Peek(const std::string& question, int64_t now_ms) override;
   std::vector<Approval> Approvals(const PersonAsk& ask, int64_t now_ms) override;
   std::vector<Approval> Done(const PersonAsk& ask, int64_t now_ms) override;
-  // An unknown guard: at a terminal the operator is shown why and asked whether it holds; without
-  // one it holds only when --confirm names the step. --yes never says so: it approves commands,
-  // not what the system's state is.
+  // An unknown guard: at a terminal the operator is shown why and asked whether it holds (no answer:
+  // nobody said); without one it holds only when --vouch names the step. Neither --yes nor
+  // --confirm says so: they approve commands, not what the system's state is.
   std::optional<Approval> Vouch(const PersonAsk& ask, int64_t now_ms) override;
   // Approvals refused or not given (denied at the prompt, no terminal, a last resort not allowed):
   // the run ends with exit 3.

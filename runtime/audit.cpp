@@ -748,6 +748,7 @@ AuditCheck VerifyAudit(const std::string& path) {
     Head head;
     std::string head_error;
     bool head_read = ReadHead(path, head, head_error);
+    shared.reset();  // both read: appends may go on while the records are parsed and hashed
     std::string named_hash;  // of the record with the head's seq, when the log has one
     bool named_seen = false;
     Link last, before_last;

@@ -58,7 +58,15 @@ bool AuditJournal::Record(const std::string& kind, nlohmann::json fields, std::s
   mask(fields);
   nlohmann::json written;
   if (log_.Append(std::move(fields), error, &written, sync)) {
-    if (mirror_) mirror_(written);
+    // The team's copy gets a deferred record once a synced one has made it durable: a power cut
+    // could otherwise leave the stream with a record the local log lost (and reused the seq of).
+    if (mirror_ && sync == AuditSync::kDeferred) {
+      held_.push_back(std::move(written));
+    } else if (mirror_) {
+      for (const auto& h : held_) mirror_(h);
+      held_.clear();
+      mirror_(written);
+    }
     return true;
   }
   failures_.push_back("the audit could not be written: " + error);
@@ -92,8 +100,13 @@ Journal::Verdict AuditJournal::Starting(const std::string& step, const BoundComm
   if (!resumed_.empty()) {
     const nlohmann::json* start = Find("exec_start", step, o.n, o.cmd);
     const nlohmann::json* end = Find("exec_end", step, o.n, o.cmd);
-    if (end != nullptr && ArgvText(*end) == shown) {
+    // Its end is recorded: it was done, and is never done again, even when its words are now bound
+    // otherwise (a check read again captured another pod): that is said, not acted on.
+    if (end != nullptr) {
       v.kind = Verdict::Kind::kRecorded;
+      if (ArgvText(*end) != shown) {
+        v.why = fmt::format("recorded as `{}`; bound now as `{}`, which is not run", ArgvText(*end), shown);
+      }
       int exit_code = I(*end, "exit", -1);
       std::string status = S(*end, "status");
       v.recorded.exit_code = exit_code;
@@ -103,8 +116,8 @@ Journal::Verdict AuditJournal::Starting(const std::string& step, const BoundComm
       v.recorded.err = S(*end, "err");
       return v;
     }
-    if (start != nullptr || end != nullptr) {
-      const nlohmann::json& r = start != nullptr ? *start : *end;
+    if (start != nullptr) {
+      const nlohmann::json& r = *start;
       std::string when = SD(r, "at", "?");
       std::string what = ArgvText(r) == shown
                              ? fmt::format("`{}` started at {} and its end is not recorded: its outcome is unknown", shown, when)

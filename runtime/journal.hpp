@@ -91,6 +91,7 @@ class AuditJournal : public Journal {
   std::set<std::string> visited_;  // "step|n|cmd" of every change this run reached
   std::function<std::optional<std::string>()> guard_;
   std::function<void(const nlohmann::json&)> mirror_;
+  std::vector<nlohmann::json> held_;  // deferred records not yet copied: they go with the next synced one
   std::mutex record_mutex_;  // pages are recorded from their delivery threads too
 };
 

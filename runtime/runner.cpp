@@ -669,6 +669,7 @@ class Runner::Impl {
       if (opt_.before_asking) opt_.before_asking(trace_);
       std::vector<Approval> again = world_.answers.Approvals(ask, facts_.now_ms);
       approved_again = !again.empty() && again.back().approved;
+      approvals_used_[StepName(cur.step)] = again.size();  // consumed: a later run of the step is asked afresh
       Event(TraceEvent::Kind::kApproval, p_.Str(st.name), again.empty() ? std::string("nobody") : again.back().by).status =
           approved_again ? "approved" : "denied";
       if (approved_again) cur.approved.push_back(shown);
@@ -719,6 +720,7 @@ class Runner::Impl {
     // again what the run it continues recorded as ended.
     Journal* journal = write ? world_.journal : nullptr;
     std::optional<ExecAnswer> recorded;
+    std::string recorded_why;  // how the change recorded differs from its words now
     if (journal != nullptr) {
       Journal::Verdict v = journal->Starting(p_.Str(st.name), bc);
       if (v.kind == Journal::Verdict::Kind::kRefused) {
@@ -729,7 +731,10 @@ class Runner::Impl {
         facts_.output = Value::Unknown();
         return;
       }
-      if (v.kind == Journal::Verdict::Kind::kRecorded) recorded = v.recorded;
+      if (v.kind == Journal::Verdict::Kind::kRecorded) {
+        recorded = v.recorded;
+        recorded_why = v.why;
+      }
     }
     const auto exec_started = std::chrono::steady_clock::now();
     ExecAnswer a = recorded ? *recorded
@@ -761,7 +766,8 @@ class Runner::Impl {
         e.status = "would run: " + (a.err.empty() ? std::string("not done (dry run)") : a.err);
         break;
     }
-    if (recorded) e.status += " (recorded by the run resumed: not run again)";
+    if (recorded) e.status += recorded_why.empty() ? " (recorded by the run resumed: not run again)"
+                                                   : " (recorded by the run resumed: " + recorded_why + ")";
     cur.last_unknown = a.status == ExecAnswer::Status::kOk       ? ""
                        : a.status == ExecAnswer::Status::kFailed ? fmt::format("the command before it failed: exit {}", a.exit_code)
                        : a.status == ExecAnswer::Status::kTimeout ? "the command before it timed out"

@@ -952,7 +952,7 @@ TEST_F(LiveRun, RedisDownsRestartRunsOnceForTwoRunsAndOnlyWhenAPersonSaysRedisIs
   std::ofstream(env) << text;
   const std::string file = (SourceDir() / "runbooks" / "redis_down.rb.denis").string();
   const std::string restart = "kubectl rollout restart statefulset/redis -n denis";
-  std::vector<std::string> args{"run", file, "--env", env, "--yes", "--confirm", "restart", "--tick", "200ms", "--for", "3s"};
+  std::vector<std::string> args{"run", file, "--env", env, "--yes", "--vouch", "restart", "--tick", "200ms", "--for", "3s"};
   Background a = Start(args, dir_, "a");
   for (int i = 0; i < 300 && Count(Slurp(dir_ / "shim.log"), restart) == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -964,10 +964,11 @@ TEST_F(LiveRun, RedisDownsRestartRunsOnceForTwoRunsAndOnlyWhenAPersonSaysRedisIs
   std::string a_err = Slurp(a.err);
   EXPECT_EQ(Count(Slurp(dir_ / "shim.log"), restart), 1u) << a_err;
   EXPECT_EQ(rc, 1) << a_err << Slurp(a.out);  // restarted, but Redis did not come back within --for
-  EXPECT_NE(a_err.find("(--confirm restart), for its guard `ping_error`, which is unknown"), std::string::npos) << a_err;
+  EXPECT_NE(a_err.find("(--vouch restart), for its guard `ping_error`, which is unknown"), std::string::npos) << a_err;
   EXPECT_NE(Audit().find("\"kind\":\"vouch\""), std::string::npos);
-  // Nobody says Redis is down: the restart is pending, never guessed (--yes approves commands only).
-  ProcessResult c = Runbook({"run", file, "--env", env, "--yes", "--tick", "200ms", "--for", "1s"});
+  // Nobody says Redis is down: the restart is pending, never guessed (--yes and --confirm approve
+  // commands, not the state of the system).
+  ProcessResult c = Runbook({"run", file, "--env", env, "--yes", "--confirm", "restart", "--tick", "200ms", "--for", "1s"});
   EXPECT_EQ(c.exit_code, 1) << c.out << c.err;
   EXPECT_EQ(Count(Slurp(dir_ / "shim.log"), restart), 1u) << c.err;
   EXPECT_NE((c.out + c.err).find("its guard `ping_error` is unknown"), std::string::npos) << c.out << c.err;
