@@ -95,6 +95,39 @@ class AuditTest : public testing::Test {
     for (const auto& p : check.problems) s += "[" + std::to_string(p.line) + "] " + p.message + "\n";
     return s;
   }
+  // Two processes append `each` records apiece to one log at once (`sync(i)` says how the i-th
+  // is written); the log must then verify with every record in it.
+  void AppendFromTwoProcesses(int each, AuditSync (*sync)(int)) {
+    const std::string& path = path_;
+    {
+      AuditLog log(path);  // creates the directory, the log and its head before the race
+      std::string error;
+      ASSERT_TRUE(log.Open(error)) << error;
+    }
+    std::vector<pid_t> children;
+    for (int c = 0; c < 2; ++c) {
+      pid_t pid = fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) {
+        AuditLog log(path);
+        std::string error;
+        if (!log.Open(error)) _exit(2);
+        for (int i = 0; i < each; ++i) {
+          if (!log.Append(Rec("r-child-" + std::to_string(c), "step", i), error, nullptr, sync(i))) _exit(3);
+        }
+        _exit(0);
+      }
+      children.push_back(pid);
+    }
+    for (pid_t pid : children) {
+      int status = 0;
+      ASSERT_EQ(waitpid(pid, &status, 0), pid);
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    }
+    AuditCheck check = VerifyAudit(path);
+    EXPECT_TRUE(check.problems.empty()) << Problems(check);
+    EXPECT_EQ(check.records, 2u * static_cast<size_t>(each));
+  }
 
   std::string dir_, path_;
 };
@@ -256,35 +289,8 @@ TEST_F(AuditTest, TwoObjectsOnOneFileKeepOneChain) {
 }
 
 TEST_F(AuditTest, TwoProcessesAppendingConcurrentlyKeepOneChain) {
-  {
-    AuditLog log(path_);  // creates the directory, the log and its head before the race
-    std::string error;
-    ASSERT_TRUE(log.Open(error)) << error;
-  }
   constexpr int kEach = 200;
-  std::vector<pid_t> children;
-  for (int c = 0; c < 2; ++c) {
-    pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      AuditLog log(path_);
-      std::string error;
-      if (!log.Open(error)) _exit(2);
-      for (int i = 0; i < kEach; ++i) {
-        if (!log.Append(Rec("r-child-" + std::to_string(c), "step", i), error)) _exit(3);
-      }
-      _exit(0);
-    }
-    children.push_back(pid);
-  }
-  for (pid_t pid : children) {
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-  }
-  AuditCheck check = VerifyAudit(path_);
-  EXPECT_TRUE(check.problems.empty()) << Problems(check);
-  EXPECT_EQ(check.records, 2u * kEach);
+  AppendFromTwoProcesses(kEach, [](int) { return AuditSync::kNow; });
   std::vector<json> records;
   std::string error;
   ASSERT_TRUE(ReadAudit(path_, records, error)) << error;
@@ -831,35 +837,8 @@ TEST_F(AuditTest, CallerSyncedIsReplacedOrErased) {
 }
 
 TEST_F(AuditTest, TwoProcessesMixingDeferredAndSyncedAppendsKeepOneChain) {
-  {
-    AuditLog log(path_);
-    std::string error;
-    ASSERT_TRUE(log.Open(error)) << error;
-  }
   constexpr int kEach = 200;
-  std::vector<pid_t> children;
-  for (int c = 0; c < 2; ++c) {
-    pid_t pid = fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      AuditLog log(path_);
-      std::string error;
-      if (!log.Open(error)) _exit(2);
-      for (int i = 0; i < kEach; ++i) {
-        if (!log.Append(Rec("r-child-" + std::to_string(c), "step", i), error, nullptr, i % 4 == 3 ? kNow : kDeferred)) _exit(3);
-      }
-      _exit(0);
-    }
-    children.push_back(pid);
-  }
-  for (pid_t pid : children) {
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-  }
-  AuditCheck check = VerifyAudit(path_);
-  EXPECT_TRUE(check.problems.empty()) << Problems(check);
-  EXPECT_EQ(check.records, 2u * kEach);
+  AppendFromTwoProcesses(kEach, [](int i) { return i % 4 == 3 ? kNow : kDeferred; });
   // Every deferred record names the synced record before it; the head the last synced one.
   std::vector<json> records;
   std::string error;

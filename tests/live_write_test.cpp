@@ -221,6 +221,28 @@ runbook flush_cache "Flush the cache" {
 }
 )";
   }
+  // A fleet's runbook: one restart per node, `node` bound to a list in the environment.
+  void WriteNodeRunbook() {
+    std::ofstream(dir_ / "node.rb.denis") << R"(import std.redis
+import std.kube
+import policy.escalation
+
+runbook restart_node "Restart a node's agent" {
+  severity P3
+  owner    sre
+  target redis = redis("cache")
+  param  node : string
+  symptoms {
+    down "The cache does not answer" : not redis.ping()
+  }
+  steps {
+    action restart "Restart the node's agent" {
+      $ kubectl rollout restart deployment/agent-{node} -n denis
+    }
+  }
+}
+)";
+  }
   // `team`: the port of a Redis holding the team's state (leases, windows, the audit stream); 0: local.
   std::string Env(int port, const std::string& sleep = "0", int team = 0) {
     std::string path = (dir_ / "test.env.yaml").string();
@@ -691,25 +713,7 @@ TEST_F(LiveRun, PagesAreDeliveredAuditedAndNotSentTwice) {
 TEST_F(LiveRun, AFleetOfTenStopsAfterTheSecondFailure) {
   setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
   CacheServer w;
-  std::ofstream(dir_ / "node.rb.denis") << R"(import std.redis
-import std.kube
-import policy.escalation
-
-runbook restart_node "Restart a node's agent" {
-  severity P3
-  owner    sre
-  target redis = redis("cache")
-  param  node : string
-  symptoms {
-    down "The cache does not answer" : not redis.ping()
-  }
-  steps {
-    action restart "Restart the node's agent" {
-      $ kubectl rollout restart deployment/agent-{node} -n denis
-    }
-  }
-}
-)";
+  WriteNodeRunbook();
   fail_ = "agent-node-3 agent-node-5";
   std::string env = Env(w.redis.port());
   std::ofstream(env, std::ios::app) << "params:\n  restart_node:\n    node: [node-1, node-2, node-3, node-4, node-5, node-6, node-7, "
@@ -839,25 +843,7 @@ runbook roll_workers "Roll the workers" {
 TEST_F(LiveRun, AFleetPassesOnARefusalAndStreamsEachMembersEvents) {
   setenv("RB_TEST_CACHE_PASSWORD", kCanary, 1);
   CacheServer w;
-  std::ofstream(dir_ / "node.rb.denis") << R"(import std.redis
-import std.kube
-import policy.escalation
-
-runbook restart_node "Restart a node's agent" {
-  severity P3
-  owner    sre
-  target redis = redis("cache")
-  param  node : string
-  symptoms {
-    down "The cache does not answer" : not redis.ping()
-  }
-  steps {
-    action restart "Restart the node's agent" {
-      $ kubectl rollout restart deployment/agent-{node} -n denis
-    }
-  }
-}
-)";
+  WriteNodeRunbook();
   std::string env = Env(w.redis.port());
   std::ofstream(env, std::ios::app) << "params:\n  restart_node:\n    node: [node-1, node-2, node-3]\n";
   // No --yes and no terminal: every member's restart is refused, and so is the fleet (exit 3).
