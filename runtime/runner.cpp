@@ -304,7 +304,7 @@ class Runner::Impl {
     return std::nullopt;
   }
 
-  // A guard that reads unknown: whether a person says it holds (live: at the prompt, or --confirm
+  // A guard that reads unknown: whether a person says it holds (live: at the prompt, or --vouch
   // STEP). Asked once per step and walk, shown in the trace as the step's approval of its guard.
   bool Vouched(uint32_t s) {
     if (s >= vouched_.size()) return false;
