@@ -277,19 +277,21 @@ struct AuditFigures {
 AuditFigures AuditOnce(const fs::path& dir, const nlohmann::json& template_record, int n, int rep) {
   AuditFigures f;
   fs::create_directories(dir);
-  const fs::path ours = dir / fmt::format("ours-{}.jsonl", rep);
-  {
-    rb::rt::AuditLog log(ours.string());
+  // `n` appends of the template (its "cmd" counting) to a fresh log at `path`: records/s.
+  auto appends = [&](const fs::path& path, rb::rt::AuditSync sync) {
+    rb::rt::AuditLog log(path.string());
     std::string error;
     if (!log.Open(error)) Fail(error);
     auto t0 = Clock::now();
     for (int i = 0; i < n; ++i) {
       nlohmann::json rec = template_record;
       rec["cmd"] = i + 1;
-      if (!log.Append(std::move(rec), error)) Fail(error);
+      if (!log.Append(std::move(rec), error, nullptr, sync)) Fail(error);
     }
-    f.ours = n / Since(t0);
-  }
+    return n / Since(t0);
+  };
+  const fs::path ours = dir / fmt::format("ours-{}.jsonl", rep);
+  f.ours = appends(ours, rb::rt::AuditSync::kNow);
   rb::rt::AuditCheck check = rb::rt::VerifyAudit(ours.string());
   if (!check.problems.empty() || check.records != static_cast<size_t>(n)) {
     Fail(fmt::format("the benchmark's audit log does not verify: {} records, {} problems", check.records, check.problems.size()));
@@ -340,21 +342,11 @@ AuditFigures AuditOnce(const fs::path& dir, const nlohmann::json& template_recor
   }
   // Deferred appends (a check's step records): written under the lock, no sync; against write() alone.
   {
-    const fs::path deferred = dir / fmt::format("deferred-{}.jsonl", rep);
-    rb::rt::AuditLog log(deferred.string());
-    std::string error;
-    if (!log.Open(error)) Fail(error);
-    auto t0 = Clock::now();
-    for (int i = 0; i < n; ++i) {
-      nlohmann::json rec = template_record;
-      rec["cmd"] = i + 1;
-      if (!log.Append(std::move(rec), error, nullptr, rb::rt::AuditSync::kDeferred)) Fail(error);
-    }
-    f.deferred = n / Since(t0);
+    f.deferred = appends(dir / fmt::format("deferred-{}.jsonl", rep), rb::rt::AuditSync::kDeferred);
     const fs::path peer = dir / fmt::format("write-{}.jsonl", rep);
     int fd = open(peer.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) Fail("cannot open " + peer.string());
-    t0 = Clock::now();
+    auto t0 = Clock::now();
     for (const auto& l : lines) {
       if (!WriteAllFd(fd, l)) Fail("write " + peer.string());
     }
